@@ -1,0 +1,1 @@
+"""Quietline: anonymous whistleblower and policy-concern intake."""

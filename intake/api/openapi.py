@@ -1,0 +1,187 @@
+"""The OpenAPI 3.1 document served at ``/api/v1/openapi.json``.
+
+Written by hand so it says exactly what the endpoints accept and answer; the
+schemathesis run in the test suite holds the two together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "string"}},
+}
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema or {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed request (not JSON, not UTF-8)",
+        401: "Not signed in",
+        403: "Not allowed",
+        404: "Not found",
+        413: "Request too large",
+        422: "Invalid input (the message says which field and why)",
+        503: "Cannot accept it now (no recipient set up)",
+    }
+    return {str(code): _answer(text[code]) for code in codes}
+
+
+TOKEN = {"type": "string", "description": "The reporter's case token (any case, spaces or dashes)"}
+DAY = {"type": "string", "format": "date"}
+OPTIONAL_DAY = {"type": ["string", "null"], "format": "date"}
+
+REPORTER_PATHS: dict[str, Any] = {
+    "/api/v1/form": {
+        "get": {
+            "summary": "What the report form offers: categories, routing choices, limits",
+            "responses": {
+                "200": _answer(
+                    "The form description",
+                    {
+                        "type": "object",
+                        "required": ["categories", "limits"],
+                        "properties": {
+                            "categories": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["id", "label"],
+                                    "properties": {
+                                        "id": {"type": "string"},
+                                        "label": {"type": "string"},
+                                    },
+                                },
+                            },
+                            "routing": {"type": "object"},
+                            "limits": {"type": "object"},
+                        },
+                    },
+                )
+            },
+        }
+    },
+    "/api/v1/reports": {
+        "post": {
+            "summary": "File a report; the answer holds the reporter's token, shown once",
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "required": ["category", "body"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "category": {"type": "string"},
+                        "body": {"type": "string", "minLength": 1},
+                        "involves_office": {"type": "boolean"},
+                    },
+                }
+            ),
+            "responses": {
+                "201": _answer(
+                    "Filed and durably stored",
+                    {"type": "object", "required": ["token"], "properties": {"token": TOKEN}},
+                ),
+                **_errors(400, 413, 422, 503),
+            },
+        }
+    },
+    "/api/v1/reports/status": {
+        "post": {
+            "summary": "A case's stage, due dates and messages, by token",
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "required": ["token"],
+                    "additionalProperties": False,
+                    "properties": {"token": TOKEN},
+                }
+            ),
+            "responses": {
+                "200": _answer(
+                    "The case as the reporter may see it",
+                    {
+                        "type": "object",
+                        "required": ["stage", "received_on", "due", "messages"],
+                        "properties": {
+                            "stage": {"type": "string"},
+                            "received_on": DAY,
+                            "due": {
+                                "type": "object",
+                                "properties": {
+                                    "acknowledgement": OPTIONAL_DAY,
+                                    "feedback": OPTIONAL_DAY,
+                                },
+                            },
+                            "outcome": {"type": ["string", "null"]},
+                            "messages": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["from", "body", "on"],
+                                    "properties": {
+                                        "from": {"enum": ["office", "reporter"]},
+                                        "body": {"type": "string"},
+                                        "on": DAY,
+                                    },
+                                },
+                            },
+                        },
+                    },
+                ),
+                **_errors(400, 404, 413, 422),
+            },
+        }
+    },
+    "/api/v1/reports/messages": {
+        "post": {
+            "summary": "Send the office a follow-up message, by token",
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "required": ["token", "body"],
+                    "additionalProperties": False,
+                    "properties": {"token": TOKEN, "body": {"type": "string", "minLength": 1}},
+                }
+            ),
+            "responses": {
+                "201": _answer("Sent", {"type": "object"}),
+                **_errors(400, 404, 413, 422),
+            },
+        }
+    },
+}
+
+# Other modules (the staff API) add their paths here.
+PATHS: dict[str, Any] = dict(REPORTER_PATHS)
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Quietline API", "version": "1"},
+        "paths": PATHS,
+        "components": {"schemas": {"Error": ERROR}},
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(document())
+
+
+routes = [Route("/openapi.json", openapi_json, methods=["GET"])]

@@ -1,0 +1,100 @@
+"""Reporter endpoints: the form description, filing, status and follow-up messages."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from intake import cases
+from intake.api.parsing import read_json
+from intake.runtime import Runtime
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str
+    body: str
+    involves_office: bool = False
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str
+    body: str
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.state.runtime
+    return runtime
+
+
+async def form(request: Request) -> Response:
+    runtime = _runtime(request)
+    async with runtime.sessions() as session:
+        categories = await cases.active_categories(session)
+    return JSONResponse(
+        {
+            "categories": [{"id": item.id, "label": item.label} for item in categories],
+            "routing": {
+                "involves_office": "Choose this if the concern involves the city solicitor's "
+                "office: the report then goes to the alternate recipients instead."
+            },
+            "limits": {
+                "body_chars": runtime.settings.max_report_chars,
+                "message_chars": runtime.settings.max_message_chars,
+                "request_bytes": runtime.settings.max_request_bytes,
+            },
+        }
+    )
+
+
+async def submit(request: Request) -> Response:
+    report = await read_json(request, ReportIn)
+    token = await cases.submit_report(
+        _runtime(request),
+        cases.NewReport(
+            category=report.category, body=report.body, involves_office=report.involves_office
+        ),
+    )
+    return JSONResponse({"token": token}, status_code=201)
+
+
+async def status(request: Request) -> Response:
+    query = await read_json(request, TokenIn)
+    found = await cases.status_by_token(_runtime(request), query.token)
+    return JSONResponse(
+        {
+            "stage": found.stage,
+            "received_on": found.received_on.isoformat(),
+            "due": {
+                "acknowledgement": found.ack_due.isoformat() if found.ack_due else None,
+                "feedback": found.feedback_due.isoformat() if found.feedback_due else None,
+            },
+            "outcome": found.outcome,
+            "messages": [
+                {"from": item.sender, "body": item.body, "on": item.on.isoformat()}
+                for item in found.messages
+            ],
+        }
+    )
+
+
+async def message(request: Request) -> Response:
+    sent = await read_json(request, MessageIn)
+    await cases.add_reporter_message(_runtime(request), sent.token, sent.body)
+    return JSONResponse({"sent": True}, status_code=201)
+
+
+routes = [
+    Route("/form", form, methods=["GET"]),
+    Route("/reports", submit, methods=["POST"]),
+    Route("/reports/status", status, methods=["POST"]),
+    Route("/reports/messages", message, methods=["POST"]),
+]

@@ -1,0 +1,123 @@
+"""The Starlette application: routes of every audience, middleware and error pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from intake import api, reporter
+from intake.config import Settings
+from intake.errors import QuietlineError
+from intake.runtime import Runtime, open_runtime
+from intake.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from intake.templating import render
+
+STATIC = Path(__file__).parent / "static"
+logger = logging.getLogger("quietline")
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_response(request: Request, status_code: int, message: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": message}, status_code=status_code)
+    return render(request, "error.html", {"message": message}, status_code=status_code)
+
+
+async def quietline_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QuietlineError)
+    return error_response(request, exc.status, exc.message)
+
+
+HTTP_MESSAGES = {
+    400: "The request could not be read.",
+    404: "There is no such page.",
+    405: "This page does not accept that kind of request.",
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if exc.detail and exc.status_code == 400 else None
+    text = message or HTTP_MESSAGES.get(exc.status_code, "The request could not be handled.")
+    return error_response(request, exc.status_code, text)
+
+
+class InternalErrorMiddleware:
+    """Answers an unexpected error with a plain 500 and logs only its type and place.
+
+    Starlette's own handler would log the whole traceback, whose messages can
+    quote what a person sent.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if scope["type"] != "http":
+                raise
+            logger.error("internal error on %s: %s", scope["path"], type(exc).__name__)
+            if started:
+                return
+            message = "Something went wrong on our side. Please try again later."
+            response: Response
+            if scope["path"].startswith("/api/"):
+                response = JSONResponse({"error": message}, status_code=500)
+            else:
+                response = HTMLResponse(f"<!doctype html><title>Error</title><p>{message}</p>", 500)
+            await response(scope, receive, send)
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
+    """Build the app. The data directory must be initialised (``quietline init``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
+        active = runtime or open_runtime(settings)
+        try:
+            yield {"runtime": active}
+        finally:
+            if runtime is None:
+                await active.close()
+
+    return Starlette(
+        routes=[
+            *reporter.routes,
+            Mount("/api/v1", routes=api.routes),
+            Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(InternalErrorMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
+        ],
+        exception_handlers={
+            QuietlineError: quietline_error,
+            HTTPException: http_error,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,243 @@
+"""The case workflow, reporter side: submit a report, look a case up by token, message the office.
+
+Everything a person wrote is encrypted with the case's data key before it
+reaches the session; the token is used only to derive the lookup hash and
+the reporter's key, and is never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake import db, keyring, routing
+from intake.errors import CaseNotFound, InvalidInput, TokenMistyped
+from intake.models import Case, Category, Entry
+from intake.runtime import Runtime
+
+STAGES = ("received", "acknowledged", "assessing", "investigating", "concluded")
+REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+@dataclass(frozen=True)
+class NewReport:
+    category: str
+    body: str
+    involves_office: bool = False
+    excluded_staff_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Message:
+    sender: str  # "office" | "reporter"
+    body: str
+    on: date
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    stage: str
+    received_on: date
+    ack_due: date | None
+    feedback_due: date | None
+    outcome: str | None
+    messages: list[Message] = field(default_factory=list)
+
+
+def new_ref() -> str:
+    """The staff-facing reference: random, and unrelated to the token."""
+    chars = "".join(secrets.choice(REF_ALPHABET) for _ in range(10))
+    return f"QL-{chars[:5]}-{chars[5:]}"
+
+
+def entry_field(kind: str, entry_id: str) -> str:
+    return f"{kind}:{entry_id}"
+
+
+def reporter_wrap_context(case_id: str) -> str:
+    return f"reporter:{case_id}"
+
+
+def _check_text(text: str, *, limit: int, what: str, field_name: str) -> str:
+    if not text.strip():
+        raise InvalidInput(f"The {what} is empty: please write what happened.", field=field_name)
+    if len(text) > limit:
+        raise InvalidInput(
+            f"The {what} is too long: {len(text):,} characters, the limit is {limit:,}. "
+            "Please shorten it; you can add more later as a follow-up message.",
+            field=field_name,
+        )
+    if "\x00" in text:
+        raise InvalidInput(f"The {what} contains a character that cannot be saved.", field=field_name)
+    return text
+
+
+async def active_categories(session: AsyncSession) -> list[Category]:
+    result = await session.exec(
+        select(Category).where(col(Category.active)).order_by(col(Category.position))
+    )
+    return list(result.all())
+
+
+async def _next_seq(session: AsyncSession, case_id: str) -> int:
+    """Reserve the next entry number of a case (row-locks the case until commit)."""
+    result = await session.execute(
+        text('UPDATE "case" SET next_seq = next_seq + 1 WHERE id = :id RETURNING next_seq'),
+        {"id": case_id},
+    )
+    return int(result.scalar_one()) - 1
+
+
+def _encrypted_entry(
+    data_key: bytes, *, case_id: str, seq: int, kind: str, author: str, on: date, body: str,
+    staff_id: str | None = None,
+) -> Entry:
+    entry = Entry(case_id=case_id, seq=seq, kind=kind, author=author, on=on, staff_id=staff_id,
+                  body=b"")
+    entry.body = crypto.encrypt_field(
+        data_key, body.encode("utf-8"), case_id=case_id, field=entry_field(kind, entry.id)
+    )
+    return entry
+
+
+def decrypt_entry(data_key: bytes, entry: Entry) -> str:
+    return crypto.decrypt_field(
+        data_key, entry.body, case_id=entry.case_id, field=entry_field(entry.kind, entry.id)
+    ).decode("utf-8")
+
+
+async def submit_report(runtime: Runtime, report: NewReport, *, channel: str = "web") -> str:
+    """File a report; return the reporter's token only once it is durably committed."""
+    settings = runtime.settings
+    body = _check_text(
+        report.body, limit=settings.max_report_chars, what="report", field_name="body"
+    )
+    token = crypto.new_token()
+    canonical = crypto.normalise_token(token)
+    data_key = crypto.new_data_key()
+    today = runtime.today()
+    async with db.transaction(runtime.sessions) as session:
+        categories = {category.id for category in await active_categories(session)}
+        if report.category not in categories:
+            raise InvalidInput(
+                "Please choose one of the listed categories.", field="category"
+            )
+        recipients = await routing.recipients_for(
+            session,
+            settings,
+            involves_office=report.involves_office,
+            excluded_staff_ids=report.excluded_staff_ids,
+        )
+        case = Case(
+            ref=new_ref(),
+            category=report.category,
+            channel=channel,
+            group_name=recipients.group,
+            involves_office=report.involves_office,
+            received_on=today,
+            ack_due=runtime.rules.ack_due(today),
+            lookup=crypto.token_lookup_key(runtime.secrets.token_pepper, canonical),
+            salt=os.urandom(16),
+            next_seq=2,
+        )
+        case.reporter_wrap = crypto.wrap_key(
+            crypto.reporter_key(canonical, case.salt),
+            data_key,
+            context=reporter_wrap_context(case.id),
+        )
+        session.add(case)
+        await session.flush()
+        session.add(
+            _encrypted_entry(
+                data_key,
+                case_id=case.id,
+                seq=1,
+                kind="report",
+                author="reporter",
+                on=today,
+                body=json.dumps({"body": body}),
+            )
+        )
+        session.add_all(keyring.seal_case_key(case.id, data_key, recipients))
+    return token
+
+
+def _canonical(token_text: str) -> str:
+    try:
+        return crypto.normalise_token(token_text)
+    except crypto.TokenTypo as exc:
+        raise TokenMistyped(str(exc), field="token") from exc
+
+
+async def _open_by_token(
+    session: AsyncSession, runtime: Runtime, token_text: str
+) -> tuple[Case, bytes]:
+    canonical = _canonical(token_text)
+    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+    case = (await session.exec(select(Case).where(Case.lookup == lookup))).first()
+    if case is None or case.reporter_wrap is None:
+        raise CaseNotFound(
+            "No report matches this token. Please check it; if it is right, the case may "
+            "have been closed and deleted."
+        )
+    data_key = crypto.unwrap_key(
+        crypto.reporter_key(canonical, case.salt),
+        case.reporter_wrap,
+        context=reporter_wrap_context(case.id),
+    )
+    return case, data_key
+
+
+async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
+    async with runtime.sessions() as session:
+        case, data_key = await _open_by_token(session, runtime, token_text)
+        entries = await session.exec(
+            select(Entry)
+            .where(Entry.case_id == case.id)
+            .where(Entry.kind == "message")
+            .order_by(col(Entry.seq))
+        )
+        messages = [
+            Message(
+                sender="reporter" if entry.author == "reporter" else "office",
+                body=decrypt_entry(data_key, entry),
+                on=entry.on,
+            )
+            for entry in entries.all()
+        ]
+    return CaseStatus(
+        stage=case.stage,
+        received_on=case.received_on,
+        ack_due=case.ack_due if case.acknowledged_on is None else None,
+        feedback_due=case.feedback_due,
+        outcome=case.outcome,
+        messages=messages,
+    )
+
+
+async def add_reporter_message(runtime: Runtime, token_text: str, body: str) -> None:
+    body = _check_text(
+        body, limit=runtime.settings.max_message_chars, what="message", field_name="body"
+    )
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await _open_by_token(session, runtime, token_text)
+        seq = await _next_seq(session, case.id)
+        session.add(
+            _encrypted_entry(
+                data_key,
+                case_id=case.id,
+                seq=seq,
+                kind="message",
+                author="reporter",
+                on=runtime.today(),
+                body=body,
+            )
+        )

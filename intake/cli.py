@@ -1,0 +1,219 @@
+"""The ``quietline`` command. Every command takes ``--data-dir`` (or ``QUIETLINE_DATA_DIR``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from intake import db, instance, keyring
+from intake.config import ConfigError, Settings, load_settings
+from intake.errors import QuietlineError
+from intake.runtime import Runtime, open_runtime
+
+Handler = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
+
+
+class CommandError(Exception):
+    """A problem the operator can fix; printed without a traceback."""
+
+
+def _print(line: str = "") -> None:
+    print(line, flush=True)
+
+
+async def _with_runtime(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
+    instance.prepare(settings)
+    runtime = open_runtime(settings)
+    try:
+        for line in await instance.initialise(runtime):
+            _print(f"created: {line}")
+        return await handler(runtime, args)
+    finally:
+        await runtime.close()
+
+
+async def cmd_init(runtime: Runtime, args: argparse.Namespace) -> int:
+    _print(f"data directory ready: {runtime.settings.data_dir}")
+    return 0
+
+
+async def cmd_recovery(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with db.transaction(runtime.sessions) as session:
+        _, private = await keyring.create_recovery_key(session)
+    _print("A new office recovery key was created. Its public half is stored; the private half")
+    _print("is shown below ONCE. Print it or write it down, keep it offline in a safe, and")
+    _print("clear this terminal. Without it, cases whose staff are all gone cannot be opened.")
+    _print()
+    _print(f"    {keyring.format_recovery_key(private)}")
+    _print()
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise CommandError("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("no password was given on standard input")
+    return password
+
+
+async def cmd_staff_add(runtime: Runtime, args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    async with db.transaction(runtime.sessions) as session:
+        staff, unlocked = await keyring.create_staff(
+            session, runtime.settings, email=args.email, name=args.name, role=args.role,
+            group=args.group, password=password,
+        )
+    uri = keyring.totp_uri(staff, unlocked)
+    if args.json:
+        _print(json.dumps(
+            {"email": staff.email, "totp_secret": unlocked.totp_secret, "otpauth_uri": uri}
+        ))
+    else:
+        _print(f"added {staff.email} ({staff.role}, group {staff.group_name})")
+        _print(f"TOTP secret (add it to an authenticator app): {unlocked.totp_secret}")
+        _print(f"or scan this URI as a QR code: {uri}")
+    return 0
+
+
+async def cmd_staff_list(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with runtime.sessions() as session:
+        people = await keyring.list_staff(session)
+    if args.json:
+        _print(json.dumps([
+            {"email": p.email, "name": p.name, "role": p.role, "group": p.group_name,
+             "active": p.active}
+            for p in people
+        ]))
+        return 0
+    for person in people:
+        state = "active" if person.active else "disabled"
+        _print(f"{person.email:32} {person.role:12} {person.group_name:12} {state:8} {person.name}")
+    if not people:
+        _print("no staff yet: add one with 'quietline staff add'")
+    return 0
+
+
+async def cmd_staff_disable(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with db.transaction(runtime.sessions) as session:
+        person = await keyring.staff_by_email(session, args.email)
+        if person is None:
+            raise CommandError(f"no staff member has the email {args.email}")
+        person.active = False
+        session.add(person)
+    _print(f"disabled {args.email}: new reports are no longer sealed to them")
+    return 0
+
+
+async def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
+    if not await instance.is_empty(runtime):
+        raise CommandError("this data directory has staff already; demo seeds only a fresh one")
+    for line in await instance.seed_demo(runtime):
+        _print(f"created: {line}")
+    return 0
+
+
+async def cmd_serve_prepare(runtime: Runtime, args: argparse.Namespace) -> int:
+    if args.demo and await instance.is_empty(runtime):
+        _print("First start: seeding a demo instance (for a first look, not for production).")
+        for line in await instance.seed_demo(runtime):
+            _print(f"created: {line}")
+    return 0
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from intake.app import create_app
+
+    asyncio.run(_with_runtime(settings, cmd_serve_prepare, args))
+    _print(f"Quietline is serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        # An anonymous service records no client address: no access log, and
+        # no trust in forwarded headers that carry one.
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        log_level="warning",
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quietline", description=__doc__)
+    parser.add_argument("--data-dir", help="data directory (default: $QUIETLINE_DATA_DIR or ./var)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("init", help="create the data directory and database").set_defaults(
+        handler=cmd_init
+    )
+
+    serve_parser = commands.add_parser("serve", help="run the web service")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument(
+        "--demo", action="store_true", help="seed demo staff and a recovery key on first start"
+    )
+    serve_parser.set_defaults(handler=None)
+
+    keys = commands.add_parser("keys", help="office keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    keys.add_parser(
+        "recovery", help="create the office recovery key; prints its private half once"
+    ).set_defaults(handler=cmd_recovery)
+
+    staff = commands.add_parser("staff", help="staff accounts").add_subparsers(
+        dest="staff_command", required=True
+    )
+    add = staff.add_parser("add", help="add a staff member")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=keyring.ROLES)
+    add.add_argument("--group", default=None, help="recipient group (default: the default group)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=cmd_staff_add)
+    listing = staff.add_parser("list", help="list staff members")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=cmd_staff_list)
+    disable = staff.add_parser("disable", help="disable a staff member")
+    disable.add_argument("--email", required=True)
+    disable.set_defaults(handler=cmd_staff_disable)
+
+    commands.add_parser("demo", help="seed a fresh instance with demo staff").set_defaults(
+        handler=cmd_demo
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(data_dir=args.data_dir)
+        if getattr(args, "group", "") is None:
+            args.group = settings.default_group
+        if args.command == "serve":
+            return serve(settings, args)
+        result: Any = asyncio.run(_with_runtime(settings, args.handler, args))
+        return int(result)
+    except (CommandError, ConfigError, QuietlineError) as error:
+        message = error.message if isinstance(error, QuietlineError) else str(error)
+        print(f"quietline: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

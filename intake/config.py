@@ -1,0 +1,139 @@
+"""Settings, read once from the environment (prefix ``QUIETLINE_``).
+
+Everything an operator may change is here, with the default a first look needs.
+Settings that staff manage at run time (categories, deadlines) are seeded from
+here into the database on first start and edited there afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from starlette.config import Config
+
+DEFAULT_CATEGORIES = (
+    ("financial", "Misuse of public money or contract-signing authority"),
+    ("social-media", "Misuse of the city's social media accounts"),
+    ("conduct", "Gross mismanagement or abuse of authority"),
+    ("safety", "Danger to health, safety or the environment"),
+    ("reprisal", "Reprisal for reporting a concern"),
+    ("other", "Something else"),
+)
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+def _bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"expected true or false, got {value!r}")
+
+
+def _categories(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Parse ``id=Label;id=Label`` into pairs."""
+    if isinstance(value, tuple):
+        return value
+    pairs = []
+    for item in value.split(";"):
+        if not item.strip():
+            continue
+        ident, sep, label = item.partition("=")
+        if not sep or not ident.strip() or not label.strip():
+            raise ConfigError(f"QUIETLINE_CATEGORIES: expected id=Label, got {item!r}")
+        pairs.append((ident.strip(), label.strip()))
+    if not pairs:
+        raise ConfigError("QUIETLINE_CATEGORIES: at least one category is needed")
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    development: bool = False
+    categories: tuple[tuple[str, str], ...] = DEFAULT_CATEGORIES
+    default_group: str = "solicitor"
+    alternate_group: str = "alternate"
+    max_report_chars: int = 20_000
+    max_message_chars: int = 10_000
+    max_request_bytes: int = 256 * 1024
+    ack_days: int = 7
+    feedback_months: int = 3
+    deadline_clock: str = "calendar"
+    holidays: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    password_iterations: int = 3
+    password_memory_kib: int = 65536
+    secret_key: str | None = None
+    token_pepper: str | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, data_dir: str | Path | None = None
+) -> Settings:
+    """Build settings from ``environ`` (default: the process environment).
+
+    ``data_dir`` (from a ``--data-dir`` flag) wins over ``QUIETLINE_DATA_DIR``.
+    """
+    config = Config(environ=os.environ if environ is None else environ, env_prefix="QUIETLINE_")
+    directory = Path(data_dir or config("DATA_DIR", default="var")).expanduser().resolve()
+    default_url = f"sqlite+aiosqlite:///{directory / 'quietline.db'}"
+    database_url = config("DATABASE_URL", default="") or default_url
+    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "QUIETLINE_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    clock = config("DEADLINE_CLOCK", default="calendar")
+    if clock not in {"calendar", "business"}:
+        raise ConfigError("QUIETLINE_DEADLINE_CLOCK must be 'calendar' or 'business'")
+    holidays = tuple(
+        day.strip() for day in config("HOLIDAYS", default="").split(",") if day.strip()
+    )
+    timezone = config("TIMEZONE", default="UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"QUIETLINE_TIMEZONE: unknown time zone {timezone!r}") from exc
+    try:
+        settings = Settings(
+            data_dir=directory,
+            database_url=database_url,
+            development=config("DEV", cast=_bool, default=False),
+            categories=config("CATEGORIES", cast=_categories, default=DEFAULT_CATEGORIES),
+            default_group=config("DEFAULT_GROUP", default="solicitor"),
+            alternate_group=config("ALTERNATE_GROUP", default="alternate"),
+            max_report_chars=config("MAX_REPORT_CHARS", cast=int, default=20_000),
+            max_message_chars=config("MAX_MESSAGE_CHARS", cast=int, default=10_000),
+            max_request_bytes=config("MAX_REQUEST_BYTES", cast=int, default=256 * 1024),
+            ack_days=config("ACK_DAYS", cast=int, default=7),
+            feedback_months=config("FEEDBACK_MONTHS", cast=int, default=3),
+            deadline_clock=clock,
+            holidays=holidays,
+            timezone=timezone,
+            password_iterations=config("PASSWORD_ITERATIONS", cast=int, default=3),
+            password_memory_kib=config("PASSWORD_MEMORY_KIB", cast=int, default=65536),
+            secret_key=config("SECRET_KEY", default=None),
+            token_pepper=config("TOKEN_PEPPER", default=None),
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return settings

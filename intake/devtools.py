@@ -1,0 +1,28 @@
+"""Developer commands: ``python -m intake.devtools new-migration "message"``."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from intake.db import MIGRATIONS
+
+
+def new_migration(message: str) -> None:
+    """Autogenerate a revision by diffing the models against a database at head."""
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["database_url"] = f"sqlite+aiosqlite:///{Path(scratch) / 'schema.db'}"
+        command.upgrade(config, "head")
+        command.revision(config, message=message, autogenerate=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "new-migration":
+        sys.exit('usage: python -m intake.devtools new-migration "message"')
+    new_migration(sys.argv[2])

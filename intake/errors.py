@@ -1,0 +1,30 @@
+"""Domain errors. Each carries the sentence a person is shown and the HTTP status it maps to."""
+
+from __future__ import annotations
+
+
+class QuietlineError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(QuietlineError):
+    status = 422
+
+
+class TokenMistyped(InvalidInput):
+    """The token has a typo: wrong length, a character never used, or a bad check character."""
+
+
+class CaseNotFound(QuietlineError):
+    status = 404
+
+
+class NoRecipients(QuietlineError):
+    """No one can receive the report (no officer in the group, or no recovery key)."""
+
+    status = 503

@@ -1,0 +1,174 @@
+"""Staff key pairs, the office recovery key, and sealing a case key to its holders.
+
+Password hashing is CPU-heavy (Argon2id), so it runs in a worker thread and
+never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import anyio.to_thread
+import pyotp
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake.config import Settings
+from intake.errors import InvalidInput
+from intake.models import CaseKey, RecoveryKey, Staff
+from intake.routing import Recipients
+
+ROLES = ("officer", "investigator", "admin")
+CASE_KEY_PURPOSE = "case-key"
+TOTP_SECRET_LENGTH = 32  # base32 characters: 160 bits
+
+
+def password_cost(settings: Settings) -> crypto.PasswordCost:
+    return crypto.PasswordCost(
+        iterations=settings.password_iterations, memory_kib=settings.password_memory_kib
+    )
+
+
+@dataclass(frozen=True)
+class StaffSecrets:
+    """What a staff member's password unlocks."""
+
+    private_key: bytes
+    totp_secret: str
+
+    def pack(self) -> bytes:
+        return self.private_key + self.totp_secret.encode("ascii")
+
+    @classmethod
+    def unpack(cls, secret: bytes) -> StaffSecrets:
+        return cls(private_key=secret[:32], totp_secret=secret[32:].decode("ascii"))
+
+    def __repr__(self) -> str:
+        return "StaffSecrets(<hidden>)"
+
+
+def validate_password(password: str) -> None:
+    if len(password) < 12:
+        raise InvalidInput("The password must have at least 12 characters.", field="password")
+
+
+async def lock_staff_secrets(
+    settings: Settings, password: str, secrets: StaffSecrets
+) -> bytes:
+    return await anyio.to_thread.run_sync(
+        crypto.lock_secret, password, secrets.pack(), password_cost(settings)
+    )
+
+
+async def unlock_staff_secrets(credential: bytes, password: str) -> StaffSecrets:
+    """Raises ``crypto.WrongPassword`` when the password does not match."""
+    secret = await anyio.to_thread.run_sync(crypto.unlock_secret, credential, password)
+    return StaffSecrets.unpack(secret)
+
+
+async def create_staff(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    group: str,
+    password: str,
+) -> tuple[Staff, StaffSecrets]:
+    """Add a staff member with a fresh key pair and TOTP secret (not yet committed)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput(f"{email!r} is not an email address.", field="email")
+    if role not in ROLES:
+        raise InvalidInput(f"The role must be one of {', '.join(ROLES)}.", field="role")
+    if not name.strip():
+        raise InvalidInput("A name is needed.", field="name")
+    if not group.strip():
+        raise InvalidInput("A group is needed.", field="group")
+    validate_password(password)
+    existing = await session.exec(select(Staff).where(Staff.email == email))
+    if existing.first() is not None:
+        raise InvalidInput(f"A staff member with the email {email} exists already.", field="email")
+    keypair = crypto.generate_keypair()
+    secrets = StaffSecrets(
+        private_key=keypair.private, totp_secret=pyotp.random_base32(TOTP_SECRET_LENGTH)
+    )
+    staff = Staff(
+        email=email,
+        name=name.strip(),
+        role=role,
+        group_name=group.strip(),
+        public_key=keypair.public,
+        credential=await lock_staff_secrets(settings, password, secrets),
+    )
+    session.add(staff)
+    return staff, secrets
+
+
+def totp_uri(staff: Staff, secrets: StaffSecrets) -> str:
+    return pyotp.TOTP(secrets.totp_secret).provisioning_uri(name=staff.email, issuer_name="Quietline")
+
+
+def format_recovery_key(private_key: bytes) -> str:
+    """Group the private half for printing: 52 base32 characters in groups of four."""
+    text = base64.b32encode(private_key).decode("ascii").rstrip("=")
+    return "-".join(text[index : index + 4] for index in range(0, len(text), 4))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    try:
+        private_key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except ValueError as exc:
+        raise InvalidInput("That is not a recovery key: it has characters never used in one.") from exc
+    if len(private_key) != 32:
+        raise InvalidInput("That is not a recovery key: it has the wrong length.")
+    return private_key
+
+
+async def create_recovery_key(session: AsyncSession) -> tuple[RecoveryKey, bytes]:
+    """A new office recovery key; earlier ones stop receiving new cases but still open theirs."""
+    keypair = crypto.generate_keypair()
+    await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
+    recovery = RecoveryKey(public_key=keypair.public)
+    session.add(recovery)
+    return recovery, keypair.private
+
+
+def seal_case_key(case_id: str, data_key: bytes, recipients: Recipients) -> list[CaseKey]:
+    keys = [
+        CaseKey(
+            case_id=case_id,
+            staff_id=person.id,
+            sealed=crypto.seal(
+                data_key, person.public_key, case_id=case_id, purpose=CASE_KEY_PURPOSE
+            ),
+        )
+        for person in recipients.staff
+    ]
+    keys.append(
+        CaseKey(
+            case_id=case_id,
+            recovery_key_id=recipients.recovery_key.id,
+            sealed=crypto.seal(
+                data_key,
+                recipients.recovery_key.public_key,
+                case_id=case_id,
+                purpose=CASE_KEY_PURPOSE,
+            ),
+        )
+    )
+    return keys
+
+
+async def staff_by_email(session: AsyncSession, email: str) -> Staff | None:
+    result = await session.exec(select(Staff).where(Staff.email == email.strip().lower()))
+    return result.first()
+
+
+async def list_staff(session: AsyncSession) -> list[Staff]:
+    result = await session.exec(select(Staff).order_by(col(Staff.group_name), Staff.email))
+    return list(result.all())

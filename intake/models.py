@@ -1,0 +1,118 @@
+"""Tables. What is plaintext here is plaintext on purpose (see SECURITY.md):
+references, categories, stages, due dates, assignment and who holds a key drive
+the queue without decrypting anything. Every column a person wrote is a
+ciphertext (``bytes``) sealed with the case data key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from intake.db import UTCDateTime, utcnow
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def Timestamp(*, nullable: bool = False) -> Column:  # noqa: N802 - a column factory
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class Staff(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    email: str = Field(unique=True, index=True, max_length=254)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)  # officer | investigator | admin
+    group_name: str = Field(index=True, max_length=50)
+    active: bool = True
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The private key and TOTP secret, locked under a key derived from the password.
+    credential: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    totp_last_step: int = 0
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
+    # Shown to reporters who may ask that this person never receive their report.
+    exclusion_label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Timestamp())
+
+
+class Category(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=50)
+    label: str = Field(max_length=200)
+    active: bool = True
+    position: int = 0
+
+
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=100)
+    value: str  # JSON
+
+
+class RecoveryKey(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    active: bool = True
+    created_on: date = Field(default_factory=date.today)
+
+
+class Case(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    # The staff-facing reference: random, unrelated to the reporter's token.
+    ref: str = Field(unique=True, index=True, max_length=20)
+    kind: str = Field(default="report", max_length=20)  # report | reprisal
+    channel: str = Field(default="web", max_length=20)  # web | phone | mail | in_person
+    category: str = Field(index=True, max_length=50)
+    group_name: str = Field(max_length=50)
+    involves_office: bool = False
+    stage: str = Field(default="received", index=True, max_length=20)
+    outcome: str | None = Field(default=None, max_length=30)
+    # Reporter-originated times are kept to the day (DESIGN.md promise 2).
+    received_on: date = Field(index=True)
+    acknowledged_on: date | None = None
+    concluded_on: date | None = None
+    ack_due: date
+    feedback_due: date | None = None
+    assignee_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    linked_case_id: str | None = Field(default=None, foreign_key="case.id", max_length=32)
+    # HMAC(pepper, token): finds the case; the token itself is never stored.
+    lookup: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
+    salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The case data key wrapped under HKDF(token, salt): the reporter's own key.
+    reporter_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    next_seq: int = 1
+    legal_hold: bool = False
+
+
+class CaseKey(SQLModel, table=True):
+    """The case data key sealed to one holder: a staff member or a recovery key."""
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "staff_id"),
+        UniqueConstraint("case_id", "recovery_key_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", index=True, max_length=32)
+    recovery_key_id: str | None = Field(default=None, foreign_key="recoverykey.id", max_length=32)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Entry(SQLModel, table=True):
+    """Something a person wrote on a case: the report, a message or a note."""
+
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    seq: int
+    kind: str = Field(max_length=20)  # report | message | note
+    author: str = Field(max_length=20)  # reporter | office
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    on: date
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,0 +1,48 @@
+"""What a running Quietline needs at hand: settings, server secrets and the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake import db
+from intake.config import Settings
+from intake.datadir import ServerSecrets, load_or_create_secrets
+from intake.deadlines import DeadlineRules
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secrets: ServerSecrets
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    rules: DeadlineRules
+
+    def today(self) -> date:
+        """The office's calendar day: the only time kept of a reporter's action."""
+        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    """Create the engine and load secrets; the schema must already be migrated."""
+    engine = db.create_engine(settings)
+    return Runtime(
+        settings=settings,
+        secrets=load_or_create_secrets(settings),
+        engine=engine,
+        sessions=db.session_factory(engine),
+        rules=DeadlineRules.from_values(
+            ack_days=settings.ack_days,
+            feedback_months=settings.feedback_months,
+            clock=settings.deadline_clock,
+            holidays=settings.holidays,
+        ),
+    )

@@ -1,0 +1,83 @@
+"""Helpers for tests that run a real server process or read what the service wrote."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LiveServer:
+    """``quietline serve`` in a child process, its output captured to files."""
+
+    def __init__(self, *, data_dir: Path, port: int, environ: dict[str, str]) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.environ = {**os.environ, **environ}
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_dir = data_dir.parent / f"server-output-{port}"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a ``quietline`` CLI command against this server's data directory."""
+        return subprocess.run(
+            [sys.executable, "-m", "intake.cli", "--data-dir", str(self.data_dir), *args],
+            env=self.environ, capture_output=True, text=True, timeout=120, check=False,
+        )
+
+    def start(self, *extra: str) -> LiveServer:
+        self.runs += 1
+        out = open(self.log_dir / f"stdout-{self.runs}", "wb")  # noqa: SIM115
+        err = open(self.log_dir / f"stderr-{self.runs}", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "intake.cli", "--data-dir", str(self.data_dir), "serve",
+             "--port", str(self.port), *extra],
+            env=self.environ, stdout=out, stderr=err,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early: {self.output().decode(errors='replace')}")
+            try:
+                httpx.get(self.url + "/", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start within 60 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, as in a crash or power cut of the process."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> bytes:
+        """Everything the server processes printed so far."""
+        return b"".join(path.read_bytes() for path in sorted(self.log_dir.iterdir()))
+
+
+def bytes_written_under(directory: Path) -> bytes:
+    """Every byte of every file under ``directory`` (database, WAL, secrets, mail...)."""
+    return b"".join(path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file())
