@@ -96,10 +96,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     """Build the app. The data directory must be initialised (``quietline init``)."""
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Runtime]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         active = runtime or open_runtime(settings)
+        app.state.runtime = active
         try:
-            yield {"runtime": active}
+            yield
         finally:
             if runtime is None:
                 await active.close()

@@ -76,7 +76,9 @@ def _check_text(text: str, *, limit: int, what: str, field_name: str) -> str:
             field=field_name,
         )
     if "\x00" in text:
-        raise InvalidInput(f"The {what} contains a character that cannot be saved.", field=field_name)
+        raise InvalidInput(
+            f"The {what} contains a character that cannot be saved.", field=field_name
+        )
     return text
 
 
@@ -89,7 +91,8 @@ async def active_categories(session: AsyncSession) -> list[Category]:
 
 async def _next_seq(session: AsyncSession, case_id: str) -> int:
     """Reserve the next entry number of a case (row-locks the case until commit)."""
-    result = await session.execute(
+    connection = await session.connection()
+    result = await connection.execute(
         text('UPDATE "case" SET next_seq = next_seq + 1 WHERE id = :id RETURNING next_seq'),
         {"id": case_id},
     )
@@ -97,11 +100,19 @@ async def _next_seq(session: AsyncSession, case_id: str) -> int:
 
 
 def _encrypted_entry(
-    data_key: bytes, *, case_id: str, seq: int, kind: str, author: str, on: date, body: str,
+    data_key: bytes,
+    *,
+    case_id: str,
+    seq: int,
+    kind: str,
+    author: str,
+    on: date,
+    body: str,
     staff_id: str | None = None,
 ) -> Entry:
-    entry = Entry(case_id=case_id, seq=seq, kind=kind, author=author, on=on, staff_id=staff_id,
-                  body=b"")
+    entry = Entry(
+        case_id=case_id, seq=seq, kind=kind, author=author, on=on, staff_id=staff_id, body=b""
+    )
     entry.body = crypto.encrypt_field(
         data_key, body.encode("utf-8"), case_id=case_id, field=entry_field(kind, entry.id)
     )
@@ -127,9 +138,7 @@ async def submit_report(runtime: Runtime, report: NewReport, *, channel: str = "
     async with db.transaction(runtime.sessions) as session:
         categories = {category.id for category in await active_categories(session)}
         if report.category not in categories:
-            raise InvalidInput(
-                "Please choose one of the listed categories.", field="category"
-            )
+            raise InvalidInput("Please choose one of the listed categories.", field="category")
         recipients = await routing.recipients_for(
             session,
             settings,

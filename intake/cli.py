@@ -66,14 +66,21 @@ async def cmd_staff_add(runtime: Runtime, args: argparse.Namespace) -> int:
     password = _read_password(args)
     async with db.transaction(runtime.sessions) as session:
         staff, unlocked = await keyring.create_staff(
-            session, runtime.settings, email=args.email, name=args.name, role=args.role,
-            group=args.group, password=password,
+            session,
+            runtime.settings,
+            email=args.email,
+            name=args.name,
+            role=args.role,
+            group=args.group,
+            password=password,
         )
     uri = keyring.totp_uri(staff, unlocked)
     if args.json:
-        _print(json.dumps(
-            {"email": staff.email, "totp_secret": unlocked.totp_secret, "otpauth_uri": uri}
-        ))
+        _print(
+            json.dumps(
+                {"email": staff.email, "totp_secret": unlocked.totp_secret, "otpauth_uri": uri}
+            )
+        )
     else:
         _print(f"added {staff.email} ({staff.role}, group {staff.group_name})")
         _print(f"TOTP secret (add it to an authenticator app): {unlocked.totp_secret}")
@@ -85,11 +92,20 @@ async def cmd_staff_list(runtime: Runtime, args: argparse.Namespace) -> int:
     async with runtime.sessions() as session:
         people = await keyring.list_staff(session)
     if args.json:
-        _print(json.dumps([
-            {"email": p.email, "name": p.name, "role": p.role, "group": p.group_name,
-             "active": p.active}
-            for p in people
-        ]))
+        _print(
+            json.dumps(
+                [
+                    {
+                        "email": p.email,
+                        "name": p.name,
+                        "role": p.role,
+                        "group": p.group_name,
+                        "active": p.active,
+                    }
+                    for p in people
+                ]
+            )
+        )
         return 0
     for person in people:
         state = "active" if person.active else "disabled"

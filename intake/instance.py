@@ -54,7 +54,12 @@ async def seed_demo(runtime: Runtime) -> list[str]:
         for email, name, role, group in DEMO_STAFF:
             password = secrets.token_urlsafe(12)
             staff, unlocked = await keyring.create_staff(
-                session, runtime.settings, email=email, name=name, role=role, group=group,
+                session,
+                runtime.settings,
+                email=email,
+                name=name,
+                role=role,
+                group=group,
                 password=password,
             )
             lines.append(

@@ -54,9 +54,7 @@ def validate_password(password: str) -> None:
         raise InvalidInput("The password must have at least 12 characters.", field="password")
 
 
-async def lock_staff_secrets(
-    settings: Settings, password: str, secrets: StaffSecrets
-) -> bytes:
+async def lock_staff_secrets(settings: Settings, password: str, secrets: StaffSecrets) -> bytes:
     return await anyio.to_thread.run_sync(
         crypto.lock_secret, password, secrets.pack(), password_cost(settings)
     )
@@ -109,7 +107,9 @@ async def create_staff(
 
 
 def totp_uri(staff: Staff, secrets: StaffSecrets) -> str:
-    return pyotp.TOTP(secrets.totp_secret).provisioning_uri(name=staff.email, issuer_name="Quietline")
+    return pyotp.TOTP(secrets.totp_secret).provisioning_uri(
+        name=staff.email, issuer_name="Quietline"
+    )
 
 
 def format_recovery_key(private_key: bytes) -> str:
@@ -123,7 +123,9 @@ def parse_recovery_key(text: str) -> bytes:
     try:
         private_key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     except ValueError as exc:
-        raise InvalidInput("That is not a recovery key: it has characters never used in one.") from exc
+        raise InvalidInput(
+            "That is not a recovery key: it has characters never used in one."
+        ) from exc
     if len(private_key) != 32:
         raise InvalidInput("That is not a recovery key: it has the wrong length.")
     return private_key

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.config import Settings
 from intake.errors import NoRecipients
@@ -35,9 +35,9 @@ def receiving_group(settings: Settings, *, involves_office: bool) -> str:
 
 async def active_recovery_key(session: AsyncSession) -> RecoveryKey | None:
     result = await session.exec(
-        select(RecoveryKey).where(col(RecoveryKey.active)).order_by(
-            col(RecoveryKey.created_on).desc()
-        )
+        select(RecoveryKey)
+        .where(col(RecoveryKey.active))
+        .order_by(col(RecoveryKey.created_on).desc())
     )
     return result.first()
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
 from intake import db
 from intake.config import Settings
@@ -46,3 +47,9 @@ def open_runtime(settings: Settings) -> Runtime:
             holidays=settings.holidays,
         ),
     )
+
+
+def runtime_of(connection: HTTPConnection) -> Runtime:
+    """The runtime the app's lifespan opened."""
+    runtime: Runtime = connection.app.state.runtime
+    return runtime

@@ -26,7 +26,9 @@ from intake.config import Settings, load_settings
 from intake.runtime import Runtime, open_runtime
 from tests.support import LiveServer, free_port
 
-PG_ADMIN_DSN = os.environ.get("QUIETLINE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_DSN = os.environ.get(
+    "QUIETLINE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 PASSWORD = "correct horse battery staple"
 
 
@@ -125,7 +127,12 @@ async def make_instance(data_dir: Path, database_url: str | None, *, seed: bool 
         _, made.recovery_private = await keyring.create_recovery_key(session)
         for email, name, role, group in SEED_STAFF:
             _, unlocked = await keyring.create_staff(
-                session, settings, email=email, name=name, role=role, group=group,
+                session,
+                settings,
+                email=email,
+                name=name,
+                role=role,
+                group=group,
                 password=PASSWORD,
             )
             made.staff_passwords[email] = PASSWORD

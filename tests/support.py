@@ -36,7 +36,11 @@ class LiveServer:
         """Run a ``quietline`` CLI command against this server's data directory."""
         return subprocess.run(
             [sys.executable, "-m", "intake.cli", "--data-dir", str(self.data_dir), *args],
-            env=self.environ, capture_output=True, text=True, timeout=120, check=False,
+            env=self.environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     def start(self, *extra: str) -> LiveServer:
@@ -44,9 +48,20 @@ class LiveServer:
         out = open(self.log_dir / f"stdout-{self.runs}", "wb")  # noqa: SIM115
         err = open(self.log_dir / f"stderr-{self.runs}", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "intake.cli", "--data-dir", str(self.data_dir), "serve",
-             "--port", str(self.port), *extra],
-            env=self.environ, stdout=out, stderr=err,
+            [
+                sys.executable,
+                "-m",
+                "intake.cli",
+                "--data-dir",
+                str(self.data_dir),
+                "serve",
+                "--port",
+                str(self.port),
+                *extra,
+            ],
+            env=self.environ,
+            stdout=out,
+            stderr=err,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

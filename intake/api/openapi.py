@@ -26,7 +26,9 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
 def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": schema or {"$ref": "#/components/schemas/Error"}}},
+        "content": {
+            "application/json": {"schema": schema or {"$ref": "#/components/schemas/Error"}}
+        },
     }
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from intake import cases
 from intake.api.parsing import read_json
-from intake.runtime import Runtime
+from intake.runtime import runtime_of
 
 
 class ReportIn(BaseModel):
@@ -30,13 +30,8 @@ class MessageIn(BaseModel):
     body: str
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.state.runtime
-    return runtime
-
-
 async def form(request: Request) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     async with runtime.sessions() as session:
         categories = await cases.active_categories(session)
     return JSONResponse(
@@ -58,7 +53,7 @@ async def form(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     report = await read_json(request, ReportIn)
     token = await cases.submit_report(
-        _runtime(request),
+        runtime_of(request),
         cases.NewReport(
             category=report.category, body=report.body, involves_office=report.involves_office
         ),
@@ -68,7 +63,7 @@ async def submit(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     query = await read_json(request, TokenIn)
-    found = await cases.status_by_token(_runtime(request), query.token)
+    found = await cases.status_by_token(runtime_of(request), query.token)
     return JSONResponse(
         {
             "stage": found.stage,
@@ -88,7 +83,7 @@ async def status(request: Request) -> Response:
 
 async def message(request: Request) -> Response:
     sent = await read_json(request, MessageIn)
-    await cases.add_reporter_message(_runtime(request), sent.token, sent.body)
+    await cases.add_reporter_message(runtime_of(request), sent.token, sent.body)
     return JSONResponse({"sent": True}, status_code=201)
 
 

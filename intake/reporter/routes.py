@@ -11,15 +11,10 @@ from starlette.routing import Route
 
 from intake import cases
 from intake.errors import InvalidInput, QuietlineError
-from intake.runtime import Runtime
+from intake.runtime import Runtime, runtime_of
 from intake.templating import render
 
 MAX_FORM_FIELDS = 20
-
-
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.state.runtime
-    return runtime
 
 
 async def _read_form(request: Request) -> FormData:
@@ -50,11 +45,11 @@ async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
 
 
 async def report_form(request: Request) -> Response:
-    return render(request, "reporter/report.html", await _form_context(_runtime(request)))
+    return render(request, "reporter/report.html", await _form_context(runtime_of(request)))
 
 
 async def report_submit(request: Request) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     form = await _read_form(request)
     entered = {
         "category": _text(form, "category"),
@@ -74,10 +69,14 @@ async def status_form(request: Request) -> Response:
 
 
 async def _status_page(
-    request: Request, token: str, *, notice: str | None = None, error: QuietlineError | None = None,
+    request: Request,
+    token: str,
+    *,
+    notice: str | None = None,
+    error: QuietlineError | None = None,
     draft: str = "",
 ) -> Response:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     try:
         found = await cases.status_by_token(runtime, token)
     except QuietlineError as lookup_error:
@@ -111,7 +110,7 @@ async def message_send(request: Request) -> Response:
     form = await _read_form(request)
     token, body = _text(form, "token"), _text(form, "body")
     try:
-        await cases.add_reporter_message(_runtime(request), token, body)
+        await cases.add_reporter_message(runtime_of(request), token, body)
     except InvalidInput as error:
         if error.field == "token":
             raise
