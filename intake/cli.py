@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from intake import db, instance, keyring
+from intake import audit, db, instance, keyring
 from intake.config import ConfigError, Settings, load_settings
 from intake.errors import QuietlineError
 from intake.runtime import Runtime, open_runtime
@@ -126,6 +126,20 @@ async def cmd_staff_disable(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with runtime.sessions() as session:
+        result = await audit.verify(session)
+    if result.ok:
+        _print(f"audit log intact: {result.events} events, every link verified")
+        return 0
+    print(
+        f"quietline: audit log BROKEN at event {result.broken_at}: {result.reason} "
+        f"({result.events} events before it verified)",
+        file=sys.stderr,
+    )
+    return 1
+
+
 async def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
     if not await instance.is_empty(runtime):
         raise CommandError("this data directory has staff already; demo seeds only a fresh one")
@@ -206,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     disable = staff.add_parser("disable", help="disable a staff member")
     disable.add_argument("--email", required=True)
     disable.set_defaults(handler=cmd_staff_disable)
+
+    audit_parser = commands.add_parser("audit", help="the staff audit log").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit_parser.add_parser("verify", help="check every link of the hash chain").set_defaults(
+        handler=cmd_audit_verify
+    )
 
     commands.add_parser("demo", help="seed a fresh instance with demo staff").set_defaults(
         handler=cmd_demo

@@ -48,7 +48,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+WRITE_OPTION = "quietline_write"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is turned off; _sqlite_begin emits ours.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a report whose token was shown survives a power cut, not only a crash.
@@ -60,11 +65,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Any) -> None:
+    """Write transactions take SQLite's write lock up front (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads, then writes after another writer has
+    committed, fails with "database is locked" at once; taking the lock at
+    BEGIN makes concurrent writers wait their turn (busy_timeout) instead.
+    """
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = create_async_engine(settings.database_url, pool_size=5, max_overflow=5)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
         settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True
@@ -93,6 +110,7 @@ def migrate(settings: Settings) -> None:
 async def transaction(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A session whose work commits together on success and rolls back on error."""
+    """A write transaction: its work commits together on success, rolls back on error."""
     async with sessions() as session, session.begin():
+        await session.connection(execution_options={WRITE_OPTION: True})
         yield session

@@ -19,7 +19,8 @@ def new_migration(message: str) -> None:
         config.set_main_option("script_location", str(MIGRATIONS))
         config.attributes["database_url"] = f"sqlite+aiosqlite:///{Path(scratch) / 'schema.db'}"
         command.upgrade(config, "head")
-        command.revision(config, message=message, autogenerate=True)
+        number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
+        command.revision(config, message=message, autogenerate=True, rev_id=f"{number:04d}")
 
 
 if __name__ == "__main__":

@@ -116,3 +116,19 @@ class Entry(SQLModel, table=True):
     staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
     on: date
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """One staff action. Rows form a hash chain: each hash covers the previous one.
+
+    Holds who did what to which case reference, never what anyone wrote.
+    """
+
+    seq: int = Field(primary_key=True)
+    at: datetime = Field(sa_column=Timestamp())
+    actor: str = Field(max_length=254)  # a staff email, or "cli" / "system"
+    action: str = Field(max_length=50)
+    case_ref: str | None = Field(default=None, max_length=20, index=True)
+    detail: str = "{}"  # JSON; references and counts only
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

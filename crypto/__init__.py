@@ -1,0 +1,69 @@
+"""Quietline's cryptography: pure functions over bytes, no web and no database.
+
+Every stored blob starts with a format version byte (0x01), so the construction can change
+without a flag day; an unknown version fails to open with :class:`DecryptionError`.
+"""
+
+from crypto.errors import CryptoError, DecryptionError, TokenTypo, WrongPassword
+from crypto.fields import decrypt_field, encrypt_field
+from crypto.keys import DATA_KEY_BYTES, KeyPair, generate_keypair, new_data_key, public_key_of
+from crypto.passwords import (
+    DEFAULT_COST,
+    PasswordCost,
+    credential_cost,
+    lock_secret,
+    unlock_secret,
+)
+from crypto.sealing import seal, unseal
+from crypto.stream import (
+    CHUNK_SIZE,
+    HEADER_SIZE,
+    SEALED_CHUNK_SIZE,
+    StreamDecryptor,
+    StreamEncryptor,
+)
+from crypto.tokens import (
+    TOKEN_BITS,
+    TOKEN_LENGTH,
+    format_token,
+    new_token,
+    normalise_token,
+    reporter_key,
+    token_lookup_key,
+)
+from crypto.wrapping import unwrap_key, wrap_key
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DATA_KEY_BYTES",
+    "DEFAULT_COST",
+    "HEADER_SIZE",
+    "SEALED_CHUNK_SIZE",
+    "TOKEN_BITS",
+    "TOKEN_LENGTH",
+    "CryptoError",
+    "DecryptionError",
+    "KeyPair",
+    "PasswordCost",
+    "StreamDecryptor",
+    "StreamEncryptor",
+    "TokenTypo",
+    "WrongPassword",
+    "credential_cost",
+    "decrypt_field",
+    "encrypt_field",
+    "format_token",
+    "generate_keypair",
+    "lock_secret",
+    "new_data_key",
+    "new_token",
+    "normalise_token",
+    "public_key_of",
+    "reporter_key",
+    "seal",
+    "token_lookup_key",
+    "unlock_secret",
+    "unseal",
+    "unwrap_key",
+    "wrap_key",
+]

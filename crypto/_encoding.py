@@ -1,0 +1,49 @@
+"""How the inputs of every construction become bytes: the format version, the context a
+ciphertext is bound to, and the checks on keys.
+
+The context encoding is injective: each part is length-prefixed, so ("ab", "c") and ("a", "bc")
+never encode alike, and the domain label keeps one construction's context from ever equalling
+another's.
+"""
+
+from __future__ import annotations
+
+VERSION_1 = 0x01
+"""The first byte of every stored blob this package produces."""
+
+KEY_BYTES = 32
+
+
+def encode_context(label: str, **parts: str) -> bytes:
+    """``version || len(label) || label || len(part) || part ...``, lengths 4-byte big-endian.
+
+    Keyword names only serve error messages; the order of the keywords is the order of encoding.
+    Every part must be a non-empty ``str``: an empty case id or field name is a caller bug that
+    would otherwise silently bind ciphertexts to nothing in particular.
+    """
+    out = bytearray([VERSION_1])
+    out += _length_prefixed(label.encode("utf-8"))
+    for name, value in parts.items():
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        if not value:
+            raise ValueError(f"{name} must not be empty")
+        out += _length_prefixed(value.encode("utf-8"))
+    return bytes(out)
+
+
+def _length_prefixed(data: bytes) -> bytes:
+    return len(data).to_bytes(4, "big") + data
+
+
+def require_key(key: bytes, name: str) -> None:
+    """Refuse anything but 32 bytes, naming the argument and never showing its value."""
+    if not isinstance(key, bytes):
+        raise TypeError(f"{name} must be bytes, not {type(key).__name__}")
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"{name} must be {KEY_BYTES} bytes long, not {len(key)}")
+
+
+def require_bytes(data: bytes, name: str) -> None:
+    if not isinstance(data, bytes):
+        raise TypeError(f"{name} must be bytes, not {type(data).__name__}")

@@ -1,0 +1,39 @@
+"""Exceptions raised by :mod:`crypto`.
+
+Messages are fixed strings: they never include keys, plaintext, passwords or tokens, so an
+exception can be logged or shown without leaking anything.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CryptoError", "DecryptionError", "TokenTypo", "WrongPassword"]
+
+
+class CryptoError(Exception):
+    """Base class of the errors raised when opening protected data."""
+
+
+class DecryptionError(CryptoError):
+    """Protected data could not be opened.
+
+    One error for every cause (wrong key, tampered or truncated bytes, a ciphertext moved to
+    another case, field or purpose, an unknown format version): telling them apart would help an
+    attacker more than it helps an operator.
+    """
+
+    def __init__(self, message: str = "The data could not be decrypted.") -> None:
+        super().__init__(message)
+
+
+class WrongPassword(CryptoError):
+    """The password does not unlock this credential."""
+
+    def __init__(self, message: str = "The password is not correct.") -> None:
+        super().__init__(message)
+
+
+class TokenTypo(ValueError):
+    """A case token was mistyped.
+
+    ``str(error)`` is a plain-English sentence that can be shown to the reporter as it is.
+    """

@@ -1,0 +1,171 @@
+"""Reporter case tokens: 120 random bits, written so that people can copy them by hand.
+
+A token is 24 data characters of Crockford base32 (``0-9`` and ``A-Z`` without ``I L O U``) and
+one check character, shown in five groups of five: ``ABCDE-FGHJK-MNPQR-STVWX-YZ01C``. Reading
+it back forgives case, spaces and dashes, maps the confusable letters O→0 and I/L→1, and tells a
+typo apart from an unknown token.
+
+The check character is Luhn mod N with N = 32 over the code points of the data characters. It
+catches every single-character substitution and every adjacent transposition except ``0Z`` ↔
+``Z0``. Its blind spots:
+
+- the adjacent transposition ``0Z`` ↔ ``Z0`` (code points 0 and 31, the mod-32 analogue of
+  Luhn's ``09`` ↔ ``90``);
+- jump transpositions ``abc`` ↔ ``cba`` (never detected: both characters carry the same weight);
+- these adjacent twin errors: ``00``↔``NN``, ``11``↔``PP``, ``22``↔``QQ``, ``33``↔``RR``,
+  ``44``↔``SS``, ``55``↔``TT``, ``66``↔``VV``, ``77``↔``WW``, ``88``↔``XX``, ``99``↔``YY``,
+  ``AA``↔``ZZ``;
+- any two or more independent errors, 1 time in 32.
+
+An undetected typo then finds no case and is reported as an unknown token; that it would name
+another existing case is negligible at 120 bits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from collections.abc import Sequence
+
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from crypto._encoding import encode_context, require_bytes
+from crypto.errors import TokenTypo
+
+__all__ = [
+    "TOKEN_BITS",
+    "TOKEN_LENGTH",
+    "format_token",
+    "new_token",
+    "normalise_token",
+    "reporter_key",
+    "token_lookup_key",
+]
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TOKEN_BITS = 120
+_DATA_LENGTH = TOKEN_BITS // 5
+TOKEN_LENGTH = _DATA_LENGTH + 1
+_GROUP = 5
+PEPPER_MIN_BYTES = 32
+REPORTER_SALT_MIN_BYTES = 16
+_LOOKUP_LABEL = "quietline/token-lookup/v1"
+_REPORTER_KEY_INFO = b"quietline/reporter-key/v1"
+
+# Separators people or word processors put in: every whitespace character (tested with
+# str.isspace), every invisible formatting character (category Cf: zero-width spaces, soft
+# hyphens, direction marks, which copy and paste bring along), and these dashes and dots.
+# NFKC has already turned full-width forms into ASCII.
+_SEPARATORS = frozenset(".-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+# Beyond this, do no per-character work on the input at all: it cannot be a token.
+_MAX_INPUT = 1000
+
+# Either case of each character, and the Crockford confusables: O reads as 0, I and L as 1.
+_VALUES: dict[str, int] = {
+    char: value for value, upper in enumerate(ALPHABET) for char in (upper, upper.lower())
+} | {"O": 0, "o": 0, "I": 1, "i": 1, "L": 1, "l": 1}
+
+_MISTYPED = "A character of the token is mistyped: please check it again."
+
+
+def new_token() -> str:
+    """A fresh random token in display form."""
+    data = secrets.randbits(TOKEN_BITS)
+    values = [(data >> (5 * i)) & 31 for i in reversed(range(_DATA_LENGTH))]
+    return format_token(_spell(values))
+
+
+def normalise_token(text: str) -> str:
+    """The canonical form (25 upper-case characters) of a token as a reporter typed it.
+
+    Raises :class:`TokenTypo` with a sentence for the reporter when the text cannot be a token,
+    and nothing else for any ``str``.
+    """
+    if len(text) > _MAX_INPUT:
+        raise TokenTypo(
+            f"The token should have {TOKEN_LENGTH} characters; what you typed is far longer."
+        )
+    values: list[int] = []
+    for char in unicodedata.normalize("NFKC", text):
+        if char.isspace() or char in _SEPARATORS or unicodedata.category(char) == "Cf":
+            continue
+        value = _VALUES.get(char)
+        if value is None:
+            raise TokenTypo(f"The token contains {_describe(char)}, which is never used in tokens.")
+        values.append(value)
+    if len(values) != TOKEN_LENGTH:
+        typed = str(len(values)) if values else "nothing"
+        raise TokenTypo(f"The token should have {TOKEN_LENGTH} characters; you typed {typed}.")
+    if _check_value(values[:_DATA_LENGTH]) != values[_DATA_LENGTH]:
+        raise TokenTypo(_MISTYPED)
+    return "".join(ALPHABET[value] for value in values)
+
+
+def format_token(canonical: str) -> str:
+    """The display form, ``XXXXX-XXXXX-XXXXX-XXXXX-XXXXX``, of a canonical token."""
+    _require_canonical(canonical)
+    return "-".join(canonical[i : i + _GROUP] for i in range(0, TOKEN_LENGTH, _GROUP))
+
+
+def token_lookup_key(pepper: bytes, canonical: str) -> bytes:
+    """HMAC-SHA256 under the server pepper: what the database stores to find a case by token.
+
+    Requires the canonical form, so that a display form passed by mistake fails loudly rather
+    than producing a key that finds nothing.
+    """
+    require_bytes(pepper, "pepper")
+    if len(pepper) < PEPPER_MIN_BYTES:
+        raise ValueError(f"pepper must be at least {PEPPER_MIN_BYTES} bytes long")
+    _require_canonical(canonical)
+    message = encode_context(_LOOKUP_LABEL, token=canonical)
+    return hmac.new(pepper, message, hashlib.sha256).digest()
+
+
+def reporter_key(canonical: str, salt: bytes) -> bytes:
+    """The 32-byte key that wraps the case data key for the reporter.
+
+    HKDF-SHA256 with the token as input key material: the token carries 120 bits, so no slow
+    hash is needed. ``salt`` is the case's random salt (16 bytes or more).
+    """
+    require_bytes(salt, "salt")
+    if len(salt) < REPORTER_SALT_MIN_BYTES:
+        raise ValueError(f"salt must be at least {REPORTER_SALT_MIN_BYTES} bytes long")
+    _require_canonical(canonical)
+    hkdf = HKDF(SHA256(), 32, salt=salt, info=_REPORTER_KEY_INFO)
+    return hkdf.derive(canonical.encode("ascii"))
+
+
+def _spell(data: Sequence[int]) -> str:
+    return "".join(ALPHABET[value] for value in data) + ALPHABET[_check_value(data)]
+
+
+def _check_value(data: Sequence[int]) -> int:
+    """Luhn mod 32: double every other code point from the right, starting with the last."""
+    total = 0
+    factor = 2
+    for value in reversed(data):
+        addend = factor * value
+        total += addend // 32 + addend % 32
+        factor = 3 - factor
+    return -total % 32
+
+
+def _require_canonical(canonical: str) -> None:
+    if (
+        not isinstance(canonical, str)
+        or len(canonical) != TOKEN_LENGTH
+        or any(char not in ALPHABET for char in canonical)
+        or _spell([ALPHABET.index(char) for char in canonical[:_DATA_LENGTH]]) != canonical
+    ):
+        raise ValueError("expected a canonical token: pass it through normalise_token first")
+
+
+def _describe(char: str) -> str:
+    if not char.isprintable():
+        return f"an invisible character (U+{ord(char):04X})"
+    if char == "'":
+        return '"\'"'
+    return f"'{char}'"
