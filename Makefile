@@ -19,12 +19,12 @@ run: $(STAMP)
 	QUIETLINE_DEV=1 $(BIN)/quietline --data-dir $(DATA_DIR) serve --demo
 
 test: $(STAMP)
-	$(BIN)/ruff check intake crypto tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy --strict crypto
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check intake crypto tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy --strict crypto
 
 bench: $(STAMP)
