@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -26,18 +25,18 @@ GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x51A0D17  # an arbitrary constant naming the audit chain's lock
 
 
-def event_hash(
-    prev_hash: str,
-    *,
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    case_ref: str | None,
-    detail: str,
-) -> str:
+def chain_hash(event: AuditEvent) -> str:
+    """SHA-256 over the previous hash and every field of the event."""
     canonical = json.dumps(
-        [prev_hash, seq, at.isoformat(timespec="microseconds"), actor, action, case_ref, detail],
+        [
+            event.prev_hash,
+            event.seq,
+            event.at.isoformat(timespec="microseconds"),
+            event.actor,
+            event.action,
+            event.case_ref,
+            event.detail,
+        ],
         separators=(",", ":"),
         ensure_ascii=True,
     )
@@ -61,28 +60,17 @@ async def record(
     last = (
         await session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1))
     ).first()
-    seq = last.seq + 1 if last else 1
-    prev_hash = last.hash if last else GENESIS
-    detail_json = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"))
-    at = utcnow()
     event = AuditEvent(
-        seq=seq,
-        at=at,
+        seq=last.seq + 1 if last else 1,
+        at=utcnow(),
         actor=actor,
         action=action,
         case_ref=case_ref,
-        detail=detail_json,
-        prev_hash=prev_hash,
-        hash=event_hash(
-            prev_hash,
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            case_ref=case_ref,
-            detail=detail_json,
-        ),
+        detail=json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
+        prev_hash=last.hash if last else GENESIS,
+        hash="",
     )
+    event.hash = chain_hash(event)
     session.add(event)
     await session.flush()
     return event
@@ -118,15 +106,7 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> Verification:
                 return Verification(count, expected_seq, f"event {expected_seq} is missing")
             if event.prev_hash != prev_hash:
                 return Verification(count, event.seq, "it does not follow the event before it")
-            recomputed = event_hash(
-                prev_hash,
-                seq=event.seq,
-                at=event.at,
-                actor=event.actor,
-                action=event.action,
-                case_ref=event.case_ref,
-                detail=event.detail,
-            )
+            recomputed = chain_hash(event)
             if recomputed != event.hash:
                 return Verification(count, event.seq, "its content was changed")
             prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1

@@ -140,19 +140,22 @@ async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
     return 1
 
 
+async def _seed_demo(runtime: Runtime) -> None:
+    for line in await instance.seed_demo(runtime):
+        _print(f"created: {line}")
+
+
 async def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
     if not await instance.is_empty(runtime):
         raise CommandError("this data directory has staff already; demo seeds only a fresh one")
-    for line in await instance.seed_demo(runtime):
-        _print(f"created: {line}")
+    await _seed_demo(runtime)
     return 0
 
 
 async def cmd_serve_prepare(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.demo and await instance.is_empty(runtime):
         _print("First start: seeding a demo instance (for a first look, not for production).")
-        for line in await instance.seed_demo(runtime):
-            _print(f"created: {line}")
+        await _seed_demo(runtime)
     return 0
 
 
