@@ -86,6 +86,20 @@ async def test_ten_thousand_form_fields_are_refused(
     assert await _counts(sqlite_seeded) == before
 
 
+async def test_invalid_utf8_in_a_form_is_refused(
+    sqlite_client: httpx.AsyncClient, sqlite_seeded: Instance
+) -> None:
+    before = await _counts(sqlite_seeded)
+    answer = await sqlite_client.post(
+        "/report",
+        content=b"category=financial&body=%ff%fe%fd",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 422
+    assert "could not be read" in answer.text
+    assert await _counts(sqlite_seeded) == before
+
+
 async def test_form_errors_keep_what_the_reporter_wrote(sqlite_client: httpx.AsyncClient) -> None:
     answer = await sqlite_client.post("/report", data={"category": "nope", "body": "my words"})
     assert answer.status_code == 422

@@ -70,6 +70,7 @@ def test_sqlite_files_data_directory_and_server_output_hold_nothing_readable(
     written = bytes_written_under(server.data_dir)
     assert (server.data_dir / "quietline.db").exists()
     _assert_absent(written, marker, reply_marker, token)
+    assert CLIENT_ADDRESS not in written
     output = server.output()
     _assert_absent(output, marker, reply_marker, token)
     assert CLIENT_ADDRESS not in output.replace(f"http://127.0.0.1:{server.port}".encode(), b"")
