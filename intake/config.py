@@ -77,6 +77,12 @@ class Settings:
     password_memory_kib: int = 65536
     secret_key: str | None = None
     token_pepper: str | None = None
+    session_idle_minutes: int = 30
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    login_global_failures_per_minute: int = 60
+    queue_page_size: int = 50
 
     @property
     def is_sqlite(self) -> bool:
@@ -129,6 +135,13 @@ def load_settings(
             password_memory_kib=config("PASSWORD_MEMORY_KIB", cast=int, default=65536),
             secret_key=config("SECRET_KEY", default=None),
             token_pepper=config("TOKEN_PEPPER", default=None),
+            session_idle_minutes=config("SESSION_IDLE_MINUTES", cast=int, default=30),
+            session_hours=config("SESSION_HOURS", cast=int, default=12),
+            login_max_failures=config("LOGIN_MAX_FAILURES", cast=int, default=5),
+            login_lock_minutes=config("LOGIN_LOCK_MINUTES", cast=int, default=15),
+            login_global_failures_per_minute=config(
+                "LOGIN_GLOBAL_FAILURES_PER_MINUTE", cast=int, default=60
+            ),
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc

@@ -28,3 +28,23 @@ class NoRecipients(QuietlineError):
     """No one can receive the report (no officer in the group, or no recovery key)."""
 
     status = 503
+
+
+class NotSignedIn(QuietlineError):
+    """No valid staff session: never signed in, signed out, or expired."""
+
+    status = 401
+
+
+class SignInFailed(QuietlineError):
+    status = 401
+
+
+class Forbidden(QuietlineError):
+    """Signed in, but this person may not do this (or the CSRF token is missing)."""
+
+    status = 403
+
+
+class TooManyAttempts(QuietlineError):
+    status = 429

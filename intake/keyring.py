@@ -6,9 +6,12 @@ never blocks the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import weakref
 from dataclasses import dataclass
 
+import anyio
 import anyio.to_thread
 import pyotp
 from sqlmodel import col, select, update
@@ -54,15 +57,38 @@ def validate_password(password: str) -> None:
         raise InvalidInput("The password must have at least 12 characters.", field="password")
 
 
+# At most this many Argon2id derivations run at once per process: each takes a core and tens of
+# MiB, so a burst of sign-ins waits its turn instead of starving report intake.
+PASSWORD_WORKERS = 2
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def password_limiter() -> anyio.CapacityLimiter:
+    """The derivation limiter of the running event loop."""
+    loop = asyncio.get_running_loop()
+    limiter = _limiters.get(loop)
+    if limiter is None:
+        limiter = _limiters[loop] = anyio.CapacityLimiter(PASSWORD_WORKERS)
+    return limiter
+
+
 async def lock_staff_secrets(settings: Settings, password: str, secrets: StaffSecrets) -> bytes:
     return await anyio.to_thread.run_sync(
-        crypto.lock_secret, password, secrets.pack(), password_cost(settings)
+        crypto.lock_secret,
+        password,
+        secrets.pack(),
+        password_cost(settings),
+        limiter=password_limiter(),
     )
 
 
 async def unlock_staff_secrets(credential: bytes, password: str) -> StaffSecrets:
     """Raises ``crypto.WrongPassword`` when the password does not match."""
-    secret = await anyio.to_thread.run_sync(crypto.unlock_secret, credential, password)
+    secret = await anyio.to_thread.run_sync(
+        crypto.unlock_secret, credential, password, limiter=password_limiter()
+    )
     return StaffSecrets.unpack(secret)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from intake.db import UTCDateTime, utcnow
@@ -61,6 +61,9 @@ class RecoveryKey(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
+    # The queue pages through cases newest first: (received_on, id) is its keyset order.
+    __table_args__ = (Index("ix_case_received_on_id", "received_on", "id"),)
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     # The staff-facing reference: random, unrelated to the reporter's token.
     ref: str = Field(unique=True, index=True, max_length=20)
@@ -86,6 +89,9 @@ class Case(SQLModel, table=True):
     reporter_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     next_seq: int = 1
     legal_hold: bool = False
+    # Whom the reporter excluded (a JSON list of staff ids), sealed with the case data key:
+    # checked whenever a holder grants access, never readable without a key to the case.
+    exclusions: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
 
 
 class CaseKey(SQLModel, table=True):
@@ -116,6 +122,19 @@ class Entry(SQLModel, table=True):
     staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
     on: date
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in staff member. The private key is wrapped under a key only the cookie holds."""
+
+    # SHA-256 of the random session id in the cookie: the row alone does not find the cookie.
+    id: str = Field(primary_key=True, max_length=64)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Timestamp())
+    last_seen: datetime = Field(sa_column=Timestamp())
+    expires_at: datetime = Field(sa_column=Timestamp())
 
 
 class AuditEvent(SQLModel, table=True):

@@ -14,6 +14,7 @@ from intake import db
 from intake.config import Settings
 from intake.datadir import ServerSecrets, load_or_create_secrets
 from intake.deadlines import DeadlineRules
+from intake.throttle import LoginThrottle
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     rules: DeadlineRules
+    login_throttle: LoginThrottle
 
     def today(self) -> date:
         """The office's calendar day: the only time kept of a reporter's action."""
@@ -46,6 +48,7 @@ def open_runtime(settings: Settings) -> Runtime:
             clock=settings.deadline_clock,
             holidays=settings.holidays,
         ),
+        login_throttle=LoginThrottle(per_minute=settings.login_global_failures_per_minute),
     )
 
 
