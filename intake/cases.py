@@ -18,13 +18,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import db, keyring, routing
+from intake import audit, db, keyring, routing
 from intake.errors import CaseNotFound, InvalidInput, TokenMistyped
-from intake.models import Case, Category, Entry
+from intake.models import Case, Category, Entry, Staff
 from intake.runtime import Runtime
 
 STAGES = ("received", "acknowledged", "assessing", "investigating", "concluded")
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+KINDS = ("report", "reprisal")
+CHANNELS = ("web", "phone", "mail", "in_person")
+EXCLUSIONS_FIELD = "exclusions"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,24 @@ class NewReport:
     body: str
     involves_office: bool = False
     excluded_staff_ids: tuple[str, ...] = ()
+    kind: str = "report"
+    # The token of the case a reprisal complaint follows from, when the reporter has it.
+    original_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Filed:
+    token: str = field(repr=False)
+    ref: str
+    case_id: str
+
+
+@dataclass(frozen=True)
+class RecordedBy:
+    """The staff member who entered a report received by phone, mail or in person."""
+
+    email: str
+    staff_id: str
 
 
 @dataclass(frozen=True)
@@ -125,12 +148,77 @@ def decrypt_entry(data_key: bytes, entry: Entry) -> str:
     ).decode("utf-8")
 
 
+async def exclusion_choices(session: AsyncSession) -> list[Staff]:
+    """The people a reporter may ask never to receive their report."""
+    result = await session.exec(
+        select(Staff)
+        .where(col(Staff.active))
+        .where(col(Staff.exclusion_label).is_not(None))
+        .order_by(Staff.exclusion_label)
+    )
+    return list(result.all())
+
+
+async def _checked_exclusions(session: AsyncSession, wanted: tuple[str, ...]) -> tuple[str, ...]:
+    if not wanted:
+        return ()
+    offered = {person.id for person in await exclusion_choices(session)}
+    if not set(wanted) <= offered:
+        raise InvalidInput("Please choose people to exclude from the list only.", field="exclude")
+    return tuple(sorted(set(wanted)))
+
+
+def encrypt_exclusions(data_key: bytes, case_id: str, staff_ids: tuple[str, ...]) -> bytes:
+    return crypto.encrypt_field(
+        data_key, json.dumps(list(staff_ids)).encode(), case_id=case_id, field=EXCLUSIONS_FIELD
+    )
+
+
+def decrypt_exclusions(data_key: bytes, case: Case) -> set[str]:
+    if case.exclusions is None:
+        return set()
+    plain = crypto.decrypt_field(data_key, case.exclusions, case_id=case.id, field=EXCLUSIONS_FIELD)
+    return set(json.loads(plain))
+
+
+async def _original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
+    try:
+        canonical = crypto.normalise_token(token)
+    except crypto.TokenTypo as exc:
+        raise InvalidInput(f"The earlier case's token: {exc}", field="original_token") from exc
+    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+    found = (await session.exec(select(Case.id).where(Case.lookup == lookup))).first()
+    if found is None:
+        raise InvalidInput(
+            "No case matches the earlier case's token. Please check it, or leave it out.",
+            field="original_token",
+        )
+    return found
+
+
 async def submit_report(runtime: Runtime, report: NewReport, *, channel: str = "web") -> str:
     """File a report; return the reporter's token only once it is durably committed."""
+    return (await file_report(runtime, report, channel=channel)).token
+
+
+async def file_report(
+    runtime: Runtime,
+    report: NewReport,
+    *,
+    channel: str = "web",
+    recorded_by: RecordedBy | None = None,
+) -> Filed:
+    """File a report (by a reporter, or entered by staff); return once durably committed."""
     settings = runtime.settings
     body = _check_text(
         report.body, limit=settings.max_report_chars, what="report", field_name="body"
     )
+    if report.kind not in KINDS:
+        raise InvalidInput("The case type must be a report or a reprisal complaint.", field="kind")
+    if channel not in CHANNELS:
+        raise InvalidInput(
+            "The channel must be phone, mail or in person (or the web form).", field="channel"
+        )
     token = crypto.new_token()
     canonical = crypto.normalise_token(token)
     data_key = crypto.new_data_key()
@@ -139,20 +227,28 @@ async def submit_report(runtime: Runtime, report: NewReport, *, channel: str = "
         categories = {category.id for category in await active_categories(session)}
         if report.category not in categories:
             raise InvalidInput("Please choose one of the listed categories.", field="category")
+        excluded = await _checked_exclusions(session, report.excluded_staff_ids)
+        linked = (
+            await _original_case_id(session, runtime, report.original_token)
+            if report.original_token and report.original_token.strip()
+            else None
+        )
         recipients = await routing.recipients_for(
             session,
             settings,
             involves_office=report.involves_office,
-            excluded_staff_ids=report.excluded_staff_ids,
+            excluded_staff_ids=excluded,
         )
         case = Case(
             ref=new_ref(),
+            kind=report.kind,
             category=report.category,
             channel=channel,
             group_name=recipients.group,
             involves_office=report.involves_office,
             received_on=today,
-            ack_due=runtime.rules.ack_due(today),
+            ack_due=runtime.rules.ack_due(today, kind=report.kind),
+            linked_case_id=linked,
             lookup=crypto.token_lookup_key(runtime.secrets.token_pepper, canonical),
             salt=os.urandom(16),
             next_seq=2,
@@ -162,6 +258,8 @@ async def submit_report(runtime: Runtime, report: NewReport, *, channel: str = "
             data_key,
             context=reporter_wrap_context(case.id),
         )
+        if excluded:
+            case.exclusions = encrypt_exclusions(data_key, case.id, excluded)
         session.add(case)
         await session.flush()
         session.add(
@@ -173,10 +271,19 @@ async def submit_report(runtime: Runtime, report: NewReport, *, channel: str = "
                 author="reporter",
                 on=today,
                 body=json.dumps({"body": body}),
+                staff_id=recorded_by.staff_id if recorded_by else None,
             )
         )
         session.add_all(keyring.seal_case_key(case.id, data_key, recipients))
-    return token
+        if recorded_by is not None:
+            await audit.record(
+                session,
+                actor=recorded_by.email,
+                action="case.recorded",
+                case_ref=case.ref,
+                detail={"channel": channel, "kind": report.kind},
+            )
+    return Filed(token=token, ref=case.ref, case_id=case.id)
 
 
 def _canonical(token_text: str) -> str:

@@ -1,0 +1,567 @@
+"""The case workflow, staff side: queue, case view, stages, messages, notes, assignment, grants.
+
+A staff member reaches a case only through their own sealed copy of its data
+key (a ``CaseKey`` row), opened with the private key of their session. A case
+they hold no key to is answered exactly like a case that does not exist, so a
+refusal reveals nothing. Every read and change is audited in its transaction.
+Nothing decrypted is cached or written anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, delete, func, or_, tuple_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake import audit, cases, db, keyring
+from intake.cases import STAGES
+from intake.errors import CaseNotFound, Forbidden, InvalidInput
+from intake.models import Case, CaseKey, Entry, Staff
+from intake.runtime import Runtime
+from intake.sessions import SignedIn
+
+OUTCOMES = ("substantiated", "not_substantiated", "referred", "no_action")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "received": ("acknowledged",),
+    "acknowledged": ("assessing", "concluded"),
+    "assessing": ("investigating", "concluded"),
+    "investigating": ("concluded",),
+    "concluded": (),
+}
+# What each role may do on a case it holds a key to. Investigators work the cases granted to
+# them: they read and keep notes; intake officers (and administrators granted a case) do the rest.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "officer": frozenset({"view", "note", "message", "stage", "assign", "grant", "intake"}),
+    "admin": frozenset({"view", "note", "message", "stage", "assign", "grant"}),
+    "investigator": frozenset({"view", "note"}),
+}
+NO_SUCH_CASE = "No case with this reference is open to you."
+MAX_NOTE_CHARS = 20_000
+REASON_KIND = "outcome"
+
+
+def require_role(signed_in: SignedIn, action: str) -> None:
+    if action not in ROLE_ACTIONS.get(signed_in.staff.role, frozenset()):
+        what = {
+            "message": "message reporters",
+            "stage": "change a case's stage",
+            "assign": "assign cases",
+            "grant": "give or remove access to cases",
+            "intake": "record reports received by phone, mail or in person",
+        }.get(action, "do this")
+        raise Forbidden(f"Your role ({signed_in.staff.role}) cannot {what}.")
+
+
+def is_overdue(case: Case, today: date) -> bool:
+    if case.stage == "concluded":
+        return False
+    if case.acknowledged_on is None:
+        return case.ack_due < today
+    return case.feedback_due is not None and case.feedback_due < today
+
+
+# --- queue -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    stage: str | None = None
+    category: str | None = None
+    overdue: bool = False
+    mine: bool = False
+    after: str | None = None  # an opaque cursor from the previous page
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ref: str
+    kind: str
+    channel: str
+    category: str
+    stage: str
+    received_on: date
+    ack_due: date | None
+    feedback_due: date | None
+    assignee_id: str | None
+    assignee_name: str | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None
+
+
+def _encode_cursor(received_on: date, case_id: str) -> str:
+    raw = f"{received_on.isoformat()}|{case_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[date, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        day, case_id = raw.split("|", 1)
+        return date.fromisoformat(day), case_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("The page cursor is not valid: start from the first page.") from None
+
+
+def _overdue_clause(today: date):  # type: ignore[no-untyped-def]
+    return and_(
+        Case.stage != "concluded",
+        or_(
+            and_(col(Case.acknowledged_on).is_(None), Case.ack_due < today),
+            and_(col(Case.acknowledged_on).is_not(None), col(Case.feedback_due) < today),
+        ),
+    )
+
+
+def validate_filters(filters: QueueFilters) -> None:
+    if filters.stage is not None and filters.stage not in STAGES:
+        raise InvalidInput(f"The stage must be one of: {', '.join(STAGES)}.", field="stage")
+    if not 1 <= filters.limit <= 200:
+        raise InvalidInput("The page size must be between 1 and 200.", field="limit")
+
+
+async def queue(runtime: Runtime, signed_in: SignedIn, filters: QueueFilters) -> QueuePage:
+    """The cases this person holds a key to, newest first; filtered and sorted in SQL."""
+    validate_filters(filters)
+    today = runtime.today()
+    holds_key = (
+        select(CaseKey.id)
+        .where(CaseKey.case_id == Case.id)
+        .where(CaseKey.staff_id == signed_in.staff.id)
+        .exists()
+    )
+    assignee = select(Staff.name).where(Staff.id == Case.assignee_id).scalar_subquery()
+    statement = select(Case, assignee.label("assignee_name")).where(holds_key)
+    if filters.stage:
+        statement = statement.where(Case.stage == filters.stage)
+    if filters.category:
+        statement = statement.where(Case.category == filters.category)
+    if filters.overdue:
+        statement = statement.where(_overdue_clause(today))
+    if filters.mine:
+        statement = statement.where(Case.assignee_id == signed_in.staff.id)
+    if filters.after:
+        received_on, case_id = _decode_cursor(filters.after)
+        statement = statement.where(
+            tuple_(Case.received_on, Case.id) < tuple_(received_on, case_id)  # type: ignore[arg-type]
+        )
+    statement = statement.order_by(col(Case.received_on).desc(), col(Case.id).desc()).limit(
+        filters.limit + 1
+    )
+    async with runtime.sessions() as session:
+        rows = (await session.exec(statement)).all()
+    page = [
+        QueueRow(
+            ref=case.ref,
+            kind=case.kind,
+            channel=case.channel,
+            category=case.category,
+            stage=case.stage,
+            received_on=case.received_on,
+            ack_due=case.ack_due if case.acknowledged_on is None else None,
+            feedback_due=case.feedback_due,
+            assignee_id=case.assignee_id,
+            assignee_name=name,
+            overdue=is_overdue(case, today),
+        )
+        for case, name in rows[: filters.limit]
+    ]
+    last = rows[filters.limit - 1][0] if len(rows) > filters.limit else None
+    return QueuePage(
+        rows=page,
+        next_cursor=_encode_cursor(last.received_on, last.id) if last is not None else None,
+    )
+
+
+# --- opening a case --------------------------------------------------------------------------
+
+
+async def _open_case(
+    session: AsyncSession, signed_in: SignedIn, ref: str, *, for_update: bool = False
+) -> tuple[Case, bytes]:
+    """The case and its data key, through this person's own sealed copy; else CaseNotFound."""
+    statement = select(Case).where(Case.ref == ref.strip().upper())
+    if for_update:
+        statement = statement.with_for_update()
+    case = (await session.exec(statement)).first()
+    if case is None:
+        raise CaseNotFound(NO_SUCH_CASE)
+    sealed = (
+        await session.exec(
+            select(CaseKey.sealed)
+            .where(CaseKey.case_id == case.id)
+            .where(CaseKey.staff_id == signed_in.staff.id)
+        )
+    ).first()
+    if sealed is None:
+        raise CaseNotFound(NO_SUCH_CASE)
+    try:
+        data_key = crypto.unseal(
+            sealed, signed_in.private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+        )
+    except crypto.DecryptionError:
+        # A copy sealed to a key this person no longer has (their account was reset).
+        raise CaseNotFound(NO_SUCH_CASE) from None
+    return case, data_key
+
+
+@dataclass(frozen=True)
+class EntryView:
+    seq: int
+    kind: str
+    author: str
+    staff_name: str | None
+    on: date
+    body: str
+
+
+@dataclass(frozen=True)
+class Holder:
+    staff_id: str
+    name: str
+    email: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    ref: str
+    kind: str
+    channel: str
+    category: str
+    stage: str
+    outcome: str | None
+    received_on: date
+    acknowledged_on: date | None
+    concluded_on: date | None
+    ack_due: date | None
+    feedback_due: date | None
+    overdue: bool
+    involves_office: bool
+    assignee_id: str | None
+    linked_ref: str | None
+    report: dict[str, object]
+    messages: list[EntryView] = field(default_factory=list)
+    notes: list[EntryView] = field(default_factory=list)
+    outcome_reason: str | None = None
+    holders: list[Holder] = field(default_factory=list)
+    next_stages: tuple[str, ...] = ()
+
+
+async def _holders(session: AsyncSession, case_id: str) -> list[Holder]:
+    result = await session.exec(
+        select(Staff)
+        .join(CaseKey, col(CaseKey.staff_id) == Staff.id)
+        .where(CaseKey.case_id == case_id)
+        .order_by(Staff.name)
+    )
+    return [
+        Holder(staff_id=person.id, name=person.name, email=person.email, role=person.role)
+        for person in result.all()
+    ]
+
+
+async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView:
+    require_role(signed_in, "view")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await _open_case(session, signed_in, ref)
+        entries = (
+            await session.exec(
+                select(Entry, Staff.name)
+                .outerjoin(Staff, col(Staff.id) == Entry.staff_id)
+                .where(Entry.case_id == case.id)
+                .order_by(col(Entry.seq))
+            )
+        ).all()
+        holders = await _holders(session, case.id)
+        linked_ref = (
+            (await session.exec(select(Case.ref).where(Case.id == case.linked_case_id))).first()
+            if case.linked_case_id
+            else None
+        )
+        await audit.record(session, actor=signed_in.actor, action="case.view", case_ref=case.ref)
+    report: dict[str, object] = {}
+    messages: list[EntryView] = []
+    notes: list[EntryView] = []
+    reason = None
+    for entry, staff_name in entries:
+        body = cases.decrypt_entry(data_key, entry)
+        if entry.kind == "report":
+            report = json.loads(body)
+            continue
+        if entry.kind == REASON_KIND:
+            reason = body
+            continue
+        shown = EntryView(
+            seq=entry.seq,
+            kind=entry.kind,
+            author=entry.author,
+            staff_name=staff_name if entry.author == "office" else None,
+            on=entry.on,
+            body=body,
+        )
+        (notes if entry.kind == "note" else messages).append(shown)
+    return CaseView(
+        ref=case.ref,
+        kind=case.kind,
+        channel=case.channel,
+        category=case.category,
+        stage=case.stage,
+        outcome=case.outcome,
+        received_on=case.received_on,
+        acknowledged_on=case.acknowledged_on,
+        concluded_on=case.concluded_on,
+        ack_due=case.ack_due,
+        feedback_due=case.feedback_due,
+        overdue=is_overdue(case, runtime.today()),
+        involves_office=case.involves_office,
+        assignee_id=case.assignee_id,
+        linked_ref=linked_ref,
+        report=report,
+        messages=messages,
+        notes=notes,
+        outcome_reason=reason,
+        holders=holders,
+        next_stages=TRANSITIONS[case.stage],
+    )
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+
+async def change_stage(
+    runtime: Runtime,
+    signed_in: SignedIn,
+    ref: str,
+    *,
+    stage: str,
+    outcome: str | None = None,
+    reason: str | None = None,
+) -> Case:
+    require_role(signed_in, "stage")
+    if stage not in STAGES:
+        raise InvalidInput(f"The stage must be one of: {', '.join(STAGES)}.", field="stage")
+    if stage == "concluded":
+        if outcome not in OUTCOMES:
+            raise InvalidInput(
+                f"To conclude a case, choose an outcome: {', '.join(OUTCOMES)}.", field="outcome"
+            )
+        reason = cases._check_text(
+            reason or "", limit=MAX_NOTE_CHARS, what="reason for the outcome", field_name="reason"
+        )
+    elif outcome is not None or reason:
+        raise InvalidInput("An outcome is given only when a case is concluded.", field="outcome")
+    today = runtime.today()
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await _open_case(session, signed_in, ref, for_update=True)
+        allowed = TRANSITIONS[case.stage]
+        if stage not in allowed:
+            after = " or ".join(allowed) if allowed else "nothing: it is concluded"
+            raise InvalidInput(
+                f"This case is {case.stage}; it cannot move to {stage}. Next can be: {after}.",
+                field="stage",
+            )
+        before = case.stage
+        case.stage = stage
+        if stage == "acknowledged":
+            case.acknowledged_on = today
+            case.feedback_due = runtime.rules.feedback_due(today)
+        if stage == "concluded":
+            case.concluded_on = today
+            case.outcome = outcome
+            seq = await cases._next_seq(session, case.id)
+            session.add(
+                cases._encrypted_entry(
+                    data_key,
+                    case_id=case.id,
+                    seq=seq,
+                    kind=REASON_KIND,
+                    author="office",
+                    on=today,
+                    body=reason or "",
+                    staff_id=signed_in.staff.id,
+                )
+            )
+        session.add(case)
+        detail: dict[str, object] = {"from": before, "to": stage}
+        if outcome:
+            detail["outcome"] = outcome
+        await audit.record(
+            session, actor=signed_in.actor, action="case.stage", case_ref=case.ref, detail=detail
+        )
+    return case
+
+
+async def add_entry(
+    runtime: Runtime, signed_in: SignedIn, ref: str, *, kind: str, body: str
+) -> int:
+    """A message to the reporter (``kind="message"``) or an internal note; returns its number."""
+    action = "message" if kind == "message" else "note"
+    require_role(signed_in, action)
+    limit = runtime.settings.max_message_chars if kind == "message" else MAX_NOTE_CHARS
+    body = cases._check_text(body, limit=limit, what=action, field_name="body")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await _open_case(session, signed_in, ref)
+        seq = await cases._next_seq(session, case.id)
+        session.add(
+            cases._encrypted_entry(
+                data_key,
+                case_id=case.id,
+                seq=seq,
+                kind=kind,
+                author="office",
+                on=runtime.today(),
+                body=body,
+                staff_id=signed_in.staff.id,
+            )
+        )
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action=f"case.{action}",
+            case_ref=case.ref,
+            detail={"seq": seq},
+        )
+    return seq
+
+
+async def _grantee(session: AsyncSession, staff_id: str) -> Staff:
+    person = await session.get(Staff, staff_id)
+    if person is None or not person.active:
+        raise InvalidInput("There is no active staff member with this id.", field="staff_id")
+    return person
+
+
+async def _holds(session: AsyncSession, case_id: str, staff_id: str) -> bool:
+    found = await session.exec(
+        select(CaseKey.id).where(CaseKey.case_id == case_id).where(CaseKey.staff_id == staff_id)
+    )
+    return found.first() is not None
+
+
+async def _seal_to(session: AsyncSession, case: Case, data_key: bytes, person: Staff) -> None:
+    if person.id in cases.decrypt_exclusions(data_key, case):
+        raise Forbidden(
+            "This person was excluded by the reporter and can never be given this case."
+        )
+    session.add(
+        CaseKey(
+            case_id=case.id,
+            staff_id=person.id,
+            sealed=crypto.seal(
+                data_key, person.public_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+            ),
+        )
+    )
+
+
+async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> Staff:
+    """Seal the case key to another staff member (unwrapped here, in this session)."""
+    require_role(signed_in, "grant")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await _open_case(session, signed_in, ref)
+        person = await _grantee(session, staff_id)
+        if await _holds(session, case.id, person.id):
+            raise InvalidInput(f"{person.name} has access to this case already.", field="staff_id")
+        await _seal_to(session, case, data_key, person)
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action="case.grant",
+            case_ref=case.ref,
+            detail={"to": person.email},
+        )
+    return person
+
+
+async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> None:
+    """Remove a staff member's copy of the case key; the last staff holder always remains."""
+    require_role(signed_in, "grant")
+    async with db.transaction(runtime.sessions) as session:
+        case, _ = await _open_case(session, signed_in, ref, for_update=True)
+        person = await session.get(Staff, staff_id)
+        if person is None or not await _holds(session, case.id, staff_id):
+            raise InvalidInput("This person has no access to this case.", field="staff_id")
+        holders = (
+            await session.exec(
+                select(func.count())
+                .select_from(CaseKey)
+                .where(CaseKey.case_id == case.id)
+                .where(col(CaseKey.staff_id).is_not(None))
+            )
+        ).one()
+        if holders <= 1:
+            raise InvalidInput(
+                "This is the last person with access to this case: give someone else access first.",
+                field="staff_id",
+            )
+        await session.exec(
+            delete(CaseKey)  # type: ignore[call-overload]
+            .where(col(CaseKey.case_id) == case.id)
+            .where(col(CaseKey.staff_id) == staff_id)
+        )
+        if case.assignee_id == staff_id:
+            case.assignee_id = None
+            session.add(case)
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action="case.revoke",
+            case_ref=case.ref,
+            detail={"from": person.email},
+        )
+
+
+async def assign(
+    runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str | None
+) -> Staff | None:
+    """Assign the case (granting access first when needed), or clear the assignment."""
+    require_role(signed_in, "assign")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await _open_case(session, signed_in, ref, for_update=True)
+        person = await _grantee(session, staff_id) if staff_id else None
+        detail: dict[str, object] = {"to": person.email if person else None}
+        if person is not None and not await _holds(session, case.id, person.id):
+            await _seal_to(session, case, data_key, person)
+            detail["granted"] = True
+        case.assignee_id = person.id if person else None
+        session.add(case)
+        await audit.record(
+            session, actor=signed_in.actor, action="case.assign", case_ref=case.ref, detail=detail
+        )
+    return person
+
+
+async def record_report(
+    runtime: Runtime, signed_in: SignedIn, report: cases.NewReport, *, channel: str
+) -> cases.Filed:
+    """A report received by phone, mail or in person, entered by an officer."""
+    require_role(signed_in, "intake")
+    if channel == "web":
+        raise InvalidInput("Say how the report came in: phone, mail or in person.", field="channel")
+    return await cases.file_report(
+        runtime,
+        report,
+        channel=channel,
+        recorded_by=cases.RecordedBy(email=signed_in.actor, staff_id=signed_in.staff.id),
+    )
+
+
+async def grantable_staff(runtime: Runtime) -> list[Staff]:
+    async with runtime.sessions() as session:
+        result = await session.exec(
+            select(Staff).where(col(Staff.active)).order_by(Staff.group_name, Staff.name)
+        )
+        return list(result.all())
