@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from intake.api import openapi, reporter
+from intake.api import openapi, reporter, staff, staff_openapi
 
-routes: list[BaseRoute] = [*reporter.routes, *openapi.routes]
+openapi.PATHS.update(staff_openapi.STAFF_PATHS)
+openapi.SECURITY_SCHEMES.update(staff_openapi.SECURITY_SCHEMES)
+
+routes: list[BaseRoute] = [*reporter.routes, *staff.routes, *openapi.routes]

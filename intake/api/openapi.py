@@ -40,6 +40,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "Not found",
         413: "Request too large",
         422: "Invalid input (the message says which field and why)",
+        429: "Too many attempts: wait as the message says",
         503: "Cannot accept it now (no recipient set up)",
     }
     return {str(code): _answer(text[code]) for code in codes}
@@ -91,6 +92,16 @@ REPORTER_PATHS: dict[str, Any] = {
                         "category": {"type": "string"},
                         "body": {"type": "string", "minLength": 1},
                         "involves_office": {"type": "boolean"},
+                        "exclude": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "ids from GET /api/v1/form routing.exclude",
+                        },
+                        "kind": {"enum": ["report", "reprisal"]},
+                        "original_token": {
+                            "type": ["string", "null"],
+                            "description": "For a reprisal complaint: the earlier case's token",
+                        },
                     },
                 }
             ),
@@ -169,8 +180,9 @@ REPORTER_PATHS: dict[str, Any] = {
     },
 }
 
-# Other modules (the staff API) add their paths here.
+# Other modules (the staff API) add their paths and security schemes here.
 PATHS: dict[str, Any] = dict(REPORTER_PATHS)
+SECURITY_SCHEMES: dict[str, Any] = {}
 
 
 def document() -> dict[str, Any]:
@@ -178,7 +190,7 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Quietline API", "version": "1"},
         "paths": PATHS,
-        "components": {"schemas": {"Error": ERROR}},
+        "components": {"schemas": {"Error": ERROR}, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

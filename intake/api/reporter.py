@@ -17,6 +17,9 @@ class ReportIn(BaseModel):
     category: str
     body: str
     involves_office: bool = False
+    exclude: list[str] = []
+    kind: str = "report"
+    original_token: str | None = None
 
 
 class TokenIn(BaseModel):
@@ -34,12 +37,21 @@ async def form(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.sessions() as session:
         categories = await cases.active_categories(session)
+        exclusions = await cases.exclusion_choices(session)
     return JSONResponse(
         {
             "categories": [{"id": item.id, "label": item.label} for item in categories],
             "routing": {
                 "involves_office": "Choose this if the concern involves the city solicitor's "
-                "office: the report then goes to the alternate recipients instead."
+                "office: the report then goes to the alternate recipients instead.",
+                "exclude": [
+                    {"id": person.id, "label": person.exclusion_label} for person in exclusions
+                ],
+            },
+            "kinds": {
+                "report": "A concern about wrongdoing",
+                "reprisal": "A complaint of reprisal for having reported a concern; give the "
+                "earlier case's token (original_token) if you have it",
             },
             "limits": {
                 "body_chars": runtime.settings.max_report_chars,
@@ -55,7 +67,12 @@ async def submit(request: Request) -> Response:
     token = await cases.submit_report(
         runtime_of(request),
         cases.NewReport(
-            category=report.category, body=report.body, involves_office=report.involves_office
+            category=report.category,
+            body=report.body,
+            involves_office=report.involves_office,
+            excluded_staff_ids=tuple(report.exclude),
+            kind=report.kind,
+            original_token=report.original_token,
         ),
     )
     return JSONResponse({"token": token}, status_code=201)
