@@ -19,6 +19,7 @@ from crypto.stream import (
     CHUNK_SIZE,
     HEADER_SIZE,
     SEALED_CHUNK_SIZE,
+    StreamChunkOpener,
     StreamDecryptor,
     StreamEncryptor,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "DecryptionError",
     "KeyPair",
     "PasswordCost",
+    "StreamChunkOpener",
     "StreamDecryptor",
     "StreamEncryptor",
     "TokenTypo",

@@ -16,6 +16,10 @@ at a chunk boundary fails because its last chunk is not flagged as last.
 The decryptor releases plaintext chunk by chunk, each authenticated, but only
 :meth:`StreamDecryptor.finalize` proves the file is complete: treat the output as provisional
 until it returns.
+
+:class:`StreamChunkOpener` opens one chunk at a given position, for readers that must seek (a
+PDF or ZIP parser). The caller says which chunk is the last, from the stream's length; a chunk
+opened at the wrong position, or flagged wrongly, fails to open just as in sequential reading.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "CHUNK_SIZE",
     "HEADER_SIZE",
     "SEALED_CHUNK_SIZE",
+    "StreamChunkOpener",
     "StreamDecryptor",
     "StreamEncryptor",
 ]
@@ -84,11 +89,21 @@ class _ChunkCipher:
         self._counter = 0
 
     def _next_nonce(self, last: bool) -> bytes:
-        if self._counter >= _MAX_CHUNKS:
-            raise ValueError("the attachment has too many chunks")
-        nonce = bytes(7) + self._counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+        nonce = self._nonce_at(self._counter, last)
         self._counter += 1
         return nonce
+
+    @staticmethod
+    def _nonce_at(index: int, last: bool) -> bytes:
+        if not 0 <= index < _MAX_CHUNKS:
+            raise ValueError("the attachment has too many chunks")
+        return bytes(7) + index.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+    def open_at(self, index: int, sealed: bytes, *, last: bool) -> bytes:
+        try:
+            return self._aead.decrypt(self._nonce_at(index, last), sealed, None)
+        except InvalidTag:
+            raise DecryptionError() from None
 
     def seal(self, chunk: bytes | bytearray, *, last: bool) -> bytes:
         return self._aead.encrypt(self._next_nonce(last), bytes(chunk), None)
@@ -177,3 +192,26 @@ class StreamDecryptor:
     def _check_usable(self) -> None:
         if self._done:
             raise AlreadyFinalized("Context was already finalized or failed.")
+
+
+class StreamChunkOpener:
+    """Opens any single chunk of one attachment, given its position and whether it is the last.
+
+    Chunk ``i`` of a stream is found at byte ``HEADER_SIZE + i * SEALED_CHUNK_SIZE`` of the
+    stored blob; the last chunk is the one that ends the blob.
+    """
+
+    def __init__(self, data_key: bytes, header: bytes, *, case_id: str, attachment_id: str) -> None:
+        require_bytes(header, "header")
+        require_key(data_key, "data_key")
+        if len(header) != HEADER_SIZE or header[0] != VERSION_1:
+            raise DecryptionError()
+        self._cipher = _ChunkCipher(data_key, header[1:], case_id, attachment_id)
+
+    def open(self, index: int, sealed: bytes, *, last: bool) -> bytes:
+        """The plaintext of chunk ``index``; raises :class:`DecryptionError` if it does not open
+        there (moved, altered, or flagged last when it is not, or the reverse)."""
+        require_bytes(sealed, "sealed")
+        if len(sealed) > SEALED_CHUNK_SIZE or (not last and len(sealed) != SEALED_CHUNK_SIZE):
+            raise DecryptionError()
+        return self._cipher.open_at(index, sealed, last=last)

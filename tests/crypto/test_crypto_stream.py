@@ -17,6 +17,7 @@ from crypto import (
     HEADER_SIZE,
     SEALED_CHUNK_SIZE,
     DecryptionError,
+    StreamChunkOpener,
     StreamDecryptor,
     StreamEncryptor,
     new_data_key,
@@ -261,3 +262,42 @@ def test_argument_checks() -> None:
         StreamEncryptor(KEY, case_id="c", attachment_id="")
     with pytest.raises(TypeError):
         StreamEncryptor(KEY, **IDS).update("text")  # type: ignore[arg-type]
+
+
+def _sealed_chunks(body: bytes) -> list[bytes]:
+    return [
+        body[start : start + SEALED_CHUNK_SIZE] for start in range(0, len(body), SEALED_CHUNK_SIZE)
+    ]
+
+
+def test_chunk_opener_opens_every_chunk_at_its_own_position_in_any_order() -> None:
+    data = os.urandom(3 * CHUNK_SIZE + 123)
+    header, body = _encrypt(data)
+    chunks = _sealed_chunks(body)
+    opener = StreamChunkOpener(KEY, header, **IDS)
+    order = list(range(len(chunks)))
+    random.Random(5).shuffle(order)
+    opened = {
+        index: opener.open(index, chunks[index], last=index == len(chunks) - 1) for index in order
+    }
+    assert b"".join(opened[index] for index in range(len(chunks))) == data
+
+
+def test_chunk_opener_refuses_moved_misflagged_or_altered_chunks() -> None:
+    header, body = _encrypt(os.urandom(2 * CHUNK_SIZE + 5))
+    chunks = _sealed_chunks(body)
+    opener = StreamChunkOpener(KEY, header, **IDS)
+    with pytest.raises(DecryptionError):
+        opener.open(1, chunks[0], last=False)
+    with pytest.raises(DecryptionError):
+        opener.open(2, chunks[2], last=False)
+    with pytest.raises(DecryptionError):
+        opener.open(0, chunks[0], last=True)
+    flipped = bytearray(chunks[1])
+    flipped[10] ^= 1
+    with pytest.raises(DecryptionError):
+        opener.open(1, bytes(flipped), last=False)
+    with pytest.raises(DecryptionError):
+        StreamChunkOpener(KEY, header, case_id="case-2", attachment_id="att-1").open(
+            0, chunks[0], last=False
+        )
