@@ -10,17 +10,23 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 
+import anyio.to_thread
 from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
 from intake import audit, db, keyring, routing
+from intake.attachments import store as attachment_store
+from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
+from intake.attachments.staging import StagedFile, staging_directory
 from intake.errors import CaseNotFound, InvalidInput, TokenMistyped
-from intake.models import Case, Category, Entry, Staff
+from intake.models import Case, Category, Entry, Staff, new_id
 from intake.runtime import Runtime
 
 STAGES = ("received", "acknowledged", "assessing", "investigating", "concluded")
@@ -44,10 +50,20 @@ class NewReport:
 
 
 @dataclass(frozen=True)
+class AttachmentOutcome:
+    """What the reporter is told about one file they sent."""
+
+    name: str
+    size: int
+    cleaning: Cleaning
+
+
+@dataclass(frozen=True)
 class Filed:
     token: str = field(repr=False)
     ref: str
     case_id: str
+    attachments: list[AttachmentOutcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -201,14 +217,80 @@ async def submit_report(runtime: Runtime, report: NewReport, *, channel: str = "
     return (await file_report(runtime, report, channel=channel)).token
 
 
+async def _prepare_all(
+    runtime: Runtime,
+    stack: ExitStack,
+    files: Sequence[StagedFile],
+    *,
+    data_key: bytes,
+    case_id: str,
+) -> list[PreparedAttachment]:
+    """Clean and encrypt each staged file for the case (in a worker thread, one at a time)."""
+    directory = staging_directory(runtime.settings.data_dir)
+    prepared = []
+    for staged in files:
+        item = await anyio.to_thread.run_sync(
+            lambda staged=staged: prepare(
+                staged,
+                directory=directory,
+                data_key=data_key,
+                case_id=case_id,
+                clean_max_bytes=runtime.settings.attachment_clean_max_bytes,
+            )
+        )
+        stack.callback(item.close)
+        prepared.append(item)
+    return prepared
+
+
+async def _save_all(
+    session: AsyncSession,
+    data_key: bytes,
+    prepared: Sequence[PreparedAttachment],
+    *,
+    case_id: str,
+    entry_id: str,
+) -> list[AttachmentOutcome]:
+    for position, item in enumerate(prepared):
+        await attachment_store.save(
+            session, data_key, case_id=case_id, entry_id=entry_id, position=position, prepared=item
+        )
+    return [AttachmentOutcome(item.name, item.size, item.cleaning) for item in prepared]
+
+
+async def _check_category(runtime: Runtime, category: str) -> None:
+    async with runtime.sessions() as session:
+        categories = {item.id for item in await active_categories(session)}
+    if category not in categories:
+        raise InvalidInput("Please choose one of the listed categories.", field="category")
+
+
 async def file_report(
     runtime: Runtime,
     report: NewReport,
     *,
     channel: str = "web",
     recorded_by: RecordedBy | None = None,
+    files: Sequence[StagedFile] = (),
 ) -> Filed:
-    """File a report (by a reporter, or entered by staff); return once durably committed."""
+    """File a report (by a reporter, or entered by staff) with its attachments, all in one
+    transaction: return only once the report and every file are durably committed; store
+    nothing otherwise."""
+    with ExitStack() as stack:
+        return await _file_report(
+            runtime, report, stack, channel=channel, recorded_by=recorded_by, files=files
+        )
+
+
+async def _file_report(
+    runtime: Runtime,
+    report: NewReport,
+    stack: ExitStack,
+    *,
+    channel: str,
+    recorded_by: RecordedBy | None,
+    files: Sequence[StagedFile],
+) -> Filed:
     settings = runtime.settings
     body = _check_text(
         report.body, limit=settings.max_report_chars, what="report", field_name="body"
@@ -222,7 +304,12 @@ async def file_report(
     token = crypto.new_token()
     canonical = crypto.normalise_token(token)
     data_key = crypto.new_data_key()
+    case_id = new_id()
     today = runtime.today()
+    prepared: list[PreparedAttachment] = []
+    if files:
+        await _check_category(runtime, report.category)
+        prepared = await _prepare_all(runtime, stack, files, data_key=data_key, case_id=case_id)
     async with db.transaction(runtime.sessions) as session:
         categories = {category.id for category in await active_categories(session)}
         if report.category not in categories:
@@ -240,6 +327,7 @@ async def file_report(
             excluded_staff_ids=excluded,
         )
         case = Case(
+            id=case_id,
             ref=new_ref(),
             kind=report.kind,
             category=report.category,
@@ -262,19 +350,20 @@ async def file_report(
             case.exclusions = encrypt_exclusions(data_key, case.id, excluded)
         session.add(case)
         await session.flush()
-        session.add(
-            _encrypted_entry(
-                data_key,
-                case_id=case.id,
-                seq=1,
-                kind="report",
-                author="reporter",
-                on=today,
-                body=json.dumps({"body": body}),
-                staff_id=recorded_by.staff_id if recorded_by else None,
-            )
+        entry = _encrypted_entry(
+            data_key,
+            case_id=case.id,
+            seq=1,
+            kind="report",
+            author="reporter",
+            on=today,
+            body=json.dumps({"body": body}),
+            staff_id=recorded_by.staff_id if recorded_by else None,
         )
+        session.add(entry)
         session.add_all(keyring.seal_case_key(case.id, data_key, recipients))
+        await session.flush()
+        outcomes = await _save_all(session, data_key, prepared, case_id=case.id, entry_id=entry.id)
         if recorded_by is not None:
             await audit.record(
                 session,
@@ -283,7 +372,7 @@ async def file_report(
                 case_ref=case.ref,
                 detail={"channel": channel, "kind": report.kind},
             )
-    return Filed(token=token, ref=case.ref, case_id=case.id)
+    return Filed(token=token, ref=case.ref, case_id=case.id, attachments=outcomes)
 
 
 def _canonical(token_text: str) -> str:
@@ -339,15 +428,24 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
     )
 
 
-async def add_reporter_message(runtime: Runtime, token_text: str, body: str) -> None:
-    body = _check_text(
-        body, limit=runtime.settings.max_message_chars, what="message", field_name="body"
-    )
-    async with db.transaction(runtime.sessions) as session:
-        case, data_key = await _open_by_token(session, runtime, token_text)
-        seq = await _next_seq(session, case.id)
-        session.add(
-            _encrypted_entry(
+async def add_reporter_message(
+    runtime: Runtime, token_text: str, body: str, *, files: Sequence[StagedFile] = ()
+) -> list[AttachmentOutcome]:
+    """Add a reporter's message, with its attachments, in one transaction."""
+    if not (files and not body.strip()):
+        body = _check_text(
+            body, limit=runtime.settings.max_message_chars, what="message", field_name="body"
+        )
+    with ExitStack() as stack:
+        prepared: list[PreparedAttachment] = []
+        if files:
+            async with runtime.sessions() as session:
+                case, data_key = await _open_by_token(session, runtime, token_text)
+            prepared = await _prepare_all(runtime, stack, files, data_key=data_key, case_id=case.id)
+        async with db.transaction(runtime.sessions) as session:
+            case, data_key = await _open_by_token(session, runtime, token_text)
+            seq = await _next_seq(session, case.id)
+            entry = _encrypted_entry(
                 data_key,
                 case_id=case.id,
                 seq=seq,
@@ -356,4 +454,6 @@ async def add_reporter_message(runtime: Runtime, token_text: str, body: str) -> 
                 on=runtime.today(),
                 body=body,
             )
-        )
+            session.add(entry)
+            await session.flush()
+            return await _save_all(session, data_key, prepared, case_id=case.id, entry_id=entry.id)

@@ -68,6 +68,10 @@ class Settings:
     max_report_chars: int = 20_000
     max_message_chars: int = 10_000
     max_request_bytes: int = 256 * 1024
+    attachment_max_files: int = 10
+    attachment_max_file_bytes: int = 50_000_000
+    attachment_max_total_bytes: int = 200_000_000
+    attachment_clean_max_bytes: int = 50_000_000
     ack_days: int = 7
     feedback_months: int = 3
     deadline_clock: str = "calendar"
@@ -126,6 +130,16 @@ def load_settings(
             max_report_chars=config("MAX_REPORT_CHARS", cast=int, default=20_000),
             max_message_chars=config("MAX_MESSAGE_CHARS", cast=int, default=10_000),
             max_request_bytes=config("MAX_REQUEST_BYTES", cast=int, default=256 * 1024),
+            attachment_max_files=config("ATTACHMENT_MAX_FILES", cast=int, default=10),
+            attachment_max_file_bytes=config(
+                "ATTACHMENT_MAX_FILE_BYTES", cast=int, default=50_000_000
+            ),
+            attachment_max_total_bytes=config(
+                "ATTACHMENT_MAX_TOTAL_BYTES", cast=int, default=200_000_000
+            ),
+            attachment_clean_max_bytes=config(
+                "ATTACHMENT_CLEAN_MAX_BYTES", cast=int, default=50_000_000
+            ),
             ack_days=config("ACK_DAYS", cast=int, default=7),
             feedback_months=config("FEEDBACK_MONTHS", cast=int, default=3),
             deadline_clock=clock,

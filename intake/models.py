@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from intake.db import UTCDateTime, utcnow
@@ -135,6 +135,37 @@ class StaffSession(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Timestamp())
     last_seen: datetime = Field(sa_column=Timestamp())
     expires_at: datetime = Field(sa_column=Timestamp())
+
+
+class Attachment(SQLModel, table=True):
+    """A file a reporter sent with their report or a message.
+
+    Only that it exists, and with which entry, is plaintext. Its name and its details (size,
+    content type, what cleaning did) are fields sealed with the case data key; its content is a
+    STREAM ciphertext (``header`` then the sealed chunks in :class:`AttachmentChunk` rows).
+    """
+
+    __table_args__ = (UniqueConstraint("entry_id", "position"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    entry_id: str = Field(foreign_key="entry.id", max_length=32)
+    position: int
+    header: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    name: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    details: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AttachmentChunk(SQLModel, table=True):
+    """A run of consecutive sealed chunks of one attachment's ciphertext, in order of ``seq``."""
+
+    attachment_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class AuditEvent(SQLModel, table=True):

@@ -1,0 +1,76 @@
+"""PNG: keep the chunks that draw the image, drop text, EXIF, times and private chunks.
+
+Kept: every critical chunk (IHDR, PLTE, IDAT, IEND) and the ancillary chunks that affect how
+the image looks (transparency, colour space, gamma, density, animation). Dropped: tEXt, zTXt,
+iTXt (author, software, comments, XMP), eXIf (EXIF incl. GPS), tIME, and any other ancillary
+chunk. Data after IEND is dropped. Streams chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import BinaryIO
+
+from intake.attachments.cleaning.errors import Unreadable
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_DISPLAY = {
+    b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"bKGD", b"pHYs", b"cICP", b"mDCV",
+    b"cLLI", b"acTL", b"fcTL", b"fdAT", b"hIST", b"sPLT",
+}  # fmt: skip
+_NAMES = {
+    b"tEXt": "text fields (author, software, comments)",
+    b"zTXt": "text fields (author, software, comments)",
+    b"iTXt": "text fields and XMP metadata",
+    b"eXIf": "EXIF data (camera, GPS position, times)",
+    b"tIME": "modification time",
+}
+_COPY = 65536
+
+
+def _exact(source: BinaryIO, count: int) -> bytes:
+    data = source.read(count)
+    if len(data) != count:
+        raise Unreadable("the PNG image is cut short")
+    return data
+
+
+def clean_png(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, ...]:
+    if _exact(source, 8) != SIGNATURE:
+        raise Unreadable("this is not a PNG image")
+    write(SIGNATURE)
+    removed: list[str] = []
+    first = True
+    while True:
+        header = _exact(source, 8)
+        length = int.from_bytes(header[:4], "big")
+        kind = header[4:]
+        if length > 2**31 - 1 or not kind.isalpha():
+            raise Unreadable("the PNG image has a damaged chunk")
+        if first and kind != b"IHDR":
+            raise Unreadable("the PNG image does not start with its header")
+        first = False
+        critical = kind[0:1].isupper()
+        keep = critical or kind in _DISPLAY
+        if keep:
+            write(header)
+        else:
+            removed.append(_NAMES.get(kind, "other application data"))
+        crc = zlib.crc32(kind)
+        remaining = length
+        while remaining:
+            piece = _exact(source, min(_COPY, remaining))
+            crc = zlib.crc32(piece, crc)
+            if keep:
+                write(piece)
+            remaining -= len(piece)
+        stored_crc = _exact(source, 4)
+        if int.from_bytes(stored_crc, "big") != crc:
+            raise Unreadable("the PNG image is damaged (a checksum does not match)")
+        if keep:
+            write(stored_crc)
+        if kind == b"IEND":
+            if source.read(1):
+                removed.append("data after the end of the image")
+            return tuple(dict.fromkeys(removed))

@@ -1,0 +1,163 @@
+"""From an upload as it arrived to a cleaned copy encrypted under the case data key.
+
+Runs in a worker thread (parsing and encryption are CPU work). A file that cannot be cleaned is
+never lost: it is kept exactly as uploaded, and the reason is recorded for the reporter and
+staff to see.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intake.attachments.cleaning import Format, detect
+from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.formats import FORMATS, claimed_format
+from intake.attachments.staging import SealedFile, StagedFile
+from intake.models import new_id
+
+logger = logging.getLogger("quietline.attachments")
+MAX_NAME_CHARS = 200
+_COPY = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    """What happened to one file's metadata, as the reporter and staff are told."""
+
+    format: str
+    cleaned: bool
+    removed: tuple[str, ...] = ()
+    problem: str = ""
+    advice: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "format": self.format,
+            "cleaned": self.cleaned,
+            "removed": list(self.removed),
+            "problem": self.problem,
+            "advice": self.advice,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Cleaning:
+        removed = data.get("removed", [])
+        return cls(
+            format=str(data.get("format", "")),
+            cleaned=bool(data.get("cleaned", False)),
+            removed=tuple(str(item) for item in removed) if isinstance(removed, list) else (),
+            problem=str(data.get("problem", "")),
+            advice=str(data.get("advice", "")),
+        )
+
+
+@dataclass
+class PreparedAttachment:
+    id: str
+    name: str
+    content_type: str
+    sealed: SealedFile
+    cleaning: Cleaning
+    details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return self.sealed.size
+
+    def close(self) -> None:
+        self.sealed.close()
+
+
+def safe_name(filename: str) -> str:
+    """The file's own name, without any folder, control characters or excess length."""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rpartition("/")[2]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return name[:MAX_NAME_CHARS] or "attachment"
+
+
+def _copy(staged: StagedFile, sealed: SealedFile) -> None:
+    with staged.reader() as reader:
+        while piece := reader.read(_COPY):
+            sealed.write(piece)
+
+
+def _not_cleaned(fmt: Format, problem: str, advice: str = "") -> Cleaning:
+    return Cleaning(
+        format=fmt.label,
+        cleaned=False,
+        problem=problem,
+        advice=advice or fmt.advice or FORMATS["other"].advice,
+    )
+
+
+def prepare(
+    staged: StagedFile,
+    *,
+    directory: Path,
+    data_key: bytes,
+    case_id: str,
+    clean_max_bytes: int,
+) -> PreparedAttachment:
+    """Clean ``staged`` where its format allows, and encrypt the result for the case."""
+    attachment_id = new_id()
+    name = safe_name(staged.filename)
+    fmt = detect(staged.head)
+    claimed = claimed_format(name)
+
+    def new_output() -> SealedFile:
+        return SealedFile(directory, data_key, case_id=case_id, attachment_id=attachment_id)
+
+    sealed = new_output()
+    cleaner = fmt.cleaner_for(staged.size)
+    if cleaner is None:
+        if claimed is not None and claimed != fmt.key and fmt.key == "other":
+            cleaning = _not_cleaned(
+                fmt,
+                f"It does not look like a {FORMATS[claimed].label}, so it could not be "
+                "cleaned. It was kept exactly as sent.",
+            )
+        elif fmt.key == "other":
+            cleaning = _not_cleaned(
+                fmt, "Quietline cannot remove hidden details from this kind of file."
+            )
+        else:
+            cleaning = _not_cleaned(
+                fmt, f"Quietline cannot yet remove hidden details from a {fmt.label}."
+            )
+        _copy(staged, sealed)
+    elif fmt.whole_file and staged.size > clean_max_bytes:
+        cleaning = _not_cleaned(
+            fmt,
+            f"This {fmt.label} is too large to clean (over {clean_max_bytes // 1_000_000} MB). "
+            "It was kept exactly as sent.",
+            "Remove the author and other properties yourself before sending, or send a smaller "
+            "file (for example only the pages that matter).",
+        )
+        _copy(staged, sealed)
+    else:
+        try:
+            with staged.reader() as reader:
+                removed = cleaner(reader, sealed.write)
+            cleaning = Cleaning(format=fmt.label, cleaned=True, removed=removed)
+        except Exception as exc:  # noqa: BLE001 - hostile input to parsers: keep the file
+            reason = str(exc) if isinstance(exc, Unreadable) else "it could not be read"
+            logger.info("attachment kept as uploaded: %s could not be cleaned", fmt.key)
+            sealed.close()
+            sealed = new_output()
+            _copy(staged, sealed)
+            cleaning = _not_cleaned(
+                fmt,
+                f"It could not be cleaned ({reason}). It was kept exactly as sent.",
+                "It may still carry hidden details such as an author or a location.",
+            )
+    sealed.finish()
+    return PreparedAttachment(
+        id=attachment_id,
+        name=name,
+        content_type=fmt.content_type,
+        sealed=sealed,
+        cleaning=cleaning,
+    )
