@@ -12,7 +12,8 @@ from crypto import CryptoError, DecryptionError, TokenTypo, WrongPassword
 EXPECTED = {
     "CHUNK_SIZE", "DATA_KEY_BYTES", "DEFAULT_COST", "HEADER_SIZE", "SEALED_CHUNK_SIZE",
     "TOKEN_BITS", "TOKEN_LENGTH", "CryptoError", "DecryptionError", "KeyPair", "PasswordCost",
-    "StreamChunkOpener", "StreamDecryptor", "StreamEncryptor", "TokenTypo", "WrongPassword", "credential_cost",
+    "StreamChunkOpener", "StreamDecryptor", "StreamEncryptor", "TokenTypo", "WrongPassword",
+    "credential_cost",
     "decrypt_field", "encrypt_field", "format_token", "generate_keypair", "lock_secret",
     "new_data_key", "new_token", "normalise_token", "public_key_of", "reporter_key", "seal",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
