@@ -24,6 +24,10 @@ from intake.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from intake.templating import render
 
 STATIC = Path(__file__).parent / "static"
+# Routes that accept attachments as multipart; their own reader enforces the upload limits.
+UPLOAD_PATHS = frozenset(
+    {"/report", "/status/message", "/api/v1/reports", "/api/v1/reports/messages"}
+)
 logger = logging.getLogger("quietline")
 
 
@@ -115,7 +119,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         middleware=[
             Middleware(SecurityHeadersMiddleware),
             Middleware(InternalErrorMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes),
+            Middleware(
+                BodyLimitMiddleware,
+                max_bytes=settings.max_request_bytes,
+                upload_paths=UPLOAD_PATHS,
+            ),
         ],
         exception_handlers={
             QuietlineError: quietline_error,

@@ -58,12 +58,31 @@ class BodyLimitMiddleware:
     The refusal is raised from inside the endpoint's ``receive`` so the app's
     own error handlers answer it with a clear message (JSON or a page), and
     nothing has been written yet.
+
+    Multipart requests to ``upload_paths`` are left to the upload reader
+    (:mod:`intake.attachments.upload`), which enforces the attachment limits
+    (files, size per file, size per report) as the body streams in, with a
+    message that names the limit.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_prefixes: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        exempt_prefixes: tuple[str, ...] = (),
+        upload_paths: frozenset[str] = frozenset(),
+    ):
         self.app = app
         self.max_bytes = max_bytes
         self.exempt_prefixes = exempt_prefixes
+        self.upload_paths = upload_paths
+
+    def _is_upload(self, scope: Scope) -> bool:
+        if scope["path"] not in self.upload_paths or scope.get("method") != "POST":
+            return False
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        return content_type.split(b";")[0].strip().lower() == b"multipart/form-data"
 
     def _too_large(self) -> RequestTooLarge:
         return RequestTooLarge(
@@ -72,7 +91,11 @@ class BodyLimitMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(self.exempt_prefixes):
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith(self.exempt_prefixes)
+            or self._is_upload(scope)
+        ):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any, TypeVar
+
 from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake import cases
-from intake.api.parsing import read_json
+from intake.api.parsing import MalformedRequest, parse_model, read_json
+from intake.attachments.upload import Upload, is_multipart, read_upload
 from intake.runtime import runtime_of
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class ReportIn(BaseModel):
@@ -57,25 +63,68 @@ async def form(request: Request) -> Response:
                 "body_chars": runtime.settings.max_report_chars,
                 "message_chars": runtime.settings.max_message_chars,
                 "request_bytes": runtime.settings.max_request_bytes,
+                "attachments": {
+                    "files": runtime.settings.attachment_max_files,
+                    "file_bytes": runtime.settings.attachment_max_file_bytes,
+                    "total_bytes": runtime.settings.attachment_max_total_bytes,
+                },
             },
         }
     )
 
 
+def _json_part(upload: Upload, name: str, model: type[Model]) -> Model:
+    """The JSON document sent as the multipart field ``name``."""
+    if name not in upload.fields:
+        raise MalformedRequest(f"The multipart request needs a “{name}” part holding JSON.")
+    try:
+        data = json.loads(upload.fields[name])
+    except ValueError as exc:
+        raise MalformedRequest(f"The “{name}” part is not valid JSON.") from exc
+    return parse_model(model, data)
+
+
+def outcomes_json(outcomes: list[cases.AttachmentOutcome]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": item.name,
+            "size": item.size,
+            "format": item.cleaning.format,
+            "cleaned": item.cleaning.cleaned,
+            "removed": list(item.cleaning.removed),
+            "problem": item.cleaning.problem or None,
+            "advice": item.cleaning.advice or None,
+        }
+        for item in outcomes
+    ]
+
+
 async def submit(request: Request) -> Response:
-    report = await read_json(request, ReportIn)
-    token = await cases.submit_report(
-        runtime_of(request),
-        cases.NewReport(
-            category=report.category,
-            body=report.body,
-            involves_office=report.involves_office,
-            excluded_staff_ids=tuple(report.exclude),
-            kind=report.kind,
-            original_token=report.original_token,
-        ),
+    runtime = runtime_of(request)
+    upload = Upload()
+    try:
+        if is_multipart(request):
+            upload = await read_upload(request, runtime.settings)
+            report = _json_part(upload, "report", ReportIn)
+        else:
+            report = await read_json(request, ReportIn)
+        filed = await cases.file_report(
+            runtime,
+            cases.NewReport(
+                category=report.category,
+                body=report.body,
+                involves_office=report.involves_office,
+                excluded_staff_ids=tuple(report.exclude),
+                kind=report.kind,
+                original_token=report.original_token,
+            ),
+            files=upload.files,
+        )
+    finally:
+        upload.close()
+    return JSONResponse(
+        {"token": filed.token, "attachments": outcomes_json(filed.attachments)}, status_code=201
     )
-    return JSONResponse({"token": token}, status_code=201)
 
 
 async def status(request: Request) -> Response:
@@ -99,9 +148,20 @@ async def status(request: Request) -> Response:
 
 
 async def message(request: Request) -> Response:
-    sent = await read_json(request, MessageIn)
-    await cases.add_reporter_message(runtime_of(request), sent.token, sent.body)
-    return JSONResponse({"sent": True}, status_code=201)
+    runtime = runtime_of(request)
+    upload = Upload()
+    try:
+        if is_multipart(request):
+            upload = await read_upload(request, runtime.settings)
+            sent = _json_part(upload, "message", MessageIn)
+        else:
+            sent = await read_json(request, MessageIn)
+        outcomes = await cases.add_reporter_message(
+            runtime, sent.token, sent.body, files=upload.files
+        )
+    finally:
+        upload.close()
+    return JSONResponse({"sent": True, "attachments": outcomes_json(outcomes)}, status_code=201)
 
 
 routes = [

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 import crypto
-from crypto import CHUNK_SIZE, HEADER_SIZE, SEALED_CHUNK_SIZE
+from crypto import CHUNK_SIZE, SEALED_CHUNK_SIZE
 
 STAGING_FOLDER = "staging"
 _STAGING_CASE = "staging"
@@ -87,7 +87,8 @@ class StagedFile:
 
 
 class DecryptingReader(io.RawIOBase):
-    """Random-access plaintext of a STREAM ciphertext file laid out as ``sealed chunks``."""
+    """Random-access plaintext of a file holding a STREAM ciphertext's sealed chunks (its
+    header is kept apart, in memory or in the database)."""
 
     def __init__(self, sealed: IO[bytes], opener: crypto.StreamChunkOpener, size: int) -> None:
         super().__init__()
@@ -125,7 +126,7 @@ class DecryptingReader(io.RawIOBase):
     def _chunk(self, index: int) -> bytes:
         if index != self._cached_index:
             last = index == self._chunks - 1
-            self._sealed.seek(HEADER_SIZE + index * SEALED_CHUNK_SIZE)
+            self._sealed.seek(index * SEALED_CHUNK_SIZE)
             sealed = self._sealed.read(SEALED_CHUNK_SIZE)
             self._cached = self._opener.open(index, sealed, last=last)
             self._cached_index = index

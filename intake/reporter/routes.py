@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from intake import cases
+from intake.attachments.upload import Upload, UploadLimits, is_multipart, megabytes, read_upload
 from intake.errors import InvalidInput, QuietlineError
 from intake.runtime import Runtime, runtime_of
 from intake.templating import render
@@ -17,17 +18,46 @@ from intake.templating import render
 MAX_FORM_FIELDS = 20
 
 
-async def _read_form(request: Request) -> FormData:
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    for value in form.values():
-        if isinstance(value, str) and "\ufffd" in value:
-            raise InvalidInput("Some of the text could not be read. Please type it again.")
-    return form
+async def _read_form(request: Request) -> FormData | Upload:
+    """The form's fields; with ``multipart/form-data``, also its files, staged encrypted
+    (never through ``request.form()``, which would spool files to disk in the clear)."""
+    if is_multipart(request):
+        upload = await read_upload(request, runtime_of(request).settings)
+        values: list[str] = list(upload.fields.values())
+    else:
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+        values = [value for value in form.values() if isinstance(value, str)]
+        upload = None
+    if any("\ufffd" in value for value in values):
+        if upload is not None:
+            upload.close()
+        raise InvalidInput("Some of the text could not be read. Please type it again.")
+    return upload if upload is not None else form
 
 
-def _text(form: FormData, name: str) -> str:
+def _text(form: FormData | Upload, name: str) -> str:
+    if isinstance(form, Upload):
+        return form.text(name)
     value = form.get(name, "")
     return value if isinstance(value, str) else ""
+
+
+def _close(form: FormData | Upload) -> None:
+    if isinstance(form, Upload):
+        form.close()
+
+
+def _files(form: FormData | Upload) -> list[Any]:
+    return list(form.files) if isinstance(form, Upload) else []
+
+
+def _limits_context(runtime: Runtime) -> dict[str, Any]:
+    limits = UploadLimits.from_settings(runtime.settings)
+    return {
+        "max_files": limits.max_files,
+        "max_file_size": megabytes(limits.max_file_bytes),
+        "max_total_size": megabytes(limits.max_total_bytes),
+    }
 
 
 async def home(request: Request) -> Response:
@@ -40,6 +70,7 @@ async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
     return {
         "categories": categories,
         "max_chars": runtime.settings.max_report_chars,
+        "upload": _limits_context(runtime),
         **extra,
     }
 
@@ -50,18 +81,31 @@ async def report_form(request: Request) -> Response:
 
 async def report_submit(request: Request) -> Response:
     runtime = runtime_of(request)
-    form = await _read_form(request)
+    try:
+        form = await _read_form(request)
+    except QuietlineError as error:
+        context = await _form_context(runtime, error=error)
+        return render(request, "reporter/report.html", context, status_code=error.status)
     entered = {
         "category": _text(form, "category"),
         "body": _text(form, "body"),
         "involves_office": _text(form, "involves_office") == "yes",
     }
     try:
-        token = await cases.submit_report(runtime, cases.NewReport(**entered))
+        filed = await cases.file_report(runtime, cases.NewReport(**entered), files=_files(form))
     except QuietlineError as error:
-        context = await _form_context(runtime, error=error, entered=entered)
+        context = await _form_context(
+            runtime, error=error, entered=entered, files_dropped=bool(_files(form))
+        )
         return render(request, "reporter/report.html", context, status_code=error.status)
-    return render(request, "reporter/token.html", {"token": token}, status_code=201)
+    finally:
+        _close(form)
+    return render(
+        request,
+        "reporter/token.html",
+        {"token": filed.token, "attachments": filed.attachments},
+        status_code=201,
+    )
 
 
 async def status_form(request: Request) -> Response:
@@ -75,6 +119,7 @@ async def _status_page(
     notice: str | None = None,
     error: QuietlineError | None = None,
     draft: str = "",
+    attachments: list[cases.AttachmentOutcome] | None = None,
 ) -> Response:
     runtime = runtime_of(request)
     try:
@@ -96,6 +141,8 @@ async def _status_page(
             "error": error,
             "draft": draft,
             "max_chars": runtime.settings.max_message_chars,
+            "upload": _limits_context(runtime),
+            "attachments": attachments or [],
         },
         status_code=error.status if error else 200,
     )
@@ -103,6 +150,7 @@ async def _status_page(
 
 async def status_show(request: Request) -> Response:
     form = await _read_form(request)
+    _close(form)
     return await _status_page(request, _text(form, "token"))
 
 
@@ -110,12 +158,18 @@ async def message_send(request: Request) -> Response:
     form = await _read_form(request)
     token, body = _text(form, "token"), _text(form, "body")
     try:
-        await cases.add_reporter_message(runtime_of(request), token, body)
+        outcomes = await cases.add_reporter_message(
+            runtime_of(request), token, body, files=_files(form)
+        )
     except InvalidInput as error:
         if error.field == "token":
             raise
         return await _status_page(request, token, error=error, draft=body)
-    return await _status_page(request, token, notice="Your message was sent to the office.")
+    finally:
+        _close(form)
+    return await _status_page(
+        request, token, notice="Your message was sent to the office.", attachments=outcomes
+    )
 
 
 routes = [

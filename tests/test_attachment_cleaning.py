@@ -1,0 +1,114 @@
+"""Metadata cleaning of each known format, on files made by real libraries, and hostile input."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from intake.attachments.cleaning import detect
+from intake.attachments.cleaning.errors import Unreadable
+from tests import attachment_files as files
+
+IDENTIFYING = [
+    files.AUTHOR.encode(),
+    files.CAMERA_MAKE.encode(),
+    files.CAMERA_MODEL.encode(),
+    files.AUTHOR.encode("utf-16-be"),
+]
+
+
+def clean(data: bytes) -> tuple[bytes, tuple[str, ...]]:
+    cleaner = detect(data[:4096]).cleaner_for(len(data))
+    assert cleaner is not None
+    out = io.BytesIO()
+    removed = cleaner(io.BytesIO(data), out.write)
+    return out.getvalue(), removed
+
+
+def assert_nothing_identifying(data: bytes) -> None:
+    for needle in IDENTIFYING:
+        assert needle not in data, needle
+
+
+@pytest.mark.parametrize(
+    "make", [files.jpeg_with_exif_gps, files.png_with_text, files.webp_with_exif]
+)
+def test_images_lose_exif_gps_and_text_but_keep_their_pixels(make) -> None:
+    original = make()
+    with Image.open(io.BytesIO(original)) as before:
+        assert before.getexif().get_ifd(0x8825), "the test image must carry GPS"
+        pixels = before.convert("RGB").tobytes()
+    cleaned, removed = clean(original)
+    assert any("EXIF" in item for item in removed)
+    assert_nothing_identifying(cleaned)
+    with Image.open(io.BytesIO(cleaned)) as after:
+        assert not after.getexif()
+        assert not after.info.get("exif") and "Author" not in after.info
+        assert after.convert("RGB").tobytes() == pixels
+
+
+def test_jpeg_keeps_its_colour_profile_and_drops_what_follows_the_image() -> None:
+    out = io.BytesIO()
+    profile = b"ICC-PROFILE-BYTES" * 10
+    Image.new("RGB", (16, 16), "red").save(
+        out, "JPEG", icc_profile=profile, exif=b"Exif\x00\x00II*\x00"
+    )
+    original = out.getvalue() + b"TRAILER " + files.AUTHOR.encode()
+    cleaned, removed = clean(original)
+    assert "data after the end of the image" in removed
+    assert cleaned.endswith(b"\xff\xd9")
+    with Image.open(io.BytesIO(cleaned)) as after:
+        assert after.info["icc_profile"] == profile
+
+
+def test_pdf_loses_document_info_xmp_and_comment_authors_but_keeps_its_text() -> None:
+    cleaned, removed = clean(files.pdf_with_author())
+    assert removed
+    assert_nothing_identifying(cleaned)
+    with pikepdf.open(io.BytesIO(cleaned)) as pdf:
+        assert "/Author" not in pdf.docinfo
+        assert "/Metadata" not in pdf.Root
+        assert files.PDF_TEXT.encode() in pdf.pages[0].Contents.read_bytes()
+        assert "/T" not in pdf.pages[0].Annots[0]
+
+
+def test_docx_loses_author_and_revision_data_but_keeps_its_text() -> None:
+    cleaned, removed = clean(files.docx_with_author())
+    assert any("document properties" in item for item in removed)
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        assert archive.testzip() is None
+        everything = b"".join(archive.read(name) for name in archive.namelist())
+        document = archive.read("word/document.xml")
+    assert_nothing_identifying(everything)
+    assert files.DOCX_TEXT.encode() in document
+    assert b"rsidR" not in document and b"2025-03-01" not in document
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        files.jpeg_with_exif_gps()[:700],  # truncated inside the image data
+        files.jpeg_with_exif_gps()[:40],  # truncated inside the EXIF segment
+        files.png_with_text()[:100],
+        files.webp_with_exif()[:40],
+        b"%PDF-1.7\nthis is not really a PDF at all",
+        b"PK\x03\x04[Content_Types].xml" + b"garbage" * 50,
+    ],
+    ids=["jpeg-cut", "jpeg-cut-early", "png-cut", "webp-cut", "fake-pdf", "broken-zip"],
+)
+def test_malformed_files_are_refused_by_their_cleaner(data: bytes) -> None:
+    with pytest.raises((Unreadable, pikepdf.PdfError)):
+        clean(data)
+
+
+def test_a_zip_bomb_named_docx_stops_cleaning_without_expanding() -> None:
+    bomb = files.zip_bomb_docx()
+    out = io.BytesIO()
+    cleaner = detect(bomb[:4096]).cleaner_for(len(bomb))
+    with pytest.raises(Unreadable, match="ZIP bomb"):
+        cleaner(io.BytesIO(bomb), out.write)
+    assert out.tell() < 50 * len(bomb)
