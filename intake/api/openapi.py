@@ -47,6 +47,75 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 
 TOKEN = {"type": "string", "description": "The reporter's case token (any case, spaces or dashes)"}
+REPORT_IN = {
+    "type": "object",
+    "required": ["category", "body"],
+    "additionalProperties": False,
+    "properties": {
+        "category": {"type": "string"},
+        "body": {"type": "string", "minLength": 1},
+        "involves_office": {"type": "boolean"},
+        "exclude": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "ids from GET /api/v1/form routing.exclude",
+        },
+        "kind": {"enum": ["report", "reprisal"]},
+        "original_token": {
+            "type": ["string", "null"],
+            "description": "For a reprisal complaint: the earlier case's token",
+        },
+    },
+}
+MESSAGE_IN = {
+    "type": "object",
+    "required": ["token", "body"],
+    "additionalProperties": False,
+    "properties": {"token": TOKEN, "body": {"type": "string"}},
+}
+FILES = {
+    "type": "array",
+    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+    "description": "The attachments (limits: GET /api/v1/form). Metadata is removed from JPEG, "
+    "PNG and WebP images, PDFs and Office documents; other files are kept as they are.",
+}
+ATTACHMENT_OUTCOMES = {
+    "type": "array",
+    "description": "For each file sent: what was cleaned, or why not, with advice",
+    "items": {
+        "type": "object",
+        "required": ["name", "size", "format", "cleaned", "removed"],
+        "properties": {
+            "name": {"type": "string"},
+            "size": {"type": "integer"},
+            "format": {"type": "string"},
+            "cleaned": {"type": "boolean"},
+            "removed": {"type": "array", "items": {"type": "string"}},
+            "problem": {"type": ["string", "null"]},
+            "advice": {"type": ["string", "null"]},
+        },
+    },
+}
+
+
+def _json_or_multipart(schema: dict[str, Any], part: str) -> dict[str, Any]:
+    """A JSON body, or the same JSON as the multipart part ``part`` beside ``files`` parts."""
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": schema},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [part],
+                    "properties": {part: schema, "files": FILES},
+                },
+                "encoding": {part: {"contentType": "application/json"}},
+            },
+        },
+    }
+
+
 DAY = {"type": "string", "format": "date"}
 OPTIONAL_DAY = {"type": ["string", "null"], "format": "date"}
 
@@ -83,32 +152,18 @@ REPORTER_PATHS: dict[str, Any] = {
     "/api/v1/reports": {
         "post": {
             "summary": "File a report; the answer holds the reporter's token, shown once",
-            "requestBody": _json_body(
-                {
-                    "type": "object",
-                    "required": ["category", "body"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "category": {"type": "string"},
-                        "body": {"type": "string", "minLength": 1},
-                        "involves_office": {"type": "boolean"},
-                        "exclude": {
-                            "type": "array",
-                            "items": {"type": "string"},
-                            "description": "ids from GET /api/v1/form routing.exclude",
-                        },
-                        "kind": {"enum": ["report", "reprisal"]},
-                        "original_token": {
-                            "type": ["string", "null"],
-                            "description": "For a reprisal complaint: the earlier case's token",
-                        },
-                    },
-                }
-            ),
+            "description": "Send JSON, or multipart/form-data with the report as a JSON part "
+            "named `report` and files as parts named `files`. A file over a limit is refused "
+            "with 413 and a message naming the limit; nothing is stored then.",
+            "requestBody": _json_or_multipart(REPORT_IN, "report"),
             "responses": {
                 "201": _answer(
-                    "Filed and durably stored",
-                    {"type": "object", "required": ["token"], "properties": {"token": TOKEN}},
+                    "Filed and durably stored, with every attachment",
+                    {
+                        "type": "object",
+                        "required": ["token"],
+                        "properties": {"token": TOKEN, "attachments": ATTACHMENT_OUTCOMES},
+                    },
                 ),
                 **_errors(400, 413, 422, 503),
             },
@@ -164,16 +219,21 @@ REPORTER_PATHS: dict[str, Any] = {
     "/api/v1/reports/messages": {
         "post": {
             "summary": "Send the office a follow-up message, by token",
-            "requestBody": _json_body(
-                {
-                    "type": "object",
-                    "required": ["token", "body"],
-                    "additionalProperties": False,
-                    "properties": {"token": TOKEN, "body": {"type": "string", "minLength": 1}},
-                }
-            ),
+            "description": "Send JSON, or multipart/form-data with `{token, body}` as a JSON "
+            "part named `message` and files as parts named `files` (the body may then be "
+            "empty).",
+            "requestBody": _json_or_multipart(MESSAGE_IN, "message"),
             "responses": {
-                "201": _answer("Sent", {"type": "object"}),
+                "201": _answer(
+                    "Sent",
+                    {
+                        "type": "object",
+                        "properties": {
+                            "sent": {"type": "boolean"},
+                            "attachments": ATTACHMENT_OUTCOMES,
+                        },
+                    },
+                ),
                 **_errors(400, 404, 413, 422),
             },
         }

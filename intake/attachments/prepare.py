@@ -20,7 +20,6 @@ from intake.models import new_id
 
 logger = logging.getLogger("quietline.attachments")
 MAX_NAME_CHARS = 200
-_COPY = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -79,9 +78,8 @@ def safe_name(filename: str) -> str:
 
 
 def _copy(staged: StagedFile, sealed: SealedFile) -> None:
-    with staged.reader() as reader:
-        while piece := reader.read(_COPY):
-            sealed.write(piece)
+    for chunk in staged.chunks():
+        sealed.write(chunk)
 
 
 def _not_cleaned(fmt: Format, problem: str, advice: str = "") -> Cleaning:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import secrets
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -81,6 +82,18 @@ class StagedFile:
             self._key, self._header, case_id=_STAGING_CASE, attachment_id=self._id
         )
         return io.BufferedReader(DecryptingReader(self._file, opener, self.size), CHUNK_SIZE)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The plaintext, chunk by chunk, in order (faster than :meth:`reader` for copying)."""
+        if not self._finished:
+            raise RuntimeError("the staged file is not finished")
+        opener = crypto.StreamChunkOpener(
+            self._key, self._header, case_id=_STAGING_CASE, attachment_id=self._id
+        )
+        count = chunk_count(self.size)
+        self._file.seek(0)
+        for index in range(count):
+            yield opener.open(index, self._file.read(SEALED_CHUNK_SIZE), last=index == count - 1)
 
     def close(self) -> None:
         self._file.close()
@@ -158,7 +171,7 @@ class SealedFile:
 
     def write(self, data: bytes) -> int:
         self.size += len(data)
-        sealed = self._encryptor.update(bytes(data))
+        sealed = self._encryptor.update(data if isinstance(data, bytes) else bytes(data))
         if sealed:
             self._file.write(sealed)
         return len(data)
