@@ -21,7 +21,7 @@ def content_disposition(name: str) -> str:
     fallback = "".join(
         ch if ch in _ASCII_SAFE else "_"
         for ch in decomposed
-        if ord(ch) < 0x300 or ch in _ASCII_SAFE
+        if unicodedata.category(ch) != "Mn"  # the accents of decomposed letters
     )
     fallback = fallback.strip(" .") or "attachment"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
