@@ -7,6 +7,8 @@ import dataclasses
 import io
 import json
 import os
+import socket
+import sqlite3
 import zipfile
 
 import httpx
@@ -20,8 +22,8 @@ from intake.attachments import store
 from intake.keyring import CASE_KEY_PURPOSE
 from intake.models import Attachment, AttachmentChunk, Case, CaseKey, Entry, Staff
 from tests import attachment_files as files
-from tests.conftest import Instance
-from tests.support import bytes_written_under
+from tests.conftest import Instance, quietline_environ
+from tests.support import LiveServer, bytes_written_under, free_port
 
 REPORT = {"category": "financial", "body": "The contract was signed without a vote."}
 OFFICER = "officer1@example.org"
@@ -273,3 +275,75 @@ async def test_data_directory_holds_no_plaintext_of_files_or_names(
         assert content[start : start + 16] not in written
     assert name.encode() not in written and name.encode("utf-16-le") not in written
     assert b"Evidence-Secret" not in written
+
+
+def _read_response(sock: socket.socket, received: bytes) -> bytes:
+    """The whole response (headers and a Content-Length body), from what arrived so far."""
+    sock.settimeout(30)
+    while True:
+        head, _, body = received.partition(b"\r\n\r\n")
+        length = next(
+            (
+                int(line.split(b":")[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
+            None,
+        )
+        if length is not None and len(body) >= length:
+            return received
+        piece = sock.recv(65536)
+        if not piece:
+            return received
+        received += piece
+
+
+def test_a_live_server_refuses_an_oversized_upload_before_reading_the_rest(tmp_path) -> None:
+    environ = {
+        **quietline_environ(tmp_path / "data"),
+        "QUIETLINE_ATTACHMENT_MAX_FILE_BYTES": "1000000",
+    }
+    server = LiveServer(data_dir=tmp_path / "data", port=free_port(), environ=environ)
+    assert server.command("demo").returncode == 0
+    server.start()
+    try:
+        head = (
+            f'--B\r\nContent-Disposition: form-data; name="report"\r\n\r\n{json.dumps(REPORT)}'
+            '\r\n--B\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n'
+            "\r\n"
+        ).encode()
+        request = (
+            b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        sent = 0
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.sendall(request + f"{len(head):x}\r\n".encode() + head + b"\r\n")
+            piece = os.urandom(64 * 1024)
+            answer = b""
+            # Send up to 20 MB; the server must answer long before the end.
+            while sent < 20_000_000:
+                try:
+                    sock.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                except OSError:
+                    break
+                sent += len(piece)
+                sock.settimeout(0.01)
+                try:
+                    answer = sock.recv(65536)
+                except (TimeoutError, BlockingIOError):
+                    continue
+                if answer:
+                    break
+            answer = _read_response(sock, answer)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert sent < 5_000_000
+        assert b"big.bin" in answer and b"per file" in answer
+    finally:
+        server.stop()
+    connection = sqlite3.connect(tmp_path / "data" / "quietline.db")
+    try:
+        assert connection.execute('SELECT count(*) FROM "case"').fetchone()[0] == 0
+        assert connection.execute("SELECT count(*) FROM attachmentchunk").fetchone()[0] == 0
+    finally:
+        connection.close()
