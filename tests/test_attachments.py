@@ -153,8 +153,8 @@ async def test_malformed_files_are_kept_as_uploaded_and_flagged(
 async def test_a_file_over_the_limit_is_refused_and_nothing_is_stored(
     seeded: Instance,
 ) -> None:
-    settings = seeded.settings.with_changes(
-        attachment_max_file_bytes=200_000, attachment_max_total_bytes=300_000
+    settings = dataclasses.replace(
+        seeded.settings, attachment_max_file_bytes=200_000, attachment_max_total_bytes=300_000
     )
     app = create_app(settings, runtime=dataclasses.replace(seeded.runtime, settings=settings))
     transport = httpx.ASGITransport(app=app)
