@@ -21,6 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
 from intake import audit, cases, db, keyring
+from intake.attachments import store as attachment_store
+from intake.attachments.store import StoredAttachment
 from intake.cases import STAGES
 from intake.errors import CaseNotFound, Forbidden, InvalidInput
 from intake.models import Case, CaseKey, Entry, Staff
@@ -258,6 +260,7 @@ class CaseView:
     outcome_reason: str | None = None
     holders: list[Holder] = field(default_factory=list)
     next_stages: tuple[str, ...] = ()
+    attachments: list[StoredAttachment] = field(default_factory=list)
 
 
 async def _holders(session: AsyncSession, case_id: str) -> list[Holder]:
@@ -286,6 +289,7 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
             )
         ).all()
         holders = await _holders(session, case.id)
+        attachments = await attachment_store.list_for_case(session, case.id, data_key)
         linked_ref = (
             (await session.exec(select(Case.ref).where(Case.id == case.linked_case_id))).first()
             if case.linked_case_id
@@ -335,7 +339,32 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         outcome_reason=reason,
         holders=holders,
         next_stages=TRANSITIONS[case.stage],
+        attachments=attachments,
     )
+
+
+NO_SUCH_FILE = "This case has no such file."
+
+
+async def open_attachment(
+    runtime: Runtime, signed_in: SignedIn, ref: str, attachment_id: str
+) -> tuple[StoredAttachment, bytes]:
+    """A file of a case this person holds a key to, and the key to decrypt it; the download
+    is audited (in this transaction, before any byte is sent)."""
+    require_role(signed_in, "view")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await _open_case(session, signed_in, ref)
+        attachment = await attachment_store.find(session, case.id, attachment_id, data_key)
+        if attachment is None:
+            raise CaseNotFound(NO_SUCH_FILE)
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action="attachment.download",
+            case_ref=case.ref,
+            detail={"attachment": attachment.id},
+        )
+    return attachment, data_key
 
 
 # --- changes ---------------------------------------------------------------------------------

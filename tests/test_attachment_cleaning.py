@@ -112,3 +112,21 @@ def test_a_zip_bomb_named_docx_stops_cleaning_without_expanding() -> None:
     with pytest.raises(Unreadable, match="ZIP bomb"):
         cleaner(io.BytesIO(bomb), out.write)
     assert out.tell() < 50 * len(bomb)
+
+
+def test_download_names_are_safe_for_headers_and_keep_the_exact_name() -> None:
+    from intake.attachments.download import content_disposition
+    from intake.attachments.prepare import safe_name
+
+    assert safe_name("C:\\Users\\jane\\Desktop\\memo.pdf") == "memo.pdf"
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("a\r\nb\x00.txt") == "ab.txt"
+    assert safe_name("...") == "attachment"
+    header = content_disposition('Été "final";.pdf')
+    assert header == (
+        'attachment; filename="Ete _final__.pdf"; '
+        "filename*=UTF-8''%C3%89t%C3%A9%20%22final%22%3B.pdf"
+    )
+    assert "\r" not in content_disposition("報告.pdf") and "__.pdf" in content_disposition(
+        "報告.pdf"
+    )

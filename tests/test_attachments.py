@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import sqlite3
+import subprocess
 import zipfile
 
 import httpx
@@ -20,9 +21,18 @@ import crypto
 from intake.app import create_app
 from intake.attachments import store
 from intake.keyring import CASE_KEY_PURPOSE
-from intake.models import Attachment, AttachmentChunk, Case, CaseKey, Entry, Staff
+from intake.models import (
+    Attachment,
+    AttachmentChunk,
+    AuditEvent,
+    Case,
+    CaseKey,
+    Entry,
+    Staff,
+)
 from tests import attachment_files as files
 from tests.conftest import Instance, quietline_environ
+from tests.staffing import StaffClient, sign_in
 from tests.support import LiveServer, bytes_written_under, free_port
 
 REPORT = {"category": "financial", "body": "The contract was signed without a vote."}
@@ -62,6 +72,15 @@ async def staff_files(
     return downloaded
 
 
+async def staff_downloads(officer: StaffClient, ref: str) -> dict[str, tuple[dict, httpx.Response]]:
+    """What the staff case view lists, each downloaded through its URL."""
+    case = await officer.get(f"/api/v1/cases/{ref}")
+    assert case.status_code == 200, case.text
+    return {
+        item["name"]: (item, await officer.get(item["url"])) for item in case.json()["attachments"]
+    }
+
+
 def multipart_report(uploads: list[tuple[str, bytes, str]], report: dict | None = None) -> dict:
     return {
         "files": [("report", (None, json.dumps(report or REPORT), "application/json"))]
@@ -86,10 +105,22 @@ async def test_metadata_is_gone_and_content_survives_for_staff(
     assert told["minutes.pdf"]["cleaned"] and told["notes.docx"]["cleaned"]
     assert told["ledger.csv"]["cleaned"] is False and told["ledger.csv"]["advice"]
 
-    stored = await staff_files(seeded, answer.json()["token"])
-    assert set(stored) == set(told)
-    for item, content in stored.values():
-        assert item.size == len(content)
+    case, _ = await staff_case(seeded, answer.json()["token"])
+    officer = await sign_in(seeded, client, OFFICER)
+    downloads = await staff_downloads(officer, case.ref)
+    assert set(downloads) == set(told)
+    stored = {}
+    for name, (item, response) in downloads.items():
+        assert response.status_code == 200
+        assert set(item) == {"id", "name", "size", "cleaned", "url"}
+        assert response.headers["content-type"] == "application/octet-stream"
+        assert response.headers["content-disposition"].startswith("attachment;")
+        assert "filename*=UTF-8''" in response.headers["content-disposition"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert item["size"] == len(response.content)
+        stored[name] = (item, response.content)
+    for _, content in stored.values():
         for needle in (files.AUTHOR, files.CAMERA_MAKE, files.CAMERA_MODEL):
             assert needle.encode() not in content
     photo = stored["IMG_2041 at the depot.jpg"][1]
@@ -102,7 +133,45 @@ async def test_metadata_is_gone_and_content_survives_for_staff(
         assert files.DOCX_TEXT.encode() in docx.read("word/document.xml")
         assert files.AUTHOR.encode() not in docx.read("docProps/core.xml")
     assert stored["ledger.csv"][1] == uploads[3][1]
-    assert stored["notes.docx"][0].cleaned and not stored["ledger.csv"][0].cleaned
+    assert stored["notes.docx"][0]["cleaned"] and not stored["ledger.csv"][0]["cleaned"]
+    assert stored["IMG_2041 at the depot.jpg"][0]["cleaned"]
+    async with seeded.runtime.sessions() as session:
+        events = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "attachment.download"))
+        ).all()
+    assert len(events) == 4 and {event.case_ref for event in events} == {case.ref}
+    assert {json.loads(event.detail)["attachment"] for event in events} == {
+        item["id"] for item, _ in stored.values()
+    }
+
+
+async def test_only_key_holders_download_and_names_are_safe(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    name = 'Rapport "final" été\\..\\x.pdf'
+    answer = await client.post(
+        "/api/v1/reports",
+        **multipart_report([(name, b"plain bytes", "application/pdf")]),
+    )
+    case, _ = await staff_case(seeded, answer.json()["token"])
+    officer = await sign_in(seeded, client, OFFICER)
+    (item, response) = (await staff_downloads(officer, case.ref))["x.pdf"]
+    assert response.content == b"plain bytes"
+    disposition = response.headers["content-disposition"]
+    assert disposition == "attachment; filename=\"x.pdf\"; filename*=UTF-8''x.pdf"
+    outsider = await sign_in(seeded, client, "alternate@example.org")
+    refused = await outsider.get(item["url"])
+    assert refused.status_code == 404 and b"plain bytes" not in refused.content
+    anonymous = await client.get(item["url"])
+    assert anonymous.status_code == 401
+    missing = await officer.get(f"/api/v1/cases/{case.ref}/attachments/{'0' * 32}")
+    assert missing.status_code == 404
+    page = await officer.http.get(f"/staff/cases/{case.ref}", headers=officer.headers)
+    assert "x.pdf" in page.text and f"/staff/cases/{case.ref}/attachments/{item['id']}" in page.text
+    from_page = await officer.http.get(
+        f"/staff/cases/{case.ref}/attachments/{item['id']}", headers=officer.headers
+    )
+    assert from_page.content == b"plain bytes"
 
 
 async def test_follow_up_message_carries_files(client: httpx.AsyncClient, seeded: Instance):
@@ -258,23 +327,37 @@ async def test_delete_for_case_removes_every_file(client: httpx.AsyncClient, see
     assert list(await staff_files(seeded, kept)) == ["a.bin"]
 
 
-async def test_data_directory_holds_no_plaintext_of_files_or_names(
-    sqlite_client: httpx.AsyncClient, sqlite_seeded: Instance
+async def test_data_directory_and_database_hold_no_plaintext_of_files_or_names(
+    client: httpx.AsyncClient, seeded: Instance
 ) -> None:
     name = "Evidence-Secret-Name-7c1e.pdf"
     head = b"%PDF-1.4\n% UNIQUE-HEAD-" + os.urandom(8).hex().encode() + b"-" * 24
     content = head[:64] + os.urandom(200_000)
-    answer = await sqlite_client.post(
+    photo = files.jpeg_with_exif_gps()
+    answer = await client.post(
         "/api/v1/reports",
-        **multipart_report([(name, content, "application/pdf")]),
+        **multipart_report(
+            [(name, content, "application/pdf"), ("Photo-Name-91b2.jpg", photo, "image/jpeg")]
+        ),
     )
     assert answer.status_code == 201
-    written = bytes_written_under(sqlite_seeded.settings.data_dir)
-    assert content[:64] not in written
+    written = bytes_written_under(seeded.settings.data_dir)
+    if not seeded.settings.is_sqlite:
+        dsn = seeded.settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        dump = subprocess.run(  # noqa: ASYNC221 - a test reading what was stored
+            ["pg_dump", "--data-only", dsn], capture_output=True, check=True
+        )
+        assert b"COPY public.attachmentchunk" in dump.stdout
+        written += dump.stdout
+    else:
+        assert (seeded.settings.data_dir / "quietline.db").exists()
     for start in range(0, 64 - 16, 8):
         assert content[start : start + 16] not in written
-    assert name.encode() not in written and name.encode("utf-16-le") not in written
-    assert b"Evidence-Secret" not in written
+    assert content[:64] not in written
+    for needle in (name, "Evidence-Secret", "Photo-Name-91b2"):
+        assert needle.encode() not in written and needle.encode("utf-16-le") not in written
+    # Nor the body of the cleaned photo as stored (everything after its first segments).
+    assert photo[-64:] not in written
 
 
 def _read_response(sock: socket.socket, received: bytes) -> bytes:

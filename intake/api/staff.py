@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from intake import cases, sessions, triage
 from intake.api.parsing import read_json
+from intake.attachments.download import download_response
 from intake.errors import InvalidInput
 from intake.runtime import runtime_of
 from intake.staff_auth import clear_session_cookie, current_staff, set_session_cookie
@@ -205,6 +206,16 @@ def case_json(view: triage.CaseView) -> dict[str, Any]:
             {"id": h.staff_id, "name": h.name, "email": h.email, "role": h.role}
             for h in view.holders
         ],
+        "attachments": [
+            {
+                "id": item.id,
+                "name": item.name,
+                "size": item.size,
+                "cleaned": item.cleaned,
+                "url": f"/api/v1/cases/{view.ref}/attachments/{item.id}",
+            }
+            for item in view.attachments
+        ],
     }
 
 
@@ -212,6 +223,16 @@ async def case_show(request: Request) -> Response:
     signed_in = await current_staff(request)
     view = await triage.view_case(runtime_of(request), signed_in, request.path_params["ref"])
     return JSONResponse(case_json(view))
+
+
+async def case_attachment(request: Request) -> Response:
+    """One file of the case, decrypted as it streams; audited before the first byte."""
+    signed_in = await current_staff(request)
+    runtime = runtime_of(request)
+    attachment, data_key = await triage.open_attachment(
+        runtime, signed_in, request.path_params["ref"], request.path_params["attachment_id"]
+    )
+    return download_response(runtime.sessions, attachment, data_key)
 
 
 async def case_record(request: Request) -> Response:
@@ -312,6 +333,7 @@ routes = [
     Route("/cases", case_list, methods=["GET"]),
     Route("/cases", case_record, methods=["POST"]),
     Route("/cases/{ref}", case_show, methods=["GET"]),
+    Route("/cases/{ref}/attachments/{attachment_id}", case_attachment, methods=["GET"]),
     Route("/cases/{ref}/stage", case_stage, methods=["POST"]),
     Route("/cases/{ref}/messages", case_message, methods=["POST"]),
     Route("/cases/{ref}/notes", case_note, methods=["POST"]),

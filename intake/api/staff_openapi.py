@@ -85,7 +85,23 @@ CASE = {
                 "properties": {"id": STRING, "name": STRING, "email": STRING, "role": STRING},
             },
         },
-        "attachments": {"type": "array"},
+        "attachments": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "name", "size", "cleaned", "url"],
+                "properties": {
+                    "id": STRING,
+                    "name": STRING,
+                    "size": {"type": "integer"},
+                    "cleaned": {
+                        "type": "boolean",
+                        "description": "Whether identifying metadata was removed on arrival",
+                    },
+                    "url": {"type": "string", "description": "GET it to download the file"},
+                },
+            },
+        },
     },
 }
 SIGNED_IN = [{"staffSession": []}]
@@ -272,6 +288,29 @@ STAFF_PATHS: dict[str, Any] = {
             "security": SIGNED_IN,
             "parameters": [REF],
             "responses": {"200": _answer("The case", CASE), **_errors(401, 403, 404)},
+        }
+    },
+    "/api/v1/cases/{ref}/attachments/{attachment_id}": {
+        "get": {
+            "summary": "Download one file of a case, decrypted (audited)",
+            "security": SIGNED_IN,
+            "parameters": [
+                REF,
+                {
+                    "name": "attachment_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 32},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "The file, as application/octet-stream with "
+                    "Content-Disposition: attachment",
+                    "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                },
+                **_errors(401, 403, 404),
+            },
         }
     },
     "/api/v1/cases/{ref}/stage": {

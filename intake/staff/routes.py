@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from intake import cases, sessions, triage
+from intake.attachments.download import download_response
 from intake.errors import InvalidInput, NotSignedIn, QuietlineError
 from intake.runtime import runtime_of
 from intake.staff_auth import (
@@ -215,6 +216,16 @@ async def case_show(request: Request) -> Response:
     return await _case_page(request, signed_in, request.path_params["ref"])
 
 
+@signed_in_page
+async def case_attachment(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    runtime = runtime_of(request)
+    attachment, data_key = await triage.open_attachment(
+        runtime, signed_in, request.path_params["ref"], request.path_params["attachment_id"]
+    )
+    return download_response(runtime.sessions, attachment, data_key)
+
+
 def case_action(
     action: Callable[[Request, sessions.SignedIn, str, FormData], Awaitable[str]],
 ) -> Page:
@@ -342,6 +353,7 @@ routes = [
     Route("/staff/new", intake_form, methods=["GET"]),
     Route("/staff/new", intake_submit, methods=["POST"]),
     Route("/staff/cases/{ref}", case_show, methods=["GET"]),
+    Route("/staff/cases/{ref}/attachments/{attachment_id}", case_attachment, methods=["GET"]),
     Route("/staff/cases/{ref}/stage", case_action(_stage), methods=["POST"]),
     Route("/staff/cases/{ref}/messages", case_action(_message), methods=["POST"]),
     Route("/staff/cases/{ref}/notes", case_action(_note), methods=["POST"]),
