@@ -91,7 +91,7 @@ def pdf_with_author() -> bytes:
     return out.getvalue()
 
 
-def docx_with_author() -> bytes:
+def docx_with_author(picture: bytes | None = None) -> bytes:
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
     parts = {
         "[Content_Types].xml": (
@@ -134,6 +134,8 @@ def docx_with_author() -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in parts.items():
             archive.writestr(name, text)
+        if picture is not None:
+            archive.writestr("word/media/image1.jpeg", picture)
     return out.getvalue()
 
 

@@ -130,3 +130,18 @@ def test_download_names_are_safe_for_headers_and_keep_the_exact_name() -> None:
     assert "\r" not in content_disposition("報告.pdf") and "__.pdf" in content_disposition(
         "報告.pdf"
     )
+
+
+def test_pictures_inside_a_document_lose_their_exif_too() -> None:
+    photo = files.jpeg_with_exif_gps()
+    cleaned, removed = clean(files.docx_with_author(picture=photo))
+    assert any("pictures" in item for item in removed)
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        picture = archive.read("word/media/image1.jpeg")
+    assert files.CAMERA_MODEL.encode() not in picture
+    with Image.open(io.BytesIO(picture)) as image:
+        assert image.size == (64, 48) and not image.getexif()
+    damaged = photo[:300]
+    cleaned, _ = clean(files.docx_with_author(picture=damaged))
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        assert archive.read("word/media/image1.jpeg") == damaged  # copied as it was

@@ -20,6 +20,9 @@ from typing import BinaryIO
 from lxml import etree
 
 from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.jpeg import clean_jpeg
+from intake.attachments.cleaning.png import SIGNATURE as PNG_SIGNATURE
+from intake.attachments.cleaning.png import clean_png
 
 MAX_MEMBERS = 5000
 MAX_XML_PART = 32 * 1024 * 1024
@@ -97,6 +100,30 @@ def _rewrite_xml(data: bytes) -> tuple[bytes, list[str]]:
     return out, found
 
 
+def _picture_cleaner(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo
+) -> Callable[[BinaryIO, Callable[[bytes], object]], tuple[str, ...]] | None:
+    """The cleaner for a JPEG or PNG picture inside the document, if it is one that parses
+    (checked by a dry run, so a damaged picture is copied as it is rather than half-written)."""
+    with archive.open(info) as member:
+        head = member.read(8)
+    cleaner = (
+        clean_jpeg
+        if head.startswith(b"\xff\xd8\xff")
+        else clean_png
+        if head.startswith(PNG_SIGNATURE)
+        else None
+    )
+    if cleaner is None:
+        return None
+    try:
+        with archive.open(info) as member:
+            cleaner(member, lambda _data: None)  # type: ignore[arg-type]
+    except Unreadable:
+        return None
+    return cleaner
+
+
 def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     with archive.open(info) as member:
         data = member.read(cap + 1)
@@ -149,9 +176,16 @@ def clean_office(
                     data = rewritten
                 out.writestr(target, data)
                 continue
+            # zipfile never expands a member past its declared size: spend that up front.
+            spend(info.file_size)
+            cleaner = _picture_cleaner(archive, info) if not info.is_dir() else None
             with archive.open(info) as member, out.open(target, "w") as copy:
+                if cleaner is not None:
+                    found = cleaner(member, copy.write)  # type: ignore[arg-type]
+                    if found:
+                        removed.append("metadata of pictures in the document (EXIF, GPS, ...)")
+                    continue
                 while piece := member.read(_COPY):
-                    spend(len(piece))
                     copy.write(piece)
     return tuple(dict.fromkeys(removed))
 
