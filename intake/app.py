@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from intake import api, reporter, staff
 from intake.config import Settings
 from intake.errors import QuietlineError
+from intake.mail.worker import BackgroundWorker
 from intake.runtime import Runtime, open_runtime
 from intake.security import BodyLimitMiddleware, SecurityHeadersMiddleware
 from intake.templating import render
@@ -103,9 +104,14 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         active = runtime or open_runtime(settings)
         app.state.runtime = active
+        # The outbox worker runs beside the web service (QUIETLINE_MAIL_WORKER=false turns it
+        # off where `quietline mail run` runs on its own).
+        worker = BackgroundWorker(active) if active.settings.mail_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if runtime is None:
                 await active.close()
 

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import audit, db, keyring, routing
+from intake import audit, db, keyring, mail, routing
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import StagedFile, staging_directory
@@ -372,6 +372,12 @@ async def _file_report(
                 case_ref=case.ref,
                 detail={"channel": channel, "kind": report.kind},
             )
+        await mail.queue_case_notice(
+            session,
+            runtime,
+            case.id,
+            exclude_staff_id=recorded_by.staff_id if recorded_by else None,
+        )
     return Filed(token=token, ref=case.ref, case_id=case.id, attachments=outcomes)
 
 
@@ -456,4 +462,8 @@ async def add_reporter_message(
             )
             session.add(entry)
             await session.flush()
-            return await _save_all(session, data_key, prepared, case_id=case.id, entry_id=entry.id)
+            outcomes = await _save_all(
+                session, data_key, prepared, case_id=case.id, entry_id=entry.id
+            )
+            await mail.queue_case_notice(session, runtime, case.id)
+            return outcomes

@@ -5,13 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable
+from email.headerregistry import Address
 from typing import Any
 
-from intake import audit, db, instance, keyring
+from intake import audit, db, instance, keyring, mail
 from intake.config import ConfigError, Settings, load_settings
 from intake.errors import QuietlineError
+from intake.mail.compose import TEST_BODY, build_message, new_message_id
+from intake.mail.digest import queue_daily_digests
+from intake.mail.outbox import mail_status
+from intake.mail.transport import EmlTransport, describe_failure, transport_for
+from intake.mail.worker import MailWorker
 from intake.runtime import Runtime, open_runtime
 
 Handler = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
@@ -101,6 +108,7 @@ async def cmd_staff_list(runtime: Runtime, args: argparse.Namespace) -> int:
                         "role": p.role,
                         "group": p.group_name,
                         "active": p.active,
+                        "notify": p.notify_mode,
                     }
                     for p in people
                 ]
@@ -123,6 +131,107 @@ async def cmd_staff_disable(runtime: Runtime, args: argparse.Namespace) -> int:
         person.active = False
         session.add(person)
     _print(f"disabled {args.email}: new reports are no longer sealed to them")
+    return 0
+
+
+async def cmd_staff_notify(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with db.transaction(runtime.sessions) as session:
+        person = await keyring.staff_by_email(session, args.email)
+        if person is None:
+            raise CommandError(f"no staff member has the email {args.email}")
+        await mail.set_notify_mode(session, person, args.mode)
+        await audit.record(
+            session,
+            actor="cli",
+            action="staff.notify",
+            detail={"staff": person.email, "mode": args.mode},
+        )
+    if args.mode == "digest":
+        _print(f"{person.email} now receives one daily summary email, no other notices")
+    else:
+        _print(
+            f"{person.email} now receives a notice (after a random delay) when a case needs them"
+        )
+    return 0
+
+
+async def cmd_mail_run(runtime: Runtime, args: argparse.Namespace) -> int:
+    worker = MailWorker(runtime)
+    if args.once:
+        handled = await worker.run_once()
+        _print(f"handled {handled} due email(s)")
+        return 0
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, worker.stop)
+    _print(
+        f"mail worker delivering through {transport_for(runtime.settings).describe()} "
+        "(Ctrl-C stops it)"
+    )
+    await worker.run()
+    return 0
+
+
+def _check_address(address: str) -> str:
+    try:
+        parsed = Address(addr_spec=address.strip())
+    except (ValueError, IndexError) as exc:
+        raise CommandError(f"{address!r} is not an email address") from exc
+    if not parsed.domain:
+        raise CommandError(f"{address!r} is not an email address")
+    return parsed.addr_spec
+
+
+async def cmd_mail_test(runtime: Runtime, args: argparse.Namespace) -> int:
+    settings = runtime.settings
+    to = _check_address(args.to)
+    message = build_message(
+        mail_from=settings.mail_from,
+        to=to,
+        body=TEST_BODY,
+        message_id=new_message_id(settings.mail_from),
+    )
+    transport = transport_for(settings)
+    try:
+        async with transport:
+            await transport.send(message)
+    except Exception as exc:  # every failure is reported in one sentence, without a traceback
+        raise CommandError(
+            f"the test message was not sent: {describe_failure(exc, settings)}"
+        ) from exc
+    if isinstance(transport, EmlTransport):
+        _print(
+            "QUIETLINE_SMTP_HOST is not set, so mail is written to files: "
+            f"{transport.path_for(message)}"
+        )
+    else:
+        _print(f"the mail server {transport.describe()} accepted the test message to {to}")
+    return 0
+
+
+async def cmd_mail_status(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with runtime.sessions() as session:
+        status = await mail_status(session)
+    if args.json:
+        _print(json.dumps(status))
+        return 0
+    _print(
+        f"waiting: {status['notice']} notice(s), {status['digest']} digest(s); "
+        f"held for the daily digest: {status['held']}"
+    )
+    _print(f"failed at least once and waiting to retry: {status['retrying']}")
+    for error, count in status["errors"].items():
+        _print(f"  last error {error}: {count}")
+    return 0
+
+
+async def cmd_mail_digest(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with db.transaction(runtime.sessions) as session:
+        queued = await queue_daily_digests(session, runtime, runtime.today())
+    if queued is None:
+        _print("today's digests were queued already")
+    else:
+        _print(f"queued {queued} digest(s); the mail worker sends them")
     return 0
 
 
@@ -223,6 +332,28 @@ def build_parser() -> argparse.ArgumentParser:
     disable = staff.add_parser("disable", help="disable a staff member")
     disable.add_argument("--email", required=True)
     disable.set_defaults(handler=cmd_staff_disable)
+    notify = staff.add_parser(
+        "notify", help="choose notices after each event (delayed) or a daily digest only"
+    )
+    notify.add_argument("--email", required=True)
+    notify.add_argument("--mode", required=True, choices=mail.NOTIFY_MODES)
+    notify.set_defaults(handler=cmd_staff_notify)
+
+    mail_parser = commands.add_parser("mail", help="the mail outbox").add_subparsers(
+        dest="mail_command", required=True
+    )
+    run = mail_parser.add_parser("run", help="deliver the outbox (serve runs this too)")
+    run.add_argument("--once", action="store_true", help="one round, then exit")
+    run.set_defaults(handler=cmd_mail_run)
+    test = mail_parser.add_parser("test", help="send a test message with the mail settings")
+    test.add_argument("--to", required=True, help="the address to send it to")
+    test.set_defaults(handler=cmd_mail_test)
+    status = mail_parser.add_parser("status", help="what is waiting in the outbox")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_mail_status)
+    mail_parser.add_parser(
+        "digest", help="queue today's deadline digests now (once a day)"
+    ).set_defaults(handler=cmd_mail_digest)
 
     audit_parser = commands.add_parser("audit", help="the staff audit log").add_subparsers(
         dest="audit_command", required=True

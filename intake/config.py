@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,10 +89,45 @@ class Settings:
     login_lock_minutes: int = 15
     login_global_failures_per_minute: int = 60
     queue_page_size: int = 50
+    # Mail (intake/mail): without smtp_host, mail is written as .eml files under <data dir>/mail.
+    smtp_host: str | None = None
+    smtp_port: int = 0  # 0: by smtp_tls (587 starttls, 465 tls, 25 none)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "starttls"  # starttls | tls | none
+    smtp_ca_file: Path | None = None
+    smtp_timeout: float = 30.0
+    mail_from: str = "Quietline <quietline@localhost>"
+    mail_delay_max: int = 900
+    mail_digest_hour: int = 8
+    mail_worker: bool = True
+    mail_poll_seconds: float = 5.0
+    mail_retry_base_seconds: float = 30.0
+    mail_retry_max_seconds: float = 3600.0
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def smtp_effective_port(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.smtp_tls]
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where mail is written as .eml files when no SMTP server is configured."""
+        return self.data_dir / "mail"
+
+    def __repr__(self) -> str:
+        # The SMTP password and server secrets never appear in a log line or traceback.
+        hidden = {"smtp_password", "secret_key", "token_pepper"}
+        shown = ", ".join(
+            f"{name}={'<hidden>' if name in hidden and value else repr(value)}"
+            for name, value in self.__dict__.items()
+        )
+        return f"Settings({shown})"
 
 
 def load_settings(
@@ -119,6 +156,12 @@ def load_settings(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"QUIETLINE_TIMEZONE: unknown time zone {timezone!r}") from exc
+    smtp_tls = config("SMTP_TLS", default="starttls").strip().lower()
+    if smtp_tls not in {"starttls", "tls", "none"}:
+        raise ConfigError("QUIETLINE_SMTP_TLS must be 'starttls', 'tls' or 'none'")
+    ca_file = config("SMTP_CA_FILE", default="") or None
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise ConfigError(f"QUIETLINE_SMTP_CA_FILE: no such file {ca_file!r}")
     try:
         settings = Settings(
             data_dir=directory,
@@ -156,7 +199,48 @@ def load_settings(
             login_global_failures_per_minute=config(
                 "LOGIN_GLOBAL_FAILURES_PER_MINUTE", cast=int, default=60
             ),
+            smtp_host=config("SMTP_HOST", default="") or None,
+            smtp_port=config("SMTP_PORT", cast=int, default=0),
+            smtp_username=config("SMTP_USERNAME", default="") or None,
+            smtp_password=config("SMTP_PASSWORD", default="") or None,
+            smtp_tls=smtp_tls,
+            smtp_ca_file=Path(ca_file).expanduser().resolve() if ca_file else None,
+            smtp_timeout=config("SMTP_TIMEOUT", cast=float, default=30.0),
+            mail_from=config("MAIL_FROM", default="Quietline <quietline@localhost>"),
+            mail_delay_max=config("MAIL_DELAY_MAX", cast=int, default=900),
+            mail_digest_hour=config("MAIL_DIGEST_HOUR", cast=int, default=8),
+            mail_worker=config("MAIL_WORKER", cast=_bool, default=True),
+            mail_poll_seconds=config("MAIL_POLL_SECONDS", cast=float, default=5.0),
+            mail_retry_base_seconds=config("MAIL_RETRY_BASE_SECONDS", cast=float, default=30.0),
+            mail_retry_max_seconds=config("MAIL_RETRY_MAX_SECONDS", cast=float, default=3600.0),
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    _check_mail(settings)
     return settings
+
+
+def _check_mail(settings: Settings) -> None:
+    if settings.mail_delay_max < 0:
+        raise ConfigError("QUIETLINE_MAIL_DELAY_MAX must be 0 or more seconds")
+    if not 0 <= settings.mail_digest_hour <= 23:
+        raise ConfigError("QUIETLINE_MAIL_DIGEST_HOUR must be an hour from 0 to 23")
+    if not 0 <= settings.smtp_port <= 65535:
+        raise ConfigError("QUIETLINE_SMTP_PORT must be a port number")
+    if settings.mail_poll_seconds <= 0 or settings.smtp_timeout <= 0:
+        raise ConfigError("QUIETLINE_MAIL_POLL_SECONDS and QUIETLINE_SMTP_TIMEOUT must be > 0")
+    if not 0 < settings.mail_retry_base_seconds <= settings.mail_retry_max_seconds:
+        raise ConfigError(
+            "QUIETLINE_MAIL_RETRY_BASE_SECONDS must be > 0 and at most "
+            "QUIETLINE_MAIL_RETRY_MAX_SECONDS"
+        )
+    if bool(settings.smtp_username) != bool(settings.smtp_password):
+        raise ConfigError("QUIETLINE_SMTP_USERNAME and QUIETLINE_SMTP_PASSWORD go together")
+    problem = f"QUIETLINE_MAIL_FROM: not an email address: {settings.mail_from!r}"
+    _, address = parseaddr(settings.mail_from)
+    try:
+        Address(addr_spec=address)
+    except (ValueError, IndexError) as exc:
+        raise ConfigError(problem) from exc
+    if "@" not in address:
+        raise ConfigError(problem)

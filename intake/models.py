@@ -38,6 +38,10 @@ class Staff(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
     # Shown to reporters who may ask that this person never receive their report.
     exclusion_label: str | None = Field(default=None, max_length=200)
+    # Mail: "immediate" (a content-free notice after a random delay) or "digest" (daily only).
+    notify_mode: str = Field(
+        default="immediate", max_length=10, sa_column_kwargs={"server_default": "immediate"}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Timestamp())
 
 
@@ -182,3 +186,26 @@ class AuditEvent(SQLModel, table=True):
     detail: str = "{}"  # JSON; references and counts only
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class Outbox(SQLModel, table=True):
+    """An email waiting to leave (intake/mail). A row is deleted once the server accepted it.
+
+    No creation time is kept: ``due_at`` is the randomly delayed moment the email
+    may leave (later, the moment of its next attempt). The body holds counts at
+    most; a notice has none.
+    """
+
+    __table_args__ = (Index("ix_outbox_kind_due_at", "kind", "due_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    kind: str = Field(max_length=10)  # notice | held (waits for the digest) | digest
+    body: str = ""
+    message_id: str = Field(max_length=200)
+    due_at: datetime = Field(sa_column=Timestamp())
+    attempts: int = 0
+    # A worker's claim: until then no other worker takes the row (see intake/mail/worker.py).
+    claimed_until: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
+    # The kind of the last failure (an SMTP code or error class), never an address.
+    last_error: str | None = Field(default=None, max_length=200)

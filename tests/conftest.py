@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,7 @@ from intake import db, instance, keyring
 from intake.app import create_app
 from intake.config import Settings, load_settings
 from intake.runtime import Runtime, open_runtime
+from tests.mail_support import SmtpServer
 from tests.support import LiveServer, free_port
 
 PG_ADMIN_DSN = os.environ.get(
@@ -191,3 +192,20 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def smtp_servers(tmp_path: Path) -> Iterator[Callable[..., SmtpServer]]:
+    """Make real aiosmtpd servers on loopback (started); all are stopped at the end."""
+    made: list[SmtpServer] = []
+
+    def make(**options: Any) -> SmtpServer:
+        server = SmtpServer(tmp=tmp_path, **options)
+        made.append(server)
+        return server.start()
+
+    try:
+        yield make
+    finally:
+        for server in made:
+            server.stop()

@@ -1,0 +1,73 @@
+"""What a Quietline email says: one generic subject, bodies without content.
+
+A notice says only that something needs attention. A digest adds counts of
+deadlines, computed from plaintext due dates. Neither carries a case
+reference, a category, anything a reporter wrote, or a time: the ``Date``
+header is the moment of delivery and the ``Message-ID`` is random.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+SUBJECT = "Quietline: please sign in"
+
+NOTICE_BODY = """\
+Hello,
+
+Something in Quietline needs your attention. Please sign in to see it.
+
+This email says nothing more on purpose: Quietline's emails never carry case
+details, and they leave at a random time so that their arrival does not tell
+when anything happened.
+"""
+
+TEST_BODY = """\
+Hello,
+
+This is a test message from Quietline: the mail settings work.
+
+Quietline's emails never carry case details: they only ask you to sign in.
+"""
+
+
+def digest_body(lines: Sequence[str]) -> str:
+    listed = "\n".join(f"  - {line}" for line in lines)
+    return (
+        "Hello,\n\n"
+        "Your daily Quietline summary for the cases you hold a key to:\n\n"
+        f"{listed}\n\n"
+        "Please sign in to see them. This email says nothing more on purpose: Quietline's\n"
+        "emails never carry case details.\n"
+    )
+
+
+def sender_domain(mail_from: str) -> str:
+    _, address = parseaddr(mail_from)
+    return address.rpartition("@")[2] or "localhost"
+
+
+def new_message_id(mail_from: str) -> str:
+    """A random Message-ID. (``email.utils.make_msgid`` would embed the current time.)"""
+    return f"<{secrets.token_hex(16)}@{sender_domain(mail_from)}>"
+
+
+def build_message(
+    *, mail_from: str, to: str, body: str, message_id: str, now: datetime | None = None
+) -> EmailMessage:
+    """The message as it leaves; ``now`` (the delivery time) is the only time in it."""
+    sent_at = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = SUBJECT
+    message["Date"] = format_datetime(sent_at, usegmt=True)
+    message["Message-ID"] = message_id
+    # RFC 3834: keeps out-of-office replies and the like from answering it.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body)
+    return message

@@ -1,0 +1,168 @@
+"""The daily digest: counts of deadlines, per staff member, from plaintext due dates.
+
+Once a day (at ``QUIETLINE_MAIL_DIGEST_HOUR`` in the office's time zone) each
+active staff member whose cases have a deadline today, soon or passed, or who
+chose the digest and had activity since the last one, gets one email of
+counts: "2 cases need acknowledgement today". No reference, no category.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, delete, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.db import utcnow
+from intake.mail.compose import digest_body, new_message_id
+from intake.mail.outbox import DIGEST, HELD, unclaimed
+from intake.models import Case, CaseKey, Outbox, Setting, Staff
+from intake.runtime import Runtime
+
+SOON_DAYS = 3
+FEEDBACK_STAGES = ("acknowledged", "assessing", "investigating")
+LAST_DIGEST_KEY = "mail.digest_on"
+
+
+def _cases(count: int, singular: str, plural: str) -> str:
+    return f"{count} case {singular}" if count == 1 else f"{count} cases {plural}"
+
+
+@dataclass
+class DigestCounts:
+    ack_overdue: int = 0
+    ack_today: int = 0
+    ack_soon: int = 0
+    feedback_overdue: int = 0
+    feedback_today: int = 0
+    feedback_soon: int = 0
+    activity: bool = False  # held notices (the person chose the digest)
+
+    def count(self, what: str, due: date, today: date) -> None:
+        when = "overdue" if due < today else "today" if due == today else "soon"
+        name = f"{what}_{when}"
+        setattr(self, name, getattr(self, name) + 1)
+
+    def lines(self) -> list[str]:
+        candidates = [
+            (
+                self.ack_overdue,
+                "is past its acknowledgement deadline",
+                "are past their acknowledgement deadline",
+            ),
+            (self.ack_today, "needs acknowledgement today", "need acknowledgement today"),
+            (
+                self.ack_soon,
+                f"needs acknowledgement within {SOON_DAYS} days",
+                f"need acknowledgement within {SOON_DAYS} days",
+            ),
+            (
+                self.feedback_overdue,
+                "is past its feedback deadline",
+                "are past their feedback deadline",
+            ),
+            (
+                self.feedback_today,
+                "needs feedback to the reporter today",
+                "need feedback to the reporter today",
+            ),
+            (
+                self.feedback_soon,
+                f"needs feedback to the reporter within {SOON_DAYS} days",
+                f"need feedback to the reporter within {SOON_DAYS} days",
+            ),
+        ]
+        lines = [_cases(count, one, many) for count, one, many in candidates if count]
+        if self.activity:
+            lines.append("There is new activity on your cases since the last summary.")
+        return lines
+
+
+async def deadline_counts(session: AsyncSession, today: date) -> dict[str, DigestCounts]:
+    """Counts per active staff member, over the cases they hold a key to."""
+    horizon = today + timedelta(days=SOON_DAYS)
+    result = await session.exec(
+        select(CaseKey.staff_id, Case.stage, Case.ack_due, Case.feedback_due)
+        .join(Case, col(Case.id) == col(CaseKey.case_id))
+        .join(Staff, col(Staff.id) == col(CaseKey.staff_id))
+        .where(col(Staff.active))
+        .where(
+            or_(
+                and_(col(Case.stage) == "received", col(Case.ack_due) <= horizon),
+                and_(
+                    col(Case.stage).in_(FEEDBACK_STAGES),
+                    col(Case.feedback_due).is_not(None),
+                    col(Case.feedback_due) <= horizon,
+                ),
+            )
+        )
+    )
+    counts: dict[str, DigestCounts] = defaultdict(DigestCounts)
+    for staff_id, stage, ack_due, feedback_due in result.all():
+        if staff_id is None:
+            continue
+        if stage == "received":
+            counts[staff_id].count("ack", ack_due, today)
+        elif feedback_due is not None:
+            counts[staff_id].count("feedback", feedback_due, today)
+    return counts
+
+
+async def _claim_day(session: AsyncSession, today: date) -> bool:
+    """True once per day across every process: records that today's digest is queued."""
+    row = (
+        await session.exec(select(Setting).where(Setting.key == LAST_DIGEST_KEY).with_for_update())
+    ).first()
+    if row is not None and json.loads(row.value) >= today.isoformat():
+        return False
+    if row is None:
+        row = Setting(key=LAST_DIGEST_KEY, value="")
+    row.value = json.dumps(today.isoformat())
+    session.add(row)
+    await session.flush()  # two processes inserting at once: one fails here, and retries later
+    return True
+
+
+async def queue_daily_digests(
+    session: AsyncSession, runtime: Runtime, today: date, *, once: bool = True
+) -> int | None:
+    """Queue today's digests inside ``session`` (a write transaction).
+
+    Returns how many were queued, or None when today's were queued already.
+    A digest absorbs the person's held notices and any older digest still
+    waiting (a mail server down since yesterday: the fresh counts replace it).
+    """
+    if once and not await _claim_day(session, today):
+        return None
+    now = utcnow()
+    counts = await deadline_counts(session, today)
+    held = await session.exec(select(Outbox.staff_id).where(Outbox.kind == HELD))
+    for staff_id in set(held.all()):
+        counts[staff_id].activity = True
+    active = set((await session.exec(select(Staff.id).where(col(Staff.active)))).all())
+    queued = 0
+    for staff_id in sorted(counts):
+        lines = counts[staff_id].lines()
+        if staff_id not in active or not lines:
+            continue
+        await session.exec(
+            delete(Outbox)  # type: ignore[call-overload]
+            .where(col(Outbox.staff_id) == staff_id)
+            .where(col(Outbox.kind).in_((DIGEST, HELD)))
+            .where(unclaimed(now))
+        )
+        session.add(
+            Outbox(
+                staff_id=staff_id,
+                kind=DIGEST,
+                body=digest_body(lines),
+                message_id=new_message_id(runtime.settings.mail_from),
+                due_at=now,
+            )
+        )
+        queued += 1
+    return queued

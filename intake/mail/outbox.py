@@ -1,0 +1,157 @@
+"""Writing to the outbox, inside the transaction of the event that causes the email.
+
+A notice is queued for each active staff member who holds a key to the case:
+never the recovery key, never a reporter (Quietline has no reporter address).
+No creation time is stored: a row keeps only the randomly delayed moment it
+may leave (up to ``QUIETLINE_MAIL_DELAY_MAX`` seconds after the event). A
+pending notice for the same person absorbs a new one, so a burst of events
+gives one email.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.config import Settings
+from intake.db import utcnow
+from intake.errors import InvalidInput
+from intake.mail.compose import new_message_id
+from intake.models import CaseKey, Outbox, Staff
+from intake.runtime import Runtime
+
+NOTIFY_MODES = ("immediate", "digest")
+NOTICE = "notice"  # leaves on its own after the random delay
+HELD = "held"  # waits for the daily digest (staff who chose the digest)
+DIGEST = "digest"
+SENDABLE = (NOTICE, DIGEST)
+
+_random = secrets.SystemRandom()
+
+
+def random_due(settings: Settings, now: datetime | None = None) -> datetime:
+    """When a notice may leave: now plus a uniform random delay up to the maximum."""
+    now = now or utcnow()
+    if settings.mail_delay_max <= 0:
+        return now
+    return now + timedelta(seconds=_random.uniform(0, settings.mail_delay_max))
+
+
+def unclaimed(now: datetime) -> ColumnElement[bool]:
+    """Rows no worker holds: never claimed, or whose claim ran out (the worker died)."""
+    return or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now)
+
+
+async def queue_notices(session: AsyncSession, settings: Settings, people: list[Staff]) -> int:
+    """Queue a notice to each person unless a pending one absorbs it; returns rows added.
+
+    The pending rows are locked (``FOR UPDATE`` on PostgreSQL; SQLite's write
+    transaction holds the whole database), so no worker can send one between
+    this check and the commit of the event: the email that leaves always
+    covers this event.
+    """
+    if not people:
+        return 0
+    now = utcnow()
+    result = await session.exec(
+        select(Outbox.staff_id, Outbox.kind)
+        .where(col(Outbox.staff_id).in_([person.id for person in people]))
+        .where(col(Outbox.kind).in_((NOTICE, HELD)))
+        .where(unclaimed(now))
+        .order_by(col(Outbox.id))
+        .with_for_update()
+    )
+    pending = set(result.all())
+    added = 0
+    for person in people:
+        kind = HELD if person.notify_mode == "digest" else NOTICE
+        if (person.id, kind) in pending:
+            continue
+        pending.add((person.id, kind))
+        session.add(
+            Outbox(
+                staff_id=person.id,
+                kind=kind,
+                message_id=new_message_id(settings.mail_from),
+                due_at=random_due(settings, now),
+            )
+        )
+        added += 1
+    return added
+
+
+async def queue_notice(session: AsyncSession, settings: Settings, staff: Staff) -> bool:
+    """Queue a notice to one person; False when a pending one absorbed it."""
+    return await queue_notices(session, settings, [staff]) == 1
+
+
+async def key_holders(session: AsyncSession, case_id: str) -> list[Staff]:
+    """Active staff who hold a key to the case (the recovery key is no person)."""
+    await session.flush()
+    result = await session.exec(
+        select(Staff)
+        .join(CaseKey, col(CaseKey.staff_id) == col(Staff.id))
+        .where(CaseKey.case_id == case_id)
+        .where(col(Staff.active))
+        .order_by(col(Staff.id))
+    )
+    return list(result.all())
+
+
+async def queue_case_notice(
+    session: AsyncSession,
+    runtime: Runtime,
+    case_id: str,
+    *,
+    exclude_staff_id: str | None = None,
+) -> int:
+    """Notify the key holders of a case that something needs attention.
+
+    Call it inside the event's own ``db.transaction``; ``exclude_staff_id`` is
+    the staff member whose action caused the event. Returns how many new rows
+    were written (absorbed notices do not count).
+    """
+    holders = [
+        person for person in await key_holders(session, case_id) if person.id != exclude_staff_id
+    ]
+    return await queue_notices(session, runtime.settings, holders)
+
+
+async def set_notify_mode(session: AsyncSession, staff: Staff, mode: str) -> None:
+    """Immediate (delayed) notices or the daily digest only; pending notices follow."""
+    if mode not in NOTIFY_MODES:
+        raise InvalidInput(
+            f"The notification choice must be one of: {', '.join(NOTIFY_MODES)}.", field="mode"
+        )
+    staff.notify_mode = mode
+    session.add(staff)
+    source, target = (NOTICE, HELD) if mode == "digest" else (HELD, NOTICE)
+    mine = (col(Outbox.staff_id) == staff.id, col(Outbox.claimed_until).is_(None))
+    existing = await session.exec(select(Outbox.id).where(*mine).where(Outbox.kind == target))
+    if existing.first() is not None:  # one pending email of the new kind is enough
+        await session.exec(delete(Outbox).where(*mine).where(col(Outbox.kind) == source))  # type: ignore[call-overload]
+    else:
+        await session.exec(
+            update(Outbox)  # type: ignore[call-overload]
+            .where(*mine)
+            .where(col(Outbox.kind) == source)
+            .values(kind=target)
+        )
+
+
+async def mail_status(session: AsyncSession) -> dict[str, Any]:
+    """Counts of what waits in the outbox, for operators (no address, no time)."""
+    counts: dict[str, Any] = {NOTICE: 0, HELD: 0, DIGEST: 0, "retrying": 0, "errors": {}}
+    result = await session.exec(select(Outbox.kind, Outbox.attempts, Outbox.last_error))
+    for kind, attempts, last_error in result.all():
+        counts[kind] = counts.get(kind, 0) + 1
+        if attempts and last_error:
+            counts["retrying"] += 1
+            counts["errors"][last_error] = counts["errors"].get(last_error, 0) + 1
+    return counts
