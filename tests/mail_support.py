@@ -129,7 +129,7 @@ class SmtpServer:
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         ok = self.users.get(auth_data.login.decode()) == auth_data.password.decode()
-        return AuthResult(success=ok, auth_data=auth_data)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
     def _server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
