@@ -103,7 +103,7 @@ class Settings:
     mail_worker: bool = True
     mail_poll_seconds: float = 5.0
     mail_retry_base_seconds: float = 30.0
-    mail_retry_max_seconds: float = 3600.0
+    mail_retry_max_seconds: float = 900.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -212,7 +212,7 @@ def load_settings(
             mail_worker=config("MAIL_WORKER", cast=_bool, default=True),
             mail_poll_seconds=config("MAIL_POLL_SECONDS", cast=float, default=5.0),
             mail_retry_base_seconds=config("MAIL_RETRY_BASE_SECONDS", cast=float, default=30.0),
-            mail_retry_max_seconds=config("MAIL_RETRY_MAX_SECONDS", cast=float, default=3600.0),
+            mail_retry_max_seconds=config("MAIL_RETRY_MAX_SECONDS", cast=float, default=900.0),
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc

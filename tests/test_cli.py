@@ -66,6 +66,7 @@ def test_staff_add_json_list_and_disable(tmp_path: Path) -> None:
             "role": "officer",
             "group": "solicitor",
             "active": True,
+            "notify": "immediate",
         }
     ]
 

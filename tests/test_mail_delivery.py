@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from intake import cases, db
@@ -24,7 +24,7 @@ from intake.app import create_app
 from intake.mail import set_notify_mode
 from intake.mail.compose import SUBJECT
 from intake.mail.outbox import SENDABLE
-from intake.mail.worker import MailWorker
+from intake.mail.worker import MailWorker, claim_due
 from intake.models import Case, Outbox, Staff
 from intake.runtime import Runtime
 from tests.conftest import Instance
@@ -303,3 +303,22 @@ async def test_digest_choice_holds_notices_for_the_daily_digest(seeded: Instance
     kinds = {row.staff_id: row.kind for row in rows}
     assert sorted(kinds.values()) == ["held", "notice", "notice"]
     assert kinds[person.id] == "held"
+
+
+async def test_a_claim_left_by_a_dead_worker_is_taken_again_when_its_lease_ends(
+    seeded: Instance, smtp_servers: Callable[..., SmtpServer]
+) -> None:
+    smtp = smtp_servers()
+    runtime = mail_runtime(seeded, **{**FAST_MAIL, **smtp.settings()})
+    await cases.submit_report(runtime, cases.NewReport(category=CATEGORY, body=MARKER))
+    abandoned = await claim_due(runtime)  # a worker claims the rows, then dies
+    assert len(abandoned) == 3
+    assert await MailWorker(runtime).run_once() == 0  # other workers leave claimed rows alone
+    assert smtp.messages() == []
+
+    # The lease runs out (moved into the past here rather than waited for).
+    async with db.transaction(runtime.sessions) as session:
+        await session.exec(update(Outbox).values(claimed_until=db.utcnow() - timedelta(seconds=1)))
+    assert await MailWorker(runtime).run_once() == 3
+    await drained(runtime)
+    assert sorted(m.rcpt_tos[0] for m in smtp.messages()) == OFFICERS
