@@ -17,6 +17,7 @@ from intake.errors import QuietlineError
 from intake.mail.compose import TEST_BODY, build_message, new_message_id
 from intake.mail.digest import queue_daily_digests
 from intake.mail.outbox import mail_status
+from intake.mail.preferences import choose_notify_mode
 from intake.mail.transport import EmlTransport, describe_failure, transport_for
 from intake.mail.worker import MailWorker
 from intake.runtime import Runtime, open_runtime
@@ -135,17 +136,11 @@ async def cmd_staff_disable(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 async def cmd_staff_notify(runtime: Runtime, args: argparse.Namespace) -> int:
-    async with db.transaction(runtime.sessions) as session:
+    async with runtime.sessions() as session:
         person = await keyring.staff_by_email(session, args.email)
-        if person is None:
-            raise CommandError(f"no staff member has the email {args.email}")
-        await mail.set_notify_mode(session, person, args.mode)
-        await audit.record(
-            session,
-            actor="cli",
-            action="staff.notify",
-            detail={"staff": person.email, "mode": args.mode},
-        )
+    if person is None:
+        raise CommandError(f"no staff member has the email {args.email}")
+    await choose_notify_mode(runtime, person.id, args.mode, actor="cli")
     if args.mode == "digest":
         _print(f"{person.email} now receives one daily summary email, no other notices")
     else:

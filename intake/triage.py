@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import audit, cases, db, keyring
+from intake import audit, cases, db, keyring, mail
 from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
 from intake.cases import STAGES
@@ -512,6 +512,7 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
             case_ref=case.ref,
             detail={"to": person.email},
         )
+        await mail.queue_notices(session, runtime.settings, [person])
     return person
 
 
@@ -570,6 +571,8 @@ async def assign(
         await audit.record(
             session, actor=signed_in.actor, action="case.assign", case_ref=case.ref, detail=detail
         )
+        if person is not None and person.id != signed_in.staff.id:
+            await mail.queue_notices(session, runtime.settings, [person])
     return person
 
 

@@ -48,7 +48,7 @@ ALLOWED_HEADERS = {
 
 
 def mail_runtime(made: Instance, **changes: Any) -> Runtime:
-    return dataclasses.replace(made.runtime, settings=made.settings.with_changes(**changes))
+    return dataclasses.replace(made.runtime, settings=dataclasses.replace(made.settings, **changes))
 
 
 @asynccontextmanager

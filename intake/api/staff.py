@@ -13,6 +13,7 @@ from intake import cases, sessions, triage
 from intake.api.parsing import read_json
 from intake.attachments.download import download_response
 from intake.errors import InvalidInput
+from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
 from intake.staff_auth import clear_session_cookie, current_staff, set_session_cookie
 
@@ -50,6 +51,11 @@ class StaffIdIn(BaseModel):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     staff_id: str | None
+
+
+class NotifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: str
 
 
 class IntakeIn(BaseModel):
@@ -97,9 +103,20 @@ async def me(request: Request) -> Response:
             "name": staff.name,
             "role": staff.role,
             "group": staff.group_name,
+            "notify": staff.notify_mode,
             "csrf": signed_in.csrf,
         }
     )
+
+
+async def choose_notifications(request: Request) -> Response:
+    """Immediate (delayed) notices, or the daily digest only."""
+    signed_in = await current_staff(request)
+    sent = await read_json(request, NotifyIn)
+    person = await choose_notify_mode(
+        runtime_of(request), signed_in.staff.id, sent.mode, actor=signed_in.actor
+    )
+    return JSONResponse({"notify": person.notify_mode})
 
 
 async def change_password(request: Request) -> Response:
@@ -329,6 +346,7 @@ routes = [
     Route("/staff/logout", logout, methods=["POST"]),
     Route("/staff/me", me, methods=["GET"]),
     Route("/staff/password", change_password, methods=["POST"]),
+    Route("/staff/notifications", choose_notifications, methods=["POST"]),
     Route("/staff", directory, methods=["GET"]),
     Route("/cases", case_list, methods=["GET"]),
     Route("/cases", case_record, methods=["POST"]),

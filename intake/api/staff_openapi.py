@@ -177,6 +177,7 @@ STAFF_PATHS: dict[str, Any] = {
                             "name": STRING,
                             "role": STRING,
                             "group": STRING,
+                            "notify": {"enum": ["immediate", "digest"]},
                             "csrf": STRING,
                         },
                     },
@@ -190,6 +191,22 @@ STAFF_PATHS: dict[str, Any] = {
             "Change one's password (the private key is re-encrypted under the new one)",
             _object(["current", "new"], {"current": STRING, "new": STRING}),
             {"200": _answer("Changed; other sessions of this account ended", {"type": "object"})},
+            400,
+            413,
+            422,
+            path_ref=False,
+        )
+    },
+    "/api/v1/staff/notifications": {
+        "post": _unsafe(
+            "Choose one's emails: a notice after each event (randomly delayed), or a daily digest",
+            _object(["mode"], {"mode": {"enum": ["immediate", "digest"]}}),
+            {
+                "200": _answer(
+                    "The choice is saved",
+                    _object(["notify"], {"notify": {"enum": ["immediate", "digest"]}}),
+                )
+            },
             400,
             413,
             422,

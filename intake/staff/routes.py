@@ -19,6 +19,7 @@ from starlette.routing import Route
 from intake import cases, sessions, triage
 from intake.attachments.download import download_response
 from intake.errors import InvalidInput, NotSignedIn, QuietlineError
+from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
 from intake.staff_auth import (
     CSRF_FIELD,
@@ -127,6 +128,31 @@ async def password_submit(request: Request) -> Response:
             status_code=error.status,
         )
     return see_other("/staff/", done="password")
+
+
+@signed_in_page
+async def notifications_form(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    saved = request.query_params.get("done") == "notify"
+    return render(request, "staff/notifications.html", {"me": signed_in, "saved": saved})
+
+
+@signed_in_page
+async def notifications_submit(request: Request) -> Response:
+    form = await read_form(request)
+    signed_in = await current_staff(request, form)
+    try:
+        await choose_notify_mode(
+            runtime_of(request), signed_in.staff.id, text(form, "mode"), actor=signed_in.actor
+        )
+    except InvalidInput as error:
+        return render(
+            request,
+            "staff/notifications.html",
+            {"me": signed_in, "error": error},
+            status_code=error.status,
+        )
+    return see_other("/staff/notifications", done="notify")
 
 
 # --- the queue -------------------------------------------------------------------------------
@@ -350,6 +376,8 @@ routes = [
     Route("/staff/logout", logout, methods=["POST"]),
     Route("/staff/password", password_form, methods=["GET"]),
     Route("/staff/password", password_submit, methods=["POST"]),
+    Route("/staff/notifications", notifications_form, methods=["GET"]),
+    Route("/staff/notifications", notifications_submit, methods=["POST"]),
     Route("/staff/new", intake_form, methods=["GET"]),
     Route("/staff/new", intake_submit, methods=["POST"]),
     Route("/staff/cases/{ref}", case_show, methods=["GET"]),

@@ -1,0 +1,28 @@
+"""A staff member's choice of email: notices after each event (delayed), or the daily digest.
+
+Used by the staff page and API (for oneself) and by ``quietline staff notify``;
+every change is audited.
+"""
+
+from __future__ import annotations
+
+from intake import audit, db
+from intake.errors import InvalidInput
+from intake.mail.outbox import set_notify_mode
+from intake.models import Staff
+from intake.runtime import Runtime
+
+
+async def choose_notify_mode(runtime: Runtime, staff_id: str, mode: str, *, actor: str) -> Staff:
+    async with db.transaction(runtime.sessions) as session:
+        person = await session.get(Staff, staff_id)
+        if person is None:
+            raise InvalidInput("There is no such staff member.", field="staff_id")
+        await set_notify_mode(session, person, mode)
+        await audit.record(
+            session,
+            actor=actor,
+            action="staff.notify",
+            detail={"staff": person.email, "mode": mode},
+        )
+    return person
