@@ -139,6 +139,15 @@ async def queue_daily_digests(
     if once and not await _claim_day(session, today):
         return None
     now = utcnow()
+    # Lock what this may delete first, in id order: the order queue_notices locks in, so a
+    # report committing at this moment waits its turn instead of deadlocking with us.
+    await session.exec(
+        select(Outbox.id)
+        .where(col(Outbox.kind).in_((DIGEST, HELD)))
+        .where(unclaimed(now))
+        .order_by(col(Outbox.id))
+        .with_for_update()
+    )
     counts = await deadline_counts(session, today)
     held = await session.exec(select(Outbox.staff_id).where(Outbox.kind == HELD))
     for staff_id in set(held.all()):
