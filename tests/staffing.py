@@ -16,16 +16,28 @@ STEP = 30
 
 
 async def fresh_totp(made: Instance, email: str) -> str:
-    """A code for a time step this account has not spent yet (waits if all valid ones are)."""
+    """A code for a time step this account has not spent yet and that stays valid a while.
+
+    The server accepts the steps current-1 .. current+1. The oldest step is used
+    only when the next 30-second boundary is more than 5 s away, so a code never
+    goes stale between choosing it and the server checking it.
+    """
     async with made.runtime.sessions() as session:
         staff = await keyring.staff_by_email(session, email)
         assert staff is not None
         last = staff.totp_last_step
-    current = int(time.time()) // STEP
-    step = max(current - 1, last + 1)
-    if step > current + 1:
-        await asyncio.sleep((step - 1) * STEP - time.time() + 0.5)
-    return pyotp.TOTP(made.totp_secrets[email]).at(step * STEP)
+    while True:
+        now = time.time()
+        current = int(now) // STEP
+        to_boundary = (current + 1) * STEP - now
+        usable = [
+            step
+            for step in (current - 1, current, current + 1)
+            if step > last and (step >= current or to_boundary > 5)
+        ]
+        if usable:
+            return pyotp.TOTP(made.totp_secrets[email]).at(usable[0] * STEP)
+        await asyncio.sleep(to_boundary + 0.2)
 
 
 COOKIE = "quietline_staff"  # the development name; __Host-quietline_staff in production
