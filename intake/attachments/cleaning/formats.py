@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
 
+from intake.attachments.cleaning.isolated import clean_in_child
 from intake.attachments.cleaning.jpeg import clean_jpeg
 from intake.attachments.cleaning.office import clean_office
-from intake.attachments.cleaning.pdf import clean_pdf
 from intake.attachments.cleaning.png import SIGNATURE as PNG_SIGNATURE
 from intake.attachments.cleaning.png import clean_png
 from intake.attachments.cleaning.webp import clean_webp
@@ -44,7 +44,9 @@ FORMATS = {
     "jpeg": Format("jpeg", "JPEG image", "image/jpeg", clean_jpeg),
     "png": Format("png", "PNG image", "image/png", clean_png),
     "webp": Format("webp", "WebP image", "image/webp", clean_webp),
-    "pdf": Format("pdf", "PDF document", "application/pdf", clean_pdf, whole_file=True),
+    "pdf": Format(
+        "pdf", "PDF document", "application/pdf", partial(clean_in_child, "pdf"), whole_file=True
+    ),
     "office": Format(
         "office", "Office document", "application/octet-stream", clean_office, whole_file=True
     ),
