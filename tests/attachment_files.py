@@ -149,3 +149,33 @@ def zip_bomb_docx(expanded: int = 64 * 1024 * 1024) -> bytes:
             for _ in range(expanded // len(block)):
                 member.write(block)
     return out.getvalue()
+
+
+def odt_with_author() -> bytes:
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+    text = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+    dc = "http://purl.org/dc/elements/1.1/"
+    meta = "urn:oasis:names:tc:opendocument:xmlns:meta:1.0"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"),
+            "application/vnd.oasis.opendocument.text",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        archive.writestr(
+            "meta.xml",
+            f'<office:document-meta xmlns:office="{office}" xmlns:dc="{dc}" '
+            f'xmlns:meta="{meta}"><office:meta><dc:creator>{AUTHOR}</dc:creator>'
+            f"<meta:initial-creator>{AUTHOR}</meta:initial-creator></office:meta>"
+            "</office:document-meta>",
+        )
+        archive.writestr(
+            "content.xml",
+            f'<office:document-content xmlns:office="{office}" xmlns:text="{text}" '
+            f'xmlns:dc="{dc}"><office:body><office:text><text:p>{DOCX_TEXT}'
+            f"<office:annotation><dc:creator>{AUTHOR}</dc:creator>"
+            "<dc:date>2025-03-01T10:00:00</dc:date><text:p>see</text:p></office:annotation>"
+            "</text:p></office:text></office:body></office:document-content>",
+        )
+    return out.getvalue()

@@ -145,3 +145,15 @@ def test_pictures_inside_a_document_lose_their_exif_too() -> None:
     cleaned, _ = clean(files.docx_with_author(picture=damaged))
     with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
         assert archive.read("word/media/image1.jpeg") == damaged  # copied as it was
+
+
+def test_opendocument_loses_its_author_and_comment_authors_but_keeps_its_text() -> None:
+    cleaned, removed = clean(files.odt_with_author())
+    assert removed
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        assert archive.namelist()[0] == "mimetype"
+        assert archive.read("mimetype") == b"application/vnd.oasis.opendocument.text"
+        everything = b"".join(archive.read(name) for name in archive.namelist())
+        content = archive.read("content.xml")
+    assert_nothing_identifying(everything)
+    assert files.DOCX_TEXT.encode() in content and b"2025-03-01" not in content
