@@ -9,8 +9,8 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from intake.attachments.cleaning import detect
 from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.formats import detect
 from tests import attachment_files as files
 
 IDENTIFYING = [

@@ -7,13 +7,20 @@
 - :mod:`~intake.attachments.store` keeps them in the database, lists, streams and deletes them.
 """
 
-from intake.attachments.prepare import Cleaning, PreparedAttachment
-from intake.attachments.store import StoredAttachment, delete_for_case, list_for_case
+from __future__ import annotations
 
-__all__ = [
-    "Cleaning",
-    "PreparedAttachment",
-    "StoredAttachment",
-    "delete_for_case",
-    "list_for_case",
-]
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+__all__ = ["delete_for_case"]
+
+
+async def delete_for_case(session: AsyncSession, case_id: str) -> int:
+    """Delete every file of a case in the caller's transaction; see
+    :func:`intake.attachments.store.delete_for_case`. (Imported lazily so that the cleaning
+    child process does not load the database layer.)"""
+    from intake.attachments.store import delete_for_case as delete
+
+    return await delete(session, case_id)

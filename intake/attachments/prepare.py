@@ -12,9 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.attachments.cleaning import Format, detect
 from intake.attachments.cleaning.errors import Unreadable
-from intake.attachments.cleaning.formats import FORMATS, claimed_format
+from intake.attachments.cleaning.formats import FORMATS, Format, claimed_format, detect
 from intake.attachments.staging import SealedFile, StagedFile
 from intake.models import new_id
 
