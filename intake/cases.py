@@ -24,7 +24,7 @@ import crypto
 from intake import audit, db, keyring, mail, routing
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
-from intake.attachments.staging import StagedFile, staging_directory
+from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.errors import CaseNotFound, InvalidInput, TokenMistyped
 from intake.models import Case, Category, Entry, Staff, new_id
 from intake.runtime import Runtime
@@ -265,6 +265,12 @@ async def _check_category(runtime: Runtime, category: str) -> None:
         raise InvalidInput("Please choose one of the listed categories.", field="category")
 
 
+def new_case_key() -> CaseKey:
+    """A data key and id for a case not yet filed, so its files can be encrypted for it as they
+    arrive (pass it to the upload reader and then to :func:`file_report`)."""
+    return CaseKey(data_key=crypto.new_data_key(), case_id=new_id())
+
+
 async def file_report(
     runtime: Runtime,
     report: NewReport,
@@ -272,13 +278,20 @@ async def file_report(
     channel: str = "web",
     recorded_by: RecordedBy | None = None,
     files: Sequence[StagedFile] = (),
+    case_key: CaseKey | None = None,
 ) -> Filed:
     """File a report (by a reporter, or entered by staff) with its attachments, all in one
     transaction: return only once the report and every file are durably committed; store
     nothing otherwise."""
     with ExitStack() as stack:
         return await _file_report(
-            runtime, report, stack, channel=channel, recorded_by=recorded_by, files=files
+            runtime,
+            report,
+            stack,
+            channel=channel,
+            recorded_by=recorded_by,
+            files=files,
+            case_key=case_key or new_case_key(),
         )
 
 
@@ -290,6 +303,7 @@ async def _file_report(
     channel: str,
     recorded_by: RecordedBy | None,
     files: Sequence[StagedFile],
+    case_key: CaseKey,
 ) -> Filed:
     settings = runtime.settings
     body = _check_text(
@@ -303,8 +317,7 @@ async def _file_report(
         )
     token = crypto.new_token()
     canonical = crypto.normalise_token(token)
-    data_key = crypto.new_data_key()
-    case_id = new_id()
+    data_key, case_id = case_key.data_key, case_key.case_id
     today = runtime.today()
     prepared: list[PreparedAttachment] = []
     if files:

@@ -103,8 +103,9 @@ async def submit(request: Request) -> Response:
     runtime = runtime_of(request)
     upload = Upload()
     try:
+        case_key = cases.new_case_key()
         if is_multipart(request):
-            upload = await read_upload(request, runtime.settings)
+            upload = await read_upload(request, runtime.settings, case_key=case_key)
             report = _json_part(upload, "report", ReportIn)
         else:
             report = await read_json(request, ReportIn)
@@ -119,6 +120,7 @@ async def submit(request: Request) -> Response:
                 original_token=report.original_token,
             ),
             files=upload.files,
+            case_key=case_key,
         )
     finally:
         upload.close()

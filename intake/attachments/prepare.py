@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,9 +77,16 @@ def safe_name(filename: str) -> str:
     return name[:MAX_NAME_CHARS] or "attachment"
 
 
-def _copy(staged: StagedFile, sealed: SealedFile) -> None:
+def _as_uploaded(
+    staged: StagedFile, new_output: Callable[[], SealedFile], *, presealed: bool
+) -> SealedFile:
+    """The file exactly as uploaded, encrypted for the case: as staged when it already is."""
+    if presealed:
+        return staged.as_sealed()
+    sealed = new_output()
     for chunk in staged.chunks():
         sealed.write(chunk)
+    return sealed
 
 
 def _not_cleaned(fmt: Format, problem: str, advice: str = "") -> Cleaning:
@@ -99,7 +107,8 @@ def prepare(
     clean_max_bytes: int,
 ) -> PreparedAttachment:
     """Clean ``staged`` where its format allows, and encrypt the result for the case."""
-    attachment_id = new_id()
+    presealed = staged.is_sealed_for(data_key, case_id)
+    attachment_id = staged.attachment_id if presealed else new_id()
     name = safe_name(staged.filename)
     fmt = detect(staged.head)
     claimed = claimed_format(name)
@@ -107,7 +116,6 @@ def prepare(
     def new_output() -> SealedFile:
         return SealedFile(directory, data_key, case_id=case_id, attachment_id=attachment_id)
 
-    sealed = new_output()
     cleaner = fmt.cleaner_for(staged.size)
     if cleaner is None:
         if claimed is not None and claimed != fmt.key and fmt.key == "other":
@@ -124,7 +132,7 @@ def prepare(
             cleaning = _not_cleaned(
                 fmt, f"Quietline cannot yet remove hidden details from a {fmt.label}."
             )
-        _copy(staged, sealed)
+        sealed = _as_uploaded(staged, new_output, presealed=presealed)
     elif fmt.whole_file and staged.size > clean_max_bytes:
         cleaning = _not_cleaned(
             fmt,
@@ -133,8 +141,9 @@ def prepare(
             "Remove the author and other properties yourself before sending, or send a smaller "
             "file (for example only the pages that matter).",
         )
-        _copy(staged, sealed)
+        sealed = _as_uploaded(staged, new_output, presealed=presealed)
     else:
+        sealed = new_output()
         try:
             with staged.reader() as reader:
                 removed = cleaner(reader, sealed.write)
@@ -143,8 +152,7 @@ def prepare(
             reason = str(exc) if isinstance(exc, Unreadable) else "it could not be read"
             logger.info("attachment kept as uploaded: %s could not be cleaned", fmt.key)
             sealed.close()
-            sealed = new_output()
-            _copy(staged, sealed)
+            sealed = _as_uploaded(staged, new_output, presealed=presealed)
             cleaning = _not_cleaned(
                 fmt,
                 f"It could not be cleaned ({reason}). It was kept exactly as sent.",

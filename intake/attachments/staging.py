@@ -1,7 +1,8 @@
 """Where an upload waits between arriving and being stored: encrypted temporary files.
 
 Nothing of an upload ever touches disk in the clear. As a file part arrives it is encrypted
-(STREAM, :mod:`crypto.stream`) under a random key that lives only in memory, into an unnamed
+(STREAM, :mod:`crypto.stream`) under the key of the case it will belong to, or a random key that
+lives only in memory when that case is not known yet (see :class:`StagedFile`), into an unnamed
 temporary file in the data directory's ``staging/`` folder (``O_TMPFILE`` where the system has
 it: the file has no name and vanishes when closed or when the process dies). Cleaning then reads
 it back through :class:`DecryptingReader`, a seekable file object that decrypts one 64 KiB chunk
@@ -16,6 +17,7 @@ import io
 import secrets
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -41,21 +43,44 @@ def chunk_count(size: int) -> int:
     return max(1, -(-size // CHUNK_SIZE))
 
 
+@dataclass(frozen=True)
+class CaseKey:
+    """The data key and id of a case about to be created, known before its files arrive."""
+
+    data_key: bytes = field(repr=False)
+    case_id: str
+
+
 class StagedFile:
-    """One uploaded file as it arrived, encrypted under a key that exists only in this object."""
+    """One uploaded file as it arrived, encrypted as it streamed in.
+
+    Encrypted under the data key of the case it will belong to when that is known in advance
+    (a new report): a file that needs no cleaning is then stored as staged, with no second
+    pass. Otherwise (a message, whose case is found by its token only once the body is read)
+    under a random key that exists only in this object.
+    """
 
     HEAD_BYTES = 4096
 
-    def __init__(self, directory: Path, *, filename: str, declared_type: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        filename: str,
+        declared_type: str,
+        case_key: CaseKey | None = None,
+    ) -> None:
         self.filename = filename
         self.declared_type = declared_type
         self.size = 0
         self.head = b""  # the first bytes, kept in memory to recognise the format
-        self._key = crypto.new_data_key()
+        self.case_key = case_key
+        self._key = case_key.data_key if case_key else crypto.new_data_key()
+        self._case_id = case_key.case_id if case_key else _STAGING_CASE
         self._id = secrets.token_hex(16)
         self._file = _unnamed_file(directory)
         self._encryptor = crypto.StreamEncryptor(
-            self._key, case_id=_STAGING_CASE, attachment_id=self._id
+            self._key, case_id=self._case_id, attachment_id=self._id
         )
         self._header = self._encryptor.header
         self._finished = False
@@ -79,7 +104,7 @@ class StagedFile:
         if not self._finished:
             raise RuntimeError("the staged file is not finished")
         opener = crypto.StreamChunkOpener(
-            self._key, self._header, case_id=_STAGING_CASE, attachment_id=self._id
+            self._key, self._header, case_id=self._case_id, attachment_id=self._id
         )
         return io.BufferedReader(DecryptingReader(self._file, opener, self.size), CHUNK_SIZE)
 
@@ -88,12 +113,30 @@ class StagedFile:
         if not self._finished:
             raise RuntimeError("the staged file is not finished")
         opener = crypto.StreamChunkOpener(
-            self._key, self._header, case_id=_STAGING_CASE, attachment_id=self._id
+            self._key, self._header, case_id=self._case_id, attachment_id=self._id
         )
         count = chunk_count(self.size)
         self._file.seek(0)
         for index in range(count):
             yield opener.open(index, self._file.read(SEALED_CHUNK_SIZE), last=index == count - 1)
+
+    @property
+    def attachment_id(self) -> str:
+        return self._id
+
+    def is_sealed_for(self, data_key: bytes, case_id: str) -> bool:
+        """Whether the staged ciphertext is already the case's own (see :class:`CaseKey`)."""
+        return (
+            self.case_key is not None
+            and self.case_key.case_id == case_id
+            and secrets.compare_digest(self.case_key.data_key, data_key)
+        )
+
+    def as_sealed(self) -> SealedFile:
+        """This file as a :class:`SealedFile` for its case, with no copy (it shares the file)."""
+        if self.case_key is None or not self._finished:
+            raise RuntimeError("the staged file is not sealed for a case")
+        return SealedFile._adopt(self._file, self._header, self.size, self._id)
 
     def close(self) -> None:
         self._file.close()
@@ -169,7 +212,19 @@ class SealedFile:
         self.header = self._encryptor.header
         self._finished = False
 
+    @classmethod
+    def _adopt(cls, file: IO[bytes], header: bytes, size: int, attachment_id: str) -> SealedFile:
+        sealed = cls.__new__(cls)
+        sealed.attachment_id = attachment_id
+        sealed.size = size
+        sealed._file = file
+        sealed.header = header
+        sealed._finished = True
+        return sealed
+
     def write(self, data: bytes) -> int:
+        if self._finished:
+            raise RuntimeError("the sealed file is finished")
         self.size += len(data)
         sealed = self._encryptor.update(data if isinstance(data, bytes) else bytes(data))
         if sealed:

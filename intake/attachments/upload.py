@@ -19,7 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from intake.api.parsing import MalformedRequest
-from intake.attachments.staging import StagedFile, staging_directory
+from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.config import Settings
 from intake.errors import InvalidInput, QuietlineError
 
@@ -111,8 +111,11 @@ def is_multipart(request: Request) -> bool:
 class _Reader:
     """The parser's callbacks: route each part's bytes to a text buffer or a staged file."""
 
-    def __init__(self, directory: Path, limits: UploadLimits, upload: Upload) -> None:
+    def __init__(
+        self, directory: Path, limits: UploadLimits, upload: Upload, case_key: CaseKey | None
+    ) -> None:
         self.directory = directory
+        self.case_key = case_key
         self.limits = limits
         self.upload = upload
         self.header_name = bytearray()
@@ -165,7 +168,10 @@ class _Reader:
         if len(self.upload.files) >= self.limits.max_files:
             raise self.limits.too_many_files()
         self.staged = StagedFile(
-            self.directory, filename=self.filename or "", declared_type=self.declared_type
+            self.directory,
+            filename=self.filename or "",
+            declared_type=self.declared_type,
+            case_key=self.case_key,
         )
         self.upload.files.append(self.staged)
 
@@ -207,8 +213,11 @@ class _Reader:
         self.ended = True
 
 
-async def read_upload(request: Request, settings: Settings) -> Upload:
-    """Read a ``multipart/form-data`` request: text fields in memory, files encrypted."""
+async def read_upload(
+    request: Request, settings: Settings, *, case_key: CaseKey | None = None
+) -> Upload:
+    """Read a ``multipart/form-data`` request: text fields in memory, files encrypted (under
+    ``case_key`` when the case they will belong to is known in advance: a new report)."""
     limits = UploadLimits.from_settings(settings)
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
@@ -218,7 +227,7 @@ async def read_upload(request: Request, settings: Settings) -> Upload:
     if declared.isdigit() and int(declared) > limits.envelope:
         raise limits.total_too_large()
     upload = Upload()
-    reader = _Reader(staging_directory(settings.data_dir), limits, upload)
+    reader = _Reader(staging_directory(settings.data_dir), limits, upload, case_key)
     callbacks = {
         name: getattr(reader, name)
         for name in (

@@ -18,11 +18,11 @@ from intake.templating import render
 MAX_FORM_FIELDS = 20
 
 
-async def _read_form(request: Request) -> FormData | Upload:
+async def _read_form(request: Request, case_key: cases.CaseKey | None = None) -> FormData | Upload:
     """The form's fields; with ``multipart/form-data``, also its files, staged encrypted
     (never through ``request.form()``, which would spool files to disk in the clear)."""
     if is_multipart(request):
-        upload = await read_upload(request, runtime_of(request).settings)
+        upload = await read_upload(request, runtime_of(request).settings, case_key=case_key)
         values: list[str] = list(upload.fields.values())
     else:
         form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
@@ -81,8 +81,9 @@ async def report_form(request: Request) -> Response:
 
 async def report_submit(request: Request) -> Response:
     runtime = runtime_of(request)
+    case_key = cases.new_case_key()
     try:
-        form = await _read_form(request)
+        form = await _read_form(request, case_key)
     except QuietlineError as error:
         context = await _form_context(runtime, error=error)
         return render(request, "reporter/report.html", context, status_code=error.status)
@@ -92,7 +93,9 @@ async def report_submit(request: Request) -> Response:
         "involves_office": _text(form, "involves_office") == "yes",
     }
     try:
-        filed = await cases.file_report(runtime, cases.NewReport(**entered), files=_files(form))
+        filed = await cases.file_report(
+            runtime, cases.NewReport(**entered), files=_files(form), case_key=case_key
+        )
     except QuietlineError as error:
         context = await _form_context(
             runtime, error=error, entered=entered, files_dropped=bool(_files(form))
