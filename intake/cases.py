@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import audit, db, keyring, mail, routing
+from intake import audit, db, deadline_settings, keyring, mail, routing
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
@@ -327,6 +327,7 @@ async def _file_report(
         categories = {category.id for category in await active_categories(session)}
         if report.category not in categories:
             raise InvalidInput("Please choose one of the listed categories.", field="category")
+        rules = await deadline_settings.current_rules(session, runtime)
         excluded = await _checked_exclusions(session, report.excluded_staff_ids)
         linked = (
             await _original_case_id(session, runtime, report.original_token)
@@ -348,7 +349,8 @@ async def _file_report(
             group_name=recipients.group,
             involves_office=report.involves_office,
             received_on=today,
-            ack_due=runtime.rules.ack_due(today, kind=report.kind),
+            ack_due=rules.ack_due(today, kind=report.kind),
+            next_due=rules.ack_due(today, kind=report.kind),
             linked_case_id=linked,
             lookup=crypto.token_lookup_key(runtime.secrets.token_pepper, canonical),
             salt=os.urandom(16),
@@ -374,7 +376,9 @@ async def _file_report(
             staff_id=recorded_by.staff_id if recorded_by else None,
         )
         session.add(entry)
-        session.add_all(keyring.seal_case_key(case.id, data_key, recipients))
+        session.add_all(
+            keyring.seal_case_key(case.id, data_key, recipients, received_on=case.received_on)
+        )
         await session.flush()
         outcomes = await _save_all(session, data_key, prepared, case_id=case.id, entry_id=entry.id)
         if recorded_by is not None:

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import weakref
 from dataclasses import dataclass
+from datetime import date
 
 import anyio
 import anyio.to_thread
@@ -166,11 +167,14 @@ async def create_recovery_key(session: AsyncSession) -> tuple[RecoveryKey, bytes
     return recovery, keypair.private
 
 
-def seal_case_key(case_id: str, data_key: bytes, recipients: Recipients) -> list[CaseKey]:
+def seal_case_key(
+    case_id: str, data_key: bytes, recipients: Recipients, *, received_on: date | None = None
+) -> list[CaseKey]:
     keys = [
         CaseKey(
             case_id=case_id,
             staff_id=person.id,
+            received_on=received_on,
             sealed=crypto.seal(
                 data_key, person.public_key, case_id=case_id, purpose=CASE_KEY_PURPOSE
             ),
@@ -181,6 +185,7 @@ def seal_case_key(case_id: str, data_key: bytes, recipients: Recipients) -> list
         CaseKey(
             case_id=case_id,
             recovery_key_id=recipients.recovery_key.id,
+            received_on=received_on,
             sealed=crypto.seal(
                 data_key,
                 recipients.recovery_key.public_key,

@@ -66,7 +66,12 @@ class RecoveryKey(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     # The queue pages through cases newest first: (received_on, id) is its keyset order.
-    __table_args__ = (Index("ix_case_received_on_id", "received_on", "id"),)
+    __table_args__ = (
+        Index("ix_case_received_on_id", "received_on", "id"),
+        # "Assigned to me" and "overdue" queues walk these in order, then check the key.
+        Index("ix_case_assignee_received", "assignee_id", "received_on", "id"),
+        Index("ix_case_next_due_id", "next_due", "id"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     # The staff-facing reference: random, unrelated to the reporter's token.
@@ -84,6 +89,9 @@ class Case(SQLModel, table=True):
     concluded_on: date | None = None
     ack_due: date
     feedback_due: date | None = None
+    # The due date that counts now: ack_due until acknowledged, then feedback_due; None once
+    # concluded. A case is overdue when next_due < today.
+    next_due: date | None = None
     assignee_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
     linked_case_id: str | None = Field(default=None, foreign_key="case.id", max_length=32)
     # HMAC(pepper, token): finds the case; the token itself is never stored.
@@ -104,12 +112,16 @@ class CaseKey(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("case_id", "staff_id"),
         UniqueConstraint("case_id", "recovery_key_id"),
+        # The queue: one person's cases, newest first, without touching anyone else's.
+        Index("ix_casekey_staff_received", "staff_id", "received_on", "case_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
-    staff_id: str | None = Field(default=None, foreign_key="staff.id", index=True, max_length=32)
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
     recovery_key_id: str | None = Field(default=None, foreign_key="recoverykey.id", max_length=32)
+    # A copy of the case's day of receipt (never changes), so the queue reads in order from here.
+    received_on: date | None = None
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

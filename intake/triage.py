@@ -15,12 +15,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, delete, func, or_, tuple_
+from sqlalchemy import delete, func, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import audit, cases, db, keyring, mail
+from intake import audit, cases, db, deadline_settings, keyring, mail
 from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
 from intake.cases import STAGES
@@ -62,11 +62,7 @@ def require_role(signed_in: SignedIn, action: str) -> None:
 
 
 def is_overdue(case: Case, today: date) -> bool:
-    if case.stage == "concluded":
-        return False
-    if case.acknowledged_on is None:
-        return case.ack_due < today
-    return case.feedback_due is not None and case.feedback_due < today
+    return case.next_due is not None and case.next_due < today
 
 
 # --- queue -----------------------------------------------------------------------------------
@@ -117,16 +113,6 @@ def _decode_cursor(cursor: str) -> tuple[date, str]:
         raise InvalidInput("The page cursor is not valid: start from the first page.") from None
 
 
-def _overdue_clause(today: date):  # type: ignore[no-untyped-def]
-    return and_(
-        Case.stage != "concluded",
-        or_(
-            and_(col(Case.acknowledged_on).is_(None), Case.ack_due < today),
-            and_(col(Case.acknowledged_on).is_not(None), col(Case.feedback_due) < today),
-        ),
-    )
-
-
 def validate_filters(filters: QueueFilters) -> None:
     if filters.stage is not None and filters.stage not in STAGES:
         raise InvalidInput(f"The stage must be one of: {', '.join(STAGES)}.", field="stage")
@@ -134,57 +120,95 @@ def validate_filters(filters: QueueFilters) -> None:
         raise InvalidInput("The page size must be between 1 and 200.", field="limit")
 
 
+# Only what the queue shows: no ciphertext or key material is read for it.
+QUEUE_COLUMNS = (
+    Case.id,
+    Case.ref,
+    Case.kind,
+    Case.channel,
+    Case.category,
+    Case.stage,
+    Case.received_on,
+    Case.acknowledged_on,
+    Case.ack_due,
+    Case.feedback_due,
+    Case.next_due,
+    Case.assignee_id,
+)
+
+
 async def queue(runtime: Runtime, signed_in: SignedIn, filters: QueueFilters) -> QueuePage:
-    """The cases this person holds a key to, newest first; filtered and sorted in SQL."""
+    """The cases this person holds a key to; filtered, ordered and paged in SQL, decrypting nothing.
+
+    Each query walks one index in the page's order and stops after a page, so its cost does not
+    grow with the number of cases: the default queue walks this person's keys newest first
+    (``ix_casekey_staff_received``); "assigned to me" walks the case table by assignee; the
+    overdue queue walks cases by due date, most overdue first.
+    """
     validate_filters(filters)
     today = runtime.today()
-    holds_key = (
-        select(CaseKey.id)
-        .where(CaseKey.case_id == Case.id)
-        .where(CaseKey.staff_id == signed_in.staff.id)
-        .exists()
-    )
+    me = signed_in.staff.id
     assignee = select(Staff.name).where(Staff.id == Case.assignee_id).scalar_subquery()
-    statement = select(Case, assignee.label("assignee_name")).where(holds_key)
+    statement = select(*QUEUE_COLUMNS, assignee.label("assignee_name"))
+    cursor = _decode_cursor(filters.after) if filters.after else None
+    if filters.overdue or filters.mine:
+        holds_key = (
+            select(CaseKey.id)
+            .where(CaseKey.case_id == Case.id)
+            .where(CaseKey.staff_id == me)
+            .exists()
+        )
+        statement = statement.where(holds_key)
+        if filters.mine:
+            statement = statement.where(Case.assignee_id == me)
+        if filters.overdue:
+            statement = statement.where(col(Case.next_due) < today)
+            order = (col(Case.next_due), col(Case.id))
+            if cursor:
+                statement = statement.where(tuple_(*order) > tuple_(*cursor))
+            statement = statement.order_by(*order)
+        else:
+            order = (col(Case.received_on), col(Case.id))
+            if cursor:
+                statement = statement.where(tuple_(*order) < tuple_(*cursor))
+            statement = statement.order_by(*(column.desc() for column in order))
+    else:
+        statement = statement.join(CaseKey, col(CaseKey.case_id) == Case.id).where(
+            CaseKey.staff_id == me
+        )
+        order = (col(CaseKey.received_on), col(CaseKey.case_id))
+        if cursor:
+            statement = statement.where(tuple_(*order) < tuple_(*cursor))
+        statement = statement.order_by(*(column.desc() for column in order))
     if filters.stage:
         statement = statement.where(Case.stage == filters.stage)
     if filters.category:
         statement = statement.where(Case.category == filters.category)
-    if filters.overdue:
-        statement = statement.where(_overdue_clause(today))
-    if filters.mine:
-        statement = statement.where(Case.assignee_id == signed_in.staff.id)
-    if filters.after:
-        received_on, case_id = _decode_cursor(filters.after)
-        statement = statement.where(
-            tuple_(Case.received_on, Case.id) < tuple_(received_on, case_id)  # type: ignore[arg-type]
-        )
-    statement = statement.order_by(col(Case.received_on).desc(), col(Case.id).desc()).limit(
-        filters.limit + 1
-    )
     async with runtime.sessions() as session:
-        rows = (await session.exec(statement)).all()
+        rows = (await session.exec(statement.limit(filters.limit + 1))).all()
     page = [
         QueueRow(
-            ref=case.ref,
-            kind=case.kind,
-            channel=case.channel,
-            category=case.category,
-            stage=case.stage,
-            received_on=case.received_on,
-            ack_due=case.ack_due if case.acknowledged_on is None else None,
-            feedback_due=case.feedback_due,
-            assignee_id=case.assignee_id,
-            assignee_name=name,
-            overdue=is_overdue(case, today),
+            ref=row.ref,
+            kind=row.kind,
+            channel=row.channel,
+            category=row.category,
+            stage=row.stage,
+            received_on=row.received_on,
+            ack_due=row.ack_due if row.acknowledged_on is None else None,
+            feedback_due=row.feedback_due,
+            assignee_id=row.assignee_id,
+            assignee_name=row.assignee_name,
+            overdue=row.next_due is not None and row.next_due < today,
         )
-        for case, name in rows[: filters.limit]
+        for row in rows[: filters.limit]
     ]
-    last = rows[filters.limit - 1][0] if len(rows) > filters.limit else None
-    return QueuePage(
-        rows=page,
-        next_cursor=_encode_cursor(last.received_on, last.id) if last is not None else None,
-    )
+    next_cursor = None
+    if len(rows) > filters.limit:
+        last = rows[filters.limit - 1]
+        key_day = last.next_due if filters.overdue else last.received_on
+        assert key_day is not None
+        next_cursor = _encode_cursor(key_day, last.id)
+    return QueuePage(rows=page, next_cursor=next_cursor)
 
 
 # --- opening a case --------------------------------------------------------------------------
@@ -406,9 +430,12 @@ async def change_stage(
         case.stage = stage
         if stage == "acknowledged":
             case.acknowledged_on = today
-            case.feedback_due = runtime.rules.feedback_due(today)
+            rules = await deadline_settings.current_rules(session, runtime)
+            case.feedback_due = rules.feedback_due(today)
+            case.next_due = case.feedback_due
         if stage == "concluded":
             case.concluded_on = today
+            case.next_due = None
             case.outcome = outcome
             seq = await cases._next_seq(session, case.id)
             session.add(
@@ -489,6 +516,7 @@ async def _seal_to(session: AsyncSession, case: Case, data_key: bytes, person: S
         CaseKey(
             case_id=case.id,
             staff_id=person.id,
+            received_on=case.received_on,
             sealed=crypto.seal(
                 data_key, person.public_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
             ),

@@ -235,7 +235,7 @@ async def test_queue_filters_and_pages(client: httpx.AsyncClient, seeded: Instan
 
     async with db.transaction(seeded.runtime.sessions) as session:
         await session.exec(
-            text('UPDATE "case" SET ack_due = :day WHERE ref = :ref'),
+            text('UPDATE "case" SET ack_due = :day, next_due = :day WHERE ref = :ref'),
             params={"day": seeded.runtime.today() - timedelta(days=1), "ref": refs[2]},
         )
     overdue = (await officer.get("/api/v1/cases", params={"overdue": "1"})).json()
