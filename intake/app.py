@@ -16,7 +16,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake import api, reporter, staff
+from intake import admin, api, reporter, staff
 from intake.config import Settings
 from intake.errors import QuietlineError
 from intake.mail.worker import BackgroundWorker
@@ -119,6 +119,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         routes=[
             *reporter.routes,
             *staff.routes,
+            *admin.routes,
             Mount("/api/v1", routes=api.routes),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
