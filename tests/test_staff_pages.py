@@ -119,3 +119,36 @@ async def test_an_officer_records_a_phone_report_and_sees_the_token_once(
     queue = (await client.get("/staff/")).text
     assert "Phone" in queue
     assert token not in queue
+
+
+async def test_the_report_form_offers_exclusions_and_honours_them(
+    sqlite_client: httpx.AsyncClient, sqlite_seeded: Instance
+) -> None:
+    from sqlalchemy import text
+
+    from intake import db
+
+    async with db.transaction(sqlite_seeded.runtime.sessions) as session:
+        await session.exec(
+            text("UPDATE staff SET exclusion_label = 'Deputy solicitor' WHERE email = :email"),
+            params={"email": "officer3@example.org"},
+        )
+        officer3 = (
+            await session.exec(text("SELECT id FROM staff WHERE email = 'officer3@example.org'"))
+        ).one()[0]
+    form = await sqlite_client.get("/report")
+    assert "Never send it to: Deputy solicitor" in form.text
+    filed = await sqlite_client.post(
+        "/report",
+        data={"category": "conduct", "body": "The deputy hides invoices.", "exclude": officer3},
+    )
+    assert filed.status_code == 201
+    async with sqlite_seeded.runtime.sessions() as session:
+        holders = (await session.exec(text("SELECT staff_id FROM casekey"))).all()
+    held = {row[0] for row in holders}
+    assert officer3 not in held and len(held) >= 3  # two officers and the recovery key (None)
+
+    forged = await sqlite_client.post(
+        "/report", data={"category": "conduct", "body": "x", "exclude": "not-a-person"}
+    )
+    assert forged.status_code == 422 and "from the list" in forged.text

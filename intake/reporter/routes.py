@@ -67,8 +67,10 @@ async def home(request: Request) -> Response:
 async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
     async with runtime.sessions() as session:
         categories = await cases.active_categories(session)
+        exclusions = await cases.exclusion_choices(session)
     return {
         "categories": categories,
+        "exclusions": exclusions,
         "max_chars": runtime.settings.max_report_chars,
         "upload": _limits_context(runtime),
         **extra,
@@ -91,6 +93,11 @@ async def report_submit(request: Request) -> Response:
         "category": _text(form, "category"),
         "body": _text(form, "body"),
         "involves_office": _text(form, "involves_office") == "yes",
+        "excluded_staff_ids": tuple(
+            value for value in form.getlist("exclude") if isinstance(value, str)
+        ),
+        "kind": "reprisal" if _text(form, "kind") == "reprisal" else "report",
+        "original_token": _text(form, "original_token") or None,
     }
     try:
         filed = await cases.file_report(
