@@ -17,7 +17,7 @@ import crypto
 from intake import audit, db, deadline_settings, keyring, sessions
 from intake.deadlines import DeadlineRules
 from intake.errors import Forbidden, InvalidInput
-from intake.models import CaseKey, Category, Staff
+from intake.models import CaseKey, Category, Staff, is_id
 from intake.runtime import Runtime
 from intake.sessions import SignedIn
 
@@ -87,7 +87,7 @@ async def add_staff(
 
 
 async def _person(session: AsyncSession, staff_id: str) -> Staff:
-    person = await session.get(Staff, staff_id)
+    person = await session.get(Staff, staff_id) if is_id(staff_id) else None
     if person is None:
         raise InvalidInput("There is no staff member with this id.", field="staff_id")
     return person
@@ -208,6 +208,8 @@ async def all_staff(runtime: Runtime) -> list[Staff]:
 
 
 async def staff_member(runtime: Runtime, staff_id: str) -> Staff | None:
+    if not is_id(staff_id):
+        return None
     async with runtime.sessions() as session:
         return await session.get(Staff, staff_id)
 
@@ -260,6 +262,7 @@ async def update_category(
     """Rename or retire a category; retired ones stay on old cases but leave the form."""
     require_admin(admin)
     label = _category_label(label)
+    ident = _category_id(ident)
     async with db.transaction(runtime.sessions) as session:
         category = await session.get(Category, ident)
         if category is None:

@@ -19,6 +19,15 @@ def new_id() -> str:
     return secrets.token_hex(16)
 
 
+HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` has the shape of an id made by :func:`new_id` (checked before a query,
+    so hostile text such as a NUL byte never reaches the database)."""
+    return isinstance(value, str) and len(value) == 32 and set(value) <= HEX_DIGITS
+
+
 def Timestamp(*, nullable: bool = False) -> Column:  # noqa: N802 - a column factory
     return Column(UTCDateTime(), nullable=nullable)
 

@@ -149,8 +149,10 @@ async def _record_failure(runtime: Runtime, staff: Staff | None, reason: str) ->
 async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str) -> NewSession:
     """Check password and TOTP code; open a session. Raises SignInFailed or TooManyAttempts."""
     runtime.login_throttle.check()
-    async with runtime.sessions() as session:
-        staff = await keyring.staff_by_email(session, email)
+    staff = None
+    if len(email) <= 254 and email.isprintable():
+        async with runtime.sessions() as session:
+            staff = await keyring.staff_by_email(session, email)
     now = utcnow()
     if staff is not None and staff.locked_until is not None and staff.locked_until > now:
         raise TooManyAttempts(

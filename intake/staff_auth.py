@@ -28,10 +28,11 @@ def cookie_name(settings: Settings) -> str:
 
 
 def set_session_cookie(response: Response, settings: Settings, value: str) -> None:
+    # No max-age: the browser forgets the cookie when it closes; the server ends the session
+    # after the idle timeout or the absolute lifetime in any case.
     response.set_cookie(
         cookie_name(settings),
         value,
-        max_age=settings.session_hours * 3600,
         path="/",
         secure=not settings.development,
         httponly=True,

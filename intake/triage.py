@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,7 +26,7 @@ from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
 from intake.cases import STAGES
 from intake.errors import CaseNotFound, Forbidden, InvalidInput
-from intake.models import Case, CaseKey, Entry, Staff
+from intake.models import Case, CaseKey, Entry, Staff, is_id
 from intake.runtime import Runtime
 from intake.sessions import SignedIn
 
@@ -45,6 +46,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "investigator": frozenset({"view", "note"}),
 }
 NO_SUCH_CASE = "No case with this reference is open to you."
+REF_PATTERN = re.compile(r"QL-[0-9A-Z]{5}-[0-9A-Z]{5}")
 MAX_NOTE_CHARS = 20_000
 REASON_KIND = "outcome"
 
@@ -108,6 +110,8 @@ def _decode_cursor(cursor: str) -> tuple[date, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         day, case_id = raw.split("|", 1)
+        if not is_id(case_id):
+            raise ValueError(case_id)
         return date.fromisoformat(day), case_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidInput("The page cursor is not valid: start from the first page.") from None
@@ -116,6 +120,10 @@ def _decode_cursor(cursor: str) -> tuple[date, str]:
 def validate_filters(filters: QueueFilters) -> None:
     if filters.stage is not None and filters.stage not in STAGES:
         raise InvalidInput(f"The stage must be one of: {', '.join(STAGES)}.", field="stage")
+    if filters.category is not None and (
+        len(filters.category) > 50 or not filters.category.isprintable()
+    ):
+        raise InvalidInput("There is no such category.", field="category")
     if not 1 <= filters.limit <= 200:
         raise InvalidInput("The page size must be between 1 and 200.", field="limit")
 
@@ -218,7 +226,10 @@ async def _open_case(
     session: AsyncSession, signed_in: SignedIn, ref: str, *, for_update: bool = False
 ) -> tuple[Case, bytes]:
     """The case and its data key, through this person's own sealed copy; else CaseNotFound."""
-    statement = select(Case).where(Case.ref == ref.strip().upper())
+    ref = ref.strip().upper()
+    if not REF_PATTERN.fullmatch(ref):
+        raise CaseNotFound(NO_SUCH_CASE)
+    statement = select(Case).where(Case.ref == ref)
     if for_update:
         statement = statement.with_for_update()
     case = (await session.exec(statement)).first()
@@ -494,7 +505,7 @@ async def add_entry(
 
 
 async def _grantee(session: AsyncSession, staff_id: str) -> Staff:
-    person = await session.get(Staff, staff_id)
+    person = await session.get(Staff, staff_id) if is_id(staff_id) else None
     if person is None or not person.active:
         raise InvalidInput("There is no active staff member with this id.", field="staff_id")
     return person
@@ -549,7 +560,7 @@ async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str)
     require_role(signed_in, "grant")
     async with db.transaction(runtime.sessions) as session:
         case, _ = await _open_case(session, signed_in, ref, for_update=True)
-        person = await session.get(Staff, staff_id)
+        person = await session.get(Staff, staff_id) if is_id(staff_id) else None
         if person is None or not await _holds(session, case.id, staff_id):
             raise InvalidInput("This person has no access to this case.", field="staff_id")
         holders = (

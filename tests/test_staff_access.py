@@ -233,3 +233,25 @@ async def test_a_report_involving_the_office_never_reaches_its_staff(
     shown = (await alternate.get(f"/api/v1/cases/{case.ref}")).json()
     assert shown["report"]["body"] == SECRET_REPORT and shown["involves_office"] is True
     assert json.dumps(shown)  # a plain JSON document
+
+
+async def test_hostile_references_and_ids_are_refused_cleanly(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    ref, officer = await _prepared_case(client, seeded)
+    for bad_ref in ("QL-%00", "x" * 300, "%F0%9F%92%A3", "QL-00000-0000%00"):
+        answer = await officer.get(f"/api/v1/cases/{bad_ref}")
+        assert answer.status_code == 404, bad_ref
+    for bad_id in ("\x00", "a" * 32 + "\x00", "é" * 40, "0" * 32):
+        for path in ("grants", "assign"):
+            answer = await officer.post(f"/api/v1/cases/{ref}/{path}", {"staff_id": bad_id})
+            assert answer.status_code == 422, (path, bad_id)
+    revoke = await officer.delete(f"/api/v1/cases/{ref}/grants/%00")
+    assert revoke.status_code == 422
+    for params in ({"category": "\x00"}, {"after": "MjAyNi0wMS0wMXwA"}, {"limit": "0"}):
+        answer = await officer.get("/api/v1/cases", params=params)
+        assert answer.status_code == 422, params
+    login = await client.post(
+        "/api/v1/staff/login", json={"email": "a\x00@b", "password": "p" * 12, "totp": "1"}
+    )
+    assert login.status_code == 401

@@ -38,6 +38,8 @@ async def read_form(request: Request) -> FormData:
     for value in form.values():
         if isinstance(value, str) and "\ufffd" in value:
             raise InvalidInput("Some of the text could not be read. Please type it again.")
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput("Some of the text contains a character that cannot be saved.")
     return form
 
 
