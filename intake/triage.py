@@ -518,10 +518,17 @@ async def _holds(session: AsyncSession, case_id: str, staff_id: str) -> bool:
     return found.first() is not None
 
 
-async def _seal_to(session: AsyncSession, case: Case, data_key: bytes, person: Staff) -> None:
+async def _seal_to(
+    session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes, person: Staff
+) -> None:
     if person.id in cases.decrypt_exclusions(data_key, case):
         raise Forbidden(
             "This person was excluded by the reporter and can never be given this case."
+        )
+    if case.involves_office and person.group_name == runtime.settings.default_group:
+        raise Forbidden(
+            "The reporter said this case involves the "
+            f"{runtime.settings.default_group} group: it cannot be given to its members."
         )
     session.add(
         CaseKey(
@@ -543,7 +550,7 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
         person = await _grantee(session, staff_id)
         if await _holds(session, case.id, person.id):
             raise InvalidInput(f"{person.name} has access to this case already.", field="staff_id")
-        await _seal_to(session, case, data_key, person)
+        await _seal_to(session, runtime, case, data_key, person)
         await audit.record(
             session,
             actor=signed_in.actor,
@@ -603,7 +610,7 @@ async def assign(
         person = await _grantee(session, staff_id) if staff_id else None
         detail: dict[str, object] = {"to": person.email if person else None}
         if person is not None and not await _holds(session, case.id, person.id):
-            await _seal_to(session, case, data_key, person)
+            await _seal_to(session, runtime, case, data_key, person)
             detail["granted"] = True
         case.assignee_id = person.id if person else None
         session.add(case)

@@ -232,6 +232,13 @@ async def test_a_report_involving_the_office_never_reaches_its_staff(
     assert [row["ref"] for row in rows] == [case.ref]
     shown = (await alternate.get(f"/api/v1/cases/{case.ref}")).json()
     assert shown["report"]["body"] == SECRET_REPORT and shown["involves_office"] is True
+    # Nor can the alternate group hand it to them later.
+    for person in solicitor:
+        for action in ("grants", "assign"):
+            refused = await alternate.post(
+                f"/api/v1/cases/{case.ref}/{action}", {"staff_id": person.id}
+            )
+            assert refused.status_code == 403, (person.email, action)
     assert json.dumps(shown)  # a plain JSON document
 
 

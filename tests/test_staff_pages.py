@@ -148,6 +148,31 @@ async def test_the_report_form_offers_exclusions_and_honours_them(
     held = {row[0] for row in holders}
     assert officer3 not in held and len(held) >= 3  # two officers and the recovery key (None)
 
+    # A form with files (multipart) keeps every ticked box.
+    async with db.transaction(sqlite_seeded.runtime.sessions) as session:
+        await session.exec(
+            text("UPDATE staff SET exclusion_label = 'Second officer' WHERE email = :email"),
+            params={"email": "officer2@example.org"},
+        )
+        officer2 = (
+            await session.exec(text("SELECT id FROM staff WHERE email = 'officer2@example.org'"))
+        ).one()[0]
+        await session.exec(text("DELETE FROM casekey"))
+    filed = await sqlite_client.post(
+        "/report",
+        data={
+            "category": "conduct",
+            "body": "Both hide invoices.",
+            "exclude": [officer3, officer2],
+        },
+        files={"files": ("note.txt", b"plain text", "text/plain")},
+    )
+    assert filed.status_code == 201, filed.text
+    async with sqlite_seeded.runtime.sessions() as session:
+        holders = (await session.exec(text("SELECT staff_id FROM casekey"))).all()
+    held = {row[0] for row in holders}
+    assert officer2 not in held and officer3 not in held and len(held) == 2
+
     forged = await sqlite_client.post(
         "/report", data={"category": "conduct", "body": "x", "exclude": "not-a-person"}
     )

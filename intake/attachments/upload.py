@@ -92,6 +92,8 @@ class Upload:
     """The text fields and the staged files of one request. Close it when done."""
 
     fields: dict[str, str] = field(default_factory=dict)
+    # Every value of each field, in order (checkbox groups send one name several times).
+    repeated: dict[str, list[str]] = field(default_factory=dict)
     files: list[StagedFile] = field(default_factory=list)
 
     def close(self) -> None:
@@ -101,6 +103,9 @@ class Upload:
 
     def text(self, name: str) -> str:
         return self.fields.get(name, "")
+
+    def texts(self, name: str) -> list[str]:
+        return list(self.repeated.get(name, ()))
 
 
 def is_multipart(request: Request) -> bool:
@@ -204,6 +209,7 @@ class _Reader:
                     "Some of the text could not be read. Please type it again."
                 ) from None
             self.upload.fields.setdefault(self.part_name, value)
+            self.upload.repeated.setdefault(self.part_name, []).append(value)
             self.text = None
         elif self.staged is not None:
             self.staged.finish()

@@ -42,6 +42,13 @@ def _text(form: FormData | Upload, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _texts(form: FormData | Upload, name: str) -> list[str]:
+    """Every value of a repeated field (a group of checkboxes)."""
+    if isinstance(form, Upload):
+        return form.texts(name)
+    return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
 def _close(form: FormData | Upload) -> None:
     if isinstance(form, Upload):
         form.close()
@@ -93,9 +100,7 @@ async def report_submit(request: Request) -> Response:
         "category": _text(form, "category"),
         "body": _text(form, "body"),
         "involves_office": _text(form, "involves_office") == "yes",
-        "excluded_staff_ids": tuple(
-            value for value in form.getlist("exclude") if isinstance(value, str)
-        ),
+        "excluded_staff_ids": tuple(_texts(form, "exclude")),
         "kind": "reprisal" if _text(form, "kind") == "reprisal" else "report",
         "original_token": _text(form, "original_token") or None,
     }
