@@ -1,0 +1,1 @@
+"""Load and latency benchmarks: Quietline against a bare Starlette baseline (``make bench``)."""

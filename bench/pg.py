@@ -1,0 +1,42 @@
+"""A throw-away PostgreSQL database for one benchmark run, when a server is reachable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import asyncpg
+
+ADMIN_DSN = os.environ.get(
+    "QUIETLINE_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+async def reachable() -> bool:
+    try:
+        connection = await asyncpg.connect(ADMIN_DSN, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    await connection.close()
+    return True
+
+
+async def create_database() -> str:
+    """Create a fresh database; return its SQLAlchemy (asyncpg) URL."""
+    name = f"quietline_bench_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{name}"
+
+
+async def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

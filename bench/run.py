@@ -1,0 +1,349 @@
+"""The benchmark runner (``make bench``): Quietline against the bare baseline, same run.
+
+Starts a real ``quietline serve`` on SQLite (and on a fresh PostgreSQL
+database when one is reachable at 127.0.0.1:5432) and the baseline app, drives
+them with the same load driver, interleaving repetitions so that a noisy
+neighbour hurts every server alike, and prints a table of medians over the
+repetitions, then the targets with PASS or FAIL.
+
+    python -m bench.run [--reps 3] [--seconds 4] [--no-postgres] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import pg
+from bench.driver import AnswerHook, Request, RequestFactory, drive
+from bench.report import Check, Phase, Row, table
+from bench.seed import SeededInstance, seed_instance
+from bench.servers import Server, baseline_server, quietline_server
+
+CATEGORY = "financial"
+_SENTENCE = (
+    "On the morning of the fourth the department approved a contract above its signing "
+    "authority and split the invoices so that none reached the council's threshold. "
+)
+REPORT_CHARS = 2048
+REPORT_BODY = (_SENTENCE * (REPORT_CHARS // len(_SENTENCE) + 1))[:REPORT_CHARS]
+MAX_REQUESTS = 20_000  # per phase: the time budget ends a phase long before this
+
+
+def report_request(index: int) -> Request:
+    """A 2 KB report (2,048 characters), different for every request."""
+    prefix = f"#{index:07d} "
+    return Request(
+        "POST",
+        "/api/v1/reports",
+        json={"category": CATEGORY, "body": prefix + REPORT_BODY[len(prefix) :]},
+    )
+
+
+def status_request(tokens: list[str]) -> RequestFactory:
+    def make(index: int) -> Request:
+        return Request(
+            "POST", "/api/v1/reports/status", json={"token": tokens[index % len(tokens)]}
+        )
+
+    return make
+
+
+@dataclass
+class Target:
+    name: str
+    server: Server
+    seeded: SeededInstance | None = None  # None for the baseline
+    tokens: list[str] = field(default_factory=list)
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.seeded is None
+
+    def keep_token(self) -> AnswerHook:
+        def hook(_index: int, answer: httpx.Response) -> None:
+            self.tokens.append(answer.json()["token"])
+
+        return hook
+
+
+async def measure(
+    target: Target,
+    make_request: RequestFactory,
+    *,
+    concurrency: int,
+    seconds: float,
+    max_requests: int = MAX_REQUESTS,
+    expect_status: int = 200,
+    on_answer: AnswerHook | None = None,
+    cookies: httpx.Cookies | None = None,
+) -> Phase:
+    cpu_before = target.server.cpu_seconds()
+    load = await drive(
+        target.server.url,
+        make_request,
+        concurrency=concurrency,
+        max_requests=max_requests,
+        max_seconds=seconds,
+        expect_status=expect_status,
+        on_answer=on_answer,
+        cookies=cookies,
+    )
+    cpu = target.server.cpu_seconds() - cpu_before
+    return Phase(load=load, server_cpu=cpu, peak_rss_mib=target.server.peak_rss_mib())
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.targets: list[Target] = []
+        self.rows: list[Row] = []
+        self.checks: list[Check] = []
+        self.facts: dict[str, object] = {}
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        logs = self.workdir / "logs"
+        baseline = baseline_server(self.workdir / "baseline.db", logs)
+        self.targets.append(Target("baseline", baseline.start()))
+        log(f"baseline up on {baseline.url}")
+        engines: list[tuple[str, str | None]] = [("sqlite", None)]
+        if not self.args.no_postgres:
+            if await pg.reachable():
+                url = await pg.create_database()
+                self.pg_url: str | None = url
+                engines.append(("postgresql", url))
+            else:
+                log("PostgreSQL is not reachable at 127.0.0.1:5432: SQLite only")
+        for engine, url in engines:
+            data_dir = self.workdir / f"quietline-{engine}"
+            seeded = await seed_instance(data_dir, url)
+            server = quietline_server(f"quietline-{engine}", data_dir, seeded.environ, logs)
+            self.targets.append(Target(f"quietline/{engine}", server.start(), seeded))
+            log(f"quietline/{engine} up on {server.url}")
+
+    async def stop(self) -> None:
+        for target in self.targets:
+            target.server.stop()
+        url = getattr(self, "pg_url", None)
+        if url:
+            await pg.drop_database(url)
+
+    @property
+    def baseline(self) -> Target:
+        return self.targets[0]
+
+    @property
+    def quietlines(self) -> list[Target]:
+        return [target for target in self.targets if not target.is_baseline]
+
+    # -- scenarios --------------------------------------------------------------------------
+
+    async def warm_up(self) -> None:
+        for target in self.targets:
+            await measure(
+                target,
+                report_request,
+                concurrency=4,
+                seconds=2,
+                max_requests=40,
+                expect_status=201,
+                on_answer=target.keep_token(),
+            )
+
+    async def interleaved(
+        self,
+        scenario: str,
+        make_request: Callable[[Target], RequestFactory],
+        *,
+        concurrency: int,
+        expect_status: int,
+        keep_tokens: bool = False,
+        targets: list[Target] | None = None,
+    ) -> list[Row]:
+        """Repetitions round-robin over the servers; one row per server."""
+        chosen = targets or self.targets
+        rows = {target.name: Row(scenario, target.name) for target in chosen}
+        for rep in range(self.args.reps):
+            for target in chosen:
+                phase = await measure(
+                    target,
+                    make_request(target),
+                    concurrency=concurrency,
+                    seconds=self.args.seconds,
+                    expect_status=expect_status,
+                    on_answer=target.keep_token() if keep_tokens else None,
+                )
+                rows[target.name].phases.append(phase)
+                log(
+                    f"{scenario} rep {rep + 1} {target.name}: {phase.load.throughput:.0f}/s "
+                    f"p50 {1000 * phase.load.median:.1f} ms errors {phase.load.error_count}"
+                )
+        baseline = rows.get(self.baseline.name)
+        for row in rows.values():
+            if row is not baseline:
+                row.baseline = baseline
+        self.rows.extend(rows.values())
+        return list(rows.values())
+
+    async def submissions(self, concurrency: int) -> list[Row]:
+        return await self.interleaved(
+            f"submit c={concurrency}",
+            lambda target: report_request,
+            concurrency=concurrency,
+            expect_status=201,
+            keep_tokens=True,
+        )
+
+    async def lookups(self) -> list[Row]:
+        return await self.interleaved(
+            "status c=8",
+            lambda target: status_request(list(target.tokens)),
+            concurrency=8,
+            expect_status=200,
+        )
+
+    async def verify_tokens(self, target: Target) -> tuple[int, int]:
+        """Every token a submission returned must open its case: (opened, lost)."""
+        tokens = list(target.tokens)
+        result = await drive(
+            target.server.url,
+            status_request(tokens),
+            concurrency=8,
+            max_requests=len(tokens),
+            max_seconds=300,
+        )
+        return result.ok, len(tokens) - result.ok
+
+    # -- the whole run ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self.warm_up()
+        submit8 = await self.submissions(8)
+        lookups = await self.lookups()
+        submit64 = await self.submissions(64)
+        for target in self.quietlines:
+            opened, lost = await self.verify_tokens(target)
+            self.facts[f"{target.name} tokens checked"] = opened + lost
+            self.facts[f"{target.name} lost reports"] = lost
+            log(f"{target.name}: {opened} tokens open their case, {lost} lost")
+        self.check_intake(submit8, lookups, submit64)
+
+    def check_intake(self, submit8: list[Row], lookups: list[Row], submit64: list[Row]) -> None:
+        for row in submit8:
+            if row.baseline is None:
+                continue
+            self.checks.append(
+                Check(
+                    f"submission c=8 ({row.server}) >= 50% of baseline, zero errors",
+                    f"{row.ratio:.0%} ({row.throughput:.0f}/s vs {row.baseline.throughput:.0f}/s),"
+                    f" {row.errors} errors",
+                    row.ratio >= 0.5 and row.errors == 0,
+                )
+            )
+        for row in submit64:
+            if row.baseline is None:
+                continue
+            lost = self.facts.get(f"{row.server} lost reports")
+            checked = self.facts.get(f"{row.server} tokens checked")
+            self.checks.append(
+                Check(
+                    f"submission c=64 ({row.server}): zero errors, zero lost reports",
+                    f"{row.errors} errors; {lost} of {checked} returned tokens lost",
+                    row.errors == 0 and lost == 0,
+                )
+            )
+        for row in lookups:
+            if row.baseline is None:
+                continue
+            self.checks.append(
+                Check(
+                    f"status lookup ({row.server}) >= 60% of baseline read throughput",
+                    f"{row.ratio:.0%} ({row.throughput:.0f}/s vs {row.baseline.throughput:.0f}/s)",
+                    row.ratio >= 0.6,
+                )
+            )
+        for target in self.quietlines:
+            peak = max(
+                (row.peak_rss_mib for row in self.rows if row.server == target.name),
+                default=math.nan,
+            )
+            self.checks.append(
+                Check(
+                    f"resident memory of one server process under load ({target.name}) < 120 MB",
+                    f"peak {peak:.1f} MB (VmHWM)",
+                    peak < 120,
+                )
+            )
+
+    def print_results(self) -> None:
+        print()
+        print(table(self.rows))
+        print()
+        for name, value in self.facts.items():
+            print(f"{name}: {value}")
+        print()
+        for check in self.checks:
+            print(check.line())
+        if self.args.json:
+            document = {
+                "settings": {"reps": self.args.reps, "seconds": self.args.seconds},
+                "rows": [row.as_dict() for row in self.rows],
+                "facts": self.facts,
+                "checks": [
+                    {"target": c.target, "measured": c.measured, "passed": c.passed}
+                    for c in self.checks
+                ],
+            }
+            Path(self.args.json).write_text(json.dumps(document, indent=2))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--reps", type=int, default=3, help="repetitions per scenario (median)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="time budget of one phase")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    return parser.parse_args(argv)
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="quietline-bench-"))
+    runner = Runner(args, workdir)
+    try:
+        await runner.start()
+        await runner.run()
+    finally:
+        await runner.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            log(f"work directory kept: {workdir}")
+    runner.print_results()
+    return 0 if all(check.passed is not False for check in runner.checks) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(main_async(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Preparing a Quietline instance for the benchmarks, in-process, before its server starts.
+
+Staff keys are real: three officers of the receiving group (each report is
+sealed to them and to the office recovery key, as with ``tests/conftest.py``'s
+seed), all with Argon2id at the default cost, since that is what a sign-in
+pays in production.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from intake import db, instance, keyring
+from intake.config import Settings, load_settings
+from intake.runtime import open_runtime
+
+OFFICERS = (
+    ("officer1@bench.example", "Officer One"),
+    ("officer2@bench.example", "Officer Two"),
+    ("officer3@bench.example", "Officer Three"),
+)
+
+
+@dataclass
+class SeededInstance:
+    settings: Settings
+    environ: dict[str, str]
+    password: str
+    totp_secrets: dict[str, str] = field(default_factory=dict)
+    staff_ids: dict[str, str] = field(default_factory=dict)
+
+
+def bench_environ(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    """The server's environment: defaults, except what a loopback benchmark must change."""
+    environ = {
+        "QUIETLINE_DATA_DIR": str(data_dir),
+        # Plain http on loopback: the staff cookie must not be Secure-only.
+        "QUIETLINE_DEV": "1",
+        # Rate limits off (0): the benchmark measures capacity, not the limiter.
+        "QUIETLINE_RATE_SUBMISSIONS": "0",
+        "QUIETLINE_RATE_LOOKUPS": "0",
+        "QUIETLINE_RATE_SIGNINS": "0",
+        # Mail leaves as .eml files in the data directory, at once.
+        "QUIETLINE_MAIL_DELAY_MAX": "0",
+    }
+    if database_url:
+        environ["QUIETLINE_DATABASE_URL"] = database_url
+    return environ
+
+
+async def seed_instance(data_dir: Path, database_url: str | None) -> SeededInstance:
+    environ = bench_environ(data_dir, database_url)
+    settings = load_settings(environ)
+    instance.prepare(settings)
+    runtime = open_runtime(settings)
+    seeded = SeededInstance(settings=settings, environ=environ, password=secrets.token_urlsafe(18))
+    try:
+        await instance.initialise(runtime)
+        async with db.transaction(runtime.sessions) as session:
+            await keyring.create_recovery_key(session)
+            for email, name in OFFICERS:
+                staff, unlocked = await keyring.create_staff(
+                    session,
+                    settings,
+                    email=email,
+                    name=name,
+                    role="officer",
+                    group=settings.default_group,
+                    password=seeded.password,
+                )
+                seeded.totp_secrets[email] = unlocked.totp_secret
+                await session.flush()
+                seeded.staff_ids[email] = staff.id
+    finally:
+        await runtime.close()
+    return seeded
