@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import anyio.to_thread
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -424,23 +424,55 @@ async def _open_by_token(
     return case, data_key
 
 
+# The reporter's status page is the busiest read: plain Core statements on a
+# bare connection, without the ORM's unit of work (about a third of the CPU).
+_CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
+_ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
+_STATUS_CASE = select(
+    _CASE_TABLE.c.id,
+    _CASE_TABLE.c.salt,
+    _CASE_TABLE.c.reporter_wrap,
+    _CASE_TABLE.c.stage,
+    _CASE_TABLE.c.received_on,
+    _CASE_TABLE.c.acknowledged_on,
+    _CASE_TABLE.c.ack_due,
+    _CASE_TABLE.c.feedback_due,
+    _CASE_TABLE.c.outcome,
+).where(_CASE_TABLE.c.lookup == bindparam("lookup"))
+_STATUS_MESSAGES = (
+    select(_ENTRY_TABLE.c.id, _ENTRY_TABLE.c.author, _ENTRY_TABLE.c.on, _ENTRY_TABLE.c.body)
+    .where(_ENTRY_TABLE.c.case_id == bindparam("case_id"))
+    .where(_ENTRY_TABLE.c.kind == "message")
+    .order_by(_ENTRY_TABLE.c.seq)
+)
+
+
 async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
-    async with runtime.sessions() as session:
-        case, data_key = await _open_by_token(session, runtime, token_text)
-        entries = await session.exec(
-            select(Entry)
-            .where(Entry.case_id == case.id)
-            .where(Entry.kind == "message")
-            .order_by(col(Entry.seq))
-        )
-        messages = [
-            Message(
-                sender="reporter" if entry.author == "reporter" else "office",
-                body=decrypt_entry(data_key, entry),
-                on=entry.on,
+    canonical = _canonical(token_text)
+    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+    async with runtime.engine.connect() as connection:
+        case = (await connection.execute(_STATUS_CASE, {"lookup": lookup})).first()
+        if case is None or case.reporter_wrap is None:
+            raise CaseNotFound(
+                "No report matches this token. Please check it; if it is right, the case may "
+                "have been closed and deleted."
             )
-            for entry in entries.all()
-        ]
+        data_key = crypto.unwrap_key(
+            crypto.reporter_key(canonical, case.salt),
+            case.reporter_wrap,
+            context=reporter_wrap_context(case.id),
+        )
+        rows = (await connection.execute(_STATUS_MESSAGES, {"case_id": case.id})).all()
+    messages = [
+        Message(
+            sender="reporter" if row.author == "reporter" else "office",
+            body=crypto.decrypt_field(
+                data_key, row.body, case_id=case.id, field=entry_field("message", row.id)
+            ).decode("utf-8"),
+            on=row.on,
+        )
+        for row in rows
+    ]
     return CaseStatus(
         stage=case.stage,
         received_on=case.received_on,

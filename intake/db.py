@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -106,11 +108,36 @@ def migrate(settings: Settings) -> None:
     command.upgrade(alembic_config(settings), "head")
 
 
+# One lock per (event loop, SQLite engine): see ``transaction``.
+_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock:
+    per_loop = _write_locks.setdefault(asyncio.get_running_loop(), {})
+    return per_loop.setdefault(id(engine.sync_engine), asyncio.Lock())
+
+
 @asynccontextmanager
 async def transaction(
     sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
-    """A write transaction: its work commits together on success, rolls back on error."""
+    """A write transaction: its work commits together on success, rolls back on error.
+
+    SQLite has one writer at a time. Writers of this process queue on an
+    asyncio lock, in arrival order, before they take SQLite's own lock:
+    waiting on SQLite's lock instead means sleeping in its busy handler, which
+    retries at growing intervals (up to 100 ms) and lets a late writer overtake
+    an early one. busy_timeout still covers other processes (the CLI).
+    """
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine) and bind.dialect.name == "sqlite":
+        async with _sqlite_write_lock(bind):
+            async with sessions() as session, session.begin():
+                await session.connection(execution_options={WRITE_OPTION: True})
+                yield session
+        return
     async with sessions() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
