@@ -21,14 +21,16 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from bench import pg
+from bench import pg, staff
+from bench.bulk import add_cases, clone_staff
 from bench.driver import AnswerHook, Request, RequestFactory, drive
 from bench.report import Check, Phase, Row, table
-from bench.seed import SeededInstance, seed_instance
+from bench.seed import OFFICERS, SeededInstance, seed_instance
 from bench.servers import Server, baseline_server, quietline_server
 
 CATEGORY = "financial"
@@ -39,6 +41,10 @@ _SENTENCE = (
 REPORT_CHARS = 2048
 REPORT_BODY = (_SENTENCE * (REPORT_CHARS // len(_SENTENCE) + 1))[:REPORT_CHARS]
 MAX_REQUESTS = 20_000  # per phase: the time budget ends a phase long before this
+QUEUE_CASES = 100_000
+CASE_MESSAGES = 50
+CASE_VIEW_CATEGORY = "safety"  # the one case filed in this category is the one opened
+SIGN_INS_IN_FLIGHT = 4
 
 
 def report_request(index: int) -> Request:
@@ -102,6 +108,13 @@ async def measure(
     )
     cpu = target.server.cpu_seconds() - cpu_before
     return Phase(load=load, server_cpu=cpu, peak_rss_mib=target.server.peak_rss_mib())
+
+
+STAFF_TARGETS = (
+    "staff sign-in off the event loop (submission p50 within 2x with 4 sign-ins in flight)",
+    "queue first page with 100,000 cases < 50 ms median",
+    "opening a case with 50 messages < 20 ms median",
+)
 
 
 def log(message: str) -> None:
@@ -245,6 +258,191 @@ class Runner:
             self.facts[f"{target.name} lost reports"] = lost
             log(f"{target.name}: {opened} tokens open their case, {lost} lost")
         self.check_intake(submit8, lookups, submit64)
+        if self.args.skip_staff:
+            return
+        staff_targets = [t for t in self.quietlines if await staff.has_staff_api(t.server.url)]
+        if not staff_targets:
+            log("this build has no staff API: sign-in, queue and case view not measured")
+            self.checks.extend(
+                Check(target, "not measured: no staff API in this build", None)
+                for target in STAFF_TARGETS
+            )
+            return
+        await self.sign_in_interference(staff_targets)
+        await self.staff_reads(staff_targets)
+
+    async def sign_in_interference(self, targets: list[Target]) -> None:
+        """Submission latency at one client, idle and while 4 sign-ins are in flight."""
+        per_phase = int(self.args.seconds * 15) + 20  # more accounts than can sign in
+        accounts: dict[str, list[str]] = {}
+        for target in targets:
+            assert target.seeded is not None
+            accounts[target.name] = await clone_staff(
+                target.seeded.settings,
+                like_email=OFFICERS[0][0],
+                count=per_phase * self.args.reps,
+            )
+        rows: dict[tuple[str, str], Row] = {}
+        for rep in range(self.args.reps):
+            for target in targets:
+                seeded = target.seeded
+                assert seeded is not None
+                idle = await measure(
+                    target,
+                    report_request,
+                    concurrency=1,
+                    seconds=self.args.seconds,
+                    expect_status=201,
+                )
+                emails = accounts[target.name][rep * per_phase : (rep + 1) * per_phase]
+                cpu_before = target.server.cpu_seconds()
+                busy, logins = await asyncio.gather(
+                    measure(
+                        target,
+                        report_request,
+                        concurrency=1,
+                        seconds=self.args.seconds,
+                        expect_status=201,
+                    ),
+                    drive(
+                        target.server.url,
+                        staff.login_requests(
+                            emails, seeded.password, seeded.totp_secrets[OFFICERS[0][0]]
+                        ),
+                        concurrency=SIGN_INS_IN_FLIGHT,
+                        max_requests=len(emails),
+                        max_seconds=self.args.seconds,
+                    ),
+                )
+                cpu = target.server.cpu_seconds() - cpu_before
+                for scenario, phase in (
+                    ("submit c=1, idle", idle),
+                    (f"submit c=1, {SIGN_INS_IN_FLIGHT} sign-ins", busy),
+                    (
+                        f"sign-in c={SIGN_INS_IN_FLIGHT} (Argon2id default)",
+                        Phase(logins, cpu - busy.server_cpu, target.server.peak_rss_mib()),
+                    ),
+                ):
+                    rows.setdefault((scenario, target.name), Row(scenario, target.name))
+                    rows[(scenario, target.name)].phases.append(phase)
+                log(
+                    f"sign-in interference rep {rep + 1} {target.name}: submit p50 idle "
+                    f"{1000 * idle.load.median:.1f} ms, with sign-ins {1000 * busy.load.median:.1f}"
+                    f" ms; {logins.ok} sign-ins (p50 {1000 * logins.median:.0f} ms), "
+                    f"{logins.error_count} failed"
+                )
+        self.rows.extend(rows.values())
+        for target in targets:
+            idle_row = rows[("submit c=1, idle", target.name)]
+            busy_row = rows[(f"submit c=1, {SIGN_INS_IN_FLIGHT} sign-ins", target.name)]
+            login_row = rows[(f"sign-in c={SIGN_INS_IN_FLIGHT} (Argon2id default)", target.name)]
+            factor = busy_row.p50_ms / idle_row.p50_ms
+            self.checks.append(
+                Check(
+                    f"submission p50 with {SIGN_INS_IN_FLIGHT} sign-ins in flight within 2x of "
+                    f"idle ({target.name})",
+                    f"{factor:.2f}x ({busy_row.p50_ms:.1f} ms vs {idle_row.p50_ms:.1f} ms; "
+                    f"{login_row.requests} sign-ins, {login_row.errors} failed)",
+                    factor <= 2 and login_row.errors == 0 and login_row.requests > 0,
+                )
+            )
+
+    async def staff_reads(self, targets: list[Target]) -> None:
+        """The queue's first page with 100,000 cases; opening a case with 50 messages."""
+        refs: dict[str, str] = {}
+        sessions: dict[str, httpx.Cookies] = {}
+        today = datetime.now(UTC).date()
+        for target in targets:
+            seeded = target.seeded
+            assert seeded is not None
+            started = time.perf_counter()
+            keys = await add_cases(seeded.settings, QUEUE_CASES, today=today)
+            log(
+                f"{target.name}: {QUEUE_CASES:,} cases and {keys:,} key-holder rows added in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            email = OFFICERS[0][0]
+            cookies, csrf = await staff.sign_in(
+                target.server.url, email, seeded.password, seeded.totp_secrets[email]
+            )
+            sessions[target.name] = cookies
+            refs[target.name] = await self.case_with_messages(target, cookies, csrf)
+        queue_rows = {t.name: Row("queue first page (100k cases)", t.name) for t in targets}
+        view_rows = {t.name: Row(f"open case ({CASE_MESSAGES} messages)", t.name) for t in targets}
+        for _rep in range(self.args.reps):
+            for target in targets:
+                queue_rows[target.name].phases.append(
+                    await measure(
+                        target,
+                        staff.get("/api/v1/cases"),
+                        concurrency=1,
+                        seconds=self.args.seconds,
+                        cookies=sessions[target.name],
+                    )
+                )
+                view_rows[target.name].phases.append(
+                    await measure(
+                        target,
+                        staff.get(f"/api/v1/cases/{refs[target.name]}"),
+                        concurrency=1,
+                        seconds=self.args.seconds,
+                        cookies=sessions[target.name],
+                    )
+                )
+                log(
+                    f"staff reads {target.name}: queue p50 "
+                    f"{1000 * queue_rows[target.name].phases[-1].load.median:.1f} ms, case view "
+                    f"p50 {1000 * view_rows[target.name].phases[-1].load.median:.1f} ms"
+                )
+        self.rows.extend(queue_rows.values())
+        self.rows.extend(view_rows.values())
+        for target in targets:
+            queue_row, view_row = queue_rows[target.name], view_rows[target.name]
+            self.checks.append(
+                Check(
+                    f"queue first page with {QUEUE_CASES:,} cases < 50 ms median ({target.name})",
+                    f"{queue_row.p50_ms:.1f} ms, {queue_row.errors} errors",
+                    queue_row.p50_ms < 50 and queue_row.errors == 0,
+                )
+            )
+            self.checks.append(
+                Check(
+                    f"opening a case with {CASE_MESSAGES} messages < 20 ms median ({target.name})",
+                    f"{view_row.p50_ms:.1f} ms, {view_row.errors} errors",
+                    view_row.p50_ms < 20 and view_row.errors == 0,
+                )
+            )
+
+    async def case_with_messages(self, target: Target, cookies: httpx.Cookies, csrf: str) -> str:
+        """File a case through the API and exchange 50 messages on it; return its reference."""
+        async with httpx.AsyncClient(
+            base_url=target.server.url, cookies=cookies, timeout=60
+        ) as client:
+            filed = await client.post(
+                "/api/v1/reports",
+                json={"category": CASE_VIEW_CATEGORY, "body": REPORT_BODY},
+            )
+            filed.raise_for_status()
+            token = filed.json()["token"]
+            listed = await client.get(
+                "/api/v1/cases", params={"category": CASE_VIEW_CATEGORY, "limit": 1}
+            )
+            listed.raise_for_status()
+            ref = str(listed.json()["cases"][0]["ref"])
+            for index in range(CASE_MESSAGES):
+                text = f"Message {index}: " + REPORT_BODY[:400]
+                if index % 2:
+                    answer = await client.post(
+                        f"/api/v1/cases/{ref}/messages",
+                        json={"body": text},
+                        headers={"X-CSRF-Token": csrf},
+                    )
+                else:
+                    answer = await client.post(
+                        "/api/v1/reports/messages", json={"token": token, "body": text}
+                    )
+                answer.raise_for_status()
+        return ref
 
     def check_intake(self, submit8: list[Row], lookups: list[Row], submit64: list[Row]) -> None:
         for row in submit8:
@@ -320,6 +518,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=3, help="repetitions per scenario (median)")
     parser.add_argument("--seconds", type=float, default=4.0, help="time budget of one phase")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--skip-staff", action="store_true", help="only the reporter-side benchmarks"
+    )
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     return parser.parse_args(argv)
