@@ -11,12 +11,14 @@ reporter token. Cases opened in a benchmark are filed through the API.
 
 from __future__ import annotations
 
-import os
+import asyncio
 import random
 import secrets
+import sqlite3
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import insert, select
 
 import crypto
@@ -59,9 +61,11 @@ def _case_rows(count: int, today: date, group: str, seed: int) -> list[dict[str,
     refs: set[str] = set()
     rows = []
     for _ in range(count):
-        ref = cases.new_ref()
-        while ref in refs:
-            ref = cases.new_ref()
+        # Bench data, not secrets: a seeded generator is fast and repeatable.
+        ref = ""
+        while not ref or ref in refs:
+            chars = "".join(rng.choices(cases.REF_ALPHABET, k=10))
+            ref = f"QL-{chars[:5]}-{chars[5:]}"
         refs.add(ref)
         received = today - timedelta(days=rng.randint(1, 3 * 365))
         stage = rng.choice(STAGES)
@@ -72,7 +76,7 @@ def _case_rows(count: int, today: date, group: str, seed: int) -> list[dict[str,
         rows.append(
             {
                 **defaults,
-                "id": secrets.token_hex(16),
+                "id": rng.randbytes(16).hex(),
                 "ref": ref,
                 "category": rng.choice(CATEGORIES),
                 "group_name": group,
@@ -83,8 +87,8 @@ def _case_rows(count: int, today: date, group: str, seed: int) -> list[dict[str,
                 "concluded_on": concluded,
                 "ack_due": received + timedelta(days=7),
                 "feedback_due": acknowledged + timedelta(days=90) if acknowledged else None,
-                "lookup": os.urandom(32),
-                "salt": os.urandom(16),
+                "lookup": rng.randbytes(32),
+                "salt": rng.randbytes(16),
                 "reporter_wrap": None,
                 "next_seq": 2,
             }
@@ -92,14 +96,56 @@ def _case_rows(count: int, today: date, group: str, seed: int) -> list[dict[str,
     return rows
 
 
+def _sqlite_value(value: Any) -> Any:
+    """What SQLAlchemy's SQLite dialect stores: ISO days, 0/1 for booleans."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _insert_sqlite(path: str, table: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    connection = sqlite3.connect(path, timeout=30)
+    try:
+        connection.execute("PRAGMA busy_timeout=30000")
+        # Random keys touch every index page: with the default 2 MB page cache each batch
+        # rereads its indexes from disk.
+        connection.execute("PRAGMA cache_size=-262144")
+        marks = ", ".join("?" for _ in columns)
+        names = ", ".join(f'"{name}"' for name in columns)
+        with connection:
+            connection.executemany(
+                f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+                ([_sqlite_value(value) for value in row] for row in rows),
+            )
+    finally:
+        connection.close()
+
+
+async def _insert(
+    settings: Settings, table: Any, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Bulk insert by the engine's fastest path: executemany in one SQLite transaction, or
+    PostgreSQL's COPY."""
+    if settings.is_sqlite:
+        path = settings.database_url.split(":///", 1)[1]
+        await asyncio.to_thread(_insert_sqlite, path, table, columns, rows)
+        return
+    dsn = settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.copy_records_to_table(table.name, records=rows, columns=columns)
+    finally:
+        await connection.close()
+
+
 async def add_cases(
-    settings: Settings, count: int, *, today: date, batch: int = 5000, seed: int = 9
+    settings: Settings, count: int, *, today: date, batch: int = 100_000, seed: int = 9
 ) -> int:
     """Insert ``count`` cases, each held by every active officer of the default group and
     the active recovery key. Returns how many key-holder rows were written."""
     engine = db.create_engine(settings)
-    sealed_length = _sealed_length()
-    written = 0
     try:
         async with engine.connect() as connection:
             officers = (
@@ -117,34 +163,29 @@ async def add_cases(
             recovery_id = (
                 await connection.execute(select(RECOVERY_TABLE.c.id).where(RECOVERY_TABLE.c.active))
             ).scalar_one()
-        for start in range(0, count, batch):
-            rows = _case_rows(
-                min(batch, count - start), today, settings.default_group, seed + start
-            )
-            keys = [
-                {
-                    "case_id": row["id"],
-                    "staff_id": holder,
-                    "recovery_key_id": None,
-                    "sealed": os.urandom(sealed_length),
-                }
-                for row in rows
-                for holder in officers
-            ] + [
-                {
-                    "case_id": row["id"],
-                    "staff_id": None,
-                    "recovery_key_id": recovery_id,
-                    "sealed": os.urandom(sealed_length),
-                }
-                for row in rows
-            ]
-            async with engine.begin() as connection:
-                await connection.execute(insert(CASE_TABLE), rows)
-                await connection.execute(insert(CASEKEY_TABLE), keys)
-            written += len(keys)
     finally:
         await engine.dispose()
+    sealed_length = _sealed_length()
+    filler = random.Random(seed)
+    case_columns = [column.name for column in CASE_TABLE.columns]
+    key_columns = ["case_id", "staff_id", "recovery_key_id", "sealed"]
+    holders = [(officer, None) for officer in officers] + [(None, recovery_id)]
+    written = 0
+    for start in range(0, count, batch):
+        rows = _case_rows(min(batch, count - start), today, settings.default_group, seed + start)
+        keys = [
+            (row["id"], staff_id, recovery_key_id, filler.randbytes(sealed_length))
+            for row in rows
+            for staff_id, recovery_key_id in holders
+        ]
+        await _insert(
+            settings,
+            CASE_TABLE,
+            case_columns,
+            [tuple(row[c] for c in case_columns) for row in rows],
+        )
+        await _insert(settings, CASEKEY_TABLE, key_columns, keys)
+        written += len(keys)
     return written
 
 
