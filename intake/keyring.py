@@ -1,19 +1,21 @@
 """Staff key pairs, the office recovery key, and sealing a case key to its holders.
 
-Password hashing is CPU-heavy (Argon2id), so it runs in a worker thread and
-never blocks the event loop.
+Password hashing is CPU-heavy (Argon2id), so it runs in a few worker threads
+of lower CPU priority and never blocks the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import weakref
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
-import anyio
-import anyio.to_thread
 import pyotp
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,6 +29,7 @@ from intake.routing import Recipients
 ROLES = ("officer", "investigator", "admin")
 CASE_KEY_PURPOSE = "case-key"
 TOTP_SECRET_LENGTH = 32  # base32 characters: 160 bits
+T = TypeVar("T")
 
 
 def password_cost(settings: Settings) -> crypto.PasswordCost:
@@ -61,35 +64,39 @@ def validate_password(password: str) -> None:
 # At most this many Argon2id derivations run at once per process: each takes a core and tens of
 # MiB, so a burst of sign-ins waits its turn instead of starving report intake.
 PASSWORD_WORKERS = 2
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
-    weakref.WeakKeyDictionary()
+# The derivation threads also run at a lower CPU priority than the event loop (Linux keeps a
+# nice value per thread): on a busy machine the loop serving reports and pages gets the CPU
+# first and sign-ins take longer, instead of every request waiting behind Argon2id.
+PASSWORD_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
+        pass
+
+
+_password_threads = ThreadPoolExecutor(
+    max_workers=PASSWORD_WORKERS,
+    thread_name_prefix="quietline-password",
+    initializer=_lower_thread_priority,
 )
 
 
-def password_limiter() -> anyio.CapacityLimiter:
-    """The derivation limiter of the running event loop."""
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        limiter = _limiters[loop] = anyio.CapacityLimiter(PASSWORD_WORKERS)
-    return limiter
+async def _in_password_thread(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_password_threads, function, *args)
 
 
 async def lock_staff_secrets(settings: Settings, password: str, secrets: StaffSecrets) -> bytes:
-    return await anyio.to_thread.run_sync(
-        crypto.lock_secret,
-        password,
-        secrets.pack(),
-        password_cost(settings),
-        limiter=password_limiter(),
+    return await _in_password_thread(
+        crypto.lock_secret, password, secrets.pack(), password_cost(settings)
     )
 
 
 async def unlock_staff_secrets(credential: bytes, password: str) -> StaffSecrets:
     """Raises ``crypto.WrongPassword`` when the password does not match."""
-    secret = await anyio.to_thread.run_sync(
-        crypto.unlock_secret, credential, password, limiter=password_limiter()
-    )
+    secret = await _in_password_thread(crypto.unlock_secret, credential, password)
     return StaffSecrets.unpack(secret)
 
 
