@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import math
+import re
 import shutil
 import sys
 import tempfile
@@ -248,6 +249,11 @@ class Runner:
     # -- the whole run ----------------------------------------------------------------------
 
     async def run(self) -> None:
+        await self.quietline_scenarios()
+        if not self.args.skip_attachments:
+            await self.attachment_uploads()
+
+    async def quietline_scenarios(self) -> None:
         await self.warm_up()
         submit8 = await self.submissions(8)
         lookups = await self.lookups()
@@ -270,6 +276,52 @@ class Runner:
             return
         await self.sign_in_interference(staff_targets)
         await self.staff_reads(staff_targets)
+
+    async def attachment_uploads(self) -> None:
+        """The attachment benchmark (bench/attachments.py) in its own server; its figures."""
+        script = Path(__file__).with_name("attachments.py")
+        target = "attachments: 100 MB upload >= 100 MB/s, memory growth < 50 MB"
+        if not script.exists():
+            self.checks.append(Check(target, "not measured: no attachment benchmark here", None))
+            return
+        log("attachment uploads (bench.attachments, SQLite)")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bench.attachments",
+            "--mb",
+            "100",
+            "--repeat",
+            str(self.args.reps),
+            "--pdf-mb",
+            "0",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=600)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            self.checks.append(Check(target, "timed out after 600 s", False))
+            return
+        text = output.decode(errors="replace")
+        self.attachment_output = text
+        found = re.search(r"median: ([\d.]+) MB/s, max RSS growth ([\d.]+) MB", text)
+        if process.returncode != 0 or found is None:
+            self.checks.append(Check(target, f"failed: {text.strip()[-300:]}", False))
+            return
+        rate, growth = float(found.group(1)), float(found.group(2))
+        self.facts["attachments: median MB/s (100 MB uploads)"] = rate
+        self.facts["attachments: max RSS growth (MB)"] = growth
+        self.checks.append(
+            Check(
+                target,
+                f"median {rate:.1f} MB/s, max RSS growth {growth:.1f} MB "
+                f"({self.args.reps} uploads of 100 MB)",
+                rate >= 100 and growth < 50,
+            )
+        )
 
     async def sign_in_interference(self, targets: list[Target]) -> None:
         """Submission latency at one client, idle and while 4 sign-ins are in flight."""
@@ -504,6 +556,10 @@ class Runner:
         print()
         for name, value in self.facts.items():
             print(f"{name}: {value}")
+        if getattr(self, "attachment_output", ""):
+            print()
+            print("attachment uploads (python -m bench.attachments):")
+            print(self.attachment_output.rstrip())
         print()
         for check in self.checks:
             print(check.line())
@@ -526,7 +582,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=4.0, help="time budget of one phase")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
-        "--skip-staff", action="store_true", help="only the reporter-side benchmarks"
+        "--skip-staff", action="store_true", help="no sign-in, queue or case-view benchmarks"
+    )
+    parser.add_argument(
+        "--skip-attachments", action="store_true", help="no attachment upload benchmark"
     )
     parser.add_argument("--json", help="also write the results to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")

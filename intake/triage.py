@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, func, tuple_
+from sqlalchemy import bindparam, delete, func, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -311,18 +311,33 @@ async def _holders(session: AsyncSession, case_id: str) -> list[Holder]:
     ]
 
 
+# A case view reads every entry of the case: plain Core rows (which carry the same attribute
+# names as an Entry) instead of ORM objects, several milliseconds less per view at 50 entries.
+_ENTRY = Entry.__table__  # type: ignore[attr-defined]
+_STAFF = Staff.__table__  # type: ignore[attr-defined]
+_CASE_ENTRIES = (
+    select(
+        _ENTRY.c.id,
+        _ENTRY.c.case_id,
+        _ENTRY.c.seq,
+        _ENTRY.c.kind,
+        _ENTRY.c.author,
+        _ENTRY.c.on,
+        _ENTRY.c.body,
+        _STAFF.c.name.label("staff_name"),
+    )
+    .select_from(_ENTRY.outerjoin(_STAFF, _STAFF.c.id == _ENTRY.c.staff_id))
+    .where(_ENTRY.c.case_id == bindparam("case_id"))
+    .order_by(_ENTRY.c.seq)
+)
+
+
 async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView:
     require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
         case, data_key = await _open_case(session, signed_in, ref)
-        entries = (
-            await session.exec(
-                select(Entry, Staff.name)
-                .outerjoin(Staff, col(Staff.id) == Entry.staff_id)
-                .where(Entry.case_id == case.id)
-                .order_by(col(Entry.seq))
-            )
-        ).all()
+        connection = await session.connection()
+        entries = (await connection.execute(_CASE_ENTRIES, {"case_id": case.id})).all()
         holders = await _holders(session, case.id)
         attachments = await attachment_store.list_for_case(session, case.id, data_key)
         linked_ref = (
@@ -335,7 +350,8 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
     messages: list[EntryView] = []
     notes: list[EntryView] = []
     reason = None
-    for entry, staff_name in entries:
+    for entry in entries:
+        staff_name = entry.staff_name
         body = cases.decrypt_entry(data_key, entry)
         if entry.kind == "report":
             report = json.loads(body)
