@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -52,21 +52,28 @@ async def active_recovery_key(session: AsyncSession) -> RecoveryKey | None:
     return result.first()
 
 
-# Every report reads these two: plain Core statements (no ORM objects) keep intake fast.
+# Every report reads its key holders: the receiving officers and the active recovery key, in one
+# Core statement (each statement costs a round trip to the database driver's thread).
 _STAFF = Staff.__table__  # type: ignore[attr-defined]
 _RECOVERY = RecoveryKey.__table__  # type: ignore[attr-defined]
-_RECEIVERS = (
-    sa_select(_STAFF.c.id, _STAFF.c.public_key)
-    .where(_STAFF.c.group_name == bindparam("group"))
-    .where(_STAFF.c.active)
-    .where(_STAFF.c.role.in_(RECEIVING_ROLES))
-    .order_by(_STAFF.c.email)
-)
-_RECOVERY_KEY = (
+_NEWEST_RECOVERY = (
     sa_select(_RECOVERY.c.id, _RECOVERY.c.public_key)
     .where(_RECOVERY.c.active)
     .order_by(_RECOVERY.c.created_on.desc())
     .limit(1)
+    .subquery()
+)
+_KEY_HOLDERS = union_all(
+    sa_select(
+        _STAFF.c.id,
+        _STAFF.c.public_key,
+        literal(0).label("is_recovery"),
+        _STAFF.c.email.label("sort_key"),
+    )
+    .where(_STAFF.c.group_name == bindparam("group"))
+    .where(_STAFF.c.active)
+    .where(_STAFF.c.role.in_(RECEIVING_ROLES)),
+    sa_select(_NEWEST_RECOVERY.c.id, _NEWEST_RECOVERY.c.public_key, literal(1), literal("")),
 )
 
 
@@ -79,17 +86,18 @@ async def recipients_for(
 ) -> Recipients:
     group = receiving_group(settings, involves_office=involves_office)
     connection = await session.connection()
+    rows = (await connection.execute(_KEY_HOLDERS, {"group": group})).all()
     staff = [
         KeyHolder(id=row.id, public_key=row.public_key)
-        for row in await connection.execute(_RECEIVERS, {"group": group})
-        if row.id not in excluded_staff_ids
+        for row in sorted(rows, key=lambda row: row.sort_key)
+        if not row.is_recovery and row.id not in excluded_staff_ids
     ]
     if not staff:
         raise NoRecipients(
             "This service cannot take reports of this kind yet: no one is set up to receive "
             "them. Nothing was saved. Please try again later or use another channel."
         )
-    recovery = (await connection.execute(_RECOVERY_KEY)).first()
+    recovery = next((row for row in rows if row.is_recovery), None)
     if recovery is None:
         raise NoRecipients(
             "This service is not fully set up yet (it has no recovery key). Nothing was saved. "
