@@ -87,6 +87,16 @@ def _case_rows(count: int, today: date, group: str, seed: int) -> list[dict[str,
                 "concluded_on": concluded,
                 "ack_due": received + timedelta(days=7),
                 "feedback_due": acknowledged + timedelta(days=90) if acknowledged else None,
+                # The next deadline: acknowledgement, then feedback; none once concluded.
+                "next_due": (
+                    None
+                    if concluded
+                    else (
+                        acknowledged + timedelta(days=90)
+                        if acknowledged
+                        else received + timedelta(days=7)
+                    )
+                ),
                 "lookup": rng.randbytes(32),
                 "salt": rng.randbytes(16),
                 "reporter_wrap": None,
@@ -168,13 +178,19 @@ async def add_cases(
     sealed_length = _sealed_length()
     filler = random.Random(seed)
     case_columns = [column.name for column in CASE_TABLE.columns]
-    key_columns = ["case_id", "staff_id", "recovery_key_id", "sealed"]
+    key_columns = ["case_id", "staff_id", "recovery_key_id", "received_on", "sealed"]
     holders = [(officer, None) for officer in officers] + [(None, recovery_id)]
     written = 0
     for start in range(0, count, batch):
         rows = _case_rows(min(batch, count - start), today, settings.default_group, seed + start)
         keys = [
-            (row["id"], staff_id, recovery_key_id, filler.randbytes(sealed_length))
+            (
+                row["id"],
+                staff_id,
+                recovery_key_id,
+                row["received_on"],
+                filler.randbytes(sealed_length),
+            )
             for row in rows
             for staff_id, recovery_key_id in holders
         ]
