@@ -151,9 +151,15 @@ def test_opendocument_loses_its_author_and_comment_authors_but_keeps_its_text() 
     cleaned, removed = clean(files.odt_with_author())
     assert removed
     with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        assert archive.testzip() is None
         assert archive.namelist()[0] == "mimetype"
+        assert archive.infolist()[0].compress_type == zipfile.ZIP_STORED
         assert archive.read("mimetype") == b"application/vnd.oasis.opendocument.text"
         everything = b"".join(archive.read(name) for name in archive.namelist())
         content = archive.read("content.xml")
     assert_nothing_identifying(everything)
     assert files.DOCX_TEXT.encode() in content and b"2025-03-01" not in content
+    # mimetype first, stored, no data descriptor: its name and value at fixed offsets.
+    assert cleaned[:4] == b"PK\x03\x04" and cleaned[6:8] == b"\x00\x00"
+    assert cleaned[30:38] == b"mimetype"
+    assert cleaned[38:77] == b"application/vnd.oasis.opendocument.text"

@@ -14,6 +14,7 @@ stops cleaning (the file is then kept as uploaded and flagged).
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -152,8 +153,12 @@ def clean_office(
         if expanded > budget:
             raise Unreadable("the document expands to far more than its size (a ZIP bomb?)")
 
-    out = zipfile.ZipFile(_Sink(write), "w")  # type: ignore[arg-type]
+    sink = _Sink(write)
+    out = zipfile.ZipFile(sink, "w")  # type: ignore[arg-type]
     with archive, out:
+        if members and members[0].filename == "mimetype":
+            _write_odf_mimetype(out, sink, _read_capped(archive, members[0], 1024))
+            members = members[1:]
         for info in members:
             target = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             target.compress_type = info.compress_type
@@ -188,6 +193,22 @@ def clean_office(
                 while piece := member.read(_COPY):
                     copy.write(piece)
     return tuple(dict.fromkeys(removed))
+
+
+def _write_odf_mimetype(out: zipfile.ZipFile, sink: _Sink, data: bytes) -> None:
+    """OpenDocument wants ``mimetype`` first, stored, and without a data descriptor, which
+    zipfile writes for every member of a forward-only output: so this one is written by hand,
+    its size and checksum known in advance, and registered for the central directory."""
+    info = zipfile.ZipInfo("mimetype", date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = info.compress_size = len(data)
+    info.CRC = zlib.crc32(data)
+    info.flag_bits = 0
+    info.header_offset = sink.tell()
+    sink.write(info.FileHeader(zip64=False) + data)
+    out.filelist.append(info)
+    out.NameToInfo[info.filename] = info
+    out.start_dir = sink.tell()
 
 
 class _Sink:
