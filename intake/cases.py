@@ -38,6 +38,7 @@ REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 KINDS = ("report", "reprisal")
 CHANNELS = ("web", "phone", "mail", "in_person")
 EXCLUSIONS_FIELD = "exclusions"
+REPRISAL_CATEGORY = "reprisal"
 
 
 @dataclass(frozen=True)
@@ -333,6 +334,8 @@ async def _file_report(
     )
     if report.kind not in KINDS:
         raise InvalidInput("The case type must be a report or a reprisal complaint.", field="kind")
+    # A report filed under the reprisal category is a reprisal complaint, ticked or not.
+    kind = "reprisal" if report.category == REPRISAL_CATEGORY else report.kind
     if channel not in CHANNELS:
         raise InvalidInput(
             "The channel must be phone, mail or in person (or the web form).", field="channel"
@@ -381,14 +384,14 @@ async def _file_report(
         case = Case(
             id=case_id,
             ref=new_ref(),
-            kind=report.kind,
+            kind=kind,
             category=report.category,
             channel=channel,
             group_name=recipients.group,
             involves_office=report.involves_office,
             received_on=today,
-            ack_due=rules.ack_due(today, kind=report.kind),
-            next_due=rules.ack_due(today, kind=report.kind),
+            ack_due=rules.ack_due(today, kind=kind),
+            next_due=rules.ack_due(today, kind=kind),
             linked_case_id=linked,
             lookup=lookup,
             salt=salt,
@@ -415,7 +418,7 @@ async def _file_report(
                 actor=recorded_by.email,
                 action="case.recorded",
                 case_ref=case.ref,
-                detail={"channel": channel, "kind": report.kind},
+                detail={"channel": channel, "kind": kind},
             )
         await mail.queue_case_notice(
             session,

@@ -280,3 +280,17 @@ async def test_staff_entered_report_and_linked_reprisal_complaint(
         "/api/v1/cases", {"category": "financial", "body": "x", "channel": "web"}
     )
     assert web.status_code == 422
+
+
+async def test_the_reprisal_category_makes_a_reprisal_complaint(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    await _file(client, category="reprisal", body="My shifts were cut after I reported.")
+    officer = await sign_in(seeded, client, OFFICER)
+    row = (await officer.get("/api/v1/cases")).json()["cases"][0]
+    assert row["kind"] == "reprisal"
+    reprisal_days = seeded.runtime.rules.reprisal_ack_days
+    assert (
+        row["due"]["acknowledgement"]
+        == (seeded.runtime.today() + timedelta(days=reprisal_days)).isoformat()
+    )
