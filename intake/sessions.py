@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 import pyotp
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, text
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
@@ -199,6 +200,7 @@ async def _open_session(
         )
         if spent.rowcount != 1:  # type: ignore[attr-defined]
             return None
+        await _delete_ended_sessions(session, runtime, now)
         session.add(
             StaffSession(
                 id=row_id,
@@ -272,6 +274,16 @@ async def authenticate(runtime: Runtime, cookie: str | None) -> SignedIn:
                 {"now": now, "id": row_id},
             )
     return SignedIn(staff=staff, session_id=row_id, csrf=row.csrf, private_key=private_key)
+
+
+async def _delete_ended_sessions(session: AsyncSession, runtime: Runtime, now: datetime) -> None:
+    """Sessions left to expire (never signed out) are removed at the next sign-in of anyone."""
+    idle = timedelta(minutes=runtime.settings.session_idle_minutes)
+    await session.exec(
+        delete(StaffSession).where(  # type: ignore[call-overload]
+            (col(StaffSession.expires_at) <= now) | (col(StaffSession.last_seen) < now - idle)
+        )
+    )
 
 
 async def _delete_session(runtime: Runtime, row_id: str) -> None:

@@ -144,6 +144,21 @@ async def test_logout_and_idle_time_end_the_session(
     assert left[0] == 0
 
 
+async def test_sessions_left_to_expire_are_removed_at_the_next_sign_in(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    await sign_in(seeded, client, OFFICER)
+    async with db.transaction(seeded.runtime.sessions) as session:
+        await session.exec(
+            text("UPDATE staffsession SET expires_at = :then"),
+            params={"then": utcnow() - timedelta(minutes=1)},
+        )
+    await sign_in(seeded, client, "officer2@example.org")
+    async with seeded.runtime.sessions() as session:
+        left = (await session.exec(text("SELECT count(*) FROM staffsession"))).one()
+    assert left[0] == 1
+
+
 async def test_the_session_row_holds_no_usable_private_key(
     client: httpx.AsyncClient, seeded: Instance
 ) -> None:
