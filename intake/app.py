@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,7 +21,13 @@ from intake.config import Settings
 from intake.errors import QuietlineError
 from intake.mail.worker import BackgroundWorker
 from intake.runtime import Runtime, open_runtime
-from intake.security import BodyLimitMiddleware, SecurityHeadersMiddleware
+from intake.security import (
+    BodyLimitMiddleware,
+    CrossSiteRequestMiddleware,
+    RateLimitMiddleware,
+    SecurityHeadersMiddleware,
+    rate_limits_from,
+)
 from intake.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +46,13 @@ def error_response(request: Request, status_code: int, message: str) -> Response
     if wants_json(request):
         return JSONResponse({"error": message}, status_code=status_code)
     return render(request, "error.html", {"message": message}, status_code=status_code)
+
+
+def refuse(scope: Scope, status_code: int, message: str, headers: Mapping[str, str]) -> Response:
+    """The answer of a middleware that refuses a request before any route runs."""
+    response = error_response(Request(scope), status_code, message)
+    response.headers.update(headers)
+    return response
 
 
 async def quietline_error(request: Request, exc: Exception) -> Response:
@@ -124,11 +137,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
-            Middleware(SecurityHeadersMiddleware),
+            # Outermost first: every answer, refusals included, gets the headers.
+            Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(InternalErrorMiddleware),
+            Middleware(CrossSiteRequestMiddleware, refuse=refuse),
+            Middleware(RateLimitMiddleware, limits=rate_limits_from(settings), refuse=refuse),
             Middleware(
                 BodyLimitMiddleware,
                 max_bytes=settings.max_request_bytes,
+                idle_timeout=settings.body_idle_timeout,
+                deadline=settings.body_deadline,
                 upload_paths=UPLOAD_PATHS,
             ),
         ],

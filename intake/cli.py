@@ -263,6 +263,28 @@ async def cmd_serve_prepare(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options: an anonymous service records no client address.
+
+    No access log. Forwarded headers are ignored unless the operator names the
+    proxy that sets them (``QUIETLINE_TRUSTED_PROXIES``); even then only the
+    scheme matters to the app, and no address is ever logged or stored.
+    """
+    trusted = settings.trusted_proxies
+    return {
+        "access_log": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+        "server_header": False,
+        "date_header": True,
+        "log_level": "warning",
+        "timeout_keep_alive": 5,
+        # The whole request head (request line and headers) must fit in 16 KiB.
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "limit_concurrency": settings.max_connections or None,
+    }
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -270,19 +292,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
     asyncio.run(_with_runtime(settings, cmd_serve_prepare, args))
     _print(f"Quietline is serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        # An anonymous service records no client address: no access log, and
-        # no trust in forwarded headers that carry one.
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        log_level="warning",
-        timeout_keep_alive=5,
-        h11_max_incomplete_event_size=16 * 1024,
-    )
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, **server_options(settings))
     return 0
 
 

@@ -8,6 +8,7 @@ here into the database on first start and edited there afterwards.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -40,6 +41,28 @@ def _bool(value: str | bool) -> bool:
     if lowered in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"expected true or false, got {value!r}")
+
+
+ONION_HOST = re.compile(r"^[a-z2-7]{56}\.onion$")
+
+
+def _onion(value: str) -> str | None:
+    """A v3 onion host name (``<56 base32>.onion``), with or without ``http://``."""
+    host = value.strip().lower().removeprefix("http://").rstrip("/")
+    if not host:
+        return None
+    if not ONION_HOST.match(host):
+        raise ConfigError(
+            "QUIETLINE_ONION_ADDRESS must be a v3 onion host name: 56 letters and digits "
+            f"followed by .onion, got {value!r}"
+        )
+    return host
+
+
+def _non_negative(name: str, value: float) -> float:
+    if value < 0:
+        raise ConfigError(f"QUIETLINE_{name} must not be negative")
+    return value
 
 
 def _categories(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
@@ -104,6 +127,17 @@ class Settings:
     mail_poll_seconds: float = 5.0
     mail_retry_base_seconds: float = 30.0
     mail_retry_max_seconds: float = 900.0
+    # HTTP hardening (intake/security.py). TLS ends at the reverse proxy, so HSTS is a setting.
+    hsts_max_age: int = 0
+    onion_address: str | None = None
+    trusted_proxies: str = ""
+    body_idle_timeout: float = 15.0
+    body_deadline: float = 120.0
+    max_connections: int = 1000
+    # Global token buckets per route class, in requests per minute (0 turns one off).
+    rate_submissions: int = 6000
+    rate_lookups: int = 12000
+    rate_signins: int = 120
 
     @property
     def is_sqlite(self) -> bool:
@@ -213,7 +247,26 @@ def load_settings(
             mail_poll_seconds=config("MAIL_POLL_SECONDS", cast=float, default=5.0),
             mail_retry_base_seconds=config("MAIL_RETRY_BASE_SECONDS", cast=float, default=30.0),
             mail_retry_max_seconds=config("MAIL_RETRY_MAX_SECONDS", cast=float, default=900.0),
+            hsts_max_age=config("HSTS_MAX_AGE", cast=int, default=0),
+            onion_address=_onion(config("ONION_ADDRESS", default="")),
+            trusted_proxies=config("TRUSTED_PROXIES", default="").strip(),
+            body_idle_timeout=config("BODY_IDLE_TIMEOUT", cast=float, default=15.0),
+            body_deadline=config("BODY_DEADLINE", cast=float, default=120.0),
+            max_connections=config("MAX_CONNECTIONS", cast=int, default=1000),
+            rate_submissions=config("RATE_SUBMISSIONS", cast=int, default=6000),
+            rate_lookups=config("RATE_LOOKUPS", cast=int, default=12000),
+            rate_signins=config("RATE_SIGNINS", cast=int, default=120),
         )
+        for name in (
+            "hsts_max_age",
+            "body_idle_timeout",
+            "body_deadline",
+            "max_connections",
+            "rate_submissions",
+            "rate_lookups",
+            "rate_signins",
+        ):
+            _non_negative(name.upper(), getattr(settings, name))
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     _check_mail(settings)
