@@ -180,7 +180,9 @@ async def test_submissions_have_their_own_limit_and_zero_turns_it_off(
 
 async def test_the_limit_state_holds_no_address_or_token(sqlite_seeded: Instance) -> None:
     """The buckets are counters per route class and nothing else."""
-    app = create_app(sqlite_seeded.settings.with_changes(rate_lookups=5), runtime=sqlite_seeded.runtime)
+    app = create_app(
+        sqlite_seeded.settings.with_changes(rate_lookups=5), runtime=sqlite_seeded.runtime
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("198.51.100.23", 4711))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
