@@ -117,11 +117,20 @@ def _check_text(text: str, *, limit: int, what: str, field_name: str) -> str:
             "Please shorten it; you can add more later as a follow-up message.",
             field=field_name,
         )
-    if "\x00" in text:
+    if "\x00" in text or not _encodable(text):
         raise InvalidInput(
             f"The {what} contains a character that cannot be saved.", field=field_name
         )
     return text
+
+
+def _encodable(text: str) -> bool:
+    """False for text with a lone surrogate (JSON allows "\\ud800"; UTF-8 does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def active_categories(session: AsyncSession) -> list[Category]:

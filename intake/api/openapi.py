@@ -6,11 +6,16 @@ schemathesis run in the test suite holds the two together.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from intake import cases
+from intake.config import Settings
+from intake.runtime import runtime_of
 
 ERROR = {
     "type": "object",
@@ -36,24 +41,31 @@ def _errors(*codes: int) -> dict[str, Any]:
     text = {
         400: "Malformed request (not JSON, not UTF-8)",
         401: "Not signed in",
-        403: "Not allowed",
+        403: "Not allowed (or sent from another site)",
         404: "Not found",
+        408: "The request body arrived too slowly",
         413: "Request too large",
         422: "Invalid input (the message says which field and why)",
-        429: "Too many attempts: wait as the message says",
+        429: "Too many requests or attempts right now: wait as the message and Retry-After say",
         503: "Cannot accept it now (no recipient set up)",
     }
     return {str(code): _answer(text[code]) for code in codes}
 
 
-TOKEN = {"type": "string", "description": "The reporter's case token (any case, spaces or dashes)"}
+TOKEN = {
+    "type": "string",
+    "description": "The reporter's case token (any case, spaces or dashes); a typo answers 422",
+    "minLength": 1,
+}
+# What a person writes: at least one character that is not white space, and no NUL.
+WRITTEN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
 REPORT_IN = {
     "type": "object",
     "required": ["category", "body"],
     "additionalProperties": False,
     "properties": {
         "category": {"type": "string"},
-        "body": {"type": "string", "minLength": 1},
+        "body": {"type": "string", "minLength": 1, "pattern": WRITTEN},
         "involves_office": {"type": "boolean"},
         "exclude": {
             "type": "array",
@@ -71,7 +83,10 @@ MESSAGE_IN = {
     "type": "object",
     "required": ["token", "body"],
     "additionalProperties": False,
-    "properties": {"token": TOKEN, "body": {"type": "string"}},
+    "properties": {
+        "token": TOKEN,
+        "body": {"type": "string", "minLength": 1, "pattern": WRITTEN},
+    },
 }
 FILES = {
     "type": "array",
@@ -165,7 +180,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         "properties": {"token": TOKEN, "attachments": ATTACHMENT_OUTCOMES},
                     },
                 ),
-                **_errors(400, 413, 422, 503),
+                **_errors(400, 403, 408, 413, 422, 429, 503),
             },
         }
     },
@@ -212,7 +227,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 404, 413, 422),
+                **_errors(400, 403, 404, 408, 413, 422, 429),
             },
         }
     },
@@ -234,7 +249,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 404, 413, 422),
+                **_errors(400, 403, 404, 408, 413, 422, 429),
             },
         }
     },
@@ -254,8 +269,40 @@ def document() -> dict[str, Any]:
     }
 
 
+def specialise(
+    doc: dict[str, Any], *, categories: list[str], excludable: list[str], settings: Settings
+) -> dict[str, Any]:
+    """This instance's categories, people and limits, so the document says exactly what is
+    accepted. (The JSON and multipart forms of a body share one schema object.)"""
+    doc = copy.deepcopy(doc)
+    paths = doc["paths"]
+    report = paths["/api/v1/reports"]["post"]["requestBody"]["content"]["application/json"]
+    properties = report["schema"]["properties"]
+    properties["category"]["enum"] = categories
+    properties["body"]["maxLength"] = settings.max_report_chars
+    exclude = properties["exclude"]
+    exclude["uniqueItems"] = True
+    if excludable:
+        exclude["items"] = {"enum": excludable}
+    else:
+        exclude["maxItems"] = 0
+    message = paths["/api/v1/reports/messages"]["post"]["requestBody"]["content"]
+    message["application/json"]["schema"]["properties"]["body"]["maxLength"] = (
+        settings.max_message_chars
+    )
+    return doc
+
+
 async def openapi_json(request: Request) -> Response:
-    return JSONResponse(document())
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session:
+        categories = [category.id for category in await cases.active_categories(session)]
+        excludable = [person.id for person in await cases.exclusion_choices(session)]
+    return JSONResponse(
+        specialise(
+            document(), categories=categories, excludable=excludable, settings=runtime.settings
+        )
+    )
 
 
 routes = [Route("/openapi.json", openapi_json, methods=["GET"])]
