@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake import admin, api, reporter, staff
 from intake.config import Settings
-from intake.errors import QuietlineError
+from intake.errors import QuietlineError, TooManyAttempts
 from intake.mail.worker import BackgroundWorker
 from intake.runtime import Runtime, open_runtime
 from intake.security import (
@@ -57,7 +57,10 @@ def refuse(scope: Scope, status_code: int, message: str, headers: Mapping[str, s
 
 async def quietline_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, QuietlineError)
-    return error_response(request, exc.status, exc.message)
+    response = error_response(request, exc.status, exc.message)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
 
 
 HTTP_MESSAGES = {

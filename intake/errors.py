@@ -47,4 +47,10 @@ class Forbidden(QuietlineError):
 
 
 class TooManyAttempts(QuietlineError):
+    """Refused for now; ``retry_after`` (seconds) goes out as the Retry-After header."""
+
     status = 429
+
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -271,7 +271,6 @@ ROUTE_CLASSES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/reports/status"): "lookups",
     ("POST", "/api/v1/reports/messages"): "lookups",
     ("POST", "/staff/login"): "signins",
-    ("POST", "/staff/sign-in"): "signins",
     ("POST", "/api/v1/staff/login"): "signins",
 }
 RATE_MESSAGES = {

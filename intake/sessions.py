@@ -156,9 +156,11 @@ async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str
             staff = await keyring.staff_by_email(session, email)
     now = utcnow()
     if staff is not None and staff.locked_until is not None and staff.locked_until > now:
+        minutes = _minutes_left(staff.locked_until, now)
         raise TooManyAttempts(
-            "Too many failed sign-ins for this account. Try again in "
-            f"{_minutes_left(staff.locked_until, now)} minutes, or ask an administrator."
+            f"Too many failed sign-ins for this account. Try again in {minutes} minutes, "
+            "or ask an administrator.",
+            retry_after=minutes * 60,
         )
     if staff is None or not staff.active:
         await _spend_like_a_sign_in(runtime, password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -42,6 +43,42 @@ class LiveServer:
             timeout=120,
             check=False,
         )
+
+    def add_staff(
+        self, email: str, password: str, *, role: str = "officer", group: str = "solicitor"
+    ) -> str:
+        """Add a staff member with the CLI; returns their TOTP secret."""
+        added = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "intake.cli",
+                "--data-dir",
+                str(self.data_dir),
+                "staff",
+                "add",
+                "--email",
+                email,
+                "--name",
+                email.split("@")[0],
+                "--role",
+                role,
+                "--group",
+                group,
+                "--password-stdin",
+                "--json",
+            ],
+            input=password + "\n",
+            env=self.environ,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if added.returncode != 0:
+            raise RuntimeError(f"staff add failed: {added.stderr}")
+        secret: str = json.loads(added.stdout.strip().splitlines()[-1])["totp_secret"]
+        return secret
 
     def start(self, *extra: str) -> LiveServer:
         self.runs += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from intake.app import create_app
 from intake.config import ConfigError, load_settings
 from intake.models import Case, Entry
 from tests.conftest import Instance
+from tests.staffing import login, sign_in
 
 REPORT = {"category": "financial", "body": "Invoices were paid twice."}
 ONION = "quietl" + "a" * 50 + ".onion"
@@ -22,7 +24,9 @@ ONION = "quietl" + "a" * 50 + ".onion"
 @asynccontextmanager
 async def app_client(made: Instance, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client for an app built with changed settings on the same instance."""
-    app = create_app(made.settings.with_changes(**changes), runtime=made.runtime)
+    settings = dataclasses.replace(made.settings, **changes)
+    runtime = dataclasses.replace(made.runtime, settings=settings)
+    app = create_app(settings, runtime=runtime)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
@@ -181,7 +185,7 @@ async def test_submissions_have_their_own_limit_and_zero_turns_it_off(
 async def test_the_limit_state_holds_no_address_or_token(sqlite_seeded: Instance) -> None:
     """The buckets are counters per route class and nothing else."""
     app = create_app(
-        sqlite_seeded.settings.with_changes(rate_lookups=5), runtime=sqlite_seeded.runtime
+        dataclasses.replace(sqlite_seeded.settings, rate_lookups=5), runtime=sqlite_seeded.runtime
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("198.51.100.23", 4711))
@@ -195,3 +199,73 @@ async def test_the_limit_state_holds_no_address_or_token(sqlite_seeded: Instance
         state = repr(vars(stack)) + "".join(repr(vars(b)) for b in stack.buckets.values())
         assert "198.51.100.23" not in state and token not in state
         assert set(stack.buckets) == {"submissions", "lookups", "signins"}
+
+
+OFFICER = "officer1@example.org"
+
+
+def _cookie_attributes(answer: httpx.Response) -> tuple[str, set[str]]:
+    raw = answer.headers["set-cookie"]
+    name = raw.split("=", 1)[0]
+    attributes = {part.strip().lower() for part in raw.split(";")[1:]}
+    return name, attributes
+
+
+async def test_session_cookie_is_host_only_secure_httponly_and_strict(seeded: Instance) -> None:
+    """Outside local development the staff cookie cannot leak to scripts, other sites,
+    subdomains or plain HTTP."""
+    async with app_client(seeded, development=False) as client:
+        answer = await login(seeded, client, OFFICER)
+        assert answer.status_code == 200, answer.text
+        name, attributes = _cookie_attributes(answer)
+    assert name == "__Host-quietline_staff"
+    assert {"secure", "httponly", "samesite=strict", "path=/"} <= attributes
+    assert not any(attribute.startswith("domain") for attribute in attributes)
+    _assert_hardened(answer, "sign-in")
+
+
+async def test_development_cookie_drops_only_secure_and_the_prefix(
+    sqlite_seeded: Instance,
+) -> None:
+    async with app_client(sqlite_seeded, development=True) as client:
+        answer = await login(sqlite_seeded, client, OFFICER)
+        name, attributes = _cookie_attributes(answer)
+    assert name == "quietline_staff"
+    assert {"httponly", "samesite=strict", "path=/"} <= attributes and "secure" not in attributes
+
+
+async def test_sign_ins_over_the_global_limit_get_429_with_retry_after(
+    sqlite_seeded: Instance,
+) -> None:
+    async with app_client(sqlite_seeded, rate_signins=2) as client:
+        for _ in range(2):
+            wrong = await login(sqlite_seeded, client, OFFICER, password="wrong but long enough")
+            assert wrong.status_code == 401
+        refused = await login(sqlite_seeded, client, OFFICER)
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert "sign-in attempts" in refused.json()["error"]
+        page = await client.post(
+            "/staff/login", data={"email": OFFICER, "password": "x", "totp": "000000"}
+        )
+        assert page.status_code == 429 and "sign-in attempts" in page.text
+
+
+async def test_account_lockout_says_when_to_retry(sqlite_seeded: Instance) -> None:
+    async with app_client(sqlite_seeded, login_max_failures=1) as client:
+        await login(sqlite_seeded, client, OFFICER, password="wrong but long enough")
+        locked = await login(sqlite_seeded, client, OFFICER)
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) == 15 * 60
+
+
+async def test_a_staff_form_posted_from_another_site_is_refused_before_the_session(
+    sqlite_seeded: Instance,
+) -> None:
+    async with app_client(sqlite_seeded) as client:
+        officer = await sign_in(sqlite_seeded, client, OFFICER)
+        forged = await client.post(
+            "/api/v1/staff/logout", headers={**officer.headers, "Sec-Fetch-Site": "cross-site"}
+        )
+        assert forged.status_code == 403
+        # The session is still open: the forged request did nothing.
+        assert (await officer.get("/api/v1/staff/me")).status_code == 200

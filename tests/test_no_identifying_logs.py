@@ -1,7 +1,8 @@
 """Promise 2: nothing the process writes identifies anyone, whatever a client sends.
 
 A real ``quietline serve`` runs a full scenario — reports by form and API, status, messages,
-typos, unknown tokens, oversized and forged requests, rate-limit refusals — with every
+typos, unknown tokens, oversized and forged requests, rate-limit refusals, and a staff member
+signing in, reading, replying and signing out — with every
 request carrying a recognisable user agent, cookie, referrer and forwarded address. Then
 everything it printed and everything under its data directory is searched for them.
 The server trusts a proxy here (QUIETLINE_TRUSTED_PROXIES), the one setting under which
@@ -14,8 +15,10 @@ import secrets
 from pathlib import Path
 
 import httpx
+import pyotp
 
 from tests.conftest import quietline_environ
+from tests.staffing import COOKIE
 from tests.support import LiveServer, bytes_written_under, free_port
 
 USER_AGENT = "Mozilla/5.0 (IdentifyingProbe-51c2; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -91,6 +94,40 @@ def _reporter_scenario(client: httpx.Client) -> list[str]:
     ]
 
 
+STAFF_EMAIL = "logs.officer@example.org"
+STAFF_PASSWORD = "PASSPHRASE-never-written-8c1f"
+
+
+def _staff_scenario(client: httpx.Client, totp_secret: str) -> tuple[list[str], list[str]]:
+    """Sign in, read the queue and a case, reply, sign out. Returns (never written anywhere,
+    never in the output)."""
+    code = pyotp.TOTP(totp_secret).now()
+    signed_in = client.post(
+        "/api/v1/staff/login",
+        json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "totp": code},
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    cookie = signed_in.cookies[COOKIE]
+    csrf = signed_in.json()["csrf"]
+    client.cookies.clear()
+    headers = {"Cookie": f"{COOKIE}={cookie}", "X-CSRF-Token": csrf}
+    refs = [row["ref"] for row in client.get("/api/v1/cases", headers=headers).json()["cases"]]
+    assert refs
+    reply = f"REPLY-{secrets.token_hex(6)}"
+    for ref in refs:
+        assert client.get(f"/api/v1/cases/{ref}", headers=headers).status_code == 200
+    sent = client.post(f"/api/v1/cases/{refs[0]}/messages", json={"body": reply}, headers=headers)
+    assert sent.status_code == 201
+    wrong = client.post(
+        "/api/v1/staff/login",
+        json={"email": STAFF_EMAIL, "password": STAFF_PASSWORD + "x", "totp": code},
+    )
+    assert wrong.status_code in (401, 429)
+    assert client.post("/api/v1/staff/logout", headers=headers).status_code == 200
+    # The session row keeps its CSRF token (it opens nothing); the output must not.
+    return [STAFF_PASSWORD, reply, cookie, code], [csrf]
+
+
 def test_nothing_written_identifies_a_client(tmp_path: Path) -> None:
     environ = {
         **quietline_environ(tmp_path / "data"),
@@ -99,12 +136,14 @@ def test_nothing_written_identifies_a_client(tmp_path: Path) -> None:
     }
     server = LiveServer(data_dir=tmp_path / "data", port=free_port(), environ=environ)
     assert server.command("demo").returncode == 0
+    totp_secret = server.add_staff(STAFF_EMAIL, STAFF_PASSWORD)
     server.start()
     try:
         with httpx.Client(
             base_url=server.url, headers=_identifying_headers(), timeout=30
         ) as client:
             secrets_written = _reporter_scenario(client)
+            staff_secrets, output_only = _staff_scenario(client, totp_secret)
     finally:
         server.stop()
 
@@ -118,9 +157,11 @@ def test_nothing_written_identifies_a_client(tmp_path: Path) -> None:
         REFERER,
         "intranet.city.example",
         *secrets_written,
+        *staff_secrets,
     ]
-    for blob, where in ((output, "server output"), (written, "data directory")):
-        for needle in identifying:
+    checks = ((output, "server output", output_only), (written, "data directory", []))
+    for blob, where, extra in checks:
+        for needle in identifying + extra:
             assert needle.encode() not in blob, f"{needle!r} in the {where}"
             assert needle.encode("utf-16-le") not in blob, f"{needle!r} in the {where}"
     # The only address the process ever prints is the one it listens on.

@@ -3,7 +3,8 @@
 Each has its own data directory; they share the database and the two server secrets
 through the environment (QUIETLINE_SECRET_KEY, QUIETLINE_TOKEN_PEPPER). Reporters are
 driven across both at once: a report filed on one opens on the other, messages sent
-concurrently to one case through both all arrive, once each, in one order.
+concurrently to one case through both all arrive, once each, in one order. A staff
+session opened on one process reads and answers cases on the other, and ends on both.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pyotp
 import pytest
 
 from tests.conftest import quietline_environ
+from tests.staffing import COOKIE
 from tests.support import LiveServer, free_port
 
 REPORTS = 16
@@ -132,3 +135,37 @@ def test_reporters_across_two_processes_lose_and_duplicate_nothing(
     assert distinct == entries
     for server in (a, b):
         assert b"Traceback" not in server.output()
+
+
+def test_a_staff_session_made_on_one_process_works_on_the_other(
+    two_servers: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = two_servers
+    email, password = "two.processes@example.org", "a long and private passphrase"
+    totp_secret = a.add_staff(email, password)
+    token = _file(a.url, 1)
+
+    signed_in = httpx.post(
+        f"{a.url}/api/v1/staff/login",
+        json={"email": email, "password": password, "totp": pyotp.TOTP(totp_secret).now()},
+        timeout=60,
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    headers = {
+        "Cookie": f"{COOKIE}={signed_in.cookies[COOKIE]}",
+        "X-CSRF-Token": signed_in.json()["csrf"],
+    }
+    with httpx.Client(base_url=b.url, headers=headers, timeout=60) as on_b:
+        queue = on_b.get("/api/v1/cases")
+        assert queue.status_code == 200, queue.text
+        (row,) = queue.json()["cases"]
+        case = on_b.get(f"/api/v1/cases/{row['ref']}").json()
+        assert case["report"]["body"] == "report 1"  # decrypted on B with A's session
+        reply = on_b.post(f"/api/v1/cases/{row['ref']}/messages", json={"body": "Received."})
+        assert reply.status_code == 201, reply.text
+    assert _messages(a.url, token) == ["Received."]
+
+    # Signing out on B ends the session on A too.
+    with httpx.Client(headers=headers, timeout=60) as http:
+        assert http.post(f"{b.url}/api/v1/staff/logout").status_code == 200
+        assert http.get(f"{a.url}/api/v1/cases").status_code == 401
