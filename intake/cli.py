@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from email.headerregistry import Address
 from typing import Any
 
+import crypto
 from intake import audit, db, instance, keyring, mail
 from intake.config import ConfigError, Settings, load_settings
 from intake.errors import QuietlineError
@@ -49,7 +50,29 @@ async def cmd_init(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def recovery_offline() -> int:
+    """Generate a recovery key pair on this (offline) machine; nothing is stored anywhere."""
+    keypair = crypto.generate_keypair()
+    _print("A new office recovery key pair. Nothing was stored: this machine can stay offline.")
+    _print("Print or copy the PRIVATE half below, check the copy, put it in the safe, and clear")
+    _print("this terminal. Carry only the PUBLIC half to the server:")
+    _print("    quietline keys recovery --public '<public half>'")
+    _print()
+    _print(f"    private: {keyring.format_recovery_key(keypair.private)}")
+    _print(f"    public:  {keyring.format_recovery_public(keypair.public)}")
+    _print()
+    return 0
+
+
 async def cmd_recovery(runtime: Runtime, args: argparse.Namespace) -> int:
+    if args.public:
+        public = keyring.parse_recovery_public(args.public)
+        async with db.transaction(runtime.sessions) as session:
+            await keyring.install_recovery_public(session, public)
+            await audit.record(session, actor="cli", action="recovery key installed")
+        _print("The recovery public key is installed: new reports are sealed to it from now on.")
+        _print("Earlier recovery keys still open the cases sealed to them: keep them too.")
+        return 0
     async with db.transaction(runtime.sessions) as session:
         _, private = await keyring.create_recovery_key(session)
     _print("A new office recovery key was created. Its public half is stored; the private half")
@@ -68,6 +91,27 @@ def _read_password(args: argparse.Namespace) -> str:
     if not password:
         raise CommandError("no password was given on standard input")
     return password
+
+
+async def cmd_recovery_check(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Read the private half from standard input and show that it opens what it should."""
+    private = keyring.parse_recovery_key(sys.stdin.readline())
+    async with db.transaction(runtime.sessions) as session:
+        result = await keyring.check_recovery_key(session, private)
+        await audit.record(
+            session,
+            actor="cli",
+            action="recovery key checked",
+            detail={"matched": result.key_id is not None, "opened": result.opened},
+        )
+    if result.key_id is None:
+        print("quietline: this is not a recovery key of this instance", file=sys.stderr)
+        return 1
+    state = "the active recovery key" if result.active else "an earlier recovery key"
+    _print(
+        f"This is {state}. It opens {result.opened} of the {result.sealed} case keys sealed to it."
+    )
+    return 0 if result.opened == result.sealed else 1
 
 
 async def cmd_staff_add(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -316,9 +360,22 @@ def build_parser() -> argparse.ArgumentParser:
     keys = commands.add_parser("keys", help="office keys").add_subparsers(
         dest="keys_command", required=True
     )
-    keys.add_parser(
+    recovery = keys.add_parser(
         "recovery", help="create the office recovery key; prints its private half once"
-    ).set_defaults(handler=cmd_recovery)
+    )
+    recovery.add_argument(
+        "--offline",
+        action="store_true",
+        help="only generate and print a key pair (on an offline machine); stores nothing",
+    )
+    recovery.add_argument(
+        "--public", metavar="KEY", help="install a public half generated with --offline"
+    )
+    recovery.set_defaults(handler=cmd_recovery)
+    keys.add_parser(
+        "check-recovery",
+        help="read a recovery private key on stdin; say which cases' keys it opens",
+    ).set_defaults(handler=cmd_recovery_check)
 
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff_command", required=True
@@ -381,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
             args.group = settings.default_group
         if args.command == "serve":
             return serve(settings, args)
+        if args.command == "keys" and getattr(args, "offline", False):
+            return recovery_offline()
         result: Any = asyncio.run(_with_runtime(settings, args.handler, args))
         return int(result)
     except (CommandError, ConfigError, QuietlineError) as error:

@@ -165,6 +165,62 @@ def parse_recovery_key(text: str) -> bytes:
     return private_key
 
 
+def format_recovery_public(public_key: bytes) -> str:
+    """The public half, grouped like the private half, to carry from the offline machine."""
+    return format_recovery_key(public_key)
+
+
+def parse_recovery_public(text: str) -> bytes:
+    try:
+        return parse_recovery_key(text)
+    except InvalidInput:
+        raise InvalidInput(
+            "That is not a recovery public key: 52 letters and digits (groups of four) expected."
+        ) from None
+
+
+async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
+    """Make a public half generated elsewhere the active recovery key."""
+    try:  # an all-zero or low-order point cannot be sealed to: refuse it now, not at a report
+        crypto.seal(b"check", public_key, case_id="check", purpose="check")
+    except ValueError:
+        raise InvalidInput(
+            "That recovery public key cannot be used: check what was typed."
+        ) from None
+    await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
+    recovery = RecoveryKey(public_key=public_key)
+    session.add(recovery)
+    return recovery
+
+
+@dataclass(frozen=True)
+class RecoveryCheck:
+    key_id: str | None
+    active: bool
+    sealed: int
+    opened: int
+
+
+async def check_recovery_key(session: AsyncSession, private_key: bytes) -> RecoveryCheck:
+    """Which stored recovery key this private half belongs to, and how many of the case keys
+    sealed to it it opens. Nothing decrypted leaves this function."""
+    public = crypto.public_key_of(private_key)
+    found = (
+        await session.exec(select(RecoveryKey).where(RecoveryKey.public_key == public))
+    ).first()
+    if found is None:
+        return RecoveryCheck(key_id=None, active=False, sealed=0, opened=0)
+    copies = (await session.exec(select(CaseKey).where(CaseKey.recovery_key_id == found.id))).all()
+    opened = 0
+    for copy in copies:
+        try:
+            crypto.unseal(copy.sealed, private_key, case_id=copy.case_id, purpose=CASE_KEY_PURPOSE)
+        except crypto.DecryptionError:
+            continue
+        opened += 1
+    return RecoveryCheck(key_id=found.id, active=found.active, sealed=len(copies), opened=opened)
+
+
 async def create_recovery_key(session: AsyncSession) -> tuple[RecoveryKey, bytes]:
     """A new office recovery key; earlier ones stop receiving new cases but still open theirs."""
     keypair = crypto.generate_keypair()
