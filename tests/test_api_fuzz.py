@@ -66,7 +66,7 @@ def test_api_answers_as_documented(
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
-            max_examples=40,
+            max_examples=40 if mode == schemathesis.GenerationMode.POSITIVE else 25,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             derandomize=True,
