@@ -73,6 +73,7 @@ def _nginx_prefix(tmp_path: Path, config: str, upstream_port: int) -> Path:
     prefix = tmp_path / "nginx"
     _test_certificate(prefix / "tls")
     (prefix / "nginx.conf").write_text(config)
+    shutil.copy(DEPLOY / "nginx" / "quietline-uploads.conf", prefix)
     (prefix / "upstream.conf").write_text(
         f"upstream quietline {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}\n"
     )
@@ -214,10 +215,22 @@ def test_nginx_passes_no_client_address_and_keeps_no_log(
 
         too_big = _https(
             https_port,
-            b"POST /api/v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
-            b"\r\nContent-Length: 300000\r\nConnection: close\r\n\r\n",
+            b"POST /api/v1/reports/status HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 300000\r\n"
+            b"Connection: close\r\n\r\n",
         )
         assert too_big.startswith(b"HTTP/1.1 413"), too_big[:200]
+        # Paths that take attachments accept large bodies and stream them through.
+        upload = b"x" * 1_000_000
+        streamed = _https(
+            https_port,
+            b"POST /api/v1/reports HTTP/1.1\r\nHost: localhost\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n"
+            + f"Content-Length: {len(upload)}\r\n".encode()
+            + b"Connection: close\r\n\r\n"
+            + upload,
+        )
+        assert streamed.startswith(b"HTTP/1.1 200"), streamed[:200]
 
         with socket.create_connection(("127.0.0.1", http_port), timeout=10) as plain:
             plain.sendall(b"GET /report HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
