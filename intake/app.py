@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake import admin, api, reporter, staff
+from intake import admin, api, maintenance, reporter, staff
 from intake.config import Settings
 from intake.errors import QuietlineError, TooManyAttempts
 from intake.mail.worker import BackgroundWorker
@@ -113,8 +115,15 @@ class InternalErrorMiddleware:
             await response(scope, receive, send)
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlette:
-    """Build the app. The data directory must be initialised (``quietline init``)."""
+def create_app(
+    settings: Settings, *, runtime: Runtime | None = None, background: bool | None = None
+) -> Starlette:
+    """Build the app. The data directory must be initialised (``quietline init``).
+
+    ``background`` runs the daily retention task; by default only when the app
+    opens its own runtime (``quietline serve``), not when a caller lends it one.
+    """
+    run_background = runtime is None if background is None else background
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -123,9 +132,16 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Starlet
         # The outbox worker runs beside the web service (QUIETLINE_MAIL_WORKER=false turns it
         # off where `quietline mail run` runs on its own).
         worker = BackgroundWorker(active) if active.settings.mail_worker else None
+        tasks: list[asyncio.Task[None]] = []
+        if run_background and settings.purge_interval_hours > 0:
+            tasks.append(asyncio.create_task(maintenance.retention_loop(active)))
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if worker is not None:
                 await worker.stop()
             if runtime is None:

@@ -26,7 +26,7 @@ from intake import audit, db, deadline_settings, keyring, mail, routing
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
-from intake.errors import CaseNotFound, InvalidInput, TokenMistyped
+from intake.errors import CaseDeleted, CaseNotFound, InvalidInput, TokenMistyped
 from intake.models import Case, Category, Entry, Staff, new_id
 from intake.models import CaseKey as CaseKeyRow
 from intake.runtime import Runtime
@@ -92,6 +92,13 @@ class CaseStatus:
     feedback_due: date | None
     outcome: str | None
     messages: list[Message] = field(default_factory=list)
+
+
+CASE_DELETED_MESSAGE = (
+    "This case is closed and its records have been deleted, as the office's retention rules "
+    "require. Nothing of it can be read any more, and no message can be sent with this token. "
+    "If you have a new concern, please make a new report."
+)
 
 
 def new_ref() -> str:
@@ -451,6 +458,8 @@ async def _open_by_token(
     canonical = _canonical(token_text)
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
     case = (await session.exec(select(Case).where(Case.lookup == lookup))).first()
+    if case is not None and case.purged_on is not None:
+        raise CaseDeleted(CASE_DELETED_MESSAGE)
     if case is None or case.reporter_wrap is None:
         raise CaseNotFound(
             "No report matches this token. Please check it; if it is right, the case may "
@@ -476,6 +485,7 @@ _STATUS_CASE = select(
     _CASE_TABLE.c.ack_due,
     _CASE_TABLE.c.feedback_due,
     _CASE_TABLE.c.outcome,
+    _CASE_TABLE.c.purged_on,
 ).where(_CASE_TABLE.c.lookup == bindparam("lookup"))
 _STATUS_MESSAGES = (
     select(_ENTRY_TABLE.c.id, _ENTRY_TABLE.c.author, _ENTRY_TABLE.c.on, _ENTRY_TABLE.c.body)
@@ -490,6 +500,8 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
     async with runtime.engine.connect() as connection:
         case = (await connection.execute(_STATUS_CASE, {"lookup": lookup})).first()
+        if case is not None and case.purged_on is not None:
+            raise CaseDeleted(CASE_DELETED_MESSAGE)
         if case is None or case.reporter_wrap is None:
             raise CaseNotFound(
                 "No report matches this token. Please check it; if it is right, the case may "

@@ -28,6 +28,15 @@ DEFAULT_CATEGORIES = (
 )
 
 
+# Months a concluded case is kept, by outcome, before its content is destroyed.
+DEFAULT_RETENTION_MONTHS = (
+    ("no_action", 2),
+    ("not_substantiated", 12),
+    ("referred", 24),
+    ("substantiated", 36),
+)
+
+
 class ConfigError(ValueError):
     """A setting has a value that cannot be used; the message names it."""
 
@@ -79,6 +88,24 @@ def _categories(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, st
         pairs.append((ident.strip(), label.strip()))
     if not pairs:
         raise ConfigError("QUIETLINE_CATEGORIES: at least one category is needed")
+    return tuple(pairs)
+
+
+def _retention(value: str | tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    """Parse ``outcome=months;outcome=months`` into pairs."""
+    if isinstance(value, tuple):
+        return value
+    pairs = []
+    for item in value.split(";"):
+        if not item.strip():
+            continue
+        outcome, sep, months = item.partition("=")
+        if not sep or not outcome.strip() or not months.strip().isdigit():
+            raise ConfigError(
+                "QUIETLINE_RETENTION_MONTHS: expected outcome=months (whole months), "
+                f"got {item!r}"
+            )
+        pairs.append((outcome.strip(), int(months)))
     return tuple(pairs)
 
 
@@ -138,6 +165,10 @@ class Settings:
     rate_submissions: int = 6000
     rate_lookups: int = 12000
     rate_signins: int = 120
+    retention_months: tuple[tuple[str, int], ...] = DEFAULT_RETENTION_MONTHS
+    retention_notice_days: int = 30
+    purge_interval_hours: int = 24
+    stats_min_cell: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -256,6 +287,18 @@ def load_settings(
             rate_submissions=config("RATE_SUBMISSIONS", cast=int, default=6000),
             rate_lookups=config("RATE_LOOKUPS", cast=int, default=12000),
             rate_signins=config("RATE_SIGNINS", cast=int, default=120),
+            retention_months=config(
+                "RETENTION_MONTHS", cast=_retention, default=DEFAULT_RETENTION_MONTHS
+            ),
+            retention_notice_days=_non_negative(
+                "RETENTION_NOTICE_DAYS", config("RETENTION_NOTICE_DAYS", cast=int, default=30)
+            ),
+            purge_interval_hours=_non_negative(
+                "PURGE_INTERVAL_HOURS", config("PURGE_INTERVAL_HOURS", cast=int, default=24)
+            ),
+            stats_min_cell=max(
+                1, _non_negative("STATS_MIN_CELL", config("STATS_MIN_CELL", cast=int, default=5))
+            ),
         )
         for name in (
             "hsts_max_age",

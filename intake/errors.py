@@ -24,6 +24,12 @@ class CaseNotFound(QuietlineError):
     status = 404
 
 
+class CaseDeleted(QuietlineError):
+    """The case was closed and its content destroyed under the retention rules."""
+
+    status = 410
+
+
 class NoRecipients(QuietlineError):
     """No one can receive the report (no officer in the group, or no recovery key)."""
 

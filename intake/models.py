@@ -113,6 +113,14 @@ class Case(SQLModel, table=True):
     # Whom the reporter excluded (a JSON list of staff ids), sealed with the case data key:
     # checked whenever a holder grants access, never readable without a key to the case.
     exclusions: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # Retention (intake/retention.py): the day key holders were told the case will be
+    # deleted, and the day its content was destroyed. A purged case keeps only the
+    # plaintext facts the register and the statistics need (see SECURITY.md).
+    deletion_notice_on: date | None = None
+    purged_on: date | None = Field(default=None, index=True)
+    # The day the office first answered the reporter; kept so statistics on the
+    # feedback deadline stay right after the messages are deleted.
+    first_reply_on: date | None = None
 
 
 class CaseKey(SQLModel, table=True):

@@ -1,0 +1,89 @@
+"""Building cases in any state for tests: filed through the real intake path, then moved
+along by setting plaintext columns directly (what staff workflow would have recorded)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import col, select
+
+import crypto
+from intake import cases, db, keyring
+from intake.models import Case, CaseKey, Entry
+from intake.runtime import Runtime
+
+
+async def file_report(
+    runtime: Runtime, *, category: str = "financial", body: str = "A concern.", **extra: object
+) -> tuple[str, Case]:
+    token = await cases.submit_report(
+        runtime,
+        cases.NewReport(category=category, body=body, **extra),  # type: ignore[arg-type]
+    )
+    async with runtime.sessions() as session:
+        case = (
+            await session.exec(
+                select(Case).where(
+                    Case.lookup
+                    == crypto.token_lookup_key(
+                        runtime.secrets.token_pepper, crypto.normalise_token(token)
+                    )
+                )
+            )
+        ).one()
+    return token, case
+
+
+async def update_case(runtime: Runtime, case_id: str, **values: object) -> Case:
+    async with db.transaction(runtime.sessions) as session:
+        case = (await session.exec(select(Case).where(Case.id == case_id))).one()
+        for name, value in values.items():
+            setattr(case, name, value)
+        session.add(case)
+    return case
+
+
+async def data_key_with(
+    runtime: Runtime, case_id: str, private_key: bytes, *, recovery: bool = False
+) -> bytes | None:
+    """Open the case data key with a private key, trying every wrap; None when none opens."""
+    async with runtime.sessions() as session:
+        wraps = (await session.exec(select(CaseKey).where(CaseKey.case_id == case_id))).all()
+    for wrap in wraps:
+        if recovery != (wrap.recovery_key_id is not None):
+            continue
+        try:
+            return crypto.unseal(
+                wrap.sealed, private_key, case_id=case_id, purpose=keyring.CASE_KEY_PURPOSE
+            )
+        except crypto.DecryptionError:
+            continue
+    return None
+
+
+async def add_entry(
+    runtime: Runtime, case_id: str, data_key: bytes, *, kind: str, author: str, on: date, body: str
+) -> Entry:
+    async with db.transaction(runtime.sessions) as session:
+        seq = await cases._next_seq(session, case_id)
+        entry = cases._encrypted_entry(
+            data_key, case_id=case_id, seq=seq, kind=kind, author=author, on=on, body=body
+        )
+        session.add(entry)
+    return entry
+
+
+async def entries_of(runtime: Runtime, case_id: str) -> list[Entry]:
+    async with runtime.sessions() as session:
+        return list(
+            (
+                await session.exec(
+                    select(Entry).where(Entry.case_id == case_id).order_by(col(Entry.seq))
+                )
+            ).all()
+        )
+
+
+async def keys_of(runtime: Runtime, case_id: str) -> list[CaseKey]:
+    async with runtime.sessions() as session:
+        return list((await session.exec(select(CaseKey).where(CaseKey.case_id == case_id))).all())
