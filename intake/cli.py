@@ -9,10 +9,13 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from email.headerregistry import Address
+from pathlib import Path
 from typing import Any
 
+from sqlmodel import select
+
 import crypto
-from intake import audit, db, instance, keyring, mail
+from intake import audit, backup, db, instance, keyring, mail, retention
 from intake.config import ConfigError, Settings, load_settings
 from intake.errors import QuietlineError
 from intake.mail.compose import TEST_BODY, build_message, new_message_id
@@ -21,6 +24,7 @@ from intake.mail.outbox import mail_status
 from intake.mail.preferences import choose_notify_mode
 from intake.mail.transport import EmlTransport, describe_failure, transport_for
 from intake.mail.worker import MailWorker
+from intake.models import Case
 from intake.runtime import Runtime, open_runtime
 
 Handler = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
@@ -293,6 +297,66 @@ async def _seed_demo(runtime: Runtime) -> None:
         _print(f"created: {line}")
 
 
+async def cmd_purge(runtime: Runtime, args: argparse.Namespace) -> int:
+    report = await retention.run(runtime, dry_run=args.dry_run, actor="cli")
+    for line in report.lines():
+        _print(line)
+    return 0
+
+
+async def cmd_hold(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Set or lift a case's legal hold (audited)."""
+    hold = not args.release
+    async with db.transaction(runtime.sessions) as session:
+        case = (
+            await session.exec(select(Case).where(Case.ref == args.ref.strip().upper()))
+        ).first()
+        if case is None:
+            raise CommandError(f"no case has the reference {args.ref}")
+        if case.purged_on is not None:
+            raise CommandError(f"{case.ref} was deleted on {case.purged_on}: nothing to hold")
+        changed = case.legal_hold != hold
+        case.legal_hold = hold
+        session.add(case)
+        if changed:
+            await audit.record(
+                session,
+                actor="cli",
+                action="case.legal_hold" if hold else "case.legal_hold_released",
+                case_ref=case.ref,
+            )
+    state = "on legal hold: it will not be deleted" if hold else "no longer on legal hold"
+    _print(f"{case.ref} is {state}" + ("" if changed else " (unchanged)"))
+    return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    summary = backup.create(settings, Path(args.out), include_secrets=not args.without_secrets)
+    _print(f"backup written to {summary.path} ({summary.engine}, schema {summary.schema_revision})")
+    _print(f"{summary.files} encrypted file(s) included")
+    if summary.server_secrets == "included":
+        _print("server-secrets.json is included: keep this file as safe as the data directory")
+    else:
+        _print(
+            "server secrets are NOT in this backup: keep QUIETLINE_TOKEN_PEPPER and "
+            "QUIETLINE_SECRET_KEY with it, or no reporter's token will work after a restore"
+        )
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    summary = backup.restore(settings, Path(getattr(args, "in")), force=args.force)
+    _print(f"restored {summary.engine} backup into {settings.data_dir}")
+    _print(f"{summary.files} encrypted file(s) restored")
+    if summary.server_secrets != "included":
+        _print(
+            "the backup holds no server secrets: start the instance with the original "
+            "QUIETLINE_TOKEN_PEPPER and QUIETLINE_SECRET_KEY, or reporters' tokens will not work"
+        )
+    _print("next: 'quietline audit verify', then 'quietline serve' (it applies any migrations)")
+    return 0
+
+
 async def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
     if not await instance.is_empty(runtime):
         raise CommandError("this data directory has staff already; demo seeds only a fresh one")
@@ -424,6 +488,40 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_audit_verify
     )
 
+    purge = commands.add_parser(
+        "purge", help="send deletion notices and delete cases past retention (crypto-shredding)"
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="show what would happen, change nothing"
+    )
+    purge.set_defaults(handler=cmd_purge)
+
+    hold = commands.add_parser("hold", help="put a case on legal hold (it is never deleted)")
+    hold.add_argument("--ref", required=True, help="the case reference, QL-XXXXX-XXXXX")
+    hold.add_argument("--release", action="store_true", help="lift the legal hold instead")
+    hold.set_defaults(handler=cmd_hold)
+
+    backup_parser = commands.add_parser(
+        "backup", help="write a consistent copy of a running instance"
+    )
+    backup_parser.add_argument("--out", required=True, help="the archive file to write")
+    backup_parser.add_argument(
+        "--without-secrets",
+        action="store_true",
+        help="leave server-secrets.json out (then keep the token pepper with the backup yourself)",
+    )
+    backup_parser.set_defaults(handler=None, sync_handler=cmd_backup)
+
+    restore_parser = commands.add_parser("restore", help="restore a backup into a data directory")
+    restore_parser.add_argument("--in", required=True, help="the archive file to read")
+    restore_parser.add_argument(
+        "--data-dir", default=argparse.SUPPRESS, help="the data directory to restore into"
+    )
+    restore_parser.add_argument(
+        "--force", action="store_true", help="replace the database and files of a non-empty one"
+    )
+    restore_parser.set_defaults(handler=None, sync_handler=cmd_restore)
+
     commands.add_parser("demo", help="seed a fresh instance with demo staff").set_defaults(
         handler=cmd_demo
     )
@@ -440,9 +538,11 @@ def main(argv: list[str] | None = None) -> int:
             return serve(settings, args)
         if args.command == "keys" and getattr(args, "offline", False):
             return recovery_offline()
+        if getattr(args, "sync_handler", None) is not None:
+            return int(args.sync_handler(settings, args))
         result: Any = asyncio.run(_with_runtime(settings, args.handler, args))
         return int(result)
-    except (CommandError, ConfigError, QuietlineError) as error:
+    except (CommandError, ConfigError, QuietlineError, backup.BackupError) as error:
         message = error.message if isinstance(error, QuietlineError) else str(error)
         print(f"quietline: error: {message}", file=sys.stderr)
         return 2

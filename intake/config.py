@@ -102,8 +102,7 @@ def _retention(value: str | tuple[tuple[str, int], ...]) -> tuple[tuple[str, int
         outcome, sep, months = item.partition("=")
         if not sep or not outcome.strip() or not months.strip().isdigit():
             raise ConfigError(
-                "QUIETLINE_RETENTION_MONTHS: expected outcome=months (whole months), "
-                f"got {item!r}"
+                f"QUIETLINE_RETENTION_MONTHS: expected outcome=months (whole months), got {item!r}"
             )
         pairs.append((outcome.strip(), int(months)))
     return tuple(pairs)
