@@ -152,13 +152,17 @@ def test_backup_under_load_restores_every_acknowledged_case(
     archive = tmp_path / "backups" / "quietline.backup"
     submitters = [Submitter(server.url, f"t{index}") for index in range(2)]
     try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for number in range(3):
+                body = {"category": "conduct", "body": f"Early report {number}"}
+                assert client.post("/api/v1/reports", json=body).status_code == 201
+        # Staff actions for the audit chain, recorded while the server runs.
+        for ref in _run(_refs(live_env, 3)):
+            assert cli(live_env, "hold", "--ref", ref).returncode == 0
         for submitter in submitters:
             submitter.start()
         while sum(len(s.acknowledged) for s in submitters) < 20:
             time.sleep(0.05)
-        # Staff actions land in the audit chain while reports keep arriving.
-        for ref in _run(_refs(live_env, 3)):
-            assert cli(live_env, "hold", "--ref", ref).returncode == 0
         started = time.monotonic()
         made = cli(live_env, "backup", "--out", str(archive))
         finished = time.monotonic()
