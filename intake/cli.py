@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import select
 
 import crypto
-from intake import audit, backup, db, instance, keyring, mail, retention
+from intake import audit, backup, db, instance, keyring, mail, retention, stats
 from intake.config import ConfigError, Settings, load_settings
 from intake.errors import QuietlineError
 from intake.mail.compose import TEST_BODY, build_message, new_message_id
@@ -42,8 +42,9 @@ async def _with_runtime(settings: Settings, handler: Handler, args: argparse.Nam
     instance.prepare(settings)
     runtime = open_runtime(settings)
     try:
+        machine_readable = getattr(args, "format", None) in {"json", "csv"}
         for line in await instance.initialise(runtime):
-            _print(f"created: {line}")
+            print(f"created: {line}", file=sys.stderr if machine_readable else sys.stdout)
         return await handler(runtime, args)
     finally:
         await runtime.close()
@@ -330,6 +331,28 @@ async def cmd_hold(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_stats(runtime: Runtime, args: argparse.Namespace) -> int:
+    async with runtime.sessions() as session:
+        figures = await stats.annual(
+            session,
+            year=args.year,
+            as_of=runtime.today(),
+            rules=runtime.rules,
+            threshold=runtime.settings.stats_min_cell,
+        )
+    if args.format == "csv":
+        sys.stdout.write(stats.to_csv(figures))
+    else:
+        _print(json.dumps(figures, indent=2))
+    return 0
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 2000 <= int(text) <= 2999:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year such as 2025")
+    return int(text)
+
+
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     summary = backup.create(settings, Path(args.out), include_secrets=not args.without_secrets)
     _print(f"backup written to {summary.path} ({summary.engine}, schema {summary.schema_revision})")
@@ -495,6 +518,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would happen, change nothing"
     )
     purge.set_defaults(handler=cmd_purge)
+
+    stats_parser = commands.add_parser(
+        "stats", help="annual statistics for council (small counts suppressed)"
+    )
+    stats_parser.add_argument("--year", required=True, type=_year)
+    stats_parser.add_argument("--format", choices=("json", "csv"), default="json")
+    stats_parser.set_defaults(handler=cmd_stats)
 
     hold = commands.add_parser("hold", help="put a case on legal hold (it is never deleted)")
     hold.add_argument("--ref", required=True, help="the case reference, QL-XXXXX-XXXXX")
