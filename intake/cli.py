@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,7 @@ from typing import Any
 from sqlmodel import select
 
 import crypto
-from intake import audit, backup, db, instance, keyring, mail, retention, stats
+from intake import audit, backup, db, export, instance, keyring, mail, retention, stats
 from intake.config import ConfigError, Settings, load_settings
 from intake.errors import QuietlineError
 from intake.mail.compose import TEST_BODY, build_message, new_message_id
@@ -347,6 +348,29 @@ async def cmd_stats(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_export(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Export a case with the office recovery key (for counsel when no holder is left)."""
+    if not args.recovery_key_stdin:
+        raise CommandError("give the recovery key on standard input with --recovery-key-stdin")
+    private = keyring.parse_recovery_key(sys.stdin.readline())
+    out = Path(args.out)
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise CommandError(f"{out} exists already; choose a new file name") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        try:
+            case, html = await export.export_case(
+                runtime, ref=args.ref, private_key=private, staff_id=None, actor="cli:recovery-key"
+            )
+        except BaseException:
+            out.unlink()  # noqa: ASYNC240 - a CLI command, nothing else runs
+            raise
+        handle.write(html)
+    _print(f"{case.ref} exported to {out} (decrypted: keep it confidential); the export is audited")
+    return 0
+
+
 def _year(text: str) -> int:
     if not text.isdigit() or not 2000 <= int(text) <= 2999:
         raise argparse.ArgumentTypeError(f"{text!r} is not a year such as 2025")
@@ -525,6 +549,16 @@ def build_parser() -> argparse.ArgumentParser:
     stats_parser.add_argument("--year", required=True, type=_year)
     stats_parser.add_argument("--format", choices=("json", "csv"), default="json")
     stats_parser.set_defaults(handler=cmd_stats)
+
+    export_parser = commands.add_parser(
+        "export", help="export one case as a self-contained HTML file, with the recovery key"
+    )
+    export_parser.add_argument("--ref", required=True, help="the case reference")
+    export_parser.add_argument("--out", required=True, help="the HTML file to write")
+    export_parser.add_argument(
+        "--recovery-key-stdin", action="store_true", help="read the office recovery key from stdin"
+    )
+    export_parser.set_defaults(handler=cmd_export)
 
     hold = commands.add_parser("hold", help="put a case on legal hold (it is never deleted)")
     hold.add_argument("--ref", required=True, help="the case reference, QL-XXXXX-XXXXX")
