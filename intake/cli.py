@@ -315,18 +315,7 @@ async def cmd_hold(runtime: Runtime, args: argparse.Namespace) -> int:
         ).first()
         if case is None:
             raise CommandError(f"no case has the reference {args.ref}")
-        if case.purged_on is not None:
-            raise CommandError(f"{case.ref} was deleted on {case.purged_on}: nothing to hold")
-        changed = case.legal_hold != hold
-        case.legal_hold = hold
-        session.add(case)
-        if changed:
-            await audit.record(
-                session,
-                actor="cli",
-                action="case.legal_hold" if hold else "case.legal_hold_released",
-                case_ref=case.ref,
-            )
+        changed = await retention.set_legal_hold(session, case, hold=hold, actor="cli")
     state = "on legal hold: it will not be deleted" if hold else "no longer on legal hold"
     _print(f"{case.ref} is {state}" + ("" if changed else " (unchanged)"))
     return 0

@@ -19,10 +19,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import audit, cases, db, keyring
+from intake import audit, cases, db, keyring, triage
 from intake.errors import CaseNotFound, QuietlineError
 from intake.models import Case, CaseKey, Category, Entry, Staff
 from intake.runtime import Runtime
+from intake.sessions import SignedIn
 
 
 class NoKeyToCase(QuietlineError):
@@ -140,7 +141,7 @@ async def render_bundle(
         + "".join(f"<dt>{escape(name)}</dt><dd>{escape(value)}</dd>" for name, value in facts)
         + "</dl>"
     )
-    sections = {"report": [], "message": [], "note": []}  # type: dict[str, list[str]]
+    sections: dict[str, list[str]] = {"report": [], "message": [], "note": [], "outcome": []}
     for entry in entries:
         text = cases.decrypt_entry(data_key, entry)
         who = (
@@ -155,7 +156,7 @@ async def render_bundle(
             )
             sections["report"].append(f"<article>{body}</article>")
             continue
-        css = "note" if entry.kind == "note" else entry.author
+        css = "note" if entry.kind in {"note", "outcome"} else entry.author
         sections.setdefault(entry.kind, []).append(
             f'<article class="{escape(css)}"><h3>{escape(who)}, {entry.on.isoformat()}</h3>'
             f'<p class="body">{escape(text)}</p></article>'
@@ -163,6 +164,8 @@ async def render_bundle(
     yield "<h2>The report</h2>" + ("".join(sections["report"]) or "<p>None.</p>")
     yield "<h2>Messages with the reporter</h2>" + ("".join(sections["message"]) or "<p>None.</p>")
     yield "<h2>Internal notes</h2>" + ("".join(sections["note"]) or "<p>None.</p>")
+    if sections["outcome"]:
+        yield "<h2>Reason for the outcome</h2>" + "".join(sections["outcome"])
     files = await _attachments(session, runtime, case, data_key)
     yield "<h2>Attachments</h2>"
     if not files:
@@ -176,6 +179,37 @@ async def render_bundle(
             f"— {len(item.content):,} bytes{cleaned}</p>"
         )
     yield "</body></html>\n"
+
+
+async def _bundle(runtime: Runtime, case: Case, data_key: bytes, *, actor: str) -> str:
+    async with runtime.sessions() as session:
+        pieces = [
+            piece
+            async for piece in render_bundle(
+                session, runtime, case, data_key, exported_by=actor, exported_on=runtime.today()
+            )
+        ]
+    return "".join(pieces)
+
+
+async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> tuple[Case, str]:
+    """A staff member exports a case they hold a key to (any role that may read it);
+    anyone else is answered as if the case did not exist. Audited."""
+    triage.require_role(signed_in, "view")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await triage._open_case(session, signed_in, ref)
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action="case.export",
+            case_ref=case.ref,
+            detail={"by": "staff key"},
+        )
+    return case, await _bundle(runtime, case, data_key, actor=signed_in.actor)
+
+
+def file_name(case: Case) -> str:
+    return f"quietline-case-{case.ref}.html"
 
 
 async def export_case(
@@ -199,11 +233,4 @@ async def export_case(
             case_ref=case.ref,
             detail={"by": "recovery key" if staff_id is None else "staff key"},
         )
-    async with runtime.sessions() as session:
-        pieces = [
-            piece
-            async for piece in render_bundle(
-                session, runtime, case, data_key, exported_by=actor, exported_on=runtime.today()
-            )
-        ]
-    return case, "".join(pieces)
+    return case, await _bundle(runtime, case, data_key, actor=actor)

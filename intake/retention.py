@@ -28,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake import audit, db
 from intake.config import Settings
 from intake.deadlines import add_months
+from intake.errors import InvalidInput
 from intake.models import Case, CaseKey, Entry
 from intake.runtime import Runtime
 
@@ -95,6 +96,24 @@ class PurgeReport:
                 "active); it will be on the next checkpoint"
             )
         return out
+
+
+async def set_legal_hold(session: AsyncSession, case: Case, *, hold: bool, actor: str) -> bool:
+    """Put a case on legal hold or lift it, inside the caller's write transaction (audited).
+    Returns whether anything changed."""
+    if case.purged_on is not None:
+        raise InvalidInput("This case was deleted under the retention rules: nothing to hold.")
+    if case.legal_hold == hold:
+        return False
+    case.legal_hold = hold
+    session.add(case)
+    await audit.record(
+        session,
+        actor=actor,
+        action="case.legal_hold" if hold else "case.legal_hold_released",
+        case_ref=case.ref,
+    )
+    return True
 
 
 async def _key_holder_ids(session: AsyncSession, case_id: str) -> list[str]:

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import audit, cases, db, deadline_settings, keyring, mail
+from intake import audit, cases, db, deadline_settings, keyring, mail, retention
 from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
 from intake.cases import STAGES
@@ -296,6 +296,9 @@ class CaseView:
     holders: list[Holder] = field(default_factory=list)
     next_stages: tuple[str, ...] = ()
     attachments: list[StoredAttachment] = field(default_factory=list)
+    legal_hold: bool = False
+    retain_until: date | None = None  # the first day retention lets it be deleted
+    deletion_notice_on: date | None = None
 
 
 async def _holders(session: AsyncSession, case_id: str) -> list[Holder]:
@@ -391,6 +394,9 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         holders=holders,
         next_stages=TRANSITIONS[case.stage],
         attachments=attachments,
+        legal_hold=case.legal_hold,
+        retain_until=retention.RetentionPolicy.from_settings(runtime.settings).retain_until(case),
+        deletion_notice_on=case.deletion_notice_on,
     )
 
 
@@ -498,6 +504,10 @@ async def add_entry(
     async with db.transaction(runtime.sessions) as session:
         case, data_key = await _open_case(session, signed_in, ref)
         seq = await cases._next_seq(session, case.id)
+        if kind == "message" and case.first_reply_on is None:
+            # Plaintext, to the day: the statistics' feedback deadline (intake/stats.py).
+            case.first_reply_on = runtime.today()
+            session.add(case)
         session.add(
             cases._encrypted_entry(
                 data_key,
@@ -659,3 +669,16 @@ async def grantable_staff(runtime: Runtime) -> list[Staff]:
             select(Staff).where(col(Staff.active)).order_by(Staff.group_name, Staff.name)
         )
         return list(result.all())
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+async def set_legal_hold(runtime: Runtime, signed_in: SignedIn, ref: str, *, hold: bool) -> Case:
+    """Put a case this person holds a key to on legal hold (it is then never deleted), or
+    lift the hold. Officers and administrators only; audited."""
+    require_role(signed_in, "stage")
+    async with db.transaction(runtime.sessions) as session:
+        case, _ = await _open_case(session, signed_in, ref, for_update=True)
+        await retention.set_legal_hold(session, case, hold=hold, actor=signed_in.actor)
+    return case

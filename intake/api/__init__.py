@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from intake.api import openapi, reporter, staff, staff_openapi
+from intake.api import openapi, operations, operations_openapi, reporter, staff, staff_openapi
 
 openapi.PATHS.update(staff_openapi.STAFF_PATHS)
 openapi.SECURITY_SCHEMES.update(staff_openapi.SECURITY_SCHEMES)
+openapi.PATHS.update(operations_openapi.OPERATIONS_PATHS)
 
-routes: list[BaseRoute] = [*reporter.routes, *staff.routes, *openapi.routes]
+routes: list[BaseRoute] = [
+    *reporter.routes,
+    *staff.routes,
+    *operations.routes,
+    *openapi.routes,
+]
