@@ -44,6 +44,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         403: "Not allowed (or sent from another site)",
         404: "Not found",
         408: "The request body arrived too slowly",
+        410: "The case was closed and its records deleted under the retention rules",
         413: "Request too large",
         422: "Invalid input (the message says which field and why)",
         429: "Too many requests or attempts right now: wait as the message and Retry-After say",
@@ -227,7 +228,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 403, 404, 408, 413, 422, 429),
+                **_errors(400, 403, 404, 408, 410, 413, 422, 429),
             },
         }
     },
@@ -249,7 +250,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 403, 404, 408, 413, 422, 429),
+                **_errors(400, 403, 404, 408, 410, 413, 422, 429),
             },
         }
     },
