@@ -62,15 +62,18 @@ async def open_data_key(
 async def _attachments(
     session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes
 ) -> list[ExportedAttachment]:
-    """The case's files, decrypted; empty until attachments exist."""
+    """The case's files, decrypted; empty in a build without attachments."""
     try:
-        from intake import attachments  # noqa: PLC0415 - optional until attachments exist
+        from intake.attachments import list_for_case  # noqa: PLC0415
+        from intake.attachments.store import plaintext  # noqa: PLC0415
     except ImportError:
         return []
-    reader = getattr(attachments, "decrypted_for_export", None)
-    if reader is None:
-        return []
-    return [ExportedAttachment(*item) for item in await reader(session, runtime, case, data_key)]
+    files = []
+    for stored in await list_for_case(session, case.id, data_key):
+        content = b"".join([piece async for piece in plaintext(runtime.sessions, stored, data_key)])
+        cleaned = "metadata removed" if stored.cleaned else "not cleaned"
+        files.append(ExportedAttachment(stored.name, content, cleaned))
+    return files
 
 
 STYLE = """

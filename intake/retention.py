@@ -33,6 +33,8 @@ from intake.models import Case, CaseKey, Entry
 from intake.runtime import Runtime
 
 logger = logging.getLogger("quietline.retention")
+# Tables a purge deletes from (quoted where the name is a keyword); fixed names, never input.
+SHREDDED_TABLES = ('"case"', "casekey", "entry", "attachment", "attachmentchunk")
 
 
 @dataclass(frozen=True)
@@ -116,28 +118,16 @@ async def set_legal_hold(session: AsyncSession, case: Case, *, hold: bool, actor
     return True
 
 
-async def _key_holder_ids(session: AsyncSession, case_id: str) -> list[str]:
-    rows = await session.exec(
-        select(CaseKey.staff_id)
-        .where(CaseKey.case_id == case_id)
-        .where(col(CaseKey.staff_id).is_not(None))
-    )
-    return [row for row in rows.all() if row is not None]
-
-
-async def _queue_deletion_notice(session: AsyncSession, staff_ids: list[str]) -> None:
-    """Tell key holders that a case of theirs will be deleted: a content-free notice.
-
-    The mail outbox writes it in this same transaction when the mail module is
-    present; otherwise the notice day is still recorded and shown to staff.
-    """
+async def _queue_deletion_notice(session: AsyncSession, runtime: Runtime, case_id: str) -> bool:
+    """Tell the case's key holders that something needs their attention: the mail outbox's
+    content-free notice, written in this same transaction. Returns False when this build has
+    no mail outbox (the notice day is still recorded and shown on the case page)."""
     try:
-        from intake import mail  # noqa: PLC0415 - optional until the outbox exists
+        from intake.mail.outbox import queue_case_notice  # noqa: PLC0415
     except ImportError:
-        return
-    queue = getattr(mail, "queue_notice", None)
-    if queue is not None and staff_ids:
-        await queue(session, staff_ids, reason="retention")
+        return False
+    await queue_case_notice(session, runtime, case_id)
+    return True
 
 
 async def _candidates(session: AsyncSession) -> list[Case]:
@@ -161,16 +151,14 @@ async def _first_reply_on(session: AsyncSession, case_id: str) -> date | None:
     return result.one()
 
 
-async def delete_attachments(session: AsyncSession, runtime: Runtime, case_id: str) -> int:
-    """Delete a case's attachment rows and files; 0 until attachments exist."""
+async def delete_attachments(session: AsyncSession, case_id: str) -> int:
+    """Delete a case's attachments (their rows and encrypted content); 0 in a build
+    without attachments."""
     try:
-        from intake import attachments  # noqa: PLC0415 - optional until attachments exist
+        from intake.attachments import delete_for_case  # noqa: PLC0415
     except ImportError:
         return 0
-    deleter = getattr(attachments, "delete_for_case", None)
-    if deleter is None:
-        return 0
-    return int(await deleter(session, runtime, case_id))
+    return int(await delete_for_case(session, case_id))
 
 
 async def shred_case(
@@ -179,7 +167,7 @@ async def shred_case(
     """Destroy a case's content inside the caller's write transaction; keep the stub."""
     if case.first_reply_on is None:
         case.first_reply_on = await _first_reply_on(session, case.id)
-    files = await delete_attachments(session, runtime, case.id)
+    files = await delete_attachments(session, case.id)
     entries = await session.exec(  # type: ignore[call-overload]
         delete(Entry).where(col(Entry.case_id) == case.id)
     )
@@ -228,7 +216,7 @@ async def _notify_one(runtime: Runtime, case_id: str, *, today: date) -> bool:
             return False
         case.deletion_notice_on = today
         session.add(case)
-        await _queue_deletion_notice(session, await _key_holder_ids(session, case.id))
+        await _queue_deletion_notice(session, runtime, case.id)
     return True
 
 
@@ -283,6 +271,8 @@ async def reclaim_space(runtime: Runtime) -> bool:
         return int(row[0]) == 0
     async with runtime.engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("casekey", "entry", '"case"'):
-            await autocommit.execute(text(f"VACUUM {table}"))
+        for table in SHREDDED_TABLES:
+            exists = await autocommit.execute(text("SELECT to_regclass(:name)"), {"name": table})
+            if exists.scalar() is not None:
+                await autocommit.execute(text(f"VACUUM {table}"))
     return True
