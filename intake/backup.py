@@ -7,9 +7,11 @@ The archive is a tar file (mode 0600) with:
   snapshot while the service keeps writing) or ``database.pgdump`` (PostgreSQL,
   ``pg_dump --format=custom``: one repeatable-read snapshot);
 - ``server-secrets.json`` when the data directory has one: without its token
-  pepper no reporter's token finds its case again;
-- the encrypted files the data directory holds (``attachments/``), copied after
-  the database snapshot, so every file the snapshot refers to is present.
+  pepper no reporter's token finds its case again.
+
+Attachments are ciphertext rows in the database, so the snapshot holds them too;
+nothing else in the data directory is needed to restore (``staging/`` holds only
+uploads in flight, ``mail/`` only content-free notices).
 
 Everything a person wrote is still ciphertext in the archive; SECURITY.md says
 what the archive holds and how to keep it.
@@ -39,7 +41,6 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "quietline.db"
 PG_MEMBER = "database.pgdump"
-FILE_DIRECTORIES = ("attachments",)
 SQLITE_FILE = "quietline.db"
 
 
@@ -53,7 +54,6 @@ class Summary:
     engine: str
     schema_revision: str | None
     server_secrets: str  # "included" | "environment" | "missing"
-    files: int
 
 
 def sqlite_path(settings: Settings) -> Path:
@@ -152,13 +152,6 @@ def create(settings: Settings, out: Path, *, include_secrets: bool = True) -> Su
             secrets_state = "environment"
         else:
             secrets_state = "missing"
-        files = [
-            path
-            for directory in FILE_DIRECTORIES
-            if (settings.data_dir / directory).is_dir()
-            for path in sorted((settings.data_dir / directory).rglob("*"))
-            if path.is_file()
-        ]
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "engine": engine,
@@ -166,7 +159,6 @@ def create(settings: Settings, out: Path, *, include_secrets: bool = True) -> Su
             "schema_revision": revision,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "server_secrets": secrets_state,
-            "files": len(files),
         }
         partial = Path(scratch) / "archive.tar"
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -176,12 +168,10 @@ def create(settings: Settings, out: Path, *, include_secrets: bool = True) -> Su
                 archive.add(snapshot, arcname=member)
                 if secrets_state == "included":
                     _add_bytes(archive, SECRETS_FILE, secrets_file.read_bytes())
-                for path in files:
-                    archive.add(path, arcname=path.relative_to(settings.data_dir).as_posix())
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, out)
-    return Summary(out, engine, revision, secrets_state, len(files))
+    return Summary(out, engine, revision, secrets_state)
 
 
 def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
@@ -211,19 +201,6 @@ def _write_member(archive: tarfile.TarFile, name: str, target: Path, mode: int =
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(partial, target)
-
-
-def _file_members(archive: tarfile.TarFile, data_dir: Path) -> list[tuple[str, Path]]:
-    members = []
-    for info in archive.getmembers():
-        top = info.name.split("/", 1)[0]
-        if top not in FILE_DIRECTORIES or not info.isfile():
-            continue
-        target = (data_dir / info.name).resolve()
-        if not target.is_relative_to(data_dir / top):
-            raise BackupError(f"the backup holds a file outside its folders: {info.name!r}")
-        members.append((info.name, target))
-    return members
 
 
 def _pg_is_empty(settings: Settings) -> bool:
@@ -258,7 +235,7 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
         raise BackupError(
             f"the data directory {data_dir} is not empty; restore will not overwrite it. "
             "Restore into a new directory, or add --force to replace its database, "
-            "server secrets and files"
+            "server secrets"
         )
     try:
         archive = tarfile.open(source, mode="r:")
@@ -277,7 +254,6 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
                 "the target PostgreSQL database is not empty; restore will not overwrite it. "
                 "Use a new database, or add --force to replace its tables"
             )
-        files = _file_members(archive, data_dir)
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(data_dir, 0o700)
         if engine == "sqlite":
@@ -303,8 +279,4 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
                 _run_tool("pg_restore", [*options, f"--dbname={url}", str(dump)], environ)
         if manifest["server_secrets"] == "included":
             _write_member(archive, SECRETS_FILE, data_dir / SECRETS_FILE)
-        for name, target in files:
-            _write_member(archive, name, target)
-    return Summary(
-        source, engine, manifest.get("schema_revision"), manifest["server_secrets"], len(files)
-    )
+    return Summary(source, engine, manifest.get("schema_revision"), manifest["server_secrets"])

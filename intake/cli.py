@@ -369,7 +369,6 @@ def _year(text: str) -> int:
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     summary = backup.create(settings, Path(args.out), include_secrets=not args.without_secrets)
     _print(f"backup written to {summary.path} ({summary.engine}, schema {summary.schema_revision})")
-    _print(f"{summary.files} encrypted file(s) included")
     if summary.server_secrets == "included":
         _print("server-secrets.json is included: keep this file as safe as the data directory")
     else:
@@ -383,7 +382,6 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     summary = backup.restore(settings, Path(getattr(args, "in")), force=args.force)
     _print(f"restored {summary.engine} backup into {settings.data_dir}")
-    _print(f"{summary.files} encrypted file(s) restored")
     if summary.server_secrets != "included":
         _print(
             "the backup holds no server secrets: start the instance with the original "
@@ -571,7 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", default=argparse.SUPPRESS, help="the data directory to restore into"
     )
     restore_parser.add_argument(
-        "--force", action="store_true", help="replace the database and files of a non-empty one"
+        "--force",
+        action="store_true",
+        help="replace the database and server secrets of a non-empty one",
     )
     restore_parser.set_defaults(handler=None, sync_handler=cmd_restore)
 

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import audit, cases, db, keyring, triage
+from intake import attachments, audit, cases, db, keyring, triage
 from intake.errors import CaseNotFound, QuietlineError
 from intake.models import Case, CaseKey, Category, Entry, Staff
 from intake.runtime import Runtime
@@ -62,15 +62,11 @@ async def open_data_key(
 async def _attachments(
     session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes
 ) -> list[ExportedAttachment]:
-    """The case's files, decrypted; empty in a build without attachments."""
-    try:
-        from intake.attachments import list_for_case  # noqa: PLC0415
-        from intake.attachments.store import plaintext  # noqa: PLC0415
-    except ImportError:
-        return []
+    """The case's files, decrypted (whole: an export embeds them)."""
     files = []
-    for stored in await list_for_case(session, case.id, data_key):
-        content = b"".join([piece async for piece in plaintext(runtime.sessions, stored, data_key)])
+    for stored in await attachments.list_for_case(session, case.id, data_key):
+        pieces = attachments.store.plaintext(runtime.sessions, stored, data_key)
+        content = b"".join([piece async for piece in pieces])
         cleaned = "metadata removed" if stored.cleaned else "not cleaned"
         files.append(ExportedAttachment(stored.name, content, cleaned))
     return files

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake import audit, db
+from intake import attachments, audit, db
 from intake.config import Settings
 from intake.deadlines import add_months
 from intake.errors import InvalidInput
@@ -151,23 +151,13 @@ async def _first_reply_on(session: AsyncSession, case_id: str) -> date | None:
     return result.one()
 
 
-async def delete_attachments(session: AsyncSession, case_id: str) -> int:
-    """Delete a case's attachments (their rows and encrypted content); 0 in a build
-    without attachments."""
-    try:
-        from intake.attachments import delete_for_case  # noqa: PLC0415
-    except ImportError:
-        return 0
-    return int(await delete_for_case(session, case_id))
-
-
 async def shred_case(
     session: AsyncSession, runtime: Runtime, case: Case, *, today: date, actor: str
 ) -> dict[str, int]:
     """Destroy a case's content inside the caller's write transaction; keep the stub."""
     if case.first_reply_on is None:
         case.first_reply_on = await _first_reply_on(session, case.id)
-    files = await delete_attachments(session, case.id)
+    files = await attachments.delete_for_case(session, case.id)
     entries = await session.exec(  # type: ignore[call-overload]
         delete(Entry).where(col(Entry.case_id) == case.id)
     )

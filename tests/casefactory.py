@@ -9,17 +9,36 @@ from sqlmodel import col, select
 
 import crypto
 from intake import cases, db, keyring
-from intake.models import Case, CaseKey, Entry
+from intake.attachments.staging import StagedFile, staging_directory
+from intake.models import Attachment, AttachmentChunk, Case, CaseKey, Entry
 from intake.runtime import Runtime
 
 
 async def file_report(
-    runtime: Runtime, *, category: str = "financial", body: str = "A concern.", **extra: object
+    runtime: Runtime,
+    *,
+    category: str = "financial",
+    body: str = "A concern.",
+    attachments: tuple[tuple[str, bytes], ...] = (),
+    **extra: object,
 ) -> tuple[str, Case]:
-    token = await cases.submit_report(
+    """File a report through the real intake path (with files, as a reporter sends them)."""
+    staged = []
+    for name, content in attachments:
+        item = StagedFile(
+            staging_directory(runtime.settings.data_dir),
+            filename=name,
+            declared_type="application/octet-stream",
+        )
+        item.write(content)
+        item.finish()
+        staged.append(item)
+    filed = await cases.file_report(
         runtime,
         cases.NewReport(category=category, body=body, **extra),  # type: ignore[arg-type]
+        files=staged,
     )
+    token = filed.token
     async with runtime.sessions() as session:
         case = (
             await session.exec(
@@ -87,3 +106,19 @@ async def entries_of(runtime: Runtime, case_id: str) -> list[Entry]:
 async def keys_of(runtime: Runtime, case_id: str) -> list[CaseKey]:
     async with runtime.sessions() as session:
         return list((await session.exec(select(CaseKey).where(CaseKey.case_id == case_id))).all())
+
+
+async def attachment_rows(runtime: Runtime, case_id: str) -> tuple[list[Attachment], int]:
+    """A case's attachment rows and how many ciphertext chunk rows they have."""
+    async with runtime.sessions() as session:
+        rows = list(
+            (await session.exec(select(Attachment).where(Attachment.case_id == case_id))).all()
+        )
+        chunks = (
+            await session.exec(
+                select(AttachmentChunk).where(
+                    col(AttachmentChunk.attachment_id).in_([row.id for row in rows])
+                )
+            )
+        ).all()
+    return rows, len(chunks)

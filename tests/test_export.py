@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import subprocess
@@ -26,7 +27,9 @@ async def _case_with_history(seeded: Instance) -> tuple[str, dict[str, str]]:
         "reporter": "There is also a second contract.",
         "note": "Check the 2024 purchase orders first.",
     }
-    _, case = await file_report(runtime, body=markers["report"])
+    _, case = await file_report(
+        runtime, body=markers["report"], attachments=(("ledger.csv", b"vendor,amount\nA,9999\n"),)
+    )
     data_key = await data_key_with(runtime, case.id, seeded.staff_private["officer1@example.org"])
     assert data_key is not None
     day = date(2025, 5, 2)
@@ -83,6 +86,8 @@ async def test_a_key_holder_exports_a_whole_case_and_it_is_audited(seeded: Insta
     for name in ("reply", "reporter", "note"):
         assert markers[name] in html
     assert "<script" not in html.lower() and "http" not in html.split("</head>")[1]
+    embedded = base64.b64encode(b"vendor,amount\nA,9999\n").decode()
+    assert f'download="ledger.csv" href="data:application/octet-stream;base64,{embedded}"' in html
     assert "default-src 'none'" in html
     events = await _exports(seeded)
     assert [(e.actor, e.case_ref) for e in events] == [(email, ref)]

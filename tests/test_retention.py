@@ -14,7 +14,14 @@ from intake import audit, cases, retention
 from intake.app import create_app
 from intake.errors import CaseDeleted
 from intake.models import AuditEvent, Case
-from tests.casefactory import add_entry, data_key_with, entries_of, file_report, keys_of
+from tests.casefactory import (
+    add_entry,
+    attachment_rows,
+    data_key_with,
+    entries_of,
+    file_report,
+    keys_of,
+)
 from tests.casefactory import update_case as set_case
 from tests.conftest import Instance
 from tests.support import bytes_written_under
@@ -25,7 +32,11 @@ OFFICER = "officer1@example.org"
 async def _concluded_case(
     seeded: Instance, *, outcome: str, concluded_on: date, marker: str, **extra: object
 ) -> tuple[str, Case, list[bytes]]:
-    token, case = await file_report(seeded.runtime, body=f"Report text {marker}")
+    token, case = await file_report(
+        seeded.runtime,
+        body=f"Report text {marker}",
+        attachments=(("evidence.txt", f"Attached evidence {marker}".encode()),),
+    )
     data_key = await data_key_with(seeded.runtime, case.id, seeded.staff_private[OFFICER])
     assert data_key is not None
     day = concluded_on - timedelta(days=30)
@@ -59,6 +70,9 @@ async def _concluded_case(
     )
     ciphertexts = [wrap.sealed for wrap in await keys_of(seeded.runtime, case.id)]
     ciphertexts += [entry.body for entry in await entries_of(seeded.runtime, case.id)]
+    files, chunks = await attachment_rows(seeded.runtime, case.id)
+    assert len(files) == 1 and chunks >= 1
+    ciphertexts += [files[0].name, files[0].header]
     assert case.reporter_wrap is not None
     ciphertexts.append(case.reporter_wrap)
     return token, case, ciphertexts
@@ -101,6 +115,7 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
     # No key of anyone opens it any more: every wrap and every ciphertext is gone.
     assert await keys_of(runtime, doomed.id) == []
     assert await entries_of(runtime, doomed.id) == []
+    assert await attachment_rows(runtime, doomed.id) == ([], 0)  # its files are gone
     for private in [*seeded.staff_private.values(), seeded.recovery_private]:
         assert await data_key_with(runtime, doomed.id, private) is None
         assert await data_key_with(runtime, doomed.id, private, recovery=True) is None
@@ -138,6 +153,7 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
     # The held case and the recent one are whole and readable.
     for kept_token, kept in ((held_token, held), (recent_token, recent)):
         assert len(await entries_of(runtime, kept.id)) == 3
+        assert len((await attachment_rows(runtime, kept.id))[0]) == 1
         assert await data_key_with(runtime, kept.id, seeded.recovery_private, recovery=True)
         status = await cases.status_by_token(runtime, kept_token)
         assert status.messages[0].body == f"Office reply {marker}"
