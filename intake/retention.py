@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake import attachments, audit, db
+from intake import attachments, audit, db, mail
 from intake.config import Settings
 from intake.deadlines import add_months
 from intake.errors import InvalidInput
@@ -118,18 +118,6 @@ async def set_legal_hold(session: AsyncSession, case: Case, *, hold: bool, actor
     return True
 
 
-async def _queue_deletion_notice(session: AsyncSession, runtime: Runtime, case_id: str) -> bool:
-    """Tell the case's key holders that something needs their attention: the mail outbox's
-    content-free notice, written in this same transaction. Returns False when this build has
-    no mail outbox (the notice day is still recorded and shown on the case page)."""
-    try:
-        from intake.mail.outbox import queue_case_notice  # noqa: PLC0415
-    except ImportError:
-        return False
-    await queue_case_notice(session, runtime, case_id)
-    return True
-
-
 async def _candidates(session: AsyncSession) -> list[Case]:
     result = await session.exec(
         select(Case)
@@ -206,7 +194,8 @@ async def _notify_one(runtime: Runtime, case_id: str, *, today: date) -> bool:
             return False
         case.deletion_notice_on = today
         session.add(case)
-        await _queue_deletion_notice(session, runtime, case.id)
+        # The outbox's content-free notice to every active key holder, in this transaction.
+        await mail.queue_case_notice(session, runtime, case.id)
     return True
 
 

@@ -7,13 +7,14 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import delete
 from sqlmodel import select
 
 import crypto
-from intake import audit, cases, retention
+from intake import audit, cases, db, retention
 from intake.app import create_app
 from intake.errors import CaseDeleted
-from intake.models import AuditEvent, Case
+from intake.models import AuditEvent, Case, Outbox
 from tests.casefactory import (
     add_entry,
     attachment_rows,
@@ -175,8 +176,17 @@ async def test_key_holders_are_told_before_deletion(seeded: Instance) -> None:
     _, case, _ = await _concluded_case(
         seeded, outcome="no_action", concluded_on=concluded, marker="notice"
     )
+    async with db.transaction(runtime.sessions) as session:  # earlier notices went out
+        await session.exec(delete(Outbox))  # type: ignore[call-overload]
     first = await retention.run(runtime)
     assert first.noticed == [case.ref] and first.purged == []
+    # Each key holder gets the outbox's content-free notice, and no one else.
+    holders = {key.staff_id for key in await keys_of(runtime, case.id) if key.staff_id}
+    async with runtime.sessions() as session:
+        queued = (await session.exec(select(Outbox))).all()
+    assert len(holders) == 3
+    assert sorted(row.staff_id for row in queued) == sorted(holders)
+    assert all(row.body == "" for row in queued)
     async with runtime.sessions() as session:
         stored = (await session.exec(select(Case).where(Case.id == case.id))).one()
     assert stored.deletion_notice_on == today
