@@ -19,7 +19,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import attachments, audit, cases, db, keyring, triage
+from intake import audit, cases, db, keyring, triage
+from intake.attachments import store as attachment_store
 from intake.errors import CaseNotFound, QuietlineError
 from intake.models import Case, CaseKey, Category, Entry, Staff
 from intake.runtime import Runtime
@@ -64,8 +65,8 @@ async def _attachments(
 ) -> list[ExportedAttachment]:
     """The case's files, decrypted (whole: an export embeds them)."""
     files = []
-    for stored in await attachments.list_for_case(session, case.id, data_key):
-        pieces = attachments.store.plaintext(runtime.sessions, stored, data_key)
+    for stored in await attachment_store.list_for_case(session, case.id, data_key):
+        pieces = attachment_store.plaintext(runtime.sessions, stored, data_key)
         content = b"".join([piece async for piece in pieces])
         cleaned = "metadata removed" if stored.cleaned else "not cleaned"
         files.append(ExportedAttachment(stored.name, content, cleaned))
