@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -78,7 +78,7 @@ def _run_tool(name: str, args: list[str], environ: dict[str, str]) -> None:
     tool = shutil.which(name)
     if tool is None:
         raise BackupError(f"{name} is not installed (on Debian: apt-get install postgresql-client)")
-    result = subprocess.run(  # noqa: S603 - fixed tool, arguments we built
+    result = subprocess.run(  # noqa: S603  # nosec B603 - fixed tool, arguments we built
         [tool, *args],
         env={**os.environ, **environ},
         capture_output=True,
