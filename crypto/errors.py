@@ -36,4 +36,11 @@ class TokenTypo(ValueError):
     """A case token was mistyped.
 
     ``str(error)`` is a plain-English sentence that can be shown to the reporter as it is.
+    ``template`` is the same sentence with ``%(name)s`` placeholders and ``params`` their values,
+    so that a caller can show it in another language (the template is a catalog message id).
     """
+
+    def __init__(self, template: str, **params: str | int) -> None:
+        super().__init__(template % params if params else template)
+        self.template = template
+        self.params = params

@@ -68,8 +68,6 @@ _VALUES: dict[str, int] = {
     char: value for value, upper in enumerate(ALPHABET) for char in (upper, upper.lower())
 } | {"O": 0, "o": 0, "I": 1, "i": 1, "L": 1, "l": 1}
 
-_MISTYPED = "A character of the token is mistyped: please check it again."
-
 
 def new_token() -> str:
     """A fresh random token in display form."""
@@ -86,7 +84,8 @@ def normalise_token(text: str) -> str:
     """
     if len(text) > _MAX_INPUT:
         raise TokenTypo(
-            f"The token should have {TOKEN_LENGTH} characters; what you typed is far longer."
+            "The token should have %(length)s characters; what you typed is far longer.",
+            length=TOKEN_LENGTH,
         )
     values: list[int] = []
     for char in unicodedata.normalize("NFKC", text):
@@ -94,13 +93,20 @@ def normalise_token(text: str) -> str:
             continue
         value = _VALUES.get(char)
         if value is None:
-            raise TokenTypo(f"The token contains {_describe(char)}, which is never used in tokens.")
+            raise _unused_character(char)
         values.append(value)
+    if not values:
+        raise TokenTypo(
+            "The token should have %(length)s characters; you typed nothing.", length=TOKEN_LENGTH
+        )
     if len(values) != TOKEN_LENGTH:
-        typed = str(len(values)) if values else "nothing"
-        raise TokenTypo(f"The token should have {TOKEN_LENGTH} characters; you typed {typed}.")
+        raise TokenTypo(
+            "The token should have %(length)s characters; you typed %(typed)s.",
+            length=TOKEN_LENGTH,
+            typed=len(values),
+        )
     if _check_value(values[:_DATA_LENGTH]) != values[_DATA_LENGTH]:
-        raise TokenTypo(_MISTYPED)
+        raise TokenTypo("A character of the token is mistyped: please check it again.")
     return "".join(ALPHABET[value] for value in values)
 
 
@@ -163,9 +169,12 @@ def _require_canonical(canonical: str) -> None:
         raise ValueError("expected a canonical token: pass it through normalise_token first")
 
 
-def _describe(char: str) -> str:
+def _unused_character(char: str) -> TokenTypo:
     if not char.isprintable():
-        return f"an invisible character (U+{ord(char):04X})"
-    if char == "'":
-        return '"\'"'
-    return f"'{char}'"
+        return TokenTypo(
+            "The token contains an invisible character (U+%(code)s), which is never used in "
+            "tokens.",
+            code=f"{ord(char):04X}",
+        )
+    shown = '"\'"' if char == "'" else f"'{char}'"
+    return TokenTypo("The token contains %(char)s, which is never used in tokens.", char=shown)

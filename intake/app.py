@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -18,10 +19,11 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake import admin, api, maintenance, reporter, staff
+from intake import admin, api, i18n, maintenance, reporter, staff
 from intake.config import Settings
 from intake.errors import QuietlineError, TooManyAttempts
 from intake.mail.worker import BackgroundWorker
+from intake.i18n import N_
 from intake.runtime import Runtime, open_runtime
 from intake.security import (
     BodyLimitMiddleware,
@@ -66,16 +68,18 @@ async def quietline_error(request: Request, exc: Exception) -> Response:
 
 
 HTTP_MESSAGES = {
-    400: "The request could not be read.",
-    404: "There is no such page.",
-    405: "This page does not accept that kind of request.",
+    400: N_("The request could not be read."),
+    404: N_("There is no such page."),
+    405: N_("This page does not accept that kind of request."),
 }
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if exc.detail and exc.status_code == 400 else None
-    text = message or HTTP_MESSAGES.get(exc.status_code, "The request could not be handled.")
+    text = message or i18n.gettext(
+        HTTP_MESSAGES.get(exc.status_code, N_("The request could not be handled."))
+    )
     return error_response(request, exc.status_code, text)
 
 
@@ -106,12 +110,14 @@ class InternalErrorMiddleware:
             logger.error("internal error on %s: %s", scope["path"], type(exc).__name__)
             if started:
                 return
-            message = "Something went wrong on our side. Please try again later."
+            message = i18n.gettext(N_("Something went wrong on our side. Please try again later."))
             response: Response
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"error": message}, status_code=500)
             else:
-                response = HTMLResponse(f"<!doctype html><title>Error</title><p>{message}</p>", 500)
+                response = HTMLResponse(
+                    f"<!doctype html><title>Error</title><p>{html.escape(message)}</p>", 500
+                )
             await response(scope, receive, send)
 
 
@@ -158,6 +164,7 @@ def create_app(
         middleware=[
             # Outermost first: every answer, refusals included, gets the headers.
             Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(i18n.LocaleMiddleware),
             Middleware(InternalErrorMiddleware),
             Middleware(CrossSiteRequestMiddleware, refuse=refuse),
             Middleware(RateLimitMiddleware, limits=rate_limits_from(settings), refuse=refuse),

@@ -27,6 +27,7 @@ from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.errors import CaseDeleted, CaseNotFound, InvalidInput, TokenMistyped
+from intake.i18n import N_
 from intake.models import Case, Category, Entry, Staff, new_id
 from intake.models import CaseKey as CaseKeyRow
 from intake.runtime import Runtime
@@ -115,19 +116,38 @@ def reporter_wrap_context(case_id: str) -> str:
     return f"reporter:{case_id}"
 
 
+# What a reporter is told about a text they wrote, by kind of text (report or message).
+_TEXT_PROBLEMS = {
+    "report": {
+        "empty": N_("The report is empty: please write what happened."),
+        "long": N_(
+            "The report is too long: %(count)s characters, the limit is %(limit)s. "
+            "Please shorten it; you can add more later as a follow-up message."
+        ),
+        "unsavable": N_("The report contains a character that cannot be saved."),
+    },
+    "message": {
+        "empty": N_("The message is empty: please write what you want to tell the office."),
+        "long": N_(
+            "The message is too long: %(count)s characters, the limit is %(limit)s. "
+            "Please shorten it, or send it in two parts."
+        ),
+        "unsavable": N_("The message contains a character that cannot be saved."),
+    },
+}
+
+
 def _check_text(text: str, *, limit: int, what: str, field_name: str) -> str:
+    problem = None
     if not text.strip():
-        raise InvalidInput(f"The {what} is empty: please write what happened.", field=field_name)
-    if len(text) > limit:
-        raise InvalidInput(
-            f"The {what} is too long: {len(text):,} characters, the limit is {limit:,}. "
-            "Please shorten it; you can add more later as a follow-up message.",
-            field=field_name,
-        )
-    if "\x00" in text or not _encodable(text):
-        raise InvalidInput(
-            f"The {what} contains a character that cannot be saved.", field=field_name
-        )
+        problem = "empty"
+    elif len(text) > limit:
+        problem = "long"
+    elif "\x00" in text or not _encodable(text):
+        problem = "unsavable"
+    if problem:
+        sentence = _TEXT_PROBLEMS[what][problem]
+        raise InvalidInput(sentence, field=field_name, count=len(text), limit=limit)
     return text
 
 
@@ -383,7 +403,7 @@ async def _file_report(
     async with db.transaction(runtime.sessions) as session:
         connection = await session.connection()
         if (await connection.execute(_CATEGORY_OPEN, {"id": report.category})).first() is None:
-            raise InvalidInput("Please choose one of the listed categories.", field="category")
+            raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
         rules = await deadline_settings.current_rules(session, runtime)
         excluded = await _checked_exclusions(session, report.excluded_staff_ids)
         linked = (
@@ -449,7 +469,7 @@ def _canonical(token_text: str) -> str:
     try:
         return crypto.normalise_token(token_text)
     except crypto.TokenTypo as exc:
-        raise TokenMistyped(str(exc), field="token") from exc
+        raise TokenMistyped(exc.template, field="token", **exc.params) from exc
 
 
 async def _open_by_token(
@@ -462,8 +482,11 @@ async def _open_by_token(
         raise CaseDeleted(CASE_DELETED_MESSAGE)
     if case is None or case.reporter_wrap is None:
         raise CaseNotFound(
-            "No report matches this token. Please check it; if it is right, the case may "
-            "have been closed and deleted."
+            N_(
+                "No report matches this token. Please check it; if it is right, the case may "
+                "have been closed and deleted."
+            ),
+            field="token",
         )
     data_key = crypto.unwrap_key(
         crypto.reporter_key(canonical, case.salt),

@@ -18,14 +18,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.config import Config
 
+from intake.i18n import N_
+
+# Labels are catalog message ids: shown translated wherever a catalog has them.
 DEFAULT_CATEGORIES = (
-    ("financial", "Misuse of public money or contract-signing authority"),
-    ("social-media", "Misuse of the city's social media accounts"),
-    ("conduct", "Gross mismanagement or abuse of authority"),
-    ("safety", "Danger to health, safety or the environment"),
-    ("reprisal", "Reprisal for reporting a concern"),
-    ("other", "Something else"),
+    ("financial", N_("Misuse of public money or contract-signing authority")),
+    ("social-media", N_("Misuse of the city's social media accounts")),
+    ("conduct", N_("Gross mismanagement or abuse of authority")),
+    ("safety", N_("Danger to health, safety or the environment")),
+    ("reprisal", N_("Reprisal for reporting a concern")),
+    ("other", N_("Something else")),
 )
+DEFAULT_QUICK_EXIT_URL = "https://weather.gc.ca/"
 
 
 # Months a concluded case is kept, by outcome, before its content is destroyed.
@@ -106,6 +110,11 @@ def _retention(value: str | tuple[tuple[str, int], ...]) -> tuple[tuple[str, int
             )
         pairs.append((outcome.strip(), int(months)))
     return tuple(pairs)
+def _quick_exit_url(value: str) -> str:
+    value = value.strip() or DEFAULT_QUICK_EXIT_URL
+    if not value.startswith(("https://", "http://")) or any(c in value for c in '"<> '):
+        raise ConfigError("QUIETLINE_QUICK_EXIT_URL must be an http:// or https:// address")
+    return value
 
 
 @dataclass(frozen=True)
@@ -168,6 +177,9 @@ class Settings:
     retention_notice_days: int = 30
     purge_interval_hours: int = 24
     stats_min_cell: int = 5
+    # Reporter pages: the "quick exit" link, and the folder of the operator's own guidance texts.
+    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
+    guidance_dir: Path | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -298,6 +310,8 @@ def load_settings(
             stats_min_cell=max(
                 1, _non_negative("STATS_MIN_CELL", config("STATS_MIN_CELL", cast=int, default=5))
             ),
+            quick_exit_url=_quick_exit_url(config("QUICK_EXIT_URL", default="")),
+            guidance_dir=Path(config("GUIDANCE_DIR", default="") or directory / "guidance"),
         )
         for name in (
             "hsts_max_age",

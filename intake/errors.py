@@ -1,15 +1,28 @@
-"""Domain errors. Each carries the sentence a person is shown and the HTTP status it maps to."""
+"""Domain errors. Each carries the sentence a person is shown and the HTTP status it maps to.
+
+The sentence is written in English with ``%(name)s`` placeholders and is a catalog message id:
+``error.message`` gives it in the language of the current request (see intake.i18n), with the
+placeholders filled in from the keyword arguments; ``str(error)`` is always the English text.
+"""
 
 from __future__ import annotations
+
+from intake import i18n
 
 
 class QuietlineError(Exception):
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, **params: object) -> None:
+        super().__init__(i18n.in_english(message, params))
+        self.template = message
+        self.params = params
         self.field = field
+
+    @property
+    def message(self) -> str:
+        """The sentence in the current language."""
+        return i18n.gettext(self.template, self.params)
 
 
 class InvalidInput(QuietlineError):

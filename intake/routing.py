@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.config import Settings
 from intake.errors import NoRecipients
+from intake.i18n import N_
 from intake.models import RecoveryKey, Staff
 
 RECEIVING_ROLES = ("officer",)
@@ -94,14 +95,18 @@ async def recipients_for(
     ]
     if not staff:
         raise NoRecipients(
-            "This service cannot take reports of this kind yet: no one is set up to receive "
-            "them. Nothing was saved. Please try again later or use another channel."
+            N_(
+                "This service cannot take reports of this kind yet: no one is set up to receive "
+                "them. Nothing was saved. Please try again later or use another channel."
+            )
         )
     recovery = next((row for row in rows if row.is_recovery), None)
     if recovery is None:
         raise NoRecipients(
-            "This service is not fully set up yet (it has no recovery key). Nothing was saved. "
-            "Please try again later or use another channel."
+            N_(
+                "This service is not fully set up yet (it has no recovery key). Nothing was "
+                "saved. Please try again later or use another channel."
+            )
         )
     return Recipients(
         group=group,

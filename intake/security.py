@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake.config import Settings
 from intake.errors import QuietlineError
+from intake.i18n import N_
 
 # Pages need their own stylesheet and nothing else: no script at all, no inline style.
 CONTENT_SECURITY_POLICY = (
@@ -184,8 +185,8 @@ class BodyLimitMiddleware:
 
     def _too_large(self) -> RequestTooLarge:
         return RequestTooLarge(
-            f"The request is too large: the limit is {self.max_bytes // 1024:,} KB. "
-            "Nothing was saved."
+            N_("The request is too large: the limit is %(limit)s KB. Nothing was saved."),
+            limit=self.max_bytes // 1024,
         )
 
     @staticmethod

@@ -8,7 +8,7 @@ import httpx
 
 
 def _token_from(page: str) -> str:
-    found = re.search(r'<p class="token"[^>]*>([0-9A-Z-]+)</p>', page)
+    found = re.search(r'<input id="token-copy"[^>]* value="([0-9A-Z-]+)"', page)
     assert found, page
     return found.group(1)
 
@@ -17,7 +17,7 @@ async def test_file_a_report_then_come_back_and_reply(sqlite_client: httpx.Async
     form = await sqlite_client.get("/report")
     assert form.status_code == 200
     assert 'name="category"' in form.text and "<script" not in form.text
-    assert "nobody can recover it" in form.text
+    assert "Nobody can recover it for you if it is lost" in form.text
 
     filed = await sqlite_client.post(
         "/report",
@@ -59,7 +59,10 @@ async def test_every_reporter_page_loads_nothing_from_elsewhere(
         page = await sqlite_client.get(path)
         assert page.status_code == 200
         assert "<script" not in page.text
-        assert not re.search(r'(src|href)="(https?:)?//', page.text), path
+        # Nothing is loaded from another host; the one link that leaves is the quick exit.
+        assert not re.search(r'src="(https?:)?//', page.text), path
+        leaving = re.findall(r'<a [^>]*href="(?:https?:)?//[^"]*"[^>]*>', page.text)
+        assert len(leaving) == 1 and 'class="quick-exit"' in leaving[0], path
         assert "default-src 'none'" in page.headers["content-security-policy"]
         assert page.headers["referrer-policy"] == "no-referrer"
     css = await sqlite_client.get("/static/quietline.css")

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intake import cases
+import crypto
+from intake import cases, i18n
 from intake.attachments.upload import Upload, UploadLimits, is_multipart, megabytes, read_upload
 from intake.errors import InvalidInput, QuietlineError
+from intake.i18n import N_
+from intake.reporter import guidance
 from intake.runtime import Runtime, runtime_of
-from intake.templating import render
+from intake.templating import render, templates
 
 MAX_FORM_FIELDS = 20
 
@@ -31,7 +35,7 @@ async def _read_form(request: Request, case_key: cases.CaseKey | None = None) ->
     if any("\ufffd" in value for value in values):
         if upload is not None:
             upload.close()
-        raise InvalidInput("Some of the text could not be read. Please type it again.")
+        raise InvalidInput(N_("Some of the text could not be read. Please type it again."))
     return upload if upload is not None else form
 
 
@@ -68,7 +72,28 @@ def _limits_context(runtime: Runtime) -> dict[str, Any]:
 
 
 async def home(request: Request) -> Response:
-    return render(request, "reporter/home.html")
+    return render(request, "reporter/home.html", {"guide_pages": guidance.PAGES})
+
+
+async def guide(request: Request) -> Response:
+    """One page of the guidance read before the form: built in, or the operator's version."""
+    page = guidance.BY_SLUG.get(request.path_params["slug"])
+    if page is None:
+        raise HTTPException(404)
+    settings = runtime_of(request).settings
+    values = guidance.deadline_values(settings)
+    position = guidance.PAGES.index(page)
+    override = guidance.override_file(settings, page.slug, i18n.current_locale())
+    context = {
+        **values,
+        "page": page,
+        "guide_pages": guidance.PAGES,
+        "position": position + 1,
+        "previous": guidance.PAGES[position - 1] if position > 0 else None,
+        "next": guidance.PAGES[position + 1] if position + 1 < len(guidance.PAGES) else None,
+        "override": guidance.render_override(templates.env, override, values) if override else None,
+    }
+    return render(request, "reporter/guide.html", context)
 
 
 async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
@@ -120,6 +145,29 @@ async def report_submit(request: Request) -> Response:
         "reporter/token.html",
         {"token": filed.token, "attachments": filed.attachments},
         status_code=201,
+    )
+
+
+async def token_saved(request: Request) -> Response:
+    """The step after the token page: the reporter confirms they saved it before leaving.
+
+    Without the confirmation the token page is shown again, with the token it carried (a
+    well-formed token only: anything else is not echoed), so the reporter can still save it.
+    """
+    form = await _read_form(request)
+    _close(form)
+    if _text(form, "saved") != "yes":
+        token = _text(form, "token")
+        try:
+            shown = crypto.format_token(crypto.normalise_token(token))
+        except crypto.TokenTypo:
+            raise InvalidInput(N_("This page lost its case token. Nothing was changed.")) from None
+        error = i18n.gettext(N_("Please save your token, then tick this box to confirm."))
+        return render(
+            request, "reporter/token.html", {"token": shown, "error": error}, status_code=422
+        )
+    return render(
+        request, "reporter/saved.html", guidance.deadline_values(runtime_of(request).settings)
     )
 
 
@@ -182,15 +230,16 @@ async def message_send(request: Request) -> Response:
         return await _status_page(request, token, error=error, draft=body)
     finally:
         _close(form)
-    return await _status_page(
-        request, token, notice="Your message was sent to the office.", attachments=outcomes
-    )
+    notice = i18n.gettext(N_("Your message was sent to the office."))
+    return await _status_page(request, token, notice=notice, attachments=outcomes)
 
 
 routes = [
     Route("/", home, methods=["GET"]),
+    Route("/guide/{slug}", guide, methods=["GET"]),
     Route("/report", report_form, methods=["GET"]),
     Route("/report", report_submit, methods=["POST"]),
+    Route("/report/saved", token_saved, methods=["POST"]),
     Route("/status", status_form, methods=["GET"]),
     Route("/status", status_show, methods=["POST"]),
     Route("/status/message", message_send, methods=["POST"]),

@@ -1,0 +1,36 @@
+"""Names people read for the workflow's plain values (stages, outcomes), as catalog message ids."""
+
+from __future__ import annotations
+
+from intake import i18n
+from intake.i18n import N_
+
+STAGE_LABELS = {
+    "received": N_("Received"),
+    "acknowledged": N_("Acknowledged"),
+    "assessing": N_("Being assessed"),
+    "investigating": N_("Under investigation"),
+    "concluded": N_("Concluded"),
+}
+
+OUTCOME_LABELS = {
+    "substantiated": N_("Substantiated"),
+    "not_substantiated": N_("Not substantiated"),
+    "referred": N_("Referred to another body"),
+    "no_action": N_("No action taken"),
+}
+
+
+def _label(labels: dict[str, str], value: str | None) -> str:
+    if not value:
+        return ""
+    known = labels.get(value)
+    return i18n.gettext(known) if known else value.replace("_", " ").capitalize()
+
+
+def stage_label(stage: str | None) -> str:
+    return _label(STAGE_LABELS, stage)
+
+
+def outcome_label(outcome: str | None) -> str:
+    return _label(OUTCOME_LABELS, outcome)
