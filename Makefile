@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= var
 
-.PHONY: run test lint bench migration clean
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+.PHONY: run test lint bench migration translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +20,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	QUIETLINE_DEV=1 $(BIN)/quietline --data-dir $(DATA_DIR) serve --demo
 
-test: $(STAMP)
+# axe-core for the browser tests, pinned by tests/browser/package-lock.json.
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
+test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict crypto
 	$(BIN)/python -m pytest
@@ -34,5 +41,10 @@ bench: $(STAMP)
 migration: $(STAMP)
 	$(BIN)/python -m intake.devtools new-migration "$(MESSAGE)"
 
+# Gather every sentence to translate into intake/locale/quietline.pot and merge it into
+# each language's .po file (new entries arrive empty, for a translator to fill in).
+translations: $(STAMP)
+	$(BIN)/python -m intake.catalogs update
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules test-artifacts
