@@ -146,8 +146,8 @@ async def test_the_token_page_needs_the_saved_confirmation(
 
 
 async def test_guidance_shows_the_deadlines_from_the_settings(sqlite_seeded: Instance) -> None:
-    settings = sqlite_seeded.settings.with_changes(
-        ack_days=5, feedback_months=2, deadline_clock="business"
+    settings = replace(
+        sqlite_seeded.settings, ack_days=5, feedback_months=2, deadline_clock="business"
     )
     app = create_app(settings, runtime=replace(sqlite_seeded.runtime, settings=settings))
     async with app.router.lifespan_context(app):
@@ -168,7 +168,7 @@ async def test_the_operator_replaces_a_guidance_page_per_language(
     (folder / "other-channels.fr.html").write_text(
         "<p>Ombudsman de la Ville : 311. Délai : {{ ack_days }} jours.</p>", encoding="utf-8"
     )
-    settings = sqlite_seeded.settings.with_changes(guidance_dir=folder)
+    settings = replace(sqlite_seeded.settings, guidance_dir=folder)
     app = create_app(settings, runtime=replace(sqlite_seeded.runtime, settings=settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
