@@ -404,6 +404,18 @@ def _untranslated(page_html: str, sentences: dict[str, str]) -> list[str]:
     return found
 
 
+def _check_printed_token_page(page: object, path: Path) -> None:
+    """Printed, the token page shows the token and how to keep it, and nothing else."""
+    page.emulate_media(media="print")  # type: ignore[attr-defined]
+    try:
+        page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        assert page.locator(".token").is_visible()  # type: ignore[attr-defined]
+        for hidden in ("header.site", "footer.site", "form.confirm", "#token-copy"):
+            assert not page.locator(hidden).is_visible(), hidden  # type: ignore[attr-defined]
+    finally:
+        page.emulate_media(media="screen")  # type: ignore[attr-defined]
+
+
 def test_every_reporter_page_in_french_and_photographed(chromium: object, site: LiveServer) -> None:
     """With Accept-Language: fr-CA every page is in French (no English catalog sentence left),
     and each page at each width is written to test-artifacts/ for people to look at."""
@@ -427,6 +439,8 @@ def test_every_reporter_page_in_french_and_photographed(chromium: object, site: 
                 page.screenshot(
                     path=str(shots / f"{visit.name}.{lang}.{label}.png"), full_page=True
                 )
+                if visit.name == "token" and label == "desktop":
+                    _check_printed_token_page(page, shots / f"token.{lang}.print.png")
                 if lang == "fr-CA" and label == "desktop":
                     left = set(_untranslated(page.content(), sentences)) - allowed_in_french
                     if left:
