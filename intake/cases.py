@@ -127,12 +127,24 @@ _TEXT_PROBLEMS = {
         "unsavable": N_("The report contains a character that cannot be saved."),
     },
     "message": {
-        "empty": N_("The message is empty: please write what you want to tell the office."),
+        "empty": N_("The message is empty: please write something to send."),
         "long": N_(
             "The message is too long: %(count)s characters, the limit is %(limit)s. "
             "Please shorten it, or send it in two parts."
         ),
         "unsavable": N_("The message contains a character that cannot be saved."),
+    },
+    "note": {
+        "empty": N_("The note is empty: please write something."),
+        "long": N_("The note is too long: %(count)s characters, the limit is %(limit)s."),
+        "unsavable": N_("The note contains a character that cannot be saved."),
+    },
+    "reason for the outcome": {
+        "empty": N_("The reason for the outcome is empty: please write it."),
+        "long": N_(
+            "The reason for the outcome is too long: %(count)s characters, the limit is %(limit)s."
+        ),
+        "unsavable": N_("The reason for the outcome contains a character that cannot be saved."),
     },
 }
 

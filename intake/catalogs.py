@@ -36,6 +36,9 @@ ERROR_CLASSES = (
     "NoRecipients",
     "Forbidden",
     "NotSignedIn",
+    "SignInFailed",
+    "TooManyAttempts",
+    "MalformedRequest",
     "RequestTooLarge",
     "TokenTypo",
 )

@@ -70,6 +70,6 @@ class TooManyAttempts(QuietlineError):
 
     status = 429
 
-    def __init__(self, message: str, *, retry_after: int = 60) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after: int = 60, **params: object) -> None:
+        super().__init__(message, **params)
         self.retry_after = retry_after

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import crypto
 from intake.config import Settings
 from intake.errors import InvalidInput
+from intake.i18n import N_
 from intake.models import CaseKey, RecoveryKey, Staff
 from intake.routing import Recipients
 
@@ -113,9 +114,13 @@ async def create_staff(
     """Add a staff member with a fresh key pair and TOTP secret (not yet committed)."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise InvalidInput(f"{email!r} is not an email address.", field="email")
+        raise InvalidInput(
+            N_("%(email)s is not an email address."), field="email", email=repr(email)
+        )
     if role not in ROLES:
-        raise InvalidInput(f"The role must be one of {', '.join(ROLES)}.", field="role")
+        raise InvalidInput(
+            N_("The role must be one of %(roles)s."), field="role", roles=", ".join(ROLES)
+        )
     if not name.strip():
         raise InvalidInput("A name is needed.", field="name")
     if not group.strip():
@@ -123,7 +128,11 @@ async def create_staff(
     validate_password(password)
     existing = await session.exec(select(Staff).where(Staff.email == email))
     if existing.first() is not None:
-        raise InvalidInput(f"A staff member with the email {email} exists already.", field="email")
+        raise InvalidInput(
+            N_("A staff member with the email %(email)s exists already."),
+            field="email",
+            email=email,
+        )
     keypair = crypto.generate_keypair()
     secrets = StaffSecrets(
         private_key=keypair.private, totp_secret=pyotp.random_base32(TOTP_SECRET_LENGTH)

@@ -30,17 +30,18 @@ import crypto
 from intake import audit, db, keyring
 from intake.db import utcnow
 from intake.errors import InvalidInput, NotSignedIn, SignInFailed, TooManyAttempts
+from intake.i18n import N_
 from intake.models import Staff, StaffSession
 from intake.runtime import Runtime
 
 COOKIE_SALT = "quietline/staff-session/v1"
 TOTP_STEP_SECONDS = 30
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen is written at most once a minute
-SIGN_IN_FAILED = (
+SIGN_IN_FAILED = N_(
     "Sign-in failed: the email, password or six-digit code is not right. "
     "Each code works only once: if you just used it, wait for the next one."
 )
-SESSION_ENDED = "Please sign in: your session has ended or you are not signed in."
+SESSION_ENDED = N_("Please sign in: your session has ended or you are not signed in.")
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,11 @@ async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str
     if staff is not None and staff.locked_until is not None and staff.locked_until > now:
         minutes = _minutes_left(staff.locked_until, now)
         raise TooManyAttempts(
-            f"Too many failed sign-ins for this account. Try again in {minutes} minutes, "
-            "or ask an administrator.",
+            N_(
+                "Too many failed sign-ins for this account. Try again in %(minutes)s minutes, "
+                "or ask an administrator."
+            ),
+            minutes=minutes,
             retry_after=minutes * 60,
         )
     if staff is None or not staff.active:

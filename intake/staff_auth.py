@@ -11,12 +11,13 @@ from starlette.responses import Response
 from intake import sessions
 from intake.config import Settings
 from intake.errors import Forbidden
+from intake.i18n import N_
 from intake.runtime import runtime_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf"
-CSRF_MISSING = (
+CSRF_MISSING = N_(
     "This request was refused: it did not carry this session's CSRF token "
     "(the X-CSRF-Token header, or the form's hidden field). Reload the page and try again."
 )

@@ -73,6 +73,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "lang": i18n.to_tag(i18n.current_locale()),
         "languages": _switch_targets(request),
         "language_param": i18n.QUERY_PARAMETER,
+        "language_chosen": i18n.chosen_explicitly(),
         "quick_exit_url": getattr(settings, "quick_exit_url", None),
     }
 

@@ -26,6 +26,7 @@ from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
 from intake.cases import STAGES
 from intake.errors import CaseNotFound, Forbidden, InvalidInput
+from intake.i18n import N_
 from intake.models import Case, CaseKey, Entry, Staff, is_id
 from intake.runtime import Runtime
 from intake.sessions import SignedIn
@@ -45,7 +46,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"view", "note", "message", "stage", "assign", "grant"}),
     "investigator": frozenset({"view", "note"}),
 }
-NO_SUCH_CASE = "No case with this reference is open to you."
+NO_SUCH_CASE = N_("No case with this reference is open to you.")
 REF_PATTERN = re.compile(r"QL-[0-9A-Z]{5}-[0-9A-Z]{5}")
 MAX_NOTE_CHARS = 20_000
 REASON_KIND = "outcome"
@@ -53,14 +54,14 @@ REASON_KIND = "outcome"
 
 def require_role(signed_in: SignedIn, action: str) -> None:
     if action not in ROLE_ACTIONS.get(signed_in.staff.role, frozenset()):
-        what = {
-            "message": "message reporters",
-            "stage": "change a case's stage",
-            "assign": "assign cases",
-            "grant": "give or remove access to cases",
-            "intake": "record reports received by phone, mail or in person",
-        }.get(action, "do this")
-        raise Forbidden(f"Your role ({signed_in.staff.role}) cannot {what}.")
+        refusal = {
+            "message": N_("Your role cannot message reporters."),
+            "stage": N_("Your role cannot change a case's stage."),
+            "assign": N_("Your role cannot assign cases."),
+            "grant": N_("Your role cannot give or remove access to cases."),
+            "intake": N_("Your role cannot record reports received by phone, mail or in person."),
+        }.get(action, N_("Your role cannot do this."))
+        raise Forbidden(refusal, role=signed_in.staff.role)
 
 
 def is_overdue(case: Case, today: date) -> bool:
@@ -119,7 +120,9 @@ def _decode_cursor(cursor: str) -> tuple[date, str]:
 
 def validate_filters(filters: QueueFilters) -> None:
     if filters.stage is not None and filters.stage not in STAGES:
-        raise InvalidInput(f"The stage must be one of: {', '.join(STAGES)}.", field="stage")
+        raise InvalidInput(
+            N_("The stage must be one of: %(stages)s."), field="stage", stages=", ".join(STAGES)
+        )
     if filters.category is not None and (
         len(filters.category) > 50 or not filters.category.isprintable()
     ):
@@ -438,11 +441,15 @@ async def change_stage(
 ) -> Case:
     require_role(signed_in, "stage")
     if stage not in STAGES:
-        raise InvalidInput(f"The stage must be one of: {', '.join(STAGES)}.", field="stage")
+        raise InvalidInput(
+            N_("The stage must be one of: %(stages)s."), field="stage", stages=", ".join(STAGES)
+        )
     if stage == "concluded":
         if outcome not in OUTCOMES:
             raise InvalidInput(
-                f"To conclude a case, choose an outcome: {', '.join(OUTCOMES)}.", field="outcome"
+                N_("To conclude a case, choose an outcome: %(outcomes)s."),
+                field="outcome",
+                outcomes=", ".join(OUTCOMES),
             )
         reason = cases._check_text(
             reason or "", limit=MAX_NOTE_CHARS, what="reason for the outcome", field_name="reason"
@@ -454,10 +461,18 @@ async def change_stage(
         case, data_key = await _open_case(session, signed_in, ref, for_update=True)
         allowed = TRANSITIONS[case.stage]
         if stage not in allowed:
-            after = " or ".join(allowed) if allowed else "nothing: it is concluded"
+            if not allowed:
+                raise InvalidInput(
+                    N_("This case is concluded; it cannot move to %(stage)s."),
+                    field="stage",
+                    stage=stage,
+                )
             raise InvalidInput(
-                f"This case is {case.stage}; it cannot move to {stage}. Next can be: {after}.",
+                N_("This case is %(now)s; it cannot move to %(stage)s. Next can be: %(next)s."),
                 field="stage",
+                now=case.stage,
+                stage=stage,
+                next=", ".join(allowed),
             )
         before = case.stage
         case.stage = stage
@@ -575,7 +590,9 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
         case, data_key = await _open_case(session, signed_in, ref)
         person = await _grantee(session, staff_id)
         if await _holds(session, case.id, person.id):
-            raise InvalidInput(f"{person.name} has access to this case already.", field="staff_id")
+            raise InvalidInput(
+                N_("%(name)s has access to this case already."), field="staff_id", name=person.name
+            )
         await _seal_to(session, runtime, case, data_key, person)
         await audit.record(
             session,

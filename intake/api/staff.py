@@ -13,6 +13,7 @@ from intake import cases, sessions, triage
 from intake.api.parsing import read_json
 from intake.attachments.download import download_response
 from intake.errors import InvalidInput
+from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
 from intake.staff_auth import clear_session_cookie, current_staff, set_session_cookie
@@ -142,7 +143,7 @@ def _flag(request: Request, name: str) -> bool:
         return False
     if value in {"1", "true", "yes"}:
         return True
-    raise InvalidInput(f"{name} must be true or false.", field=name)
+    raise InvalidInput(N_("%(name)s must be true or false."), field=name, name=name)
 
 
 def _filters(request: Request) -> triage.QueueFilters:

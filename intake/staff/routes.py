@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from intake import cases, sessions, triage
+from intake import cases, i18n, sessions, triage
 from intake.attachments.download import download_response
 from intake.errors import InvalidInput, NotSignedIn, QuietlineError
 from intake.mail.preferences import choose_notify_mode
@@ -65,7 +65,9 @@ def signed_in_page(page: Page) -> Page:
 
 
 def see_other(path: str, **query: str) -> RedirectResponse:
-    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
+    """Redirect after a form post; keeps the language the person switched to."""
+    target = i18n.link(path + ("?" + urlencode(query) if query else ""))
+    return RedirectResponse(target, status_code=303)
 
 
 # --- signing in and out ----------------------------------------------------------------------
