@@ -10,7 +10,6 @@ Chromium is Debian's (/usr/bin/chromium): Playwright never downloads a browser h
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -21,10 +20,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pyotp
 import pytest
-from babel.messages.pofile import read_po
 
-from intake import i18n
+from tests.catalog_check import catalog_sentences, untranslated
 from tests.conftest import quietline_environ
 from tests.support import LiveServer, free_port
 
@@ -48,6 +47,7 @@ VIEWPORTS = {
     "zoom200": {"viewport": {"width": 640, "height": 450}, "device_scale_factor": 2},
     "phone": {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2},
 }
+JOURNEY_TEXT = "The fleet card of the parks department paid for fuel on a Sunday, twice."
 REPORT_TEXT = "The fleet card was used for a private trip on the first weekend of the month."
 
 
@@ -114,6 +114,59 @@ def _watch_hosts(page: object, site: LiveServer) -> list[str]:
     return elsewhere
 
 
+def _office_session(site: LiveServer) -> httpx.Client:
+    """An officer of the demo office, signed in through the staff API (password and TOTP)."""
+    found = re.search(
+        r"staff officer@example\.org \(officer, group solicitor\): password (\S+)\s+"
+        r"TOTP secret (\S+)",
+        site.demo_output,  # type: ignore[attr-defined]
+    )
+    assert found, "the demo output names no officer"
+    http = httpx.Client(base_url=site.url, timeout=30)
+    signed = http.post(
+        "/api/v1/staff/login",
+        json={
+            "email": "officer@example.org",
+            "password": found.group(1),
+            "totp": pyotp.TOTP(found.group(2)).now(),
+        },
+    )
+    assert signed.status_code == 200, signed.text
+    http.headers["X-CSRF-Token"] = signed.json()["csrf"]
+    return http
+
+
+@pytest.fixture(scope="module")
+def office(site: LiveServer) -> Iterator[httpx.Client]:
+    http = _office_session(site)
+    try:
+        yield http
+    finally:
+        http.close()
+
+
+def _case_about(http: httpx.Client, text: str) -> str:
+    """The reference of the case whose report contains ``text`` (staff never see tokens)."""
+    listed = http.get("/api/v1/cases", params={"limit": "200"})
+    assert listed.status_code == 200, listed.text
+    for row in listed.json()["cases"]:
+        view = http.get(f"/api/v1/cases/{row['ref']}").json()
+        if text in json.dumps(view["report"]):
+            return str(row["ref"])
+    raise AssertionError("no case holds that report")
+
+
+def _office_replies(http: httpx.Client, about: str, body: str) -> None:
+    ref = _case_about(http, about)
+    answer = http.post(f"/api/v1/cases/{ref}/messages", json={"body": body})
+    assert answer.status_code == 201, answer.text
+
+
+def _office_reads(http: httpx.Client, about: str) -> list[str]:
+    view = http.get(f"/api/v1/cases/{_case_about(http, about)}").json()
+    return [message["body"] for message in view["messages"]]
+
+
 def _token_on(page: object) -> str:
     shown = page.locator(".token").inner_text()  # type: ignore[attr-defined]
     return re.sub(r"\s", "", shown)
@@ -123,7 +176,7 @@ def _token_on(page: object) -> str:
 
 
 def test_report_save_token_come_back_and_reply_without_javascript(
-    chromium: object, site: LiveServer
+    chromium: object, site: LiveServer, office: httpx.Client
 ) -> None:
     context = _context(chromium)
     page = context.new_page()
@@ -143,7 +196,7 @@ def test_report_save_token_come_back_and_reply_without_javascript(
     warning = page.locator("#token-warning").inner_text()
     assert "shown only once" in warning and "Nobody can recover it" in warning
     page.get_by_label("Misuse of public money or contract-signing authority").check()
-    page.get_by_label("What happened?").fill(REPORT_TEXT)
+    page.get_by_label("What happened?").fill(JOURNEY_TEXT)
     page.get_by_role("button", name="Send the report").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "Your report was received"
@@ -165,10 +218,25 @@ def test_report_save_token_come_back_and_reply_without_javascript(
     assert page.get_by_role("heading", level=1).inner_text() == "Your report"
     assert "No messages yet." in page.content()
 
-    page.get_by_label("Your message").fill("The same card was used again last Friday.")
+    # Meanwhile the office answers, through the staff API, knowing the case only by its ref.
+    reply = "Thank you. Which vehicle was it? The plate number is enough."
+    _office_replies(office, JOURNEY_TEXT, reply)
+
+    page.goto(site.url + "/status")
+    page.get_by_label("Your case token").fill(token)
+    page.get_by_role("button", name="Open").click()
+    from_office = page.locator("article.message.office")
+    assert from_office.count() == 1 and reply in from_office.inner_text()
+    assert from_office.get_by_role("heading").inner_text().startswith("From the office, ")
+
+    page.get_by_label("Your message").fill("The van with plate CX 1234.")
     page.get_by_role("button", name="Send", exact=True).click()
     assert page.get_by_role("status").inner_text() == "Your message was sent to the office."
-    assert "The same card was used again last Friday." in page.locator(".message").inner_text()
+    messages = page.locator("article.message")
+    assert messages.count() == 2
+    assert reply in messages.nth(0).inner_text()
+    assert "The van with plate CX 1234." in messages.nth(1).inner_text()
+    assert _office_reads(office, JOURNEY_TEXT)[-1] == "The van with plate CX 1234."
     assert elsewhere == []
     context.close()
 
@@ -371,39 +439,6 @@ def test_no_serious_accessibility_violation_and_pages_reflow(
     assert problems == []
 
 
-def _catalog_sentences() -> dict[str, str]:
-    """English sentence → its French translation, for every sentence of the French catalog."""
-    with i18n.catalog_path("fr_CA").open("rb") as source:
-        catalog = read_po(source, locale="fr_CA")
-    sentences: dict[str, str] = {}
-    for message in catalog:
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        for english, french in zip(ids, strings, strict=False):
-            if english and english != french:
-                sentences[english] = french
-    return sentences
-
-
-def _untranslated(page_html: str, sentences: dict[str, str]) -> list[str]:
-    """Catalog sentences that appear in English on the page (placeholders may be filled in)."""
-    text = html.unescape(re.sub(r"<[^>]+>", " ", page_html))
-    text = re.sub(r"\s+", " ", text)
-    found = []
-    for english in sentences:
-        pattern = r"\s+".join(
-            ".+?" if re.fullmatch(r"%\(\w+\)s", part) else re.escape(part)
-            for part in re.split(r"(%\(\w+\)s|\s+)", english)
-            if part and not part.isspace()
-        )
-        # Single words ("Send", "Stage") are checked on their own as whole labels only.
-        if " " not in english.strip():
-            pattern = rf"(?<![\w'’]){pattern}(?![\w'’])"
-        if re.search(pattern, text):
-            found.append(english)
-    return found
-
-
 def _check_printed_token_page(page: object, path: Path) -> None:
     """Printed, the token page shows the token and how to keep it, and nothing else."""
     page.emulate_media(media="print")  # type: ignore[attr-defined]
@@ -419,8 +454,8 @@ def _check_printed_token_page(page: object, path: Path) -> None:
 def test_every_reporter_page_in_french_and_photographed(chromium: object, site: LiveServer) -> None:
     """With Accept-Language: fr-CA every page is in French (no English catalog sentence left),
     and each page at each width is written to test-artifacts/ for people to look at."""
-    sentences = _catalog_sentences()
-    allowed_in_french = {"Quietline", "Messages", "Messages", "English"}
+    sentences = catalog_sentences()
+    allowed_in_french: set[str] = set()
     shots = ARTIFACTS / "screenshots"
     if shots.exists():
         shutil.rmtree(shots)
@@ -442,7 +477,7 @@ def test_every_reporter_page_in_french_and_photographed(chromium: object, site: 
                 if visit.name == "token" and label == "desktop":
                     _check_printed_token_page(page, shots / f"token.{lang}.print.png")
                 if lang == "fr-CA" and label == "desktop":
-                    left = set(_untranslated(page.content(), sentences)) - allowed_in_french
+                    left = set(untranslated(page.content(), sentences)) - allowed_in_french
                     if left:
                         problems.append(f"{visit.name}: {sorted(left)}")
             assert elsewhere == []

@@ -11,10 +11,13 @@ import pytest
 
 from intake import catalogs, i18n
 from intake.app import create_app
-from tests.conftest import Instance
+from tests.catalog_check import catalog_sentences, untranslated
+from tests.conftest import SEED_STAFF, Instance
+from tests.staffing import fresh_totp
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 FRENCH = {"accept-language": "fr-CA,fr;q=0.9,en;q=0.5"}
+OFFICER = "officer1@example.org"
 
 
 def _entries(locale: str) -> dict[object, object]:
@@ -208,3 +211,69 @@ def test_a_new_language_is_a_catalog_file(tmp_path: Path, monkeypatch: pytest.Mo
         i18n.use_locale("en")
         i18n.available_locales.cache_clear()
         i18n.translations.cache_clear()
+
+
+async def test_reporter_pages_in_french_leave_no_catalog_sentence_in_english(
+    sqlite_client: httpx.AsyncClient,
+) -> None:
+    sentences = catalog_sentences()
+    pages = {}
+    for path in ("/", "/guide/process", "/guide/anonymity", "/guide/other-channels", "/report"):
+        pages[path] = await sqlite_client.get(path, headers=FRENCH)
+    pages["/status"] = await sqlite_client.get("/status", headers=FRENCH)
+    filed = await sqlite_client.post(
+        "/report", data={"category": "safety", "body": "Rapport."}, headers=FRENCH
+    )
+    pages["token page"] = filed
+    token = re.search(r'id="token-copy"[^>]* value="([0-9A-Z-]+)"', filed.text).group(1)
+    pages["status page"] = await sqlite_client.post(
+        "/status", data={"token": token}, headers=FRENCH
+    )
+    pages["saved page"] = await sqlite_client.post(
+        "/report/saved", data={"token": token, "saved": "yes"}, headers=FRENCH
+    )
+    for name, page in pages.items():
+        assert '<html lang="fr-CA">' in page.text, name
+        assert untranslated(page.text, sentences) == [], name
+    # The check finds English where it is left: the same page in English is full of it.
+    english = await sqlite_client.get("/report")
+    assert len(untranslated(english.text, sentences)) > 10
+
+
+async def test_staff_pages_in_french(
+    sqlite_client: httpx.AsyncClient, sqlite_seeded: Instance
+) -> None:
+    client = sqlite_client
+    sentences = catalog_sentences()
+    filed = await client.post(
+        "/report", data={"category": "conduct", "body": "Les heures supplémentaires."}
+    )
+    assert filed.status_code == 201
+    login_page = await client.get("/staff/", headers=FRENCH)
+    assert login_page.status_code == 401
+    signed = await client.post(
+        "/staff/login?lang=fr-CA",
+        data={
+            "email": OFFICER,
+            "password": sqlite_seeded.staff_passwords[OFFICER],
+            "totp": await fresh_totp(sqlite_seeded, OFFICER),
+        },
+    )
+    # The redirect after signing in keeps the language that was switched to.
+    assert signed.status_code == 303 and signed.headers["location"] == "/staff/?lang=fr-CA"
+    queue = await client.get(signed.headers["location"])
+    ref = re.search(r'href="/staff/cases/([^"?]+)\?lang=fr-CA"', queue.text).group(1)
+    pages = {
+        "sign-in": login_page,
+        "queue": queue,
+        "case": await client.get(f"/staff/cases/{ref}", headers=FRENCH),
+        "record": await client.get("/staff/new", headers=FRENCH),
+        "password": await client.get("/staff/password", headers=FRENCH),
+    }
+    for name, page in pages.items():
+        assert page.status_code in (200, 401), name
+        assert '<html lang="fr-CA">' in page.text, name
+        # The seeded staff are named after their roles ("Investigator"): names are data.
+        left = set(untranslated(page.text, sentences)) - {person[1] for person in SEED_STAFF}
+        assert left == set(), name
+    assert "File des dossiers" in queue.text and "quick-exit" not in queue.text
