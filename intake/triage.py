@@ -61,7 +61,7 @@ def require_role(signed_in: SignedIn, action: str) -> None:
             "grant": N_("Your role cannot give or remove access to cases."),
             "intake": N_("Your role cannot record reports received by phone, mail or in person."),
         }.get(action, N_("Your role cannot do this."))
-        raise Forbidden(refusal, role=signed_in.staff.role)
+        raise Forbidden(refusal)
 
 
 def is_overdue(case: Case, today: date) -> bool:
