@@ -24,6 +24,7 @@ from intake.config import Settings
 from intake.errors import QuietlineError, TooManyAttempts
 from intake.mail.worker import BackgroundWorker
 from intake.i18n import N_
+from intake.mail.worker import BackgroundWorker
 from intake.runtime import Runtime, open_runtime
 from intake.security import (
     BodyLimitMiddleware,
