@@ -134,6 +134,11 @@ _TEXT_PROBLEMS = {
         ),
         "unsavable": N_("The message contains a character that cannot be saved."),
     },
+    "text": {
+        "empty": N_("The text is empty: please write something."),
+        "long": N_("The text is too long: %(count)s characters, the limit is %(limit)s."),
+        "unsavable": N_("The text contains a character that cannot be saved."),
+    },
     "note": {
         "empty": N_("The note is empty: please write something."),
         "long": N_("The note is too long: %(count)s characters, the limit is %(limit)s."),
@@ -158,7 +163,7 @@ def _check_text(text: str, *, limit: int, what: str, field_name: str) -> str:
     elif "\x00" in text or not _encodable(text):
         problem = "unsavable"
     if problem:
-        sentence = _TEXT_PROBLEMS[what][problem]
+        sentence = _TEXT_PROBLEMS.get(what, _TEXT_PROBLEMS["text"])[problem]
         raise InvalidInput(sentence, field=field_name, count=len(text), limit=limit)
     return text
 
