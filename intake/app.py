@@ -22,7 +22,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from intake import admin, api, i18n, maintenance, reporter, staff
 from intake.config import Settings
 from intake.errors import QuietlineError, TooManyAttempts
-from intake.mail.worker import BackgroundWorker
 from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
 from intake.runtime import Runtime, open_runtime
