@@ -110,6 +110,8 @@ def _retention(value: str | tuple[tuple[str, int], ...]) -> tuple[tuple[str, int
             )
         pairs.append((outcome.strip(), int(months)))
     return tuple(pairs)
+
+
 def _quick_exit_url(value: str) -> str:
     value = value.strip() or DEFAULT_QUICK_EXIT_URL
     if not value.startswith(("https://", "http://")) or any(c in value for c in '"<> '):
