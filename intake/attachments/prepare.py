@@ -7,7 +7,6 @@ staff to see.
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from intake.attachments.cleaning.formats import FORMATS, Format, claimed_format,
 from intake.attachments.staging import SealedFile, StagedFile
 from intake.models import new_id
 
-logger = logging.getLogger("quietline.attachments")
 MAX_NAME_CHARS = 200
 
 
@@ -150,7 +148,6 @@ def prepare(
             cleaning = Cleaning(format=fmt.label, cleaned=True, removed=removed)
         except Exception as exc:  # noqa: BLE001 - hostile input to parsers: keep the file
             reason = str(exc) if isinstance(exc, Unreadable) else "it could not be read"
-            logger.info("attachment kept as uploaded: %s could not be cleaned", fmt.key)
             sealed.close()
             sealed = _as_uploaded(staged, new_output, presealed=presealed)
             cleaning = _not_cleaned(
