@@ -78,18 +78,24 @@ def _non_negative(name: str, value: float) -> float:
     return value
 
 
-def _categories(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """Parse ``id=Label;id=Label`` into pairs."""
-    if isinstance(value, tuple):
-        return value
+def _split_pairs(value: str, setting: str, expected: str) -> list[tuple[str, str]]:
+    """Split ``key=value;key=value`` into stripped pairs; both halves must be present."""
     pairs = []
     for item in value.split(";"):
         if not item.strip():
             continue
-        ident, sep, label = item.partition("=")
-        if not sep or not ident.strip() or not label.strip():
-            raise ConfigError(f"QUIETLINE_CATEGORIES: expected id=Label, got {item!r}")
-        pairs.append((ident.strip(), label.strip()))
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip() or not text.strip():
+            raise ConfigError(f"QUIETLINE_{setting}: expected {expected}, got {item!r}")
+        pairs.append((key.strip(), text.strip()))
+    return pairs
+
+
+def _categories(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Parse ``id=Label;id=Label`` into pairs."""
+    if isinstance(value, tuple):
+        return value
+    pairs = _split_pairs(value, "CATEGORIES", "id=Label")
     if not pairs:
         raise ConfigError("QUIETLINE_CATEGORIES: at least one category is needed")
     return tuple(pairs)
@@ -99,17 +105,14 @@ def _retention(value: str | tuple[tuple[str, int], ...]) -> tuple[tuple[str, int
     """Parse ``outcome=months;outcome=months`` into pairs."""
     if isinstance(value, tuple):
         return value
-    pairs = []
-    for item in value.split(";"):
-        if not item.strip():
-            continue
-        outcome, sep, months = item.partition("=")
-        if not sep or not outcome.strip() or not months.strip().isdigit():
+    expected = "outcome=months (whole months)"
+    pairs = _split_pairs(value, "RETENTION_MONTHS", expected)
+    for outcome, months in pairs:
+        if not months.isdigit():
             raise ConfigError(
-                f"QUIETLINE_RETENTION_MONTHS: expected outcome=months (whole months), got {item!r}"
+                f"QUIETLINE_RETENTION_MONTHS: expected {expected}, got {outcome}={months!r}"
             )
-        pairs.append((outcome.strip(), int(months)))
-    return tuple(pairs)
+    return tuple((outcome, int(months)) for outcome, months in pairs)
 
 
 def _quick_exit_url(value: str) -> str:
