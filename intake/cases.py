@@ -17,8 +17,9 @@ from datetime import date
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import bindparam, insert, text
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import bindparam, exists, insert, text
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
@@ -28,7 +29,7 @@ from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.errors import CaseDeleted, CaseNotFound, InvalidInput, TokenMistyped
 from intake.i18n import N_
-from intake.models import Case, Category, Entry, Staff, new_id
+from intake.models import Case, Category, Entry, Setting, Staff, new_id
 from intake.models import CaseKey as CaseKeyRow
 from intake.runtime import Runtime
 
@@ -198,19 +199,45 @@ _CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
 _ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
 _CASEKEY_TABLE = CaseKeyRow.__table__  # type: ignore[attr-defined]
 _CATEGORY_TABLE = Category.__table__  # type: ignore[attr-defined]
-_CATEGORY_OPEN = select(_CATEGORY_TABLE.c.id).where(
-    _CATEGORY_TABLE.c.id == bindparam("id"), _CATEGORY_TABLE.c.active
+_SETTING_TABLE = Setting.__table__  # type: ignore[attr-defined]
+
+# What a report checks before it is written, in one statement: is its category open, and
+# which deadline rules are stored (every statement costs a round trip to the driver).
+_REPORT_CHECKS = sa_select(
+    exists()
+    .where(_CATEGORY_TABLE.c.id == bindparam("category"), _CATEGORY_TABLE.c.active)
+    .label("category_open"),
+    sa_select(_SETTING_TABLE.c.value)
+    .where(_SETTING_TABLE.c.key == deadline_settings.KEY)
+    .scalar_subquery()
+    .label("deadlines"),
 )
 
 
-def _insert_row(row: SQLModel) -> dict[str, Any]:
-    """A new model object's column values for a Core insert; an unset autoincrement key is
-    left to the database."""
-    values = {column.name: getattr(row, column.name) for column in row.__table__.columns}  # type: ignore[attr-defined]
+def _entry_values(
+    data_key: bytes,
+    *,
+    case_id: str,
+    seq: int,
+    kind: str,
+    author: str,
+    on: date,
+    body: str,
+    staff_id: str | None = None,
+) -> dict[str, Any]:
+    """An entry's columns, its body encrypted for the case and bound to the entry's id."""
+    entry_id = new_id()
     return {
-        name: value
-        for name, value in values.items()
-        if value is not None or not row.__table__.columns[name].primary_key  # type: ignore[attr-defined]
+        "id": entry_id,
+        "case_id": case_id,
+        "seq": seq,
+        "kind": kind,
+        "author": author,
+        "on": on,
+        "staff_id": staff_id,
+        "body": crypto.encrypt_field(
+            data_key, body.encode("utf-8"), case_id=case_id, field=entry_field(kind, entry_id)
+        ),
     }
 
 
@@ -225,13 +252,18 @@ def _encrypted_entry(
     body: str,
     staff_id: str | None = None,
 ) -> Entry:
-    entry = Entry(
-        case_id=case_id, seq=seq, kind=kind, author=author, on=on, staff_id=staff_id, body=b""
+    return Entry(
+        **_entry_values(
+            data_key,
+            case_id=case_id,
+            seq=seq,
+            kind=kind,
+            author=author,
+            on=on,
+            body=body,
+            staff_id=staff_id,
+        )
     )
-    entry.body = crypto.encrypt_field(
-        data_key, body.encode("utf-8"), case_id=case_id, field=entry_field(kind, entry.id)
-    )
-    return entry
 
 
 def decrypt_entry(data_key: bytes, entry: Entry) -> str:
@@ -403,7 +435,7 @@ async def _file_report(
         prepared = await _prepare_all(runtime, stack, files, data_key=data_key, case_id=case_id)
     # What needs no database is prepared before the write lock is taken.
     salt = os.urandom(16)
-    report_entry = _encrypted_entry(
+    report_entry = _entry_values(
         data_key,
         case_id=case_id,
         seq=1,
@@ -417,11 +449,13 @@ async def _file_report(
         crypto.reporter_key(canonical, salt), data_key, context=reporter_wrap_context(case_id)
     )
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+    ref = new_ref()
     async with db.transaction(runtime.sessions) as session:
         connection = await session.connection()
-        if (await connection.execute(_CATEGORY_OPEN, {"id": report.category})).first() is None:
+        checks = (await connection.execute(_REPORT_CHECKS, {"category": report.category})).one()
+        if not checks.category_open:
             raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
-        rules = await deadline_settings.current_rules(session, runtime)
+        rules = deadline_settings.rules_from(checks.deadlines, runtime)
         excluded = await _checked_exclusions(session, report.excluded_staff_ids)
         linked = (
             await _original_case_id(session, runtime, report.original_token)
@@ -434,52 +468,59 @@ async def _file_report(
             involves_office=report.involves_office,
             excluded_staff_ids=excluded,
         )
-        case = Case(
-            id=case_id,
-            ref=new_ref(),
-            kind=kind,
-            category=report.category,
-            channel=channel,
-            group_name=recipients.group,
-            involves_office=report.involves_office,
-            received_on=today,
-            ack_due=rules.ack_due(today, kind=kind),
-            next_due=rules.ack_due(today, kind=kind),
-            linked_case_id=linked,
-            lookup=lookup,
-            salt=salt,
-            reporter_wrap=reporter_wrap,
-            exclusions=encrypt_exclusions(data_key, case_id, excluded) if excluded else None,
-            next_seq=2,
+        ack_due = rules.ack_due(today, kind=kind)
+        # Core inserts of the columns set here (the table's defaults fill the rest): the ORM's
+        # unit of work cost more CPU than everything else a report does.
+        await connection.execute(
+            insert(_CASE_TABLE),
+            {
+                "id": case_id,
+                "ref": ref,
+                "kind": kind,
+                "category": report.category,
+                "channel": channel,
+                "group_name": recipients.group,
+                "involves_office": report.involves_office,
+                "received_on": today,
+                "ack_due": ack_due,
+                "next_due": ack_due,
+                "linked_case_id": linked,
+                "lookup": lookup,
+                "salt": salt,
+                "reporter_wrap": reporter_wrap,
+                "exclusions": (
+                    encrypt_exclusions(data_key, case_id, excluded) if excluded else None
+                ),
+                "next_seq": 2,
+            },
         )
-        # Core inserts: the ORM's unit of work cost more CPU than everything else here.
-        await connection.execute(insert(_CASE_TABLE), _insert_row(case))
-        await connection.execute(insert(_ENTRY_TABLE), _insert_row(report_entry))
+        await connection.execute(insert(_ENTRY_TABLE), report_entry)
         await connection.execute(
             insert(_CASEKEY_TABLE),
-            [
-                _insert_row(key)
-                for key in keyring.seal_case_key(case_id, data_key, recipients, received_on=today)
-            ],
+            keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
         )
         outcomes = await _save_all(
-            session, data_key, prepared, case_id=case_id, entry_id=report_entry.id
+            session, data_key, prepared, case_id=case_id, entry_id=report_entry["id"]
         )
         if recorded_by is not None:
             await audit.record(
                 session,
                 actor=recorded_by.email,
                 action="case.recorded",
-                case_ref=case.ref,
+                case_ref=ref,
                 detail={"channel": channel, "kind": kind},
             )
-        await mail.queue_case_notice(
+        # The new case's key holders are the recipients just read: no need to look them up.
+        await mail.queue_notices(
             session,
-            runtime,
-            case.id,
-            exclude_staff_id=recorded_by.staff_id if recorded_by else None,
+            settings,
+            [
+                person
+                for person in recipients.staff
+                if recorded_by is None or person.id != recorded_by.staff_id
+            ],
         )
-    return Filed(token=token, ref=case.ref, case_id=case.id, attachments=outcomes)
+    return Filed(token=token, ref=ref, case_id=case_id, attachments=outcomes)
 
 
 def _canonical(token_text: str) -> str:

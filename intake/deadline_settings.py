@@ -4,6 +4,7 @@ the environment (``QUIETLINE_ACK_DAYS`` and friends) as the starting values.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -21,9 +22,18 @@ CLOCKS = ("calendar", "business")
 
 async def current_rules(session: AsyncSession, runtime: Runtime) -> DeadlineRules:
     stored = await session.get(Setting, KEY)
-    if stored is None:
-        return runtime.rules
-    values = json.loads(stored.value)
+    return rules_from(stored.value if stored else None, runtime)
+
+
+def rules_from(stored: str | None, runtime: Runtime) -> DeadlineRules:
+    """The rules in force, given the stored setting's value (None when none is stored)."""
+    return runtime.rules if stored is None else _parse_stored(stored)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_stored(stored: str) -> DeadlineRules:
+    """Every report reads the setting; the rules it holds are parsed once per value."""
+    values = json.loads(stored)
     return DeadlineRules.from_values(
         ack_days=int(values["ack_days"]),
         feedback_months=int(values["feedback_months"]),

@@ -241,32 +241,23 @@ async def create_recovery_key(session: AsyncSession) -> tuple[RecoveryKey, bytes
 
 def seal_case_key(
     case_id: str, data_key: bytes, recipients: Recipients, *, received_on: date | None = None
-) -> list[CaseKey]:
-    keys = [
-        CaseKey(
-            case_id=case_id,
-            staff_id=person.id,
-            received_on=received_on,
-            sealed=crypto.seal(
-                data_key, person.public_key, case_id=case_id, purpose=CASE_KEY_PURPOSE
+) -> list[dict[str, Any]]:
+    """The case key sealed to every recipient, as ``casekey`` rows for a Core insert (one
+    statement for all of them: every report writes these)."""
+    holders = [(person, False) for person in recipients.staff]
+    holders.append((recipients.recovery_key, True))
+    return [
+        {
+            "case_id": case_id,
+            "staff_id": None if is_recovery else holder.id,
+            "recovery_key_id": holder.id if is_recovery else None,
+            "received_on": received_on,
+            "sealed": crypto.seal(
+                data_key, holder.public_key, case_id=case_id, purpose=CASE_KEY_PURPOSE
             ),
-        )
-        for person in recipients.staff
+        }
+        for holder, is_recovery in holders
     ]
-    keys.append(
-        CaseKey(
-            case_id=case_id,
-            recovery_key_id=recipients.recovery_key.id,
-            received_on=received_on,
-            sealed=crypto.seal(
-                data_key,
-                recipients.recovery_key.public_key,
-                case_id=case_id,
-                purpose=CASE_KEY_PURPOSE,
-            ),
-        )
-    )
-    return keys
 
 
 async def staff_by_email(session: AsyncSession, email: str) -> Staff | None:

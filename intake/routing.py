@@ -31,6 +31,8 @@ class KeyHolder:
 
     id: str
     public_key: bytes
+    # How a staff member wants notices (mail.NOTIFY_MODES); the recovery key gets none.
+    notify_mode: str = "immediate"
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,18 @@ _KEY_HOLDERS = union_all(
         _STAFF.c.public_key,
         literal(0).label("is_recovery"),
         _STAFF.c.email.label("sort_key"),
+        _STAFF.c.notify_mode,
     )
     .where(_STAFF.c.group_name == bindparam("group"))
     .where(_STAFF.c.active)
     .where(_STAFF.c.role.in_(RECEIVING_ROLES)),
-    sa_select(_NEWEST_RECOVERY.c.id, _NEWEST_RECOVERY.c.public_key, literal(1), literal("")),
+    sa_select(
+        _NEWEST_RECOVERY.c.id,
+        _NEWEST_RECOVERY.c.public_key,
+        literal(1),
+        literal(""),
+        literal("immediate"),
+    ),
 )
 
 
@@ -89,7 +98,7 @@ async def recipients_for(
     connection = await session.connection()
     rows = (await connection.execute(_KEY_HOLDERS, {"group": group})).all()
     staff = [
-        KeyHolder(id=row.id, public_key=row.public_key)
+        KeyHolder(id=row.id, public_key=row.public_key, notify_mode=row.notify_mode)
         for row in sorted(rows, key=lambda row: row.sort_key)
         if not row.is_recovery and row.id not in excluded_staff_ids
     ]
