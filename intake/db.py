@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake import sqlite_driver
 from intake.config import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -103,7 +104,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = create_async_engine(
-            settings.database_url, pool_size=5, max_overflow=5, pool_reset_on_return=None
+            sqlite_driver.one_trip_url(settings.database_url),
+            pool_size=5,
+            max_overflow=5,
+            pool_reset_on_return=None,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -1,0 +1,110 @@
+"""The SQLite dialect making one trip to aiosqlite's thread per statement (intake/sqlite_driver).
+
+It leans on two internals of aiosqlite's; these tests fail if an upgrade
+moves them, and show that results, errors and transactions behave as with
+SQLAlchemy's own adapter.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite.core
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util.concurrency import greenlet_spawn
+
+from intake import db
+from intake.config import load_settings
+from intake.sqlite_driver import DRIVER
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = db.create_engine(load_settings({"QUIETLINE_DATA_DIR": str(tmp_path / "data")}))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """Counts the calls queued to aiosqlite's thread, by function name."""
+    counted: Counter[str] = Counter()
+    original = aiosqlite.core.Connection._execute
+
+    async def counting(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        counted[getattr(fn, "__name__", repr(fn))] += 1
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counting)
+    yield counted
+
+
+async def test_the_engine_uses_the_one_trip_dialect(engine: AsyncEngine) -> None:
+    assert engine.dialect.driver == DRIVER
+
+
+async def test_a_statement_is_one_trip_and_a_read_without_transaction_needs_no_rollback(
+    engine: AsyncEngine, trips: Counter[str]
+) -> None:
+    async with engine.connect() as connection:  # the first use sets the connection up
+        await connection.execute(text("SELECT 1"))
+    trips.clear()
+    async with db.single_statement(engine) as connection:
+        rows = (await connection.execute(text("SELECT 1 AS a, 'x' AS b UNION SELECT 2, 'y'"))).all()
+    assert [tuple(row) for row in rows] == [(1, "x"), (2, "y")]
+    assert sum(trips.values()) == 1, trips
+
+
+async def test_rows_empty_results_and_many_parameters(engine: AsyncEngine) -> None:
+    async with db.transaction(db.session_factory(engine)) as session:
+        connection = await session.connection()
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+        await connection.execute(
+            text("INSERT INTO t (name) VALUES (:name)"), [{"name": "a"}, {"name": "b"}]
+        )
+        inserted = await connection.execute(text("INSERT INTO t (name) VALUES ('c')"))
+        assert inserted.lastrowid == 3
+    async with engine.connect() as connection:
+        empty = await connection.execute(text("SELECT id, name FROM t WHERE name = 'none'"))
+        assert list(empty.keys()) == ["id", "name"]
+        assert empty.all() == []
+        result = await connection.execute(text("SELECT name FROM t ORDER BY id"))
+        assert result.fetchone() == ("a",)
+        assert result.fetchmany(1) == [("b",)]
+        assert result.scalars().all() == ["c"]
+
+
+async def test_an_error_rolls_the_whole_transaction_back(engine: AsyncEngine) -> None:
+    sessions = db.session_factory(engine)
+    async with db.transaction(sessions) as session:
+        await (await session.connection()).execute(text("CREATE TABLE t (name TEXT UNIQUE)"))
+    with pytest.raises(IntegrityError):
+        async with db.transaction(sessions) as session:
+            connection = await session.connection()
+            await connection.execute(text("INSERT INTO t VALUES ('first')"))
+            await connection.execute(text("INSERT INTO t VALUES ('first')"))
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+
+
+async def test_a_connection_back_in_the_pool_with_a_transaction_open_is_rolled_back(
+    engine: AsyncEngine,
+) -> None:
+    raw = await engine.raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.execute("BEGIN IMMEDIATE")
+    assert driver.in_transaction
+    await greenlet_spawn(raw.close)
+    assert not driver.in_transaction
+    # The write lock is free again: a write transaction starts at once.
+    async with db.transaction(db.session_factory(engine)) as session:
+        await (await session.connection()).execute(text("CREATE TABLE after_reset (x INTEGER)"))
