@@ -151,11 +151,14 @@ def _sqlite_write_lock(engine: AsyncEngine) -> asyncio.Lock:
 async def single_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for a read done in one statement (a statement is its own snapshot).
 
-    On SQLite it runs without a BEGIN, saving the driver round trips a
-    transaction costs; the busiest reporter read (the status page) uses it.
+    It runs without BEGIN and ROLLBACK, saving the round trips a transaction
+    costs; the busiest reporter read (the status page) uses it.
     """
     async with engine.connect() as connection:
-        yield await connection.execution_options(**{SINGLE_STATEMENT_OPTION: True})
+        if engine.dialect.name == "sqlite":
+            yield await connection.execution_options(**{SINGLE_STATEMENT_OPTION: True})
+        else:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @asynccontextmanager
