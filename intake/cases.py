@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import and_, bindparam, exists, insert, text
+from sqlalchemy import and_, bindparam, insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,7 +28,9 @@ from intake import audit, db, deadline_settings, keyring, mail, routing
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
-from intake.errors import CaseDeleted, CaseNotFound, InvalidInput, TokenMistyped
+from intake.batching import Batcher
+from intake.deadlines import DeadlineRules
+from intake.errors import CaseDeleted, CaseNotFound, InvalidInput, QuietlineError, TokenMistyped
 from intake.i18n import N_
 from intake.models import Case, Category, Entry, Setting, Staff, new_id
 from intake.models import CaseKey as CaseKeyRow
@@ -200,18 +203,6 @@ _ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
 _CASEKEY_TABLE = CaseKeyRow.__table__  # type: ignore[attr-defined]
 _CATEGORY_TABLE = Category.__table__  # type: ignore[attr-defined]
 _SETTING_TABLE = Setting.__table__  # type: ignore[attr-defined]
-
-# What a report checks before it is written, in one statement: is its category open, and
-# which deadline rules are stored (every statement costs a round trip to the driver).
-_REPORT_CHECKS = sa_select(
-    exists()
-    .where(_CATEGORY_TABLE.c.id == bindparam("category"), _CATEGORY_TABLE.c.active)
-    .label("category_open"),
-    sa_select(_SETTING_TABLE.c.value)
-    .where(_SETTING_TABLE.c.key == deadline_settings.KEY)
-    .scalar_subquery()
-    .label("deadlines"),
-)
 
 
 def _entry_values(
@@ -435,92 +426,207 @@ async def _file_report(
         prepared = await _prepare_all(runtime, stack, files, data_key=data_key, case_id=case_id)
     # What needs no database is prepared before the write lock is taken.
     salt = os.urandom(16)
-    report_entry = _entry_values(
-        data_key,
+    pending = _PendingReport(
+        report=report,
+        kind=kind,
+        channel=channel,
+        recorded_by=recorded_by,
+        today=today,
         case_id=case_id,
-        seq=1,
-        kind="report",
-        author="reporter",
-        on=today,
-        body=json.dumps({"body": body}),
-        staff_id=recorded_by.staff_id if recorded_by else None,
+        data_key=data_key,
+        ref=new_ref(),
+        lookup=crypto.token_lookup_key(runtime.secrets.token_pepper, canonical),
+        salt=salt,
+        reporter_wrap=crypto.wrap_key(
+            crypto.reporter_key(canonical, salt), data_key, context=reporter_wrap_context(case_id)
+        ),
+        entry=_entry_values(
+            data_key,
+            case_id=case_id,
+            seq=1,
+            kind="report",
+            author="reporter",
+            on=today,
+            body=json.dumps({"body": body}),
+            staff_id=recorded_by.staff_id if recorded_by else None,
+        ),
+        prepared=prepared,
     )
-    reporter_wrap = crypto.wrap_key(
-        crypto.reporter_key(canonical, salt), data_key, context=reporter_wrap_context(case_id)
-    )
-    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
-    ref = new_ref()
+    if prepared:
+        # Not batched: the reports batched with a large upload would wait for its chunks.
+        (outcome,) = await _write_reports(runtime, [pending])
+        if isinstance(outcome, Exception):
+            raise outcome
+    else:
+        outcome = await _report_batcher(runtime).submit(pending)
+    return Filed(token=token, ref=pending.ref, case_id=case_id, attachments=outcome)
+
+
+@dataclass(frozen=True)
+class _PendingReport:
+    """A report ready to be written: checked, encrypted, its token's traces computed."""
+
+    report: NewReport
+    kind: str
+    channel: str
+    recorded_by: RecordedBy | None
+    today: date
+    case_id: str
+    data_key: bytes = field(repr=False)
+    ref: str
+    lookup: bytes
+    salt: bytes
+    reporter_wrap: bytes
+    entry: dict[str, Any]
+    prepared: list[PreparedAttachment]
+
+
+_Outcome = list[AttachmentOutcome]
+
+
+def _report_batcher(runtime: Runtime) -> Batcher[_PendingReport, _Outcome]:
+    batcher = runtime.batchers.get("reports")
+    if batcher is None:
+        batcher = runtime.batchers["reports"] = Batcher(partial(_write_reports, runtime))
+    return batcher
+
+
+# What filing reads once per transaction: the open categories, each with the stored deadline
+# rules (the same on every row; no row when no category is open, and then nothing is filed).
+_FILING_CHECKS = sa_select(
+    _CATEGORY_TABLE.c.id,
+    sa_select(_SETTING_TABLE.c.value)
+    .where(_SETTING_TABLE.c.key == deadline_settings.KEY)
+    .scalar_subquery()
+    .label("deadlines"),
+).where(_CATEGORY_TABLE.c.active)
+
+
+@dataclass
+class _ReportRows:
+    pending: _PendingReport
+    case: dict[str, Any]
+    keys: list[dict[str, Any]]
+    notify: list[routing.KeyHolder]
+
+
+async def _write_reports(
+    runtime: Runtime, batch: Sequence[_PendingReport]
+) -> list[_Outcome | Exception]:
+    """Write reports in one transaction (see intake/batching.py).
+
+    Each report is checked first (its category, exclusions, earlier case and
+    recipients); one that fails gets its own error and the others are
+    written: one insert per table for all of them, one commit.
+    """
+    settings = runtime.settings
+    outcomes: list[_Outcome | Exception] = []
     async with db.transaction(runtime.sessions) as session:
         connection = await session.connection()
-        checks = (await connection.execute(_REPORT_CHECKS, {"category": report.category})).one()
-        if not checks.category_open:
-            raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
-        rules = deadline_settings.rules_from(checks.deadlines, runtime)
-        excluded = await _checked_exclusions(session, report.excluded_staff_ids)
-        linked = (
-            await _original_case_id(session, runtime, report.original_token)
-            if report.original_token and report.original_token.strip()
-            else None
+        checks = (await connection.execute(_FILING_CHECKS)).all()
+        open_categories = {row.id for row in checks}
+        rules = deadline_settings.rules_from(checks[0].deadlines if checks else None, runtime)
+        routes: dict[tuple[bool, tuple[str, ...]], routing.Recipients] = {}
+        accepted: list[_ReportRows] = []
+        for pending in batch:
+            try:
+                accepted.append(
+                    await _report_rows(session, runtime, pending, open_categories, rules, routes)
+                )
+            except QuietlineError as error:
+                outcomes.append(error)
+            else:
+                outcomes.append([])
+        if not accepted:
+            return outcomes
+        # Core inserts of the columns set here (the table's defaults fill the rest): the ORM's
+        # unit of work cost more CPU than everything else a report does.
+        await connection.execute(insert(_CASE_TABLE), [rows.case for rows in accepted])
+        await connection.execute(insert(_ENTRY_TABLE), [rows.pending.entry for rows in accepted])
+        await connection.execute(
+            insert(_CASEKEY_TABLE), [key for rows in accepted for key in rows.keys]
         )
-        recipients = await routing.recipients_for(
+        saved: dict[str, _Outcome] = {}
+        for rows in accepted:
+            pending = rows.pending
+            saved[pending.case_id] = await _save_all(
+                session,
+                pending.data_key,
+                pending.prepared,
+                case_id=pending.case_id,
+                entry_id=pending.entry["id"],
+            )
+            if pending.recorded_by is not None:
+                await audit.record(
+                    session,
+                    actor=pending.recorded_by.email,
+                    action="case.recorded",
+                    case_ref=pending.ref,
+                    detail={"channel": pending.channel, "kind": pending.kind},
+                )
+        # A new case's key holders are its recipients, just read: no need to look them up.
+        people = {person.id: person for rows in accepted for person in rows.notify}
+        await mail.queue_notices(session, settings, list(people.values()))
+    return [
+        outcome if isinstance(outcome, Exception) else saved[pending.case_id]
+        for pending, outcome in zip(batch, outcomes, strict=True)
+    ]
+
+
+async def _report_rows(
+    session: AsyncSession,
+    runtime: Runtime,
+    pending: _PendingReport,
+    open_categories: set[str],
+    rules: DeadlineRules,
+    routes: dict[tuple[bool, tuple[str, ...]], routing.Recipients],
+) -> _ReportRows:
+    """Check one report inside the filing transaction; its rows, or its own error."""
+    report = pending.report
+    if report.category not in open_categories:
+        raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
+    excluded = await _checked_exclusions(session, report.excluded_staff_ids)
+    linked = (
+        await _original_case_id(session, runtime, report.original_token)
+        if report.original_token and report.original_token.strip()
+        else None
+    )
+    route = (report.involves_office, excluded)
+    if route not in routes:
+        routes[route] = await routing.recipients_for(
             session,
-            settings,
+            runtime.settings,
             involves_office=report.involves_office,
             excluded_staff_ids=excluded,
         )
-        ack_due = rules.ack_due(today, kind=kind)
-        # Core inserts of the columns set here (the table's defaults fill the rest): the ORM's
-        # unit of work cost more CPU than everything else a report does.
-        await connection.execute(
-            insert(_CASE_TABLE),
-            {
-                "id": case_id,
-                "ref": ref,
-                "kind": kind,
-                "category": report.category,
-                "channel": channel,
-                "group_name": recipients.group,
-                "involves_office": report.involves_office,
-                "received_on": today,
-                "ack_due": ack_due,
-                "next_due": ack_due,
-                "linked_case_id": linked,
-                "lookup": lookup,
-                "salt": salt,
-                "reporter_wrap": reporter_wrap,
-                "exclusions": (
-                    encrypt_exclusions(data_key, case_id, excluded) if excluded else None
-                ),
-                "next_seq": 2,
-            },
-        )
-        await connection.execute(insert(_ENTRY_TABLE), report_entry)
-        await connection.execute(
-            insert(_CASEKEY_TABLE),
-            keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
-        )
-        outcomes = await _save_all(
-            session, data_key, prepared, case_id=case_id, entry_id=report_entry["id"]
-        )
-        if recorded_by is not None:
-            await audit.record(
-                session,
-                actor=recorded_by.email,
-                action="case.recorded",
-                case_ref=ref,
-                detail={"channel": channel, "kind": kind},
-            )
-        # The new case's key holders are the recipients just read: no need to look them up.
-        await mail.queue_notices(
-            session,
-            settings,
-            [
-                person
-                for person in recipients.staff
-                if recorded_by is None or person.id != recorded_by.staff_id
-            ],
-        )
-    return Filed(token=token, ref=ref, case_id=case_id, attachments=outcomes)
+    recipients = routes[route]
+    case_id, data_key, today = pending.case_id, pending.data_key, pending.today
+    ack_due = rules.ack_due(today, kind=pending.kind)
+    case = {
+        "id": case_id,
+        "ref": pending.ref,
+        "kind": pending.kind,
+        "category": report.category,
+        "channel": pending.channel,
+        "group_name": recipients.group,
+        "involves_office": report.involves_office,
+        "received_on": today,
+        "ack_due": ack_due,
+        "next_due": ack_due,
+        "linked_case_id": linked,
+        "lookup": pending.lookup,
+        "salt": pending.salt,
+        "reporter_wrap": pending.reporter_wrap,
+        "exclusions": encrypt_exclusions(data_key, case_id, excluded) if excluded else None,
+        "next_seq": 2,
+    }
+    recorder = pending.recorded_by.staff_id if pending.recorded_by else None
+    return _ReportRows(
+        pending=pending,
+        case=case,
+        keys=keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
+        notify=[person for person in recipients.staff if person.id != recorder],
+    )
 
 
 def _canonical(token_text: str) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -25,6 +26,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     rules: DeadlineRules
     login_throttle: LoginThrottle
+    # Group-commit writers by what they write (intake/batching.py), made on first use.
+    batchers: dict[str, Any] = field(default_factory=dict)
 
     def today(self) -> date:
         """The office's calendar day: the only time kept of a reporter's action."""

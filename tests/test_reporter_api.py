@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from sqlmodel import select
 
@@ -145,3 +147,47 @@ async def test_report_involving_the_office_goes_to_the_alternate_group_only(
     assert _opens(holders[0], seeded.staff_private["alternate@example.org"], case.id)
     for email in ("officer1@example.org", "officer2@example.org", "officer3@example.org"):
         assert not any(_opens(key, seeded.staff_private[email], case.id) for key in keys)
+
+
+async def test_reports_sent_at_once_are_each_filed_routed_or_refused_on_their_own(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """Reports arriving together are written in one transaction (intake/batching.py); each
+    still gets its own answer, its own routing and its own token."""
+    sent = [
+        {**REPORT, "body": f"Concern number {index}", "involves_office": index % 3 == 0}
+        for index in range(10)
+    ]
+    sent.insert(4, {**REPORT, "category": "no-such-category"})
+    sent.insert(7, {**REPORT, "exclude": ["not-a-person-offered"]})
+    answers = await asyncio.gather(*(client.post("/api/v1/reports", json=one) for one in sent))
+
+    assert [answer.status_code for answer in answers].count(201) == 10
+    assert answers[4].status_code == 422 and "categor" in answers[4].json()["error"]
+    assert answers[7].status_code == 422
+    async with seeded.runtime.sessions() as session:
+        cases = (await session.exec(select(Case))).all()
+    assert len(cases) == 10
+    for report, answer in zip(sent, answers, strict=True):
+        if answer.status_code != 201:
+            continue
+        token = answer.json()["token"]
+        lookup = crypto.token_lookup_key(
+            seeded.runtime.secrets.token_pepper, crypto.normalise_token(token)
+        )
+        case = next(case for case in cases if case.lookup == lookup)
+        assert case.group_name == ("alternate" if report["involves_office"] else "solicitor")
+        status = await client.post("/api/v1/reports/status", json={"token": token})
+        assert status.status_code == 200
+        async with seeded.runtime.sessions() as session:
+            entry = (await session.exec(select(Entry).where(Entry.case_id == case.id))).one()
+            keys = (await session.exec(select(CaseKey).where(CaseKey.case_id == case.id))).all()
+        holder = "alternate@example.org" if report["involves_office"] else "officer1@example.org"
+        key = next(k for k in keys if _opens(k, seeded.staff_private[holder], case.id))
+        data_key = crypto.unseal(
+            key.sealed, seeded.staff_private[holder], case_id=case.id, purpose="case-key"
+        )
+        body = crypto.decrypt_field(
+            data_key, entry.body, case_id=case.id, field=f"report:{entry.id}"
+        )
+        assert str(report["body"]).encode() in body

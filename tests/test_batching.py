@@ -1,0 +1,90 @@
+"""Group commit (intake/batching.py): batches, per-item answers, and a failing batch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from intake.batching import Batcher
+
+
+class Ledger:
+    """A stand-in for a transaction: records what each batch wrote, after a pause like I/O."""
+
+    def __init__(self, *, refuse: set[int] = frozenset(), poison: int | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.refuse = refuse  # items answered with their own error
+        self.poison = poison  # an item that makes its whole batch fail
+
+    async def write(self, items: Sequence[int]) -> list[int | Exception]:
+        await asyncio.sleep(0.01)
+        if self.poison in items:
+            raise OSError("the database went away")
+        self.batches.append([item for item in items if item not in self.refuse])
+        return [ValueError(f"bad {item}") if item in self.refuse else item * 10 for item in items]
+
+    @property
+    def written(self) -> list[int]:
+        return sorted(item for batch in self.batches for item in batch)
+
+
+async def test_items_arriving_together_share_a_batch_and_get_their_own_results() -> None:
+    ledger = Ledger()
+    batcher: Batcher[int, int] = Batcher(ledger.write)
+    results = await asyncio.gather(*(batcher.submit(item) for item in range(20)))
+    assert results == [item * 10 for item in range(20)]
+    assert ledger.written == list(range(20))
+    # All twenty were queued before the writer ran: one batch, one transaction.
+    assert [len(batch) for batch in ledger.batches] == [20]
+
+
+async def test_a_batch_holds_at_most_max_batch_items() -> None:
+    ledger = Ledger()
+    batcher: Batcher[int, int] = Batcher(ledger.write, max_batch=8)
+    await asyncio.gather(*(batcher.submit(item) for item in range(20)))
+    assert [len(batch) for batch in ledger.batches] == [8, 8, 4]
+
+
+async def test_an_items_own_error_fails_only_that_item() -> None:
+    ledger = Ledger(refuse={3})
+    batcher: Batcher[int, int] = Batcher(ledger.write)
+    results = await asyncio.gather(
+        *(batcher.submit(item) for item in range(6)), return_exceptions=True
+    )
+    assert [str(r) if isinstance(r, Exception) else r for r in results] == [
+        0,
+        10,
+        20,
+        "bad 3",
+        40,
+        50,
+    ]
+    assert ledger.written == [0, 1, 2, 4, 5]
+
+
+async def test_a_failed_batch_is_written_again_item_by_item() -> None:
+    ledger = Ledger(poison=4)
+    batcher: Batcher[int, int] = Batcher(ledger.write)
+    results = await asyncio.gather(
+        *(batcher.submit(item) for item in range(6)), return_exceptions=True
+    )
+    assert isinstance(results[4], OSError)
+    assert [r for i, r in enumerate(results) if i != 4] == [0, 10, 20, 30, 50]
+    assert ledger.written == [0, 1, 2, 3, 5]
+
+
+async def test_an_item_whose_caller_left_before_its_batch_is_not_written() -> None:
+    ledger = Ledger()
+    batcher: Batcher[int, int] = Batcher(ledger.write)
+    first = asyncio.create_task(batcher.submit(1))
+    await asyncio.sleep(0)  # 1 is being written
+    gone = asyncio.create_task(batcher.submit(2))
+    kept = asyncio.create_task(batcher.submit(3))
+    await asyncio.sleep(0)
+    gone.cancel()
+    assert await first == 10 and await kept == 30
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert ledger.written == [1, 3]
