@@ -9,6 +9,8 @@ Format v1: ``0x01 || enc (32-byte ephemeral public key) || ciphertext || tag (16
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.hpke import AEAD, KDF, KEM, Suite
@@ -32,8 +34,13 @@ def seal(plaintext: bytes, recipient_public: bytes, *, case_id: str, purpose: st
     require_bytes(plaintext, "plaintext")
     require_key(recipient_public, "recipient_public")
     info = encode_context(_LABEL, case_id=case_id, purpose=purpose)
-    public_key = X25519PublicKey.from_public_bytes(recipient_public)
-    return bytes([VERSION_1]) + _SUITE.encrypt(plaintext, public_key, info)
+    return bytes([VERSION_1]) + _SUITE.encrypt(plaintext, _public_key(recipient_public), info)
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key(raw: bytes) -> X25519PublicKey:
+    """Every report is sealed to the same few staff keys: each is parsed once."""
+    return X25519PublicKey.from_public_bytes(raw)
 
 
 def unseal(sealed: bytes, private: bytes, *, case_id: str, purpose: str) -> bytes:

@@ -155,10 +155,11 @@ def create_app(
 
     return Starlette(
         routes=[
+            # The API first: its requests are the busiest, and the router tries routes in order.
+            Mount("/api/v1", routes=api.routes),
             *reporter.routes,
             *staff.routes,
             *admin.routes,
-            Mount("/api/v1", routes=api.routes),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
