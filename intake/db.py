@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -113,9 +115,37 @@ def create_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         event.listen(engine.sync_engine.pool, "reset", _sqlite_reset)
         return engine
-    return create_async_engine(
-        settings.database_url, pool_size=10, max_overflow=10, pool_pre_ping=True
-    )
+    engine = create_async_engine(settings.database_url, pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+    event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle)
+    return engine
+
+
+# A pooled PostgreSQL connection unused for this long is tested before it is lent again.
+IDLE_BEFORE_PING = 10.0  # seconds
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["returned_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Test a connection that sat idle in the pool; a dead one is replaced, unseen by the caller.
+
+    After a database restart every pooled connection is dead. Testing each
+    one on every checkout (SQLAlchemy's ``pool_pre_ping``) costs three round
+    trips per request; a connection in steady use is tested by that use, and
+    if the server went away under load, the first failure makes SQLAlchemy
+    replace the whole pool.
+    """
+    returned_at = record.info.get("returned_at")
+    if returned_at is None or time.monotonic() - returned_at < IDLE_BEFORE_PING:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection did not answer") from exc
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
