@@ -29,6 +29,7 @@ from crypto.tokens import (
     format_token,
     new_token,
     normalise_token,
+    pepper_check,
     reporter_key,
     token_lookup_key,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "new_data_key",
     "new_token",
     "normalise_token",
+    "pepper_check",
     "public_key_of",
     "reporter_key",
     "seal",

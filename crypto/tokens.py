@@ -52,6 +52,7 @@ TOKEN_LENGTH = _DATA_LENGTH + 1
 _GROUP = 5
 PEPPER_MIN_BYTES = 32
 REPORTER_SALT_MIN_BYTES = 16
+_PEPPER_CHECK_LABEL = "quietline/pepper-check/v1"
 _LOOKUP_LABEL = "quietline/token-lookup/v1"
 _REPORTER_KEY_INFO = b"quietline/reporter-key/v1"
 
@@ -128,6 +129,16 @@ def token_lookup_key(pepper: bytes, canonical: str) -> bytes:
     _require_canonical(canonical)
     message = encode_context(_LOOKUP_LABEL, token=canonical)
     return hmac.new(pepper, message, hashlib.sha256).digest()
+
+
+def pepper_check(pepper: bytes) -> bytes:
+    """HMAC-SHA256 of a fixed label under the pepper: stored beside the cases, it tells whether
+    a server holds the pepper their tokens were hashed with, and reveals nothing of the pepper.
+    """
+    require_bytes(pepper, "pepper")
+    if len(pepper) < PEPPER_MIN_BYTES:
+        raise ValueError(f"pepper must be at least {PEPPER_MIN_BYTES} bytes long")
+    return hmac.new(pepper, encode_context(_PEPPER_CHECK_LABEL), hashlib.sha256).digest()
 
 
 def reporter_key(canonical: str, salt: bytes) -> bytes:

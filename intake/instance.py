@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 import anyio.to_thread
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+import crypto
 from intake import datadir, db, keyring
-from intake.config import Settings
-from intake.models import Category, Staff
+from intake.config import ConfigError, Settings
+from intake.models import Category, Setting, Staff
 from intake.runtime import Runtime
+
+PEPPER_CHECK_KEY = "token_pepper_check"
 
 
 async def initialise(runtime: Runtime) -> list[str]:
-    """Create what a fresh instance lacks; return a line for each thing created."""
+    """Create what a fresh instance lacks; return a line for each thing created.
+
+    Raises ConfigError, changing nothing, when the server's token pepper is not the one this
+    database's cases were filed with.
+    """
     created: list[str] = []
     await anyio.to_thread.run_sync(db.migrate, runtime.settings)
     async with db.transaction(runtime.sessions) as session:
+        await _check_pepper(session, runtime)
         if (await session.exec(select(Category))).first() is None:
             session.add_all(
                 Category(id=ident, label=label, position=index)
@@ -25,6 +35,28 @@ async def initialise(runtime: Runtime) -> list[str]:
             )
             created.append(f"{len(runtime.settings.categories)} report categories")
     return created
+
+
+async def _check_pepper(session: AsyncSession, runtime: Runtime) -> None:
+    """Refuse to run with a token pepper other than the database's: every token would fail.
+
+    That happens after a restore without the server secrets (a new pepper is made when none is
+    found) or with a mistyped ``QUIETLINE_TOKEN_PEPPER``. The database keeps only
+    :func:`crypto.pepper_check` of the pepper, recorded on the first start.
+    """
+    expected = crypto.pepper_check(runtime.secrets.token_pepper).hex()
+    stored = await session.get(Setting, PEPPER_CHECK_KEY)
+    if stored is None:
+        session.add(Setting(key=PEPPER_CHECK_KEY, value=json.dumps(expected)))
+        return
+    if json.loads(stored.value) != expected:
+        raise ConfigError(
+            "this server's token pepper is not the one this database's cases were filed with, "
+            "so no reporter's token would open its case. Put back the server secrets that "
+            f"belong to this database: {datadir.SECRETS_FILE} from its backup into "
+            f"{runtime.settings.data_dir} (replacing the one there), or the original "
+            "QUIETLINE_TOKEN_PEPPER. No data was changed."
+        )
 
 
 def prepare(settings: Settings) -> None:

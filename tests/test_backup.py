@@ -227,3 +227,50 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no backup file" in missing.stderr
     nothing = cli(quietline_environ(tmp_path / "empty"), "backup", "--out", str(tmp_path / "x"))
     assert nothing.returncode == 2 and "no database" in nothing.stderr
+
+
+def test_a_server_with_another_token_pepper_refuses_to_start_until_the_secrets_are_back(
+    tmp_path: Path,
+) -> None:
+    """A restore without the server secrets: the next start would make a new pepper and
+    every token would fail. It refuses instead, and starts once the secrets are put back."""
+    live_env = quietline_environ(tmp_path / "live")
+    _set_up(live_env)
+    token = _run(_file_one_report(live_env))
+    archive = tmp_path / "no-secrets.backup"
+    made = cli(live_env, "backup", "--out", str(archive), "--without-secrets")
+    assert made.returncode == 0, made.stderr
+
+    restored_dir = tmp_path / "restored"
+    restored_env = quietline_environ(restored_dir)
+    restored = cli(restored_env, "restore", "--in", str(archive), "--data-dir", str(restored_dir))
+    assert restored.returncode == 0, restored.stderr
+    refused = cli(restored_env, "init")
+    assert refused.returncode == 2
+    assert "token pepper is not the one this database's cases were filed with" in refused.stderr
+    assert "server-secrets.json" in refused.stderr
+    # A mistyped pepper in the environment is refused the same way.
+    wrong = cli({**live_env, "QUIETLINE_TOKEN_PEPPER": "A" * 43 + "="}, "init")
+    assert wrong.returncode == 2 and "token pepper" in wrong.stderr
+
+    secrets_file = "server-secrets.json"
+    (restored_dir / secrets_file).write_bytes((tmp_path / "live" / secrets_file).read_bytes())
+    assert cli(restored_env, "init").returncode == 0
+    assert _run(_status(restored_env, token)) == "received"
+
+
+async def _file_one_report(environ: dict[str, str]) -> str:
+    runtime = open_runtime(load_settings(environ))
+    try:
+        report = cases.NewReport(category="safety", body="Filed before the backup.")
+        return await cases.submit_report(runtime, report)
+    finally:
+        await runtime.close()
+
+
+async def _status(environ: dict[str, str], token: str) -> str:
+    runtime = open_runtime(load_settings(environ))
+    try:
+        return (await cases.status_by_token(runtime, token)).stage
+    finally:
+        await runtime.close()

@@ -15,7 +15,8 @@ EXPECTED = {
     "StreamChunkOpener", "StreamDecryptor", "StreamEncryptor", "TokenTypo", "WrongPassword",
     "credential_cost",
     "decrypt_field", "encrypt_field", "format_token", "generate_keypair", "lock_secret",
-    "new_data_key", "new_token", "normalise_token", "public_key_of", "reporter_key", "seal",
+    "new_data_key", "new_token", "normalise_token", "pepper_check", "public_key_of",
+    "reporter_key", "seal",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
 }  # fmt: skip
 
@@ -51,6 +52,7 @@ SIGNATURES = {
     "normalise_token": "text",
     "format_token": "canonical",
     "token_lookup_key": "pepper canonical",
+    "pepper_check": "pepper",
     "reporter_key": "canonical salt",
     "StreamEncryptor": "data_key * case_id attachment_id",
     "StreamDecryptor": "data_key header * case_id attachment_id",

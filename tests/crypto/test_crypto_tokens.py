@@ -16,6 +16,7 @@ from crypto import (
     format_token,
     new_token,
     normalise_token,
+    pepper_check,
     reporter_key,
     token_lookup_key,
 )
@@ -220,6 +221,16 @@ def test_lookup_key_known_answer() -> None:
     assert token_lookup_key(PEPPER, KAT_TOKEN).hex() == expected
     message = b"\x01\x00\x00\x00\x19quietline/token-lookup/v1\x00\x00\x00\x19" + KAT_TOKEN.encode()
     assert hmac.new(PEPPER, message, hashlib.sha256).hexdigest() == expected
+
+
+def test_pepper_check_known_answer_and_it_tells_peppers_apart() -> None:
+    expected = "aa23834031f27e12c2f91441999468970a225d2e49bebaa0c5737e336553ff64"
+    assert pepper_check(PEPPER).hex() == expected
+    message = b"\x01\x00\x00\x00\x19quietline/pepper-check/v1"
+    assert hmac.new(PEPPER, message, hashlib.sha256).hexdigest() == expected
+    assert pepper_check(PEPPER[:-1] + b"\xff") != pepper_check(PEPPER)
+    with pytest.raises(ValueError, match="at least"):
+        pepper_check(PEPPER[:8])
 
 
 @given(canonical_strategy)
