@@ -232,29 +232,9 @@ def _entry_values(
     }
 
 
-def _encrypted_entry(
-    data_key: bytes,
-    *,
-    case_id: str,
-    seq: int,
-    kind: str,
-    author: str,
-    on: date,
-    body: str,
-    staff_id: str | None = None,
-) -> Entry:
-    return Entry(
-        **_entry_values(
-            data_key,
-            case_id=case_id,
-            seq=seq,
-            kind=kind,
-            author=author,
-            on=on,
-            body=body,
-            staff_id=staff_id,
-        )
-    )
+def _encrypted_entry(data_key: bytes, **columns: Any) -> Entry:
+    """The same as :func:`_entry_values`, as a model object for the ORM."""
+    return Entry(**_entry_values(data_key, **columns))
 
 
 def decrypt_entry(data_key: bytes, entry: Entry) -> str:
