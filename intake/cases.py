@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import and_, bindparam, insert, text
@@ -622,6 +622,28 @@ async def _open_by_token(
     canonical = _canonical(token_text)
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
     case = (await session.exec(select(Case).where(Case.lookup == lookup))).first()
+    return _opened_by_reporter(canonical, case)
+
+
+class _TokenOpens(Protocol):
+    """What opening a case with the reporter's token reads: a Case, or a row of its columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def salt(self) -> bytes: ...
+    @property
+    def reporter_wrap(self) -> bytes | None: ...
+    @property
+    def purged_on(self) -> date | None: ...
+
+
+_Found = TypeVar("_Found", bound=_TokenOpens)
+
+
+def _opened_by_reporter(canonical: str, case: _Found | None) -> tuple[_Found, bytes]:
+    """The case and its data key, opened with the reporter's token; or what the reporter is told
+    when no case matches or it was purged. ``case`` is a Case or a row with its columns."""
     if case is not None and case.purged_on is not None:
         raise CaseDeleted(CASE_DELETED_MESSAGE)
     if case is None or case.reporter_wrap is None:
@@ -675,21 +697,7 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
     async with db.single_statement(runtime.engine) as connection:
         rows = (await connection.execute(_STATUS, {"lookup": lookup})).all()
-    case = rows[0] if rows else None
-    if case is not None and case.purged_on is not None:
-        raise CaseDeleted(CASE_DELETED_MESSAGE)
-    if case is None or case.reporter_wrap is None:
-        raise CaseNotFound(
-            N_(
-                "No report matches this token. Please check it; if it is right, the case may "
-                "have been closed and deleted."
-            )
-        )
-    data_key = crypto.unwrap_key(
-        crypto.reporter_key(canonical, case.salt),
-        case.reporter_wrap,
-        context=reporter_wrap_context(case.id),
-    )
+    case, data_key = _opened_by_reporter(canonical, rows[0] if rows else None)
     messages = [
         Message(
             sender="reporter" if row.message_author == "reporter" else "office",
