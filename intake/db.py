@@ -86,7 +86,8 @@ def _sqlite_begin(connection: Any) -> None:
     options = connection.get_execution_options()
     if options.get(SINGLE_STATEMENT_OPTION, False):
         return  # see single_statement
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
+    write = options.get(WRITE_OPTION, False)
+    connection.exec_driver_sql(sqlite_driver.BEGIN_WRITE if write else "BEGIN")
 
 
 def _sqlite_reset(dbapi_connection: Any, _record: Any, reset_state: Any) -> None:

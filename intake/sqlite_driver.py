@@ -1,22 +1,35 @@
-"""SQLAlchemy's aiosqlite dialect with one trip to the driver's thread per statement.
+"""SQLAlchemy's aiosqlite dialect with fewer trips to the driver's thread.
 
 aiosqlite runs each SQLite connection in a thread of its own, and every call
 into it is a round trip: the event loop queues the call, the thread wakes,
-runs it, and wakes the loop again. SQLAlchemy's adapter makes four such trips
-per statement (open a cursor, execute, fetch, close) and one more for a
-commit or rollback even when no transaction is open. On this service's
-busiest paths those trips cost more CPU than the SQL: a report took about
-25 of them.
+runs it, and wakes the loop again; the caller then waits behind every other
+task the loop has ready. SQLAlchemy's adapter makes four such trips per
+statement (open a cursor, execute, fetch, close) and one more for a commit or
+rollback even when no transaction is open. On this service's busiest paths
+those trips cost more than the SQL: a report took about 25 of them.
 
 This dialect keeps everything else of SQLAlchemy's and aiosqlite's, and
-changes only that: a statement runs, fetches its rows and closes its cursor
-in one trip, and a commit or rollback with no transaction open makes none.
+changes only that:
+
+- a statement runs, fetches its rows and closes its cursor in one trip, and a
+  commit or rollback with no transaction open makes none;
+- inside a write transaction (begun with :data:`BEGIN_WRITE`, which holds
+  SQLite's write lock until it ends) statements run on the caller's thread,
+  with no trip at all. Holding the lock, they never wait for another writer,
+  and they do not touch the disk before the commit, so they take microseconds;
+  the begin (which may wait for the lock) and the commit (which syncs the
+  write-ahead log) still go to the driver's thread. The connection is opened
+  with ``check_same_thread=False`` for this; it is never used by two threads
+  at once, since its thread runs only what this connection's one holder
+  queued and awaits.
+
 It uses two internals of aiosqlite's (``_execute`` and ``_conn``), as
 SQLAlchemy's own adapter does; tests/test_sqlite_driver.py pins what it relies on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -32,6 +45,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.util.concurrency import await_
 
 DRIVER = "quietline_aiosqlite"
+#: Begins a write transaction: SQLite's write lock is taken at once and held until its end.
+BEGIN_WRITE = "BEGIN IMMEDIATE"
 
 _Outcome = tuple[Any, list[Any], int, int | None]
 
@@ -74,13 +89,20 @@ class OneTripCursor:
         self.arraysize = 1
 
     def _call(self, function: Any, operation: str, parameters: Any) -> None:
-        driver = self._adapt_connection._connection
+        adapt_connection = self._adapt_connection
+        driver = adapt_connection._connection
         try:
-            outcome: _Outcome = await_(
-                driver._execute(function, driver._conn, operation, parameters)
-            )
+            if adapt_connection.holds_write_lock and driver._conn.in_transaction:
+                outcome: _Outcome = function(driver._conn, operation, parameters)
+                # SQLAlchemy's asyncio layer requires every statement to await something: a
+                # future already done costs no turn of the event loop.
+                await_(_done(outcome))
+            else:
+                outcome = await_(driver._execute(function, driver._conn, operation, parameters))
+                if operation == BEGIN_WRITE:
+                    adapt_connection.holds_write_lock = True
         except Exception as error:
-            self._adapt_connection._handle_exception(error)
+            adapt_connection._handle_exception(error)
         self.description, rows, self.rowcount, self.lastrowid = outcome
         self._rows = collections.deque(rows)
 
@@ -116,22 +138,37 @@ class OneTripCursor:
         pass
 
 
+def _done(outcome: _Outcome) -> asyncio.Future[_Outcome]:
+    future: asyncio.Future[_Outcome] = asyncio.get_running_loop().create_future()
+    future.set_result(outcome)
+    return future
+
+
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("holds_write_lock",)
 
     _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        # Set once BEGIN_WRITE succeeded; the transaction's statements then run in place.
+        self.holds_write_lock = False
+
     def rollback(self) -> None:
+        self.holds_write_lock = False
         if self._connection._connection and self._connection.in_transaction:
             super().rollback()
 
     def commit(self) -> None:
+        self.holds_write_lock = False
         if self._connection._connection and self._connection.in_transaction:
             super().commit()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        # Statements of a write transaction run on the event loop's thread (see above).
+        kw["check_same_thread"] = False
         adapted = super().connect(*arg, **kw)
         return OneTripConnection(self, adapted._connection)
 

@@ -1,4 +1,5 @@
-"""The SQLite dialect making one trip to aiosqlite's thread per statement (intake/sqlite_driver).
+"""The SQLite dialect making one trip to aiosqlite's thread per statement, and none for the
+statements of a write transaction (intake/sqlite_driver).
 
 It leans on two internals of aiosqlite's; these tests fail if an upgrade
 moves them, and show that results, errors and transactions behave as with
@@ -108,3 +109,40 @@ async def test_a_connection_back_in_the_pool_with_a_transaction_open_is_rolled_b
     # The write lock is free again: a write transaction starts at once.
     async with db.transaction(db.session_factory(engine)) as session:
         await (await session.connection()).execute(text("CREATE TABLE after_reset (x INTEGER)"))
+
+
+async def test_a_write_transaction_trips_only_to_begin_and_commit(
+    engine: AsyncEngine, trips: Counter[str]
+) -> None:
+    sessions = db.session_factory(engine)
+    async with db.transaction(sessions) as session:
+        await (await session.connection()).execute(text("CREATE TABLE t (name TEXT)"))
+    trips.clear()
+    async with db.transaction(sessions) as session:
+        connection = await session.connection()
+        await connection.execute(text("INSERT INTO t VALUES ('a')"))
+        await connection.execute(text("INSERT INTO t VALUES (:name)"), [{"name": "b"}])
+        rows = (await connection.execute(text("SELECT name FROM t ORDER BY name"))).scalars()
+        assert rows.all() == ["a", "b"]
+    # BEGIN IMMEDIATE (which may wait for the lock) and COMMIT (which syncs) go to the thread.
+    assert trips == Counter({"_run": 1, "commit": 1}), trips
+    # Committed for everyone, and the connection, back in the pool, trips again for a read.
+    trips.clear()
+    async with db.single_statement(engine) as other:
+        assert (await other.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
+    assert trips == Counter({"_run": 1}), trips
+
+
+async def test_a_read_transaction_still_runs_its_statements_in_the_drivers_thread(
+    engine: AsyncEngine, trips: Counter[str]
+) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    trips.clear()
+    async with db.session_factory(engine)() as session, session.begin():
+        connection = await session.connection()
+        await connection.execute(text("SELECT 1"))
+        await connection.execute(text("SELECT 2"))
+    # BEGIN and two statements: a read may wait on a lock (a WAL recovery) and never blocks
+    # the event loop.
+    assert trips["_run"] == 3, trips
