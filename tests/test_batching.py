@@ -88,3 +88,51 @@ async def test_an_item_whose_caller_left_before_its_batch_is_not_written() -> No
     with pytest.raises(asyncio.CancelledError):
         await gone
     assert ledger.written == [1, 3]
+
+
+async def test_after_a_batch_of_several_the_writer_gathers_as_many_again() -> None:
+    ledger = Ledger()
+    batcher: Batcher[int, int] = Batcher(ledger.write, gather_window=5.0)
+    await asyncio.gather(*(batcher.submit(item) for item in range(3)))
+    # Three clients answered together come back a little apart: one batch, not 1 + 2.
+    first = asyncio.create_task(batcher.submit(10))
+    await asyncio.sleep(0.05)
+    rest = [asyncio.create_task(batcher.submit(item)) for item in (11, 12)]
+    assert await asyncio.gather(first, *rest) == [100, 110, 120]
+    assert [len(batch) for batch in ledger.batches] == [3, 3]
+
+
+async def test_a_lone_client_never_waits_for_the_gather_window() -> None:
+    ledger = Ledger()
+    batcher: Batcher[int, int] = Batcher(ledger.write, gather_window=5.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for item in range(3):
+        assert await batcher.submit(item) == item * 10
+    assert loop.time() - started < 1.0
+    assert [len(batch) for batch in ledger.batches] == [1, 1, 1]
+
+
+async def test_the_gather_window_ends_when_fewer_come_back() -> None:
+    ledger = Ledger()
+    batcher: Batcher[int, int] = Batcher(ledger.write, gather_window=0.05)
+    await asyncio.gather(*(batcher.submit(item) for item in range(3)))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await batcher.submit(7) == 70
+    waited = loop.time() - started
+    assert 0.05 <= waited < 1.0
+    assert [len(batch) for batch in ledger.batches] == [3, 1]
+
+
+async def test_callers_queued_when_the_writer_is_cancelled_get_an_error() -> None:
+    ledger = Ledger()
+    batcher: Batcher[int, int] = Batcher(ledger.write, gather_window=5.0)
+    await asyncio.gather(*(batcher.submit(item) for item in range(3)))
+    waiting = asyncio.create_task(batcher.submit(9))
+    await asyncio.sleep(0.01)  # the writer is gathering: 9 is queued, not being written
+    writer = batcher._writer
+    assert writer is not None
+    writer.cancel()
+    with pytest.raises(RuntimeError, match="stopped"):
+        await waiting
