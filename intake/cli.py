@@ -39,12 +39,18 @@ def _print(line: str = "") -> None:
     print(line, flush=True)
 
 
-async def _with_runtime(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
+async def _with_runtime(
+    settings: Settings,
+    handler: Handler,
+    args: argparse.Namespace,
+    *,
+    migrate_in_child: bool = False,
+) -> int:
     instance.prepare(settings)
     runtime = open_runtime(settings)
     try:
         machine_readable = getattr(args, "format", None) in {"json", "csv"}
-        for line in await instance.initialise(runtime):
+        for line in await instance.initialise(runtime, migrate_in_child=migrate_in_child):
             print(f"created: {line}", file=sys.stderr if machine_readable else sys.stdout)
         return await handler(runtime, args)
     finally:
@@ -432,7 +438,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from intake.app import create_app
 
-    asyncio.run(_with_runtime(settings, cmd_serve_prepare, args))
+    asyncio.run(_with_runtime(settings, cmd_serve_prepare, args, migrate_in_child=True))
     _print(f"Quietline is serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, **server_options(settings))
     return 0

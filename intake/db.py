@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 import weakref
 from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
@@ -27,6 +27,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import sqlite_driver
 from intake.config import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -154,6 +157,10 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def alembic_config(settings: Settings) -> AlembicConfig:
+    # Alembic is imported only to migrate: the server process migrates in a child of its own
+    # (migrate_in_child) and so never holds Alembic's memory.
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["database_url"] = settings.database_url
@@ -162,9 +169,20 @@ def alembic_config(settings: Settings) -> AlembicConfig:
 
 def migrate(settings: Settings) -> None:
     """Bring the schema to the newest revision (synchronous; run before serving)."""
+    from alembic import command
+
     if settings.is_sqlite:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings), "head")
+
+
+def migrate_in_child(settings: Settings) -> None:
+    """:func:`migrate` in a short-lived process of its own, for a long-running server: Alembic
+    and the migration scripts (about 10 MB) are loaded there and freed when it exits. Its
+    error, if any, is raised here."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as child:
+        child.submit(migrate, settings).result()
 
 
 # One lock per (event loop, SQLite engine): see ``transaction``.

@@ -18,14 +18,16 @@ from intake.runtime import Runtime
 PEPPER_CHECK_KEY = "token_pepper_check"
 
 
-async def initialise(runtime: Runtime) -> list[str]:
+async def initialise(runtime: Runtime, *, migrate_in_child: bool = False) -> list[str]:
     """Create what a fresh instance lacks; return a line for each thing created.
 
     Raises ConfigError, changing nothing, when the server's token pepper is not the one this
-    database's cases were filed with.
+    database's cases were filed with. ``migrate_in_child`` runs the migrations in a process
+    of their own (for the server: see ``db.migrate_in_child``).
     """
     created: list[str] = []
-    await anyio.to_thread.run_sync(db.migrate, runtime.settings)
+    migrate = db.migrate_in_child if migrate_in_child else db.migrate
+    await anyio.to_thread.run_sync(migrate, runtime.settings)
     async with db.transaction(runtime.sessions) as session:
         await _check_pepper(session, runtime)
         if (await session.exec(select(Category))).first() is None:

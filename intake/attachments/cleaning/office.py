@@ -13,12 +13,12 @@ stops cleaning (the file is then kept as uploaded and flagged).
 
 from __future__ import annotations
 
+import functools
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import BinaryIO
-
-from lxml import etree
+from types import ModuleType
+from typing import Any, BinaryIO
 
 from intake.attachments.cleaning.errors import Unreadable
 from intake.attachments.cleaning.jpeg import clean_jpeg
@@ -69,11 +69,27 @@ PERSON_ELEMENTS = {
 }
 # p:cmAuthor carries the name in a generic "name" attribute.
 CM_AUTHOR = "{http://schemas.openxmlformats.org/presentationml/2006/main}cmAuthor"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+@functools.cache
+def _etree() -> ModuleType:
+    """lxml, imported with the first Office file: most reports carry none, and it costs the
+    server process about 5 MB of memory."""
+    from lxml import etree
+
+    return etree
+
+
+@functools.cache
+def _parser() -> Any:
+    return _etree().XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False
+    )
 
 
 def _rewrite_xml(data: bytes) -> tuple[bytes, list[str]]:
-    root = etree.fromstring(data, parser=_PARSER)
+    etree = _etree()
+    root = etree.fromstring(data, parser=_parser())
     found: list[str] = []
     for element in root.iter():
         if not isinstance(element.tag, str):
@@ -174,7 +190,7 @@ def clean_office(
                 spend(len(data))
                 try:
                     rewritten, found = _rewrite_xml(data)
-                except etree.XMLSyntaxError as exc:
+                except _etree().XMLSyntaxError as exc:
                     raise Unreadable("a part of the document is not well-formed XML") from exc
                 if found:
                     removed.extend(found)
