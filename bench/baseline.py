@@ -98,6 +98,7 @@ def main() -> None:
         server_header=False,
         log_level="warning",
         timeout_keep_alive=5,
+        http="h11",
         h11_max_incomplete_event_size=16 * 1024,
     )
 

@@ -427,7 +427,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "date_header": True,
         "log_level": "warning",
         "timeout_keep_alive": 5,
-        # The whole request head (request line and headers) must fit in 16 KiB.
+        # The whole request head (request line and headers) must fit in 16 KiB. Only h11 has
+        # that limit: uvicorn would otherwise pick httptools wherever it is installed.
+        "http": "h11",
         "h11_max_incomplete_event_size": 16 * 1024,
         "limit_concurrency": settings.max_connections or None,
     }

@@ -64,6 +64,7 @@ def test_proxy_headers_are_ignored_unless_a_proxy_is_trusted(tmp_path: Path) -> 
     plain = server_options(load_settings({"QUIETLINE_DATA_DIR": str(tmp_path)}))
     assert plain["access_log"] is False and plain["proxy_headers"] is False
     assert plain["server_header"] is False
+    assert plain["http"] == "h11"  # the request-head limit is h11's
     trusted = server_options(
         load_settings(
             {"QUIETLINE_DATA_DIR": str(tmp_path), "QUIETLINE_TRUSTED_PROXIES": "10.9.0.2"}
