@@ -46,7 +46,13 @@ def summarise(collapsed: Path, top: int) -> str:
     return "\n".join(lines)
 
 
-async def profile(args: argparse.Namespace, workdir: Path) -> Path:
+def find_py_spy() -> str | None:
+    """py-spy on PATH, or beside this interpreter (a virtualenv not activated)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return shutil.which("py-spy") or (str(beside) if beside.exists() else None)
+
+
+async def profile(args: argparse.Namespace, workdir: Path, py_spy: str) -> Path:
     seeded = await seed_instance(workdir / "data", None)
     server = quietline_server("quietline", workdir / "data", seeded.environ, workdir)
     server.start()
@@ -64,7 +70,7 @@ async def profile(args: argparse.Namespace, workdir: Path) -> Path:
         output = workdir / "profile.collapsed"
         spy = subprocess.Popen(  # noqa: ASYNC220 - starts at once, waited for below
             [
-                "py-spy",
+                py_spy,
                 "record",
                 "--pid",
                 str(server.pid),
@@ -113,12 +119,13 @@ def main() -> int:
     )
     parser.add_argument("--out", help="copy the collapsed stacks here")
     args = parser.parse_args()
-    if shutil.which("py-spy") is None:
-        print("py-spy is not installed: pip install py-spy", file=sys.stderr)
+    py_spy = find_py_spy()
+    if py_spy is None:
+        print("py-spy is not installed: pip install -e '.[bench]'", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="quietline-profile-"))
     try:
-        collapsed = asyncio.run(profile(args, workdir))
+        collapsed = asyncio.run(profile(args, workdir, py_spy))
         print(summarise(collapsed, args.top))
         if args.out:
             shutil.copy(collapsed, args.out)
