@@ -62,9 +62,11 @@ def validate_password(password: str) -> None:
         raise InvalidInput("The password must have at least 12 characters.", field="password")
 
 
-# At most this many Argon2id derivations run at once per process: each takes a core and tens of
-# MiB, so a burst of sign-ins waits its turn instead of starving report intake.
-PASSWORD_WORKERS = 2
+# At most this many Argon2id derivations run at once per process: each takes a core and 64 MiB,
+# so a burst of sign-ins waits its turn instead of starving report intake. With two at once on
+# two cores, report latency on PostgreSQL doubled while sign-ins ran (its server process
+# competes for the same cores and memory bandwidth); with one, it rose by about 1.4x.
+PASSWORD_WORKERS = 1
 # The derivation threads also run at a lower CPU priority than the event loop (Linux keeps a
 # nice value per thread): on a busy machine the loop serving reports and pages gets the CPU
 # first and sign-ins take longer, instead of every request waiting behind Argon2id.
