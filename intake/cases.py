@@ -18,8 +18,9 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
-from sqlalchemy import and_, bindparam, insert, text
+from sqlalchemy import and_, bindparam, insert, literal, null, text, union_all
 from sqlalchemy import select as sa_select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +30,7 @@ from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.batching import Batcher
+from intake.config import Settings
 from intake.deadlines import DeadlineRules
 from intake.errors import CaseDeleted, CaseNotFound, InvalidInput, QuietlineError, TokenMistyped
 from intake.i18n import N_
@@ -479,15 +481,53 @@ def _report_batcher(runtime: Runtime) -> Batcher[_PendingReport, _Outcome]:
     return batcher
 
 
-# What filing reads once per transaction: the open categories, each with the stored deadline
-# rules (the same on every row; no row when no category is open, and then nothing is filed).
-_FILING_CHECKS = sa_select(
-    _CATEGORY_TABLE.c.id,
-    sa_select(_SETTING_TABLE.c.value)
-    .where(_SETTING_TABLE.c.key == deadline_settings.KEY)
-    .scalar_subquery()
-    .label("deadlines"),
-).where(_CATEGORY_TABLE.c.active)
+# What filing reads once per transaction, in one statement (each statement is a round trip,
+# and the writer waits behind every request the event loop has ready): the key holders of both
+# receiving groups (routing.KEY_HOLDERS), the open categories and the stored deadline rules.
+_CATEGORY, _DEADLINES = "category", "deadlines"
+_FILING_READ = union_all(
+    *routing.KEY_HOLDERS,
+    sa_select(
+        literal(_CATEGORY), _CATEGORY_TABLE.c.id, null(), literal(""), literal(""), literal("")
+    ).where(_CATEGORY_TABLE.c.active),
+    sa_select(
+        literal(_DEADLINES), _SETTING_TABLE.c.value, null(), literal(""), literal(""), literal("")
+    ).where(_SETTING_TABLE.c.key == deadline_settings.KEY),
+)
+
+
+@dataclass
+class _FilingRead:
+    """What one filing transaction read: the reports of its batch are checked against it."""
+
+    open_categories: set[str]
+    rules: DeadlineRules
+    holders: list[Any]  # rows of routing.KEY_HOLDERS
+    routes: dict[routing.Route, routing.Recipients] = field(default_factory=dict)
+
+    def recipients(
+        self, settings: Settings, *, involves_office: bool, excluded: tuple[str, ...]
+    ) -> routing.Recipients:
+        route = (involves_office, excluded)
+        if route not in self.routes:
+            self.routes[route] = routing.recipients_from(
+                self.holders, settings, involves_office=involves_office, excluded_staff_ids=excluded
+            )
+        return self.routes[route]
+
+
+async def _read_for_filing(connection: AsyncConnection, runtime: Runtime) -> _FilingRead:
+    rows = (
+        await connection.execute(
+            _FILING_READ, {"groups": routing.receiving_groups(runtime.settings)}
+        )
+    ).all()
+    stored_rules = next((row.id for row in rows if row.what == _DEADLINES), None)
+    return _FilingRead(
+        open_categories={row.id for row in rows if row.what == _CATEGORY},
+        rules=deadline_settings.rules_from(stored_rules, runtime),
+        holders=[row for row in rows if row.what in (routing.HOLDER, routing.RECOVERY)],
+    )
 
 
 @dataclass
@@ -511,16 +551,11 @@ async def _write_reports(
     outcomes: list[_Outcome | Exception] = []
     async with db.transaction(runtime.sessions) as session:
         connection = await session.connection()
-        checks = (await connection.execute(_FILING_CHECKS)).all()
-        open_categories = {row.id for row in checks}
-        rules = deadline_settings.rules_from(checks[0].deadlines if checks else None, runtime)
-        routes: dict[tuple[bool, tuple[str, ...]], routing.Recipients] = {}
+        read = await _read_for_filing(connection, runtime)
         accepted: list[_ReportRows] = []
         for pending in batch:
             try:
-                accepted.append(
-                    await _report_rows(session, runtime, pending, open_categories, rules, routes)
-                )
+                accepted.append(await _report_rows(session, runtime, pending, read))
             except QuietlineError as error:
                 outcomes.append(error)
             else:
@@ -565,13 +600,11 @@ async def _report_rows(
     session: AsyncSession,
     runtime: Runtime,
     pending: _PendingReport,
-    open_categories: set[str],
-    rules: DeadlineRules,
-    routes: dict[tuple[bool, tuple[str, ...]], routing.Recipients],
+    read: _FilingRead,
 ) -> _ReportRows:
     """Check one report inside the filing transaction; its rows, or its own error."""
     report = pending.report
-    if report.category not in open_categories:
+    if report.category not in read.open_categories:
         raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
     excluded = await _checked_exclusions(session, report.excluded_staff_ids)
     linked = (
@@ -579,17 +612,11 @@ async def _report_rows(
         if report.original_token and report.original_token.strip()
         else None
     )
-    route = (report.involves_office, excluded)
-    if route not in routes:
-        routes[route] = await routing.recipients_for(
-            session,
-            runtime.settings,
-            involves_office=report.involves_office,
-            excluded_staff_ids=excluded,
-        )
-    recipients = routes[route]
+    recipients = read.recipients(
+        runtime.settings, involves_office=report.involves_office, excluded=excluded
+    )
     case_id, data_key, today = pending.case_id, pending.data_key, pending.today
-    ack_due = rules.ack_due(today, kind=pending.kind)
+    ack_due = read.rules.ack_due(today, kind=pending.kind)
     case = {
         "id": case_id,
         "ref": pending.ref,

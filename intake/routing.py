@@ -9,10 +9,11 @@ people. The office recovery key always receives it too.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from sqlalchemy import bindparam, literal, union_all
+from sqlalchemy import bindparam, literal
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,6 +43,10 @@ class Recipients:
     recovery_key: KeyHolder
 
 
+#: A route: whether the report involves the office, and whom the reporter excluded (sorted).
+Route = tuple[bool, tuple[str, ...]]
+
+
 def receiving_group(settings: Settings, *, involves_office: bool) -> str:
     return settings.alternate_group if involves_office else settings.default_group
 
@@ -55,8 +60,8 @@ async def active_recovery_key(session: AsyncSession) -> RecoveryKey | None:
     return result.first()
 
 
-# Every report reads its key holders: the receiving officers and the active recovery key, in one
-# Core statement (each statement costs a round trip to the database driver's thread).
+# Every report reads its key holders: the officers of both receiving groups and the active
+# recovery key, in one Core statement (filing adds its other reads to it: see intake/cases.py).
 _STAFF = Staff.__table__  # type: ignore[attr-defined]
 _RECOVERY = RecoveryKey.__table__  # type: ignore[attr-defined]
 _NEWEST_RECOVERY = (
@@ -66,41 +71,66 @@ _NEWEST_RECOVERY = (
     .limit(1)
     .subquery()
 )
-_KEY_HOLDERS = union_all(
+HOLDER, RECOVERY = "holder", "recovery"
+#: Rows of (what, id, public_key, group_name, sort_key, notify_mode): HOLDER for each receiving
+#: officer of the groups in the ``groups`` parameter, RECOVERY for the active recovery key.
+KEY_HOLDERS = (
     sa_select(
+        literal(HOLDER).label("what"),
         _STAFF.c.id,
         _STAFF.c.public_key,
-        literal(0).label("is_recovery"),
+        _STAFF.c.group_name,
         _STAFF.c.email.label("sort_key"),
         _STAFF.c.notify_mode,
     )
-    .where(_STAFF.c.group_name == bindparam("group"))
+    .where(_STAFF.c.group_name.in_(bindparam("groups", expanding=True)))
     .where(_STAFF.c.active)
     .where(_STAFF.c.role.in_(RECEIVING_ROLES)),
     sa_select(
+        literal(RECOVERY),
         _NEWEST_RECOVERY.c.id,
         _NEWEST_RECOVERY.c.public_key,
-        literal(1),
+        literal(""),
         literal(""),
         literal("immediate"),
     ),
 )
 
 
-async def recipients_for(
-    session: AsyncSession,
+def receiving_groups(settings: Settings) -> list[str]:
+    """Every group a report may go to: the ``groups`` parameter of :data:`KEY_HOLDERS`."""
+    return [settings.default_group, settings.alternate_group]
+
+
+class KeyHolderRow(Protocol):
+    @property
+    def what(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def public_key(self) -> bytes: ...
+    @property
+    def group_name(self) -> str: ...
+    @property
+    def sort_key(self) -> str: ...
+    @property
+    def notify_mode(self) -> str: ...
+
+
+def recipients_from(
+    rows: Iterable[KeyHolderRow],
     settings: Settings,
     *,
     involves_office: bool,
     excluded_staff_ids: Collection[str] = (),
 ) -> Recipients:
+    """Who receives a report, from the rows of :data:`KEY_HOLDERS` read in its transaction."""
     group = receiving_group(settings, involves_office=involves_office)
-    connection = await session.connection()
-    rows = (await connection.execute(_KEY_HOLDERS, {"group": group})).all()
+    rows = list(rows)
     staff = [
         KeyHolder(id=row.id, public_key=row.public_key, notify_mode=row.notify_mode)
         for row in sorted(rows, key=lambda row: row.sort_key)
-        if not row.is_recovery and row.id not in excluded_staff_ids
+        if row.what == HOLDER and row.group_name == group and row.id not in excluded_staff_ids
     ]
     if not staff:
         raise NoRecipients(
@@ -109,7 +139,7 @@ async def recipients_for(
                 "them. Nothing was saved. Please try again later or use another channel."
             )
         )
-    recovery = next((row for row in rows if row.is_recovery), None)
+    recovery = next((row for row in rows if row.what == RECOVERY), None)
     if recovery is None:
         raise NoRecipients(
             N_(
