@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake import admin, api, i18n, maintenance, reporter, staff
 from intake.config import Settings
+from intake.errorlog import ReporterErrorLog
 from intake.errors import QuietlineError, TooManyAttempts
 from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
@@ -39,7 +40,13 @@ STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = frozenset(
     {"/report", "/status/message", "/api/v1/reports", "/api/v1/reports/messages"}
 )
+# Staff and admin pages and the staff API; every other request may be a reporter's.
+STAFF_PATH_PREFIXES = ("/staff", "/admin", "/api/v1/staff", "/api/v1/cases", "/api/v1/stats")
 logger = logging.getLogger("quietline")
+
+
+def is_staff_path(path: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in STAFF_PATH_PREFIXES)
 
 
 def wants_json(request: Request) -> bool:
@@ -84,14 +91,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 class InternalErrorMiddleware:
-    """Answers an unexpected error with a plain 500 and logs only its type and place.
+    """Answers an unexpected error with a plain 500 and logs only its type (and, for staff
+    requests, its path).
 
     Starlette's own handler would log the whole traceback, whose messages can
-    quote what a person sent.
+    quote what a person sent. An error during what may be a reporter's request
+    goes to ``reporter_errors``, which writes it later without its time.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, reporter_errors: ReporterErrorLog) -> None:
         self.app = app
+        self.reporter_errors = reporter_errors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -107,7 +117,10 @@ class InternalErrorMiddleware:
         except Exception as exc:
             if scope["type"] != "http":
                 raise
-            logger.error("internal error on %s: %s", scope["path"], type(exc).__name__)
+            if is_staff_path(scope["path"]):
+                logger.error("internal error on %s: %s", scope["path"], type(exc).__name__)
+            else:
+                self.reporter_errors.record(type(exc).__name__)
             if started:
                 return
             message = i18n.gettext(N_("Something went wrong on our side. Please try again later."))
@@ -130,6 +143,7 @@ def create_app(
     opens its own runtime (``quietline serve``), not when a caller lends it one.
     """
     run_background = runtime is None if background is None else background
+    reporter_errors = ReporterErrorLog(logger)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -152,6 +166,7 @@ def create_app(
                 await worker.stop()
             if runtime is None:
                 await active.close()
+            reporter_errors.flush()
 
     return Starlette(
         routes=[
@@ -166,7 +181,7 @@ def create_app(
             # Outermost first: every answer, refusals included, gets the headers.
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(i18n.LocaleMiddleware),
-            Middleware(InternalErrorMiddleware),
+            Middleware(InternalErrorMiddleware, reporter_errors=reporter_errors),
             Middleware(CrossSiteRequestMiddleware, refuse=refuse),
             Middleware(RateLimitMiddleware, limits=rate_limits_from(settings), refuse=refuse),
             Middleware(
