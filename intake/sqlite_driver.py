@@ -16,9 +16,11 @@ changes only that:
 - inside a write transaction (begun with :data:`BEGIN_WRITE`, which holds
   SQLite's write lock until it ends) statements run on the caller's thread,
   with no trip at all. Holding the lock, they never wait for another writer,
-  and they do not touch the disk before the commit, so they take microseconds;
-  the begin (which may wait for the lock) and the commit (which syncs the
-  write-ahead log) still go to the driver's thread. The connection is opened
+  and they change pages in SQLite's cache, written at the commit, so a report's
+  take microseconds; the begin (which may wait for the lock) and the commit
+  (which syncs the write-ahead log) still go to the driver's thread. A write
+  with much to do (a purge, an attachment's chunks) holds the event loop while
+  its statements run, as any CPU work does. The connection is opened
   with ``check_same_thread=False`` for this; it is never used by two threads
   at once, since its thread runs only what this connection's one holder
   queued and awaits.
