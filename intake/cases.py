@@ -502,7 +502,7 @@ class _FilingRead:
 
     open_categories: set[str]
     rules: DeadlineRules
-    holders: list[Any]  # rows of routing.KEY_HOLDERS
+    holders: list[routing.KeyHolderRow]  # rows of routing.KEY_HOLDERS
     routes: dict[routing.Route, routing.Recipients] = field(default_factory=dict)
 
     def recipients(
