@@ -44,7 +44,7 @@ migration: $(STAMP)
 # Gather every sentence to translate into intake/locale/quietline.pot and merge it into
 # each language's .po file (new entries arrive empty, for a translator to fill in).
 translations: $(STAMP)
-	$(BIN)/python -m intake.catalogs update
+	$(BIN)/python -m intake.devtools.catalogs update
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules test-artifacts

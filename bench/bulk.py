@@ -22,9 +22,10 @@ import asyncpg
 from sqlalchemy import insert, select
 
 import crypto
-from intake import cases, db
+from intake.casework import cases
 from intake.config import Settings
-from intake.models import Case, CaseKey, RecoveryKey, Staff
+from intake.storage import db
+from intake.storage.models import Case, CaseKey, RecoveryKey, Staff
 
 CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
 CASEKEY_TABLE = CaseKey.__table__  # type: ignore[attr-defined]

@@ -12,9 +12,10 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake import db, instance, keyring
+from intake.accounts import instance, keyring
 from intake.config import Settings, load_settings
 from intake.runtime import open_runtime
+from intake.storage import db
 
 OFFICERS = (
     ("officer1@bench.example", "Officer One"),

@@ -167,7 +167,8 @@ class Settings:
     mail_poll_seconds: float = 5.0
     mail_retry_base_seconds: float = 30.0
     mail_retry_max_seconds: float = 900.0
-    # HTTP hardening (intake/security.py). TLS ends at the reverse proxy, so HSTS is a setting.
+    # HTTP hardening (intake/web/middleware.py). TLS ends at the reverse proxy, so HSTS is a
+    # setting.
     hsts_max_age: int = 0
     onion_address: str | None = None
     trusted_proxies: str = ""

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
-from intake import db
 from intake.config import Settings
 from intake.datadir import ServerSecrets, load_or_create_secrets
 from intake.deadlines import DeadlineRules
+from intake.storage import db
 from intake.throttle import LoginThrottle
 
 
@@ -26,7 +26,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     rules: DeadlineRules
     login_throttle: LoginThrottle
-    # Group-commit writers by what they write (intake/batching.py), made on first use.
+    # Group-commit writers by what they write (intake/storage/batching.py), made on first use.
     batchers: dict[str, Any] = field(default_factory=dict)
 
     def today(self) -> date:

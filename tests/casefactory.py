@@ -8,10 +8,12 @@ from datetime import date
 from sqlmodel import col, select
 
 import crypto
-from intake import cases, db, keyring
+from intake.accounts import keyring
 from intake.attachments.staging import StagedFile, staging_directory
-from intake.models import Attachment, AttachmentChunk, Case, CaseKey, Entry
+from intake.casework import cases
 from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Attachment, AttachmentChunk, Case, CaseKey, Entry
 
 
 async def file_report(

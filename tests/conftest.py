@@ -20,10 +20,11 @@ import asyncpg
 import httpx
 import pytest
 
-from intake import db, instance, keyring
-from intake.app import create_app
+from intake.accounts import instance, keyring
 from intake.config import Settings, load_settings
 from intake.runtime import Runtime, open_runtime
+from intake.storage import db
+from intake.web.app import create_app
 from tests.mail_support import SmtpServer
 from tests.support import LiveServer, free_port
 

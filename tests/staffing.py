@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pyotp
 
-from intake import keyring
+from intake.accounts import keyring
 from tests.conftest import Instance
 
 STEP = 30

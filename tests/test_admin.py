@@ -9,7 +9,7 @@ import httpx
 import pyotp
 from sqlalchemy import text
 
-from intake import db
+from intake.storage import db
 from tests.conftest import Instance
 from tests.staffing import fresh_totp
 

@@ -115,8 +115,8 @@ def test_a_zip_bomb_named_docx_stops_cleaning_without_expanding() -> None:
 
 
 def test_download_names_are_safe_for_headers_and_keep_the_exact_name() -> None:
-    from intake.attachments.download import content_disposition
     from intake.attachments.prepare import safe_name
+    from intake.web.download import content_disposition
 
     assert safe_name("C:\\Users\\jane\\Desktop\\memo.pdf") == "memo.pdf"
     assert safe_name("../../etc/passwd") == "passwd"

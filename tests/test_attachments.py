@@ -18,10 +18,9 @@ from PIL import Image
 from sqlmodel import select
 
 import crypto
-from intake.app import create_app
+from intake.accounts.keyring import CASE_KEY_PURPOSE
 from intake.attachments import store
-from intake.keyring import CASE_KEY_PURPOSE
-from intake.models import (
+from intake.storage.models import (
     Attachment,
     AttachmentChunk,
     AuditEvent,
@@ -30,6 +29,7 @@ from intake.models import (
     Entry,
     Staff,
 )
+from intake.web.app import create_app
 from tests import attachment_files as files
 from tests.conftest import Instance, quietline_environ
 from tests.staffing import StaffClient, sign_in

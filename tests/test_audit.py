@@ -6,7 +6,8 @@ import asyncio
 
 from sqlalchemy import text
 
-from intake import audit, db
+from intake.operations import audit
+from intake.storage import db
 from tests.conftest import Instance
 
 

@@ -19,10 +19,11 @@ import pytest
 from sqlmodel import select
 
 import crypto
-from intake import cases, keyring
+from intake.accounts import keyring
+from intake.casework import cases
 from intake.config import load_settings
-from intake.models import Case, CaseKey, Entry, Staff
 from intake.runtime import open_runtime
+from intake.storage.models import Case, CaseKey, Entry, Staff
 from tests.conftest import PG_ADMIN_DSN, _pg_admin, _run, quietline_environ
 from tests.support import LiveServer, free_port
 

@@ -1,4 +1,4 @@
-"""Group commit (intake/batching.py): batches, per-item answers, and a failing batch."""
+"""Group commit (intake/storage/batching.py): batches, per-item answers, and a failing batch."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from intake.batching import Batcher
+from intake.storage.batching import Batcher
 
 
 class Ledger:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from intake import db
 from intake.config import load_settings
+from intake.storage import db
 from tests.conftest import PG_ADMIN_DSN
 
 

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intake.app import InternalErrorMiddleware
-from intake.errorlog import ReporterErrorLog
+from intake.web.app import InternalErrorMiddleware
+from intake.web.errorlog import ReporterErrorLog
 
 LOGGER = "quietline.test-errors"
 

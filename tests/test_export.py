@@ -13,8 +13,9 @@ import anyio.to_thread
 import pytest
 from sqlmodel import col, select
 
-from intake import export, keyring
-from intake.models import AuditEvent
+from intake.accounts import keyring
+from intake.casework import export
+from intake.storage.models import AuditEvent
 from tests.casefactory import add_entry, data_key_with, file_report
 from tests.conftest import Instance, quietline_environ
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from intake.models import Case, Entry
+from intake.storage.models import Case, Entry
 from tests.conftest import Instance
 from tests.support import LiveServer
 

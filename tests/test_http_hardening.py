@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from intake.app import create_app
 from intake.config import ConfigError, load_settings
-from intake.models import Case, Entry
+from intake.storage.models import Case, Entry
+from intake.web.app import create_app
 from tests.conftest import Instance
 from tests.staffing import login, sign_in
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from intake import catalogs, i18n
-from intake.app import create_app
+from intake import i18n
+from intake.devtools import catalogs
+from intake.web.app import create_app
 from tests.catalog_check import catalog_sentences, untranslated
 from tests.conftest import SEED_STAFF, Instance
 from tests.staffing import fresh_totp

@@ -19,14 +19,15 @@ import httpx
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from intake import cases, db
-from intake.app import create_app
+from intake.casework import cases
 from intake.mail import set_notify_mode
 from intake.mail.compose import SUBJECT
 from intake.mail.outbox import SENDABLE
 from intake.mail.worker import MailWorker, claim_due
-from intake.models import Case, Outbox, Staff
 from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Case, Outbox, Staff
+from intake.web.app import create_app
 from tests.conftest import Instance
 from tests.mail_support import FAST_MAIL, Received, SmtpServer
 

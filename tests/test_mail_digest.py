@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from intake import cases, db
+from intake.casework import cases
 from intake.mail import set_notify_mode
 from intake.mail.worker import MailWorker
-from intake.models import Case, Staff
+from intake.storage import db
+from intake.storage.models import Case, Staff
 from tests.conftest import Instance
 from tests.mail_support import FAST_MAIL, SmtpServer
 from tests.test_mail_delivery import (

@@ -11,10 +11,11 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import select
 
-from intake import db, mail
+from intake import mail
 from intake.config import Settings, load_settings
-from intake.models import Outbox, Staff
 from intake.runtime import open_runtime
+from intake.storage import db
+from intake.storage.models import Outbox, Staff
 from tests.conftest import _run, quietline_environ
 from tests.mail_support import FAST_MAIL_ENVIRON, SmtpServer
 from tests.support import LiveServer, free_port

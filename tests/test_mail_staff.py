@@ -7,8 +7,8 @@ import re
 import httpx
 from sqlmodel import select
 
-from intake import audit
-from intake.models import AuditEvent, Outbox, Staff
+from intake.operations import audit
+from intake.storage.models import AuditEvent, Outbox, Staff
 from tests.conftest import Instance
 from tests.staffing import fresh_totp, sign_in
 

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from intake import db
 from intake.config import load_settings
+from intake.storage import db
 from tests.conftest import quietline_environ
 
 

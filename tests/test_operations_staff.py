@@ -8,8 +8,8 @@ from datetime import timedelta
 import httpx
 from sqlmodel import col, select
 
-from intake import retention
-from intake.models import AuditEvent, Case
+from intake.casework import retention
+from intake.storage.models import AuditEvent, Case
 from tests.casefactory import file_report, update_case
 from tests.conftest import Instance
 from tests.staffing import fresh_totp, sign_in

@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crypto
-from intake import cases, config, keyring
-from intake.api.parsing import MalformedRequest, parse_model
-from intake.api.reporter import MessageIn, ReportIn, TokenIn
+from intake import config
+from intake.accounts import keyring
+from intake.casework import cases
 from intake.errors import InvalidInput, TokenMistyped
+from intake.web.api.parsing import MalformedRequest, parse_model
+from intake.web.api.reporter import MessageIn, ReportIn, TokenIn
 
 # Every code point, lone surrogates included (JSON can carry them; UTF-8 cannot).
 ANY_CHAR = st.characters(codec=None, categories=None)

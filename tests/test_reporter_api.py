@@ -8,7 +8,7 @@ import httpx
 from sqlmodel import select
 
 import crypto
-from intake.models import Case, CaseKey, Entry
+from intake.storage.models import Case, CaseKey, Entry
 from tests.conftest import Instance
 
 REPORT = {"category": "financial", "body": "The contract was signed twice, see invoice 4471."}
@@ -152,7 +152,7 @@ async def test_report_involving_the_office_goes_to_the_alternate_group_only(
 async def test_reports_sent_at_once_are_each_filed_routed_or_refused_on_their_own(
     client: httpx.AsyncClient, seeded: Instance
 ) -> None:
-    """Reports arriving together are written in one transaction (intake/batching.py); each
+    """Reports arriving together are written in one transaction (intake/storage/batching.py); each
     still gets its own answer, its own routing and its own token."""
     sent = [
         {**REPORT, "body": f"Concern number {index}", "involves_office": index % 3 == 0}

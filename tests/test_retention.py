@@ -11,10 +11,12 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 import crypto
-from intake import audit, cases, db, retention
-from intake.app import create_app
+from intake.casework import cases, retention
 from intake.errors import CaseDeleted
-from intake.models import AuditEvent, Case, Outbox
+from intake.operations import audit
+from intake.storage import db
+from intake.storage.models import AuditEvent, Case, Outbox
+from intake.web.app import create_app
 from tests.casefactory import (
     add_entry,
     attachment_rows,

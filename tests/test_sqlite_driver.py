@@ -1,5 +1,5 @@
 """The SQLite dialect making one trip to aiosqlite's thread per statement, and none for the
-statements of a write transaction (intake/sqlite_driver).
+statements of a write transaction (intake/storage/sqlite_driver).
 
 It leans on two internals of aiosqlite's; these tests fail if an upgrade
 moves them, and show that results, errors and transactions behave as with
@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
-from intake import db
 from intake.config import load_settings
-from intake.sqlite_driver import DRIVER
+from intake.storage import db
+from intake.storage.sqlite_driver import DRIVER
 
 
 @pytest.fixture

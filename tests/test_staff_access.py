@@ -14,8 +14,9 @@ from sqlalchemy import text
 from sqlmodel import select
 
 import crypto
-from intake import db, keyring
-from intake.models import Case, CaseKey, Staff
+from intake.accounts import keyring
+from intake.storage import db
+from intake.storage.models import Case, CaseKey, Staff
 from tests.conftest import Instance
 from tests.staffing import StaffClient, sign_in
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import text
 
-from intake import db
-from intake.db import utcnow
+from intake.storage import db
+from intake.storage.db import utcnow
 from tests.conftest import Instance
 from tests.staffing import COOKIE, fresh_totp, login, sign_in
 

@@ -126,7 +126,7 @@ async def test_the_report_form_offers_exclusions_and_honours_them(
 ) -> None:
     from sqlalchemy import text
 
-    from intake import db
+    from intake.storage import db
 
     async with db.transaction(sqlite_seeded.runtime.sessions) as session:
         await session.exec(

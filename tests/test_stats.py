@@ -18,10 +18,13 @@ from datetime import date, timedelta
 import anyio.to_thread
 from sqlmodel import select
 
-from intake import charts, db, retention, stats
+from intake.casework import retention
 from intake.deadlines import add_months
-from intake.models import Case
-from intake.templating import templates
+from intake.operations import stats
+from intake.storage import db
+from intake.storage.models import Case
+from intake.web import charts
+from intake.web.templating import templates
 from tests.casefactory import file_report
 from tests.conftest import Instance, quietline_environ
 

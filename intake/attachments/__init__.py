@@ -1,6 +1,6 @@
 """Evidence attachments: streamed, encrypted uploads with metadata stripping.
 
-- :mod:`~intake.attachments.upload` reads multipart uploads as they stream in, under limits;
+- :mod:`~intake.web.upload` reads multipart uploads as they stream in, under limits;
 - :mod:`~intake.attachments.staging` keeps them encrypted in unnamed temporary files meanwhile;
 - :mod:`~intake.attachments.cleaning` strips identifying metadata from known formats;
 - :mod:`~intake.attachments.prepare` cleans and encrypts each file for its case;

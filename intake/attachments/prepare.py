@@ -15,7 +15,7 @@ from pathlib import Path
 from intake.attachments.cleaning.errors import Unreadable
 from intake.attachments.cleaning.formats import FORMATS, Format, claimed_format, detect
 from intake.attachments.staging import SealedFile, StagedFile
-from intake.models import new_id
+from intake.storage.models import new_id
 
 MAX_NAME_CHARS = 200
 

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
 from intake.attachments.prepare import Cleaning, PreparedAttachment
-from intake.models import Attachment, AttachmentChunk, Entry
+from intake.storage.models import Attachment, AttachmentChunk, Entry
 
 ROW_CHUNKS = 16
 ROW_BYTES = ROW_CHUNKS * crypto.SEALED_CHUNK_SIZE

@@ -17,11 +17,11 @@ from sqlalchemy import and_, delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.db import utcnow
 from intake.mail.compose import digest_body, new_message_id
 from intake.mail.outbox import DIGEST, HELD, unclaimed
-from intake.models import Case, CaseKey, Outbox, Setting, Staff
 from intake.runtime import Runtime
+from intake.storage.db import utcnow
+from intake.storage.models import Case, CaseKey, Outbox, Setting, Staff
 
 SOON_DAYS = 3
 FEEDBACK_STAGES = ("acknowledged", "assessing", "investigating")

@@ -22,11 +22,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.config import Settings
-from intake.db import utcnow
 from intake.errors import InvalidInput
 from intake.mail.compose import new_message_id
-from intake.models import CaseKey, Outbox, Staff
 from intake.runtime import Runtime
+from intake.storage.db import utcnow
+from intake.storage.models import CaseKey, Outbox, Staff
 
 NOTIFY_MODES = ("immediate", "digest")
 NOTICE = "notice"  # leaves on its own after the random delay

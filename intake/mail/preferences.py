@@ -6,11 +6,12 @@ every change is audited.
 
 from __future__ import annotations
 
-from intake import audit, db
 from intake.errors import InvalidInput
 from intake.mail.outbox import set_notify_mode
-from intake.models import Staff
+from intake.operations import audit
 from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Staff
 
 
 async def choose_notify_mode(runtime: Runtime, staff_id: str, mode: str, *, actor: str) -> Staff:

@@ -33,14 +33,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
-from intake import db
-from intake.db import utcnow
 from intake.mail import digest
 from intake.mail.compose import NOTICE_BODY, build_message
 from intake.mail.outbox import NOTICE, SENDABLE, unclaimed
 from intake.mail.transport import Transport, describe_failure, failure_code, transport_for
-from intake.models import Outbox, Staff
 from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.db import utcnow
+from intake.storage.models import Outbox, Staff
 
 logger = logging.getLogger("quietline.mail")
 

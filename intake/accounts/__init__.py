@@ -1,0 +1,1 @@
+"""Staff accounts, staff sessions, key pairs, administration and instance set-up."""

@@ -1,0 +1,348 @@
+"""What administrators manage: staff accounts, categories, groups and deadlines.
+
+Administrators hold no key to any case by their role: nothing here opens a
+case. Every change is audited in its transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyotp
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake.accounts import keyring, sessions
+from intake.accounts.sessions import SignedIn
+from intake.casework import deadline_settings
+from intake.deadlines import DeadlineRules
+from intake.errors import Forbidden, InvalidInput
+from intake.operations import audit
+from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import CaseKey, Category, Staff, is_id
+
+MAX_LABEL = 200
+
+
+def require_admin(signed_in: SignedIn) -> None:
+    if signed_in.staff.role != "admin":
+        raise Forbidden("Only administrators can manage accounts and settings.")
+
+
+@dataclass(frozen=True)
+class NewCredentials:
+    """Shown once to the administrator, who hands them to the person."""
+
+    staff: Staff
+    totp_secret: str = field(repr=False)
+    totp_uri: str = field(repr=False)
+    cases_lost: int = 0
+
+
+def _clean_label(label: str | None) -> str | None:
+    if label is None or not label.strip():
+        return None
+    if len(label) > MAX_LABEL:
+        raise InvalidInput(
+            f"The label is too long (at most {MAX_LABEL} characters).", field="exclusion_label"
+        )
+    return label.strip()
+
+
+async def add_staff(
+    runtime: Runtime,
+    admin: SignedIn,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    group: str,
+    password: str,
+    exclusion_label: str | None = None,
+) -> NewCredentials:
+    require_admin(admin)
+    async with db.transaction(runtime.sessions) as session:
+        staff, unlocked = await keyring.create_staff(
+            session,
+            runtime.settings,
+            email=email,
+            name=name,
+            role=role,
+            group=group,
+            password=password,
+        )
+        staff.exclusion_label = _clean_label(exclusion_label)
+        await session.flush()
+        await audit.record(
+            session,
+            actor=admin.actor,
+            action="admin.staff_add",
+            detail={"email": staff.email, "role": staff.role, "group": staff.group_name},
+        )
+    return NewCredentials(
+        staff=staff,
+        totp_secret=unlocked.totp_secret,
+        totp_uri=keyring.totp_uri(staff, unlocked),
+    )
+
+
+async def _person(session: AsyncSession, staff_id: str) -> Staff:
+    person = await session.get(Staff, staff_id) if is_id(staff_id) else None
+    if person is None:
+        raise InvalidInput("There is no staff member with this id.", field="staff_id")
+    return person
+
+
+async def update_staff(
+    runtime: Runtime,
+    admin: SignedIn,
+    staff_id: str,
+    *,
+    name: str,
+    role: str,
+    group: str,
+    exclusion_label: str | None,
+) -> Staff:
+    require_admin(admin)
+    if role not in keyring.ROLES:
+        raise InvalidInput(f"The role must be one of {', '.join(keyring.ROLES)}.", field="role")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("A name (up to 200 characters) is needed.", field="name")
+    if not group.strip() or len(group) > 50:
+        raise InvalidInput("A group (up to 50 characters) is needed.", field="group")
+    if staff_id == admin.staff.id and role != "admin":
+        raise InvalidInput("You cannot remove your own administrator role.", field="role")
+    async with db.transaction(runtime.sessions) as session:
+        person = await _person(session, staff_id)
+        before = {"role": person.role, "group": person.group_name}
+        person.name = name.strip()
+        person.role = role
+        person.group_name = group.strip()
+        person.exclusion_label = _clean_label(exclusion_label)
+        session.add(person)
+        await audit.record(
+            session,
+            actor=admin.actor,
+            action="admin.staff_update",
+            detail={
+                "email": person.email,
+                "before": before,
+                "after": {"role": role, "group": person.group_name},
+                "excludable": person.exclusion_label is not None,
+            },
+        )
+    return person
+
+
+async def set_active(runtime: Runtime, admin: SignedIn, staff_id: str, *, active: bool) -> Staff:
+    """Disable (ending every session at once) or re-enable an account."""
+    require_admin(admin)
+    if staff_id == admin.staff.id and not active:
+        raise InvalidInput("You cannot disable your own account.", field="staff_id")
+    async with db.transaction(runtime.sessions) as session:
+        person = await _person(session, staff_id)
+        person.active = active
+        session.add(person)
+        if not active:
+            await sessions.end_all_sessions(session, person.id)
+        await audit.record(
+            session,
+            actor=admin.actor,
+            action="admin.staff_enable" if active else "admin.staff_disable",
+            detail={"email": person.email},
+        )
+    return person
+
+
+async def reset_staff(
+    runtime: Runtime, admin: SignedIn, staff_id: str, *, password: str
+) -> NewCredentials:
+    """A new password, key pair and TOTP secret for someone who lost theirs.
+
+    Their old private key is gone with the old password, so every case sealed to it becomes
+    unreadable to them: those copies are deleted, and a holder (or the recovery key) must
+    grant each case again.
+    """
+    require_admin(admin)
+    keyring.validate_password(password)
+    keypair = crypto.generate_keypair()
+    unlocked = keyring.StaffSecrets(
+        private_key=keypair.private,
+        totp_secret=pyotp.random_base32(keyring.TOTP_SECRET_LENGTH),
+    )
+    credential = await keyring.lock_staff_secrets(runtime.settings, password, unlocked)
+    async with db.transaction(runtime.sessions) as session:
+        person = await _person(session, staff_id)
+        lost = (
+            await session.exec(
+                select(func.count()).select_from(CaseKey).where(CaseKey.staff_id == person.id)
+            )
+        ).one()
+        await session.exec(
+            delete(CaseKey).where(col(CaseKey.staff_id) == person.id)  # type: ignore[call-overload]
+        )
+        person.public_key = keypair.public
+        person.credential = credential
+        person.totp_last_step = 0
+        person.failed_logins = 0
+        person.locked_until = None
+        session.add(person)
+        await sessions.end_all_sessions(session, person.id)
+        await audit.record(
+            session,
+            actor=admin.actor,
+            action="admin.staff_reset",
+            detail={"email": person.email, "cases_lost": lost},
+        )
+    return NewCredentials(
+        staff=person,
+        totp_secret=unlocked.totp_secret,
+        totp_uri=keyring.totp_uri(person, unlocked),
+        cases_lost=lost,
+    )
+
+
+async def all_staff(runtime: Runtime) -> list[Staff]:
+    async with runtime.sessions() as session:
+        return await keyring.list_staff(session)
+
+
+async def staff_member(runtime: Runtime, staff_id: str) -> Staff | None:
+    if not is_id(staff_id):
+        return None
+    async with runtime.sessions() as session:
+        return await session.get(Staff, staff_id)
+
+
+# --- categories ------------------------------------------------------------------------------
+
+
+async def all_categories(runtime: Runtime) -> list[Category]:
+    async with runtime.sessions() as session:
+        result = await session.exec(select(Category).order_by(col(Category.position)))
+        return list(result.all())
+
+
+def _category_id(text: str) -> str:
+    ident = text.strip().lower()
+    if not ident or len(ident) > 50 or not all(ch.isalnum() or ch in "-_" for ch in ident):
+        raise InvalidInput(
+            "The short name may use letters, digits, - and _ only (up to 50).", field="id"
+        )
+    return ident
+
+
+def _category_label(text: str) -> str:
+    if not text.strip() or len(text) > MAX_LABEL:
+        raise InvalidInput(
+            f"The label shown to reporters is needed (up to {MAX_LABEL} characters).",
+            field="label",
+        )
+    return text.strip()
+
+
+async def add_category(runtime: Runtime, admin: SignedIn, *, ident: str, label: str) -> Category:
+    require_admin(admin)
+    ident, label = _category_id(ident), _category_label(label)
+    async with db.transaction(runtime.sessions) as session:
+        if await session.get(Category, ident) is not None:
+            raise InvalidInput(f"A category named {ident} exists already.", field="id")
+        last = (await session.exec(select(func.max(Category.position)))).one()
+        category = Category(id=ident, label=label, position=(last or 0) + 1)
+        session.add(category)
+        await audit.record(
+            session, actor=admin.actor, action="admin.category_add", detail={"id": ident}
+        )
+    return category
+
+
+async def update_category(
+    runtime: Runtime, admin: SignedIn, ident: str, *, label: str, active: bool
+) -> Category:
+    """Rename or retire a category; retired ones stay on old cases but leave the form."""
+    require_admin(admin)
+    label = _category_label(label)
+    ident = _category_id(ident)
+    async with db.transaction(runtime.sessions) as session:
+        category = await session.get(Category, ident)
+        if category is None:
+            raise InvalidInput("There is no such category.", field="id")
+        category.label, category.active = label, active
+        session.add(category)
+        if not (
+            await session.exec(
+                select(func.count()).select_from(Category).where(col(Category.active))
+            )
+        ).one():
+            raise InvalidInput("At least one category must stay offered to reporters.", field="id")
+        await audit.record(
+            session,
+            actor=admin.actor,
+            action="admin.category_update",
+            detail={"id": ident, "active": active},
+        )
+    return category
+
+
+# --- groups ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    name: str
+    purpose: str  # "default" | "alternate" | ""
+    members: list[Staff]
+
+    @property
+    def receiving_officers(self) -> int:
+        return sum(1 for person in self.members if person.active and person.role == "officer")
+
+
+async def groups(runtime: Runtime) -> list[GroupSummary]:
+    settings = runtime.settings
+    people = await all_staff(runtime)
+    names = {settings.default_group, settings.alternate_group} | {p.group_name for p in people}
+    purpose = {settings.default_group: "default", settings.alternate_group: "alternate"}
+    ordered = sorted(names, key=lambda name: (name not in purpose, purpose.get(name, ""), name))
+    return [
+        GroupSummary(
+            name=name,
+            purpose=purpose.get(name, ""),
+            members=[person for person in people if person.group_name == name],
+        )
+        for name in ordered
+    ]
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+
+async def deadlines(runtime: Runtime) -> DeadlineRules:
+    async with runtime.sessions() as session:
+        return await deadline_settings.current_rules(session, runtime)
+
+
+async def set_deadlines(
+    runtime: Runtime, admin: SignedIn, form: deadline_settings.DeadlineForm
+) -> DeadlineRules:
+    """New rules apply to cases received or acknowledged from now on; due dates already set stay."""
+    require_admin(admin)
+    rules = deadline_settings.parse(form)
+    async with db.transaction(runtime.sessions) as session:
+        await deadline_settings.store(session, rules)
+        await audit.record(
+            session,
+            actor=admin.actor,
+            action="admin.deadlines",
+            detail={
+                "ack_days": rules.ack_days,
+                "reprisal_ack_days": rules.reprisal_ack_days,
+                "feedback_months": rules.feedback_months,
+                "clock": rules.clock,
+                "holidays": len(rules.holidays),
+            },
+        )
+    return rules

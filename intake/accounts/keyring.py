@@ -1,0 +1,272 @@
+"""Staff key pairs, the office recovery key, and sealing a case key to its holders.
+
+Password hashing is CPU-heavy (Argon2id), so it runs in a few worker threads
+of lower CPU priority and never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+import pyotp
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake.casework.routing import Recipients
+from intake.config import Settings
+from intake.errors import InvalidInput
+from intake.i18n import N_
+from intake.storage.models import CaseKey, RecoveryKey, Staff
+
+ROLES = ("officer", "investigator", "admin")
+CASE_KEY_PURPOSE = "case-key"
+TOTP_SECRET_LENGTH = 32  # base32 characters: 160 bits
+T = TypeVar("T")
+
+
+def password_cost(settings: Settings) -> crypto.PasswordCost:
+    return crypto.PasswordCost(
+        iterations=settings.password_iterations, memory_kib=settings.password_memory_kib
+    )
+
+
+@dataclass(frozen=True)
+class StaffSecrets:
+    """What a staff member's password unlocks."""
+
+    private_key: bytes
+    totp_secret: str
+
+    def pack(self) -> bytes:
+        return self.private_key + self.totp_secret.encode("ascii")
+
+    @classmethod
+    def unpack(cls, secret: bytes) -> StaffSecrets:
+        return cls(private_key=secret[:32], totp_secret=secret[32:].decode("ascii"))
+
+    def __repr__(self) -> str:
+        return "StaffSecrets(<hidden>)"
+
+
+def validate_password(password: str) -> None:
+    if len(password) < 12:
+        raise InvalidInput("The password must have at least 12 characters.", field="password")
+
+
+# At most this many Argon2id derivations run at once per process: each takes a core and 64 MiB,
+# so a burst of sign-ins waits its turn instead of starving report intake. With two at once on
+# two cores, report latency on PostgreSQL doubled while sign-ins ran (its server process
+# competes for the same cores and memory bandwidth); with one, it rose by about 1.4x.
+PASSWORD_WORKERS = 1
+# The derivation threads also run at a lower CPU priority than the event loop (Linux keeps a
+# nice value per thread): on a busy machine the loop serving reports and pages gets the CPU
+# first and sign-ins take longer, instead of every request waiting behind Argon2id.
+PASSWORD_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
+        pass
+
+
+_password_threads = ThreadPoolExecutor(
+    max_workers=PASSWORD_WORKERS,
+    thread_name_prefix="quietline-password",
+    initializer=_lower_thread_priority,
+)
+
+
+async def _in_password_thread(function: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_password_threads, function, *args)
+
+
+async def lock_staff_secrets(settings: Settings, password: str, secrets: StaffSecrets) -> bytes:
+    return await _in_password_thread(
+        crypto.lock_secret, password, secrets.pack(), password_cost(settings)
+    )
+
+
+async def unlock_staff_secrets(credential: bytes, password: str) -> StaffSecrets:
+    """Raises ``crypto.WrongPassword`` when the password does not match."""
+    secret = await _in_password_thread(crypto.unlock_secret, credential, password)
+    return StaffSecrets.unpack(secret)
+
+
+async def create_staff(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    group: str,
+    password: str,
+) -> tuple[Staff, StaffSecrets]:
+    """Add a staff member with a fresh key pair and TOTP secret (not yet committed)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput(
+            N_("%(email)s is not an email address."), field="email", email=repr(email)
+        )
+    if role not in ROLES:
+        raise InvalidInput(
+            N_("The role must be one of %(roles)s."), field="role", roles=", ".join(ROLES)
+        )
+    if not name.strip():
+        raise InvalidInput("A name is needed.", field="name")
+    if not group.strip():
+        raise InvalidInput("A group is needed.", field="group")
+    validate_password(password)
+    existing = await session.exec(select(Staff).where(Staff.email == email))
+    if existing.first() is not None:
+        raise InvalidInput(
+            N_("A staff member with the email %(email)s exists already."),
+            field="email",
+            email=email,
+        )
+    keypair = crypto.generate_keypair()
+    secrets = StaffSecrets(
+        private_key=keypair.private, totp_secret=pyotp.random_base32(TOTP_SECRET_LENGTH)
+    )
+    staff = Staff(
+        email=email,
+        name=name.strip(),
+        role=role,
+        group_name=group.strip(),
+        public_key=keypair.public,
+        credential=await lock_staff_secrets(settings, password, secrets),
+    )
+    session.add(staff)
+    return staff, secrets
+
+
+def totp_uri(staff: Staff, secrets: StaffSecrets) -> str:
+    return pyotp.TOTP(secrets.totp_secret).provisioning_uri(
+        name=staff.email, issuer_name="Quietline"
+    )
+
+
+def format_recovery_key(private_key: bytes) -> str:
+    """Group the private half for printing: 52 base32 characters in groups of four."""
+    text = base64.b32encode(private_key).decode("ascii").rstrip("=")
+    return "-".join(text[index : index + 4] for index in range(0, len(text), 4))
+
+
+def parse_recovery_key(text: str) -> bytes:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    try:
+        private_key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except ValueError as exc:
+        raise InvalidInput(
+            "That is not a recovery key: it has characters never used in one."
+        ) from exc
+    if len(private_key) != 32:
+        raise InvalidInput("That is not a recovery key: it has the wrong length.")
+    return private_key
+
+
+def format_recovery_public(public_key: bytes) -> str:
+    """The public half, grouped like the private half, to carry from the offline machine."""
+    return format_recovery_key(public_key)
+
+
+def parse_recovery_public(text: str) -> bytes:
+    try:
+        return parse_recovery_key(text)
+    except InvalidInput:
+        raise InvalidInput(
+            "That is not a recovery public key: 52 letters and digits (groups of four) expected."
+        ) from None
+
+
+async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
+    """Make a public half generated elsewhere the active recovery key."""
+    try:  # an all-zero or low-order point cannot be sealed to: refuse it now, not at a report
+        crypto.seal(b"check", public_key, case_id="check", purpose="check")
+    except ValueError:
+        raise InvalidInput(
+            "That recovery public key cannot be used: check what was typed."
+        ) from None
+    await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
+    recovery = RecoveryKey(public_key=public_key)
+    session.add(recovery)
+    return recovery
+
+
+@dataclass(frozen=True)
+class RecoveryCheck:
+    key_id: str | None
+    active: bool
+    sealed: int
+    opened: int
+
+
+async def check_recovery_key(session: AsyncSession, private_key: bytes) -> RecoveryCheck:
+    """Which stored recovery key this private half belongs to, and how many of the case keys
+    sealed to it it opens. Nothing decrypted leaves this function."""
+    public = crypto.public_key_of(private_key)
+    found = (
+        await session.exec(select(RecoveryKey).where(RecoveryKey.public_key == public))
+    ).first()
+    if found is None:
+        return RecoveryCheck(key_id=None, active=False, sealed=0, opened=0)
+    copies = (await session.exec(select(CaseKey).where(CaseKey.recovery_key_id == found.id))).all()
+    opened = 0
+    for copy in copies:
+        try:
+            crypto.unseal(copy.sealed, private_key, case_id=copy.case_id, purpose=CASE_KEY_PURPOSE)
+        except crypto.DecryptionError:
+            continue
+        opened += 1
+    return RecoveryCheck(key_id=found.id, active=found.active, sealed=len(copies), opened=opened)
+
+
+async def create_recovery_key(session: AsyncSession) -> tuple[RecoveryKey, bytes]:
+    """A new office recovery key; earlier ones stop receiving new cases but still open theirs."""
+    keypair = crypto.generate_keypair()
+    await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
+    recovery = RecoveryKey(public_key=keypair.public)
+    session.add(recovery)
+    return recovery, keypair.private
+
+
+def seal_case_key(
+    case_id: str, data_key: bytes, recipients: Recipients, *, received_on: date | None = None
+) -> list[dict[str, Any]]:
+    """The case key sealed to every recipient, as ``casekey`` rows for a Core insert (one
+    statement for all of them: every report writes these)."""
+    holders = [(person, False) for person in recipients.staff]
+    holders.append((recipients.recovery_key, True))
+    return [
+        {
+            "case_id": case_id,
+            "staff_id": None if is_recovery else holder.id,
+            "recovery_key_id": holder.id if is_recovery else None,
+            "received_on": received_on,
+            "sealed": crypto.seal(
+                data_key, holder.public_key, case_id=case_id, purpose=CASE_KEY_PURPOSE
+            ),
+        }
+        for holder, is_recovery in holders
+    ]
+
+
+async def staff_by_email(session: AsyncSession, email: str) -> Staff | None:
+    result = await session.exec(select(Staff).where(Staff.email == email.strip().lower()))
+    return result.first()
+
+
+async def list_staff(session: AsyncSession) -> list[Staff]:
+    result = await session.exec(select(Staff).order_by(col(Staff.group_name), Staff.email))
+    return list(result.all())

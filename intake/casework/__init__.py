@@ -1,0 +1,2 @@
+"""The case workflow: filing, the reporter's side, access to a case, the queue, stages,
+export and retention."""

@@ -1,0 +1,259 @@
+"""Retention: when a concluded case's content is destroyed, and the purge that destroys it.
+
+A concluded case is kept for a period that depends on its outcome
+(``QUIETLINE_RETENTION_MONTHS``), counted from the day it was concluded. Key
+holders are told ``QUIETLINE_RETENTION_NOTICE_DAYS`` before; a case whose notice
+went out late is kept until that many days after the notice. A case on legal
+hold is never deleted.
+
+The purge is crypto-shredding: it deletes every wrap of the case data key (staff
+seals, the recovery seal and the reporter's wrap), every ciphertext (report,
+messages, notes) and every attachment file, in one transaction per case. What
+stays is an anonymous stub in the ``case`` row: category, kind, channel, group,
+the days received, acknowledged and concluded, due dates, the outcome and the
+token lookup hash, so the register and the statistics stay right and a reporter
+who comes back is told the case was closed and deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import delete, func, text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake import attachments, mail
+from intake.config import Settings
+from intake.deadlines import add_months
+from intake.errors import InvalidInput
+from intake.operations import audit
+from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Case, CaseKey, Entry
+
+logger = logging.getLogger("quietline.retention")
+# Tables a purge deletes from (quoted where the name is a keyword); fixed names, never input.
+SHREDDED_TABLES = ('"case"', "casekey", "entry", "attachment", "attachmentchunk")
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    months_by_outcome: dict[str, int]
+    notice_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetentionPolicy:
+        return cls(dict(settings.retention_months), settings.retention_notice_days)
+
+    def retain_until(self, case: Case) -> date | None:
+        """The first day the case may be deleted, or None when it is kept (not concluded,
+        or an outcome without a retention period)."""
+        if case.stage != "concluded" or case.concluded_on is None or case.outcome is None:
+            return None
+        months = self.months_by_outcome.get(case.outcome)
+        if months is None:
+            return None
+        return add_months(case.concluded_on, months)
+
+    def notice_from(self, case: Case) -> date | None:
+        until = self.retain_until(case)
+        return None if until is None else until - timedelta(days=self.notice_days)
+
+    def delete_from(self, case: Case) -> date | None:
+        """The day deletion may happen: never before the retention period ends, and never
+        less than the notice period after key holders were told."""
+        until = self.retain_until(case)
+        if until is None or case.deletion_notice_on is None:
+            return None
+        return max(until, case.deletion_notice_on + timedelta(days=self.notice_days))
+
+
+@dataclass
+class PurgeReport:
+    today: date
+    dry_run: bool = False
+    noticed: list[str] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    waiting: list[tuple[str, date]] = field(default_factory=list)
+    wal_truncated: bool | None = None
+
+    def lines(self) -> list[str]:
+        verb = "would be" if self.dry_run else "were"
+        out = [f"retention run for {self.today.isoformat()}"]
+        out.append(f"{len(self.noticed)} case(s) {verb} announced to their key holders")
+        out.extend(f"  notice: {ref}" for ref in self.noticed)
+        out.append(f"{len(self.purged)} case(s) {verb} deleted (crypto-shredded)")
+        out.extend(f"  deleted: {ref}" for ref in self.purged)
+        if self.waiting:
+            out.append(f"{len(self.waiting)} case(s) announced, deleted on or after:")
+            out.extend(f"  {ref}: {day.isoformat()}" for ref, day in self.waiting)
+        if self.held:
+            out.append(f"{len(self.held)} case(s) past retention kept under legal hold")
+            out.extend(f"  legal hold: {ref}" for ref in self.held)
+        if self.wal_truncated is False:
+            out.append(
+                "warning: the SQLite write-ahead log could not be truncated (readers were "
+                "active); it will be on the next checkpoint"
+            )
+        return out
+
+
+async def set_legal_hold(session: AsyncSession, case: Case, *, hold: bool, actor: str) -> bool:
+    """Put a case on legal hold or lift it, inside the caller's write transaction (audited).
+    Returns whether anything changed."""
+    if case.purged_on is not None:
+        raise InvalidInput("This case was deleted under the retention rules: nothing to hold.")
+    if case.legal_hold == hold:
+        return False
+    case.legal_hold = hold
+    session.add(case)
+    await audit.record(
+        session,
+        actor=actor,
+        action="case.legal_hold" if hold else "case.legal_hold_released",
+        case_ref=case.ref,
+    )
+    return True
+
+
+async def _candidates(session: AsyncSession) -> list[Case]:
+    result = await session.exec(
+        select(Case)
+        .where(Case.stage == "concluded")
+        .where(col(Case.purged_on).is_(None))
+        .where(col(Case.concluded_on).is_not(None))
+        .order_by(col(Case.concluded_on))
+    )
+    return list(result.all())
+
+
+async def _first_reply_on(session: AsyncSession, case_id: str) -> date | None:
+    result = await session.exec(
+        select(func.min(Entry.on))
+        .where(Entry.case_id == case_id)
+        .where(Entry.kind == "message")
+        .where(Entry.author == "office")
+    )
+    return result.one()
+
+
+async def shred_case(
+    session: AsyncSession, runtime: Runtime, case: Case, *, today: date, actor: str
+) -> dict[str, int]:
+    """Destroy a case's content inside the caller's write transaction; keep the stub."""
+    if case.first_reply_on is None:
+        case.first_reply_on = await _first_reply_on(session, case.id)
+    files = await attachments.delete_for_case(session, case.id)
+    entries = await session.exec(  # type: ignore[call-overload]
+        delete(Entry).where(col(Entry.case_id) == case.id)
+    )
+    keys = await session.exec(  # type: ignore[call-overload]
+        delete(CaseKey).where(col(CaseKey.case_id) == case.id)
+    )
+    case.reporter_wrap = None
+    case.salt = b""
+    case.assignee_id = None
+    case.linked_case_id = None
+    case.next_seq = 1
+    case.purged_on = today
+    session.add(case)
+    counts = {"entries": entries.rowcount, "keys": keys.rowcount, "files": files}
+    await audit.record(
+        session,
+        actor=actor,
+        action="case.purged",
+        case_ref=case.ref,
+        detail={"outcome": case.outcome, **counts},
+    )
+    return counts
+
+
+async def _purge_one(runtime: Runtime, case_id: str, *, today: date, actor: str) -> bool:
+    policy = RetentionPolicy.from_settings(runtime.settings)
+    async with db.transaction(runtime.sessions) as session:
+        case = (
+            await session.exec(select(Case).where(Case.id == case_id).with_for_update())
+        ).first()
+        if case is None or case.purged_on is not None or case.legal_hold:
+            return False
+        due = policy.delete_from(case)
+        if due is None or due > today:
+            return False
+        await shred_case(session, runtime, case, today=today, actor=actor)
+    return True
+
+
+async def _notify_one(runtime: Runtime, case_id: str, *, today: date) -> bool:
+    async with db.transaction(runtime.sessions) as session:
+        case = (
+            await session.exec(select(Case).where(Case.id == case_id).with_for_update())
+        ).first()
+        if case is None or case.deletion_notice_on is not None or case.purged_on is not None:
+            return False
+        case.deletion_notice_on = today
+        session.add(case)
+        # The outbox's content-free notice to every active key holder, in this transaction.
+        await mail.queue_case_notice(session, runtime, case.id)
+    return True
+
+
+async def run(
+    runtime: Runtime, *, today: date | None = None, dry_run: bool = False, actor: str = "system"
+) -> PurgeReport:
+    """Send due deletion notices and destroy the cases whose time has come."""
+    today = today or runtime.today()
+    policy = RetentionPolicy.from_settings(runtime.settings)
+    report = PurgeReport(today=today, dry_run=dry_run)
+    async with runtime.sessions() as session:
+        candidates = await _candidates(session)
+    for case in candidates:
+        notice_from = policy.notice_from(case)
+        if notice_from is None:
+            continue
+        if case.legal_hold:
+            if notice_from <= today:
+                report.held.append(case.ref)
+            continue
+        if case.deletion_notice_on is None:
+            if notice_from > today:
+                continue
+            if dry_run or await _notify_one(runtime, case.id, today=today):
+                report.noticed.append(case.ref)
+                case.deletion_notice_on = today
+        due = policy.delete_from(case)
+        if due is None:
+            continue
+        if due > today:
+            report.waiting.append((case.ref, due))
+        elif dry_run or await _purge_one(runtime, case.id, today=today, actor=actor):
+            report.purged.append(case.ref)
+    if report.purged and not dry_run:
+        report.wal_truncated = await reclaim_space(runtime)
+    return report
+
+
+async def reclaim_space(runtime: Runtime) -> bool:
+    """Push deleted pages out of the places they linger after a purge.
+
+    SQLite (``secure_delete=ON``) zeroes deleted content in the database file,
+    but earlier versions of those pages stay in the write-ahead log until it is
+    checkpointed: a TRUNCATE checkpoint copies the log back and empties it.
+    PostgreSQL keeps deleted rows as dead tuples until VACUUM marks their space
+    for reuse (it does not zero them; see SECURITY.md). Returns False when the
+    SQLite log could not be emptied because readers were active.
+    """
+    if runtime.settings.is_sqlite:
+        async with runtime.engine.connect() as connection:
+            row = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        return int(row[0]) == 0
+    async with runtime.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in SHREDDED_TABLES:
+            exists = await autocommit.execute(text("SELECT to_regclass(:name)"), {"name": table})
+            if exists.scalar() is not None:
+                await autocommit.execute(text(f"VACUUM {table}"))
+    return True

@@ -1,0 +1,1 @@
+"""Developer commands: message catalogs and migrations."""

@@ -1,0 +1,1 @@
+"""Running an instance: the audit log, backup and restore, statistics, maintenance."""

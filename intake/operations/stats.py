@@ -1,0 +1,383 @@
+"""Annual statistics for council, from plaintext columns only (nothing is decrypted).
+
+Every figure counts the cases *received* during the year (both kinds: reports and
+reprisal complaints), and describes their progress as of the day the figures are
+computed (``as_of``). Deleted (purged) cases count too: their stubs keep the
+facts used here.
+
+Definitions (each case falls in exactly one *progress* cell):
+
+- ``awaiting_decision``: not yet concluded and not under investigation;
+- ``under_investigation``: at the investigating stage;
+- ``substantiated``, ``not_substantiated``, ``referred``, ``no_action``, ``other``:
+  concluded, by outcome.
+
+From these: *investigations started* = under_investigation + substantiated +
+not_substantiated; *acted on* = investigations started + referred; *not acted on*
+= no_action; *concluded* = every concluded cell.
+
+Small cells (see :func:`suppress`): a count from 1 to ``threshold - 1`` is shown
+as "fewer than N"; cells that would let one be worked out by subtraction are
+withheld too. Zero is shown as 0: it describes no one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.deadlines import DeadlineRules
+from intake.storage.models import Case, Category, Entry
+
+OUTCOMES = ("substantiated", "not_substantiated", "referred", "no_action")
+PROGRESS = ("awaiting_decision", "under_investigation", *OUTCOMES, "other")
+KINDS = ("report", "reprisal")
+Shown = int | str
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """The plaintext facts of one case that statistics use."""
+
+    kind: str
+    category: str
+    stage: str
+    outcome: str | None
+    received_on: date
+    acknowledged_on: date | None
+    concluded_on: date | None
+    ack_due: date
+    feedback_due: date | None
+    first_reply_on: date | None
+
+    @property
+    def progress(self) -> str:
+        if self.stage == "concluded":
+            return self.outcome if self.outcome in OUTCOMES else "other"
+        if self.stage == "investigating":
+            return "under_investigation"
+        return "awaiting_decision"
+
+
+async def facts_for_year(session: AsyncSession, year: int) -> list[CaseFacts]:
+    """The facts of every case received in ``year``, stubs of deleted cases included."""
+    first_reply = (
+        select(Entry.case_id, func.min(Entry.on).label("first_reply"))
+        .where(Entry.kind == "message", Entry.author == "office")
+        .group_by(col(Entry.case_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(
+            Case.kind,
+            Case.category,
+            Case.stage,
+            Case.outcome,
+            Case.received_on,
+            Case.acknowledged_on,
+            Case.concluded_on,
+            Case.ack_due,
+            Case.feedback_due,
+            Case.first_reply_on,
+            first_reply.c.first_reply,
+        )
+        .outerjoin(first_reply, first_reply.c.case_id == Case.id)
+        .where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
+    )
+    return [
+        CaseFacts(
+            kind=row[0],
+            category=row[1],
+            stage=row[2],
+            outcome=row[3],
+            received_on=row[4],
+            acknowledged_on=row[5],
+            concluded_on=row[6],
+            ack_due=row[7],
+            feedback_due=row[8],
+            first_reply_on=row[9] or row[10],
+        )
+        for row in rows.all()
+    ]
+
+
+def _ack_missed(case: CaseFacts, as_of: date) -> bool:
+    answered = case.acknowledged_on or case.concluded_on
+    return answered > case.ack_due if answered else as_of > case.ack_due
+
+
+def _feedback_missed(case: CaseFacts, as_of: date, rules: DeadlineRules) -> bool:
+    """Feedback is due by ``feedback_due``; the office's first message to the reporter, or
+    the conclusion (whose outcome the reporter sees), counts as feedback."""
+    due = case.feedback_due
+    if due is None and case.acknowledged_on is not None:
+        due = rules.feedback_due(case.acknowledged_on)
+    if due is None:
+        return False
+    given = min((day for day in (case.first_reply_on, case.concluded_on) if day), default=None)
+    return given > due if given else as_of > due
+
+
+@dataclass(frozen=True)
+class RawFigures:
+    """Exact counts, before small cells are hidden. Never published as such."""
+
+    year: int
+    as_of: date
+    cells: dict[str, int]
+    partitions: list[tuple[str, list[str]]]
+    days_to_acknowledge: list[int]
+    days_to_conclude: list[int]
+    categories: dict[str, str]
+
+
+def compute(
+    facts: Iterable[CaseFacts],
+    *,
+    year: int,
+    as_of: date,
+    rules: DeadlineRules,
+    categories: dict[str, str],
+) -> RawFigures:
+    cases = list(facts)
+    progress = Counter(case.progress for case in cases)
+    kinds = Counter(case.kind for case in cases)
+    by_category = Counter(case.category for case in cases)
+    by_month = Counter(case.received_on.month for case in cases)
+    labels = dict(categories)
+    for ident in by_category:
+        labels.setdefault(ident, ident)
+    cells: dict[str, int] = {"received": len(cases)}
+    cells.update({f"progress.{name}": progress[name] for name in PROGRESS})
+    cells.update({f"kind.{name}": kinds[name] for name in KINDS})
+    cells.update({f"category.{ident}": by_category[ident] for ident in labels})
+    cells.update({f"month.{year}-{month:02d}": by_month[month] for month in range(1, 13)})
+    investigated = ["progress.under_investigation", "progress.substantiated"]
+    investigated.append("progress.not_substantiated")
+    acted = [*investigated, "progress.referred"]
+    concluded = [f"progress.{name}" for name in (*OUTCOMES, "other")]
+    cells["investigations_started"] = sum(cells[name] for name in investigated)
+    cells["acted_on"] = sum(cells[name] for name in acted)
+    cells["concluded"] = sum(cells[name] for name in concluded)
+    cells["deadline.acknowledgement"] = sum(_ack_missed(case, as_of) for case in cases)
+    cells["deadline.feedback"] = sum(_feedback_missed(case, as_of, rules) for case in cases)
+    # Each published sum with the cells that make it up: what a reader can subtract.
+    partitions = [
+        ("received", [f"progress.{name}" for name in PROGRESS]),
+        ("received", [f"kind.{name}" for name in KINDS]),
+        ("received", [f"category.{ident}" for ident in labels]),
+        ("received", [f"month.{year}-{month:02d}" for month in range(1, 13)]),
+        ("investigations_started", investigated),
+        ("acted_on", acted),
+        ("acted_on", ["investigations_started", "progress.referred"]),
+        ("concluded", concluded),
+    ]
+    return RawFigures(
+        year=year,
+        as_of=as_of,
+        cells=cells,
+        partitions=partitions,
+        days_to_acknowledge=[
+            (case.acknowledged_on - case.received_on).days
+            for case in cases
+            if case.acknowledged_on is not None
+        ],
+        days_to_conclude=[
+            (case.concluded_on - case.received_on).days
+            for case in cases
+            if case.concluded_on is not None
+        ],
+        categories=labels,
+    )
+
+
+def _determined(hidden: list[int], total: int, threshold: int) -> bool:
+    """Could a reader pin down a hidden cell, knowing their sum and that each hidden cell
+    is either small (1..threshold-1) or withheld (threshold or more)?"""
+    if len(hidden) == 1:
+        return True
+    small = sum(1 for value in hidden if value < threshold)
+    large = len(hidden) - small
+    if total == small + threshold * large:  # every hidden cell at its least
+        return True
+    return large == 0 and total == small * (threshold - 1)  # every one at its most
+
+
+def _reduce(vector: list[Fraction], basis: list[tuple[int, list[Fraction]]]) -> list[Fraction]:
+    for pivot, row in basis:
+        if vector[pivot] != 0:
+            factor = vector[pivot]
+            vector = [value - factor * other for value, other in zip(vector, row, strict=True)]
+    return vector
+
+
+def _row_basis(rows: list[list[Fraction]]) -> list[tuple[int, list[Fraction]]]:
+    """A reduced basis of the rows' span: (pivot column, row with 1 at its pivot)."""
+    basis: list[tuple[int, list[Fraction]]] = []
+    for row in rows:
+        reduced = _reduce(row, basis)
+        pivot = next((index for index, value in enumerate(reduced) if value != 0), None)
+        if pivot is None:
+            continue
+        reduced = [value / reduced[pivot] for value in reduced]
+        basis = [(p, [v - r[pivot] * w for v, w in zip(r, reduced, strict=True)]) for p, r in basis]
+        basis.append((pivot, reduced))
+    return basis
+
+
+def _solvable(hidden: set[str], equations: list[dict[str, int]]) -> list[str]:
+    """Hidden cells whose value follows from the published ones by adding and subtracting
+    (a unit vector in the span of the equations restricted to hidden cells)."""
+    names = sorted(hidden)
+    column = {name: index for index, name in enumerate(names)}
+    rows = []
+    for equation in equations:
+        row = [Fraction(0)] * len(names)
+        for name, coefficient in equation.items():
+            if name in column:
+                row[column[name]] += coefficient
+        if any(row):
+            rows.append(row)
+    basis = _row_basis(rows)
+    solvable = []
+    for name in names:
+        unit = [Fraction(0)] * len(names)
+        unit[column[name]] = Fraction(1)
+        if not any(_reduce(unit, basis)):
+            solvable.append(name)
+    return solvable
+
+
+def suppress(
+    cells: dict[str, int], partitions: list[tuple[str, list[str]]], threshold: int
+) -> set[str]:
+    """The names of the cells to hide.
+
+    1. Primary: a count from 1 to threshold - 1 is hidden ("fewer than N").
+    2. Complementary: every published sum is an equation a reader can use (a total
+       equals its parts). While any hidden cell can be worked out from the shown
+       figures by adding and subtracting across all those equations together, or
+       one sum's hidden parts are pinned by their bounds (each small one is 1 to
+       N-1, each withheld one N or more, and their sum is known), the smallest shown
+       non-zero figure of an equation that involves it is hidden too ("withheld").
+    """
+    hidden = {name for name, value in cells.items() if 0 < value < threshold}
+    equations = [{total: 1, **{part: -1 for part in parts}} for total, parts in partitions]
+    while True:
+        exposed = set(_solvable(hidden, equations))
+        for total, parts in partitions:
+            in_hiding = [cells[name] for name in parts if name in hidden]
+            if total not in hidden and in_hiding:
+                shown_sum = sum(cells[name] for name in parts if name not in hidden)
+                if _determined(in_hiding, cells[total] - shown_sum, threshold):
+                    exposed.update(name for name in parts if name in hidden)
+        if not exposed:
+            return hidden
+        candidates = sorted(
+            (cells[name], name)
+            for equation in equations
+            if exposed & equation.keys()
+            for name in equation
+            if name not in hidden and cells[name] > 0
+        )
+        if not candidates:  # cannot happen: a cell is only exposed through a shown figure
+            raise AssertionError("suppression found no figure to withhold")
+        hidden.add(candidates[0][1])
+
+
+def publish(raw: RawFigures, threshold: int) -> dict[str, Any]:
+    """The figures as published: small and derivable cells hidden."""
+    hidden = suppress(raw.cells, raw.partitions, threshold)
+    fewer = f"fewer than {threshold}"
+
+    def shown(name: str) -> Shown:
+        value = raw.cells[name]
+        if name not in hidden:
+            return value
+        return fewer if value < threshold else "withheld"
+
+    def median(days: list[int]) -> float | str | None:
+        if not days:
+            return None
+        if len(days) < threshold:
+            return f"{fewer} cases"
+        return round(float(statistics.median(days)), 1)
+
+    return {
+        "year": raw.year,
+        "as_of": raw.as_of.isoformat(),
+        "received": shown("received"),
+        "by_kind": {name: shown(f"kind.{name}") for name in KINDS},
+        "reprisal_complaints": shown("kind.reprisal"),
+        "acted_on": shown("acted_on"),
+        "not_acted_on": shown("progress.no_action"),
+        "investigations_started": shown("investigations_started"),
+        "progress": {name: shown(f"progress.{name}") for name in PROGRESS},
+        "concluded": shown("concluded"),
+        "concluded_by_outcome": {name: shown(f"progress.{name}") for name in (*OUTCOMES, "other")},
+        "median_days_to_acknowledge": median(raw.days_to_acknowledge),
+        "median_days_to_conclude": median(raw.days_to_conclude),
+        "deadlines_missed": {
+            "acknowledgement": shown("deadline.acknowledgement"),
+            "feedback": shown("deadline.feedback"),
+        },
+        "by_category": {ident: shown(f"category.{ident}") for ident in raw.categories},
+        "category_labels": dict(raw.categories),
+        "by_month": {
+            f"{raw.year}-{month:02d}": shown(f"month.{raw.year}-{month:02d}")
+            for month in range(1, 13)
+        },
+        "suppression": {
+            "threshold": threshold,
+            "fewer": fewer,
+            "withheld": f"{threshold} or more, withheld so that a smaller count cannot be "
+            "worked out by subtraction",
+        },
+    }
+
+
+async def annual(
+    session: AsyncSession, *, year: int, as_of: date, rules: DeadlineRules, threshold: int
+) -> dict[str, Any]:
+    categories = {
+        category.id: category.label
+        for category in (
+            await session.exec(select(Category).order_by(col(Category.position)))
+        ).all()
+    }
+    facts = await facts_for_year(session, year)
+    raw = compute(facts, year=year, as_of=as_of, rules=rules, categories=categories)
+    return publish(raw, threshold)
+
+
+def flatten(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in figures.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            rows.extend(flatten(value, f"{name}."))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def to_csv(figures: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["figure", "value"])
+    for name, value in flatten(figures):
+        if name.startswith(("suppression.", "category_labels.")):
+            continue
+        writer.writerow([name, "" if value is None else value])
+    return buffer.getvalue()

@@ -1,0 +1,240 @@
+"""Tables. What is plaintext here is plaintext on purpose (see SECURITY.md):
+references, categories, stages, due dates, assignment and who holds a key drive
+the queue without decrypting anything. Every column a person wrote is a
+ciphertext (``bytes``) sealed with the case data key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from intake.storage.db import UTCDateTime, utcnow
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` has the shape of an id made by :func:`new_id` (checked before a query,
+    so hostile text such as a NUL byte never reaches the database)."""
+    return isinstance(value, str) and len(value) == 32 and set(value) <= HEX_DIGITS
+
+
+def Timestamp(*, nullable: bool = False) -> Column:  # noqa: N802 - a column factory
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class Staff(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    email: str = Field(unique=True, index=True, max_length=254)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=20)  # officer | investigator | admin
+    group_name: str = Field(index=True, max_length=50)
+    active: bool = True
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The private key and TOTP secret, locked under a key derived from the password.
+    credential: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    totp_last_step: int = 0
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
+    # Shown to reporters who may ask that this person never receive their report.
+    exclusion_label: str | None = Field(default=None, max_length=200)
+    # Mail: "immediate" (a content-free notice after a random delay) or "digest" (daily only).
+    notify_mode: str = Field(
+        default="immediate", max_length=10, sa_column_kwargs={"server_default": "immediate"}
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Timestamp())
+
+
+class Category(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=50)
+    label: str = Field(max_length=200)
+    active: bool = True
+    position: int = 0
+
+
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=100)
+    value: str  # JSON
+
+
+class RecoveryKey(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    active: bool = True
+    created_on: date = Field(default_factory=date.today)
+
+
+class Case(SQLModel, table=True):
+    # The queue pages through cases newest first: (received_on, id) is its keyset order.
+    __table_args__ = (
+        Index("ix_case_received_on_id", "received_on", "id"),
+        # "Assigned to me" and "overdue" queues walk these in order, then check the key.
+        Index("ix_case_assignee_received", "assignee_id", "received_on", "id"),
+        Index("ix_case_next_due_id", "next_due", "id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    # The staff-facing reference: random, unrelated to the reporter's token.
+    ref: str = Field(unique=True, index=True, max_length=20)
+    kind: str = Field(default="report", max_length=20)  # report | reprisal
+    channel: str = Field(default="web", max_length=20)  # web | phone | mail | in_person
+    category: str = Field(index=True, max_length=50)
+    group_name: str = Field(max_length=50)
+    involves_office: bool = False
+    stage: str = Field(default="received", index=True, max_length=20)
+    outcome: str | None = Field(default=None, max_length=30)
+    # Reporter-originated times are kept to the day (DESIGN.md promise 2).
+    received_on: date = Field(index=True)
+    acknowledged_on: date | None = None
+    concluded_on: date | None = None
+    ack_due: date
+    feedback_due: date | None = None
+    # The due date that counts now: ack_due until acknowledged, then feedback_due; None once
+    # concluded. A case is overdue when next_due < today.
+    next_due: date | None = None
+    assignee_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    linked_case_id: str | None = Field(default=None, foreign_key="case.id", max_length=32)
+    # HMAC(pepper, token): finds the case; the token itself is never stored.
+    lookup: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
+    salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The case data key wrapped under HKDF(token, salt): the reporter's own key.
+    reporter_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    next_seq: int = 1
+    legal_hold: bool = False
+    # Whom the reporter excluded (a JSON list of staff ids), sealed with the case data key:
+    # checked whenever a holder grants access, never readable without a key to the case.
+    exclusions: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # Retention (intake/casework/retention.py): the day key holders were told the case will be
+    # deleted, and the day its content was destroyed. A purged case keeps only the
+    # plaintext facts the register and the statistics need (see SECURITY.md).
+    deletion_notice_on: date | None = None
+    purged_on: date | None = Field(default=None, index=True)
+    # The day the office first answered the reporter; kept so statistics on the
+    # feedback deadline stay right after the messages are deleted.
+    first_reply_on: date | None = None
+
+
+class CaseKey(SQLModel, table=True):
+    """The case data key sealed to one holder: a staff member or a recovery key."""
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "staff_id"),
+        UniqueConstraint("case_id", "recovery_key_id"),
+        # The queue: one person's cases, newest first, without touching anyone else's.
+        Index("ix_casekey_staff_received", "staff_id", "received_on", "case_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    recovery_key_id: str | None = Field(default=None, foreign_key="recoverykey.id", max_length=32)
+    # A copy of the case's day of receipt (never changes), so the queue reads in order from here.
+    received_on: date | None = None
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Entry(SQLModel, table=True):
+    """Something a person wrote on a case: the report, a message or a note."""
+
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    seq: int
+    kind: str = Field(max_length=20)  # report | message | note
+    author: str = Field(max_length=20)  # reporter | office
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    on: date
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in staff member. The private key is wrapped under a key only the cookie holds."""
+
+    # SHA-256 of the random session id in the cookie: the row alone does not find the cookie.
+    id: str = Field(primary_key=True, max_length=64)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Timestamp())
+    last_seen: datetime = Field(sa_column=Timestamp())
+    expires_at: datetime = Field(sa_column=Timestamp())
+
+
+class Attachment(SQLModel, table=True):
+    """A file a reporter sent with their report or a message.
+
+    Only that it exists, and with which entry, is plaintext. Its name and its details (size,
+    content type, what cleaning did) are fields sealed with the case data key; its content is a
+    STREAM ciphertext (``header`` then the sealed chunks in :class:`AttachmentChunk` rows).
+    """
+
+    __table_args__ = (UniqueConstraint("entry_id", "position"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    entry_id: str = Field(foreign_key="entry.id", max_length=32)
+    position: int
+    header: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    name: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    details: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AttachmentChunk(SQLModel, table=True):
+    """A run of consecutive sealed chunks of one attachment's ciphertext, in order of ``seq``."""
+
+    attachment_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    seq: int = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """One staff action. Rows form a hash chain: each hash covers the previous one.
+
+    Holds who did what to which case reference, never what anyone wrote.
+    """
+
+    seq: int = Field(primary_key=True)
+    at: datetime = Field(sa_column=Timestamp())
+    actor: str = Field(max_length=254)  # a staff email, or "cli" / "system"
+    action: str = Field(max_length=50)
+    case_ref: str | None = Field(default=None, max_length=20, index=True)
+    detail: str = "{}"  # JSON; references and counts only
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Outbox(SQLModel, table=True):
+    """An email waiting to leave (intake/mail). A row is deleted once the server accepted it.
+
+    No creation time is kept: ``due_at`` is the randomly delayed moment the email
+    may leave (later, the moment of its next attempt). The body holds counts at
+    most; a notice has none.
+    """
+
+    __table_args__ = (Index("ix_outbox_kind_due_at", "kind", "due_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    kind: str = Field(max_length=10)  # notice | held (waits for the digest) | digest
+    body: str = ""
+    message_id: str = Field(max_length=200)
+    due_at: datetime = Field(sa_column=Timestamp())
+    attempts: int = 0
+    # A worker's claim: until then no other worker takes the row (see intake/mail/worker.py).
+    claimed_until: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
+    # The kind of the last failure (an SMTP code or error class), never an address.
+    last_error: str | None = Field(default=None, max_length=200)

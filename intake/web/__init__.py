@@ -1,0 +1,1 @@
+"""The web layer: the Starlette app, middleware, templates, and the routes of every audience."""

@@ -1,0 +1,1 @@
+"""Administration pages (``/admin/``): staff accounts, categories, groups, deadlines."""

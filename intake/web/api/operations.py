@@ -1,0 +1,55 @@
+"""Staff API for operations: annual statistics, exporting a case, legal hold."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from intake.casework import export, triage
+from intake.operations import stats
+from intake.runtime import runtime_of
+from intake.web.api.parsing import read_json
+from intake.web.staff.operations import annual_figures, download, requested_year, require_stats_role
+from intake.web.staff_auth import current_staff
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hold: bool
+
+
+async def annual_stats(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    require_stats_role(signed_in)
+    runtime = runtime_of(request)
+    year = requested_year(request, runtime.today())
+    figures = await annual_figures(runtime, year)
+    if request.query_params.get("format") == "csv":
+        return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
+    return JSONResponse(figures)
+
+
+async def case_export(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    case, html = await export.export_for_staff(
+        runtime_of(request), signed_in, request.path_params["ref"]
+    )
+    return download(html, "text/html; charset=utf-8", export.file_name(case))
+
+
+async def case_legal_hold(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    sent = await read_json(request, HoldIn)
+    case = await triage.set_legal_hold(
+        runtime_of(request), signed_in, request.path_params["ref"], hold=sent.hold
+    )
+    return JSONResponse({"ref": case.ref, "legal_hold": case.legal_hold})
+
+
+routes = [
+    Route("/stats", annual_stats, methods=["GET"]),
+    Route("/cases/{ref}/export", case_export, methods=["POST"]),
+    Route("/cases/{ref}/legal-hold", case_legal_hold, methods=["POST"]),
+]

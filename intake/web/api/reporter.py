@@ -1,0 +1,174 @@
+"""Reporter endpoints: the form description, filing, status and follow-up messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from intake.casework import cases
+from intake.runtime import runtime_of
+from intake.web.api.parsing import MalformedRequest, parse_model, read_json
+from intake.web.upload import Upload, is_multipart, read_upload
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str
+    body: str
+    involves_office: bool = False
+    exclude: list[str] = []
+    kind: str = "report"
+    original_token: str | None = None
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str
+    body: str
+
+
+async def form(request: Request) -> Response:
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session:
+        categories = await cases.active_categories(session)
+        exclusions = await cases.exclusion_choices(session)
+    return JSONResponse(
+        {
+            "categories": [{"id": item.id, "label": item.label} for item in categories],
+            "routing": {
+                "involves_office": "Choose this if the concern involves the city solicitor's "
+                "office: the report then goes to the alternate recipients instead.",
+                "exclude": [
+                    {"id": person.id, "label": person.exclusion_label} for person in exclusions
+                ],
+            },
+            "kinds": {
+                "report": "A concern about wrongdoing",
+                "reprisal": "A complaint of reprisal for having reported a concern; give the "
+                "earlier case's token (original_token) if you have it",
+            },
+            "limits": {
+                "body_chars": runtime.settings.max_report_chars,
+                "message_chars": runtime.settings.max_message_chars,
+                "request_bytes": runtime.settings.max_request_bytes,
+                "attachments": {
+                    "files": runtime.settings.attachment_max_files,
+                    "file_bytes": runtime.settings.attachment_max_file_bytes,
+                    "total_bytes": runtime.settings.attachment_max_total_bytes,
+                },
+            },
+        }
+    )
+
+
+def _json_part(upload: Upload, name: str, model: type[Model]) -> Model:
+    """The JSON document sent as the multipart field ``name``."""
+    if name not in upload.fields:
+        raise MalformedRequest(f"The multipart request needs a “{name}” part holding JSON.")
+    try:
+        data = json.loads(upload.fields[name])
+    except ValueError as exc:
+        raise MalformedRequest(f"The “{name}” part is not valid JSON.") from exc
+    return parse_model(model, data)
+
+
+def outcomes_json(outcomes: list[cases.AttachmentOutcome]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": item.name,
+            "size": item.size,
+            "format": item.cleaning.format,
+            "cleaned": item.cleaning.cleaned,
+            "removed": list(item.cleaning.removed),
+            "problem": item.cleaning.problem or None,
+            "advice": item.cleaning.advice or None,
+        }
+        for item in outcomes
+    ]
+
+
+async def submit(request: Request) -> Response:
+    runtime = runtime_of(request)
+    upload = Upload()
+    try:
+        case_key = cases.new_case_key()
+        if is_multipart(request):
+            upload = await read_upload(request, runtime.settings, case_key=case_key)
+            report = _json_part(upload, "report", ReportIn)
+        else:
+            report = await read_json(request, ReportIn)
+        filed = await cases.file_report(
+            runtime,
+            cases.NewReport(
+                category=report.category,
+                body=report.body,
+                involves_office=report.involves_office,
+                excluded_staff_ids=tuple(report.exclude),
+                kind=report.kind,
+                original_token=report.original_token,
+            ),
+            files=upload.files,
+            case_key=case_key,
+        )
+    finally:
+        upload.close()
+    return JSONResponse(
+        {"token": filed.token, "attachments": outcomes_json(filed.attachments)}, status_code=201
+    )
+
+
+async def status(request: Request) -> Response:
+    query = await read_json(request, TokenIn)
+    found = await cases.status_by_token(runtime_of(request), query.token)
+    return JSONResponse(
+        {
+            "stage": found.stage,
+            "received_on": found.received_on.isoformat(),
+            "due": {
+                "acknowledgement": found.ack_due.isoformat() if found.ack_due else None,
+                "feedback": found.feedback_due.isoformat() if found.feedback_due else None,
+            },
+            "outcome": found.outcome,
+            "messages": [
+                {"from": item.sender, "body": item.body, "on": item.on.isoformat()}
+                for item in found.messages
+            ],
+        }
+    )
+
+
+async def message(request: Request) -> Response:
+    runtime = runtime_of(request)
+    upload = Upload()
+    try:
+        if is_multipart(request):
+            upload = await read_upload(request, runtime.settings)
+            sent = _json_part(upload, "message", MessageIn)
+        else:
+            sent = await read_json(request, MessageIn)
+        outcomes = await cases.add_reporter_message(
+            runtime, sent.token, sent.body, files=upload.files
+        )
+    finally:
+        upload.close()
+    return JSONResponse({"sent": True, "attachments": outcomes_json(outcomes)}, status_code=201)
+
+
+routes = [
+    Route("/form", form, methods=["GET"]),
+    Route("/reports", submit, methods=["POST"]),
+    Route("/reports/status", status, methods=["POST"]),
+    Route("/reports/messages", message, methods=["POST"]),
+]

@@ -1,0 +1,363 @@
+"""Staff endpoints: sign-in, the case queue, the case view and the actions on a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from intake.accounts import sessions
+from intake.casework import cases, triage
+from intake.errors import InvalidInput
+from intake.i18n import N_
+from intake.mail.preferences import choose_notify_mode
+from intake.runtime import runtime_of
+from intake.web.api.parsing import read_json
+from intake.web.download import download_response
+from intake.web.staff_auth import clear_session_cookie, current_staff, set_session_cookie
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str
+    password: str
+    totp: str
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current: str
+    new: str
+
+
+class StageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stage: str
+    outcome: str | None = None
+    reason: str | None = None
+
+
+class BodyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str
+
+
+class StaffIdIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: str
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    staff_id: str | None
+
+
+class NotifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: str
+
+
+class IntakeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str
+    body: str
+    channel: str
+    kind: str = "report"
+    involves_office: bool = False
+    exclude: list[str] = []
+    original_token: str | None = None
+
+
+def _day(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def login(request: Request) -> Response:
+    runtime = runtime_of(request)
+    sent = await read_json(request, LoginIn)
+    opened = await sessions.sign_in(
+        runtime, email=sent.email, password=sent.password, totp_code=sent.totp
+    )
+    response = JSONResponse({"csrf": opened.csrf})
+    set_session_cookie(response, runtime.settings, opened.cookie)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    runtime = runtime_of(request)
+    signed_in = await current_staff(request)
+    await sessions.sign_out(runtime, signed_in)
+    response = JSONResponse({"signed_out": True})
+    clear_session_cookie(response, runtime.settings)
+    return response
+
+
+async def me(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    staff = signed_in.staff
+    return JSONResponse(
+        {
+            "id": staff.id,
+            "email": staff.email,
+            "name": staff.name,
+            "role": staff.role,
+            "group": staff.group_name,
+            "notify": staff.notify_mode,
+            "csrf": signed_in.csrf,
+        }
+    )
+
+
+async def choose_notifications(request: Request) -> Response:
+    """Immediate (delayed) notices, or the daily digest only."""
+    signed_in = await current_staff(request)
+    sent = await read_json(request, NotifyIn)
+    person = await choose_notify_mode(
+        runtime_of(request), signed_in.staff.id, sent.mode, actor=signed_in.actor
+    )
+    return JSONResponse({"notify": person.notify_mode})
+
+
+async def change_password(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    sent = await read_json(request, PasswordIn)
+    await sessions.change_password(
+        runtime_of(request), signed_in, current=sent.current, new=sent.new
+    )
+    return JSONResponse({"changed": True})
+
+
+async def directory(request: Request) -> Response:
+    await current_staff(request)
+    people = await triage.grantable_staff(runtime_of(request))
+    return JSONResponse(
+        [{"id": p.id, "name": p.name, "role": p.role, "group": p.group_name} for p in people]
+    )
+
+
+def _flag(request: Request, name: str) -> bool:
+    value = request.query_params.get(name, "").strip().lower()
+    if value in {"", "0", "false", "no"}:
+        return False
+    if value in {"1", "true", "yes"}:
+        return True
+    raise InvalidInput(N_("%(name)s must be true or false."), field=name, name=name)
+
+
+def _filters(request: Request) -> triage.QueueFilters:
+    params = request.query_params
+    limit_text = params.get("limit", "50")
+    if not limit_text.isdigit():
+        raise InvalidInput("limit must be a whole number between 1 and 200.", field="limit")
+    return triage.QueueFilters(
+        stage=params.get("stage") or None,
+        category=params.get("category") or None,
+        overdue=_flag(request, "overdue"),
+        mine=_flag(request, "mine"),
+        after=params.get("after") or None,
+        limit=int(limit_text[:4]),
+    )
+
+
+def queue_row_json(row: triage.QueueRow) -> dict[str, Any]:
+    return {
+        "ref": row.ref,
+        "kind": row.kind,
+        "channel": row.channel,
+        "category": row.category,
+        "stage": row.stage,
+        "received_on": row.received_on.isoformat(),
+        "due": {"acknowledgement": _day(row.ack_due), "feedback": _day(row.feedback_due)},
+        "assignee": (
+            {"id": row.assignee_id, "name": row.assignee_name} if row.assignee_id else None
+        ),
+        "overdue": row.overdue,
+    }
+
+
+async def case_list(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    filters = _filters(request)
+    page = await triage.queue(runtime_of(request), signed_in, filters)
+    return JSONResponse(
+        {"cases": [queue_row_json(row) for row in page.rows], "next": page.next_cursor}
+    )
+
+
+def _entry_json(entry: triage.EntryView) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "from": entry.author,
+        "staff": entry.staff_name,
+        "on": entry.on.isoformat(),
+        "body": entry.body,
+    }
+
+
+def case_json(view: triage.CaseView) -> dict[str, Any]:
+    return {
+        "ref": view.ref,
+        "kind": view.kind,
+        "channel": view.channel,
+        "category": view.category,
+        "stage": view.stage,
+        "next_stages": list(view.next_stages),
+        "outcome": view.outcome,
+        "outcome_reason": view.outcome_reason,
+        "received_on": view.received_on.isoformat(),
+        "acknowledged_on": _day(view.acknowledged_on),
+        "concluded_on": _day(view.concluded_on),
+        "due": {
+            "acknowledgement": _day(view.ack_due) if view.acknowledged_on is None else None,
+            "feedback": _day(view.feedback_due),
+        },
+        "overdue": view.overdue,
+        "involves_office": view.involves_office,
+        "assignee": view.assignee_id,
+        "linked_case": view.linked_ref,
+        "report": view.report,
+        "messages": [_entry_json(entry) for entry in view.messages],
+        "notes": [_entry_json(entry) for entry in view.notes],
+        "holders": [
+            {"id": h.staff_id, "name": h.name, "email": h.email, "role": h.role}
+            for h in view.holders
+        ],
+        "attachments": [
+            {
+                "id": item.id,
+                "name": item.name,
+                "size": item.size,
+                "cleaned": item.cleaned,
+                "url": f"/api/v1/cases/{view.ref}/attachments/{item.id}",
+            }
+            for item in view.attachments
+        ],
+    }
+
+
+async def case_show(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    view = await triage.view_case(runtime_of(request), signed_in, request.path_params["ref"])
+    return JSONResponse(case_json(view))
+
+
+async def case_attachment(request: Request) -> Response:
+    """One file of the case, decrypted as it streams; audited before the first byte."""
+    signed_in = await current_staff(request)
+    runtime = runtime_of(request)
+    attachment, data_key = await triage.open_attachment(
+        runtime, signed_in, request.path_params["ref"], request.path_params["attachment_id"]
+    )
+    return download_response(runtime.sessions, attachment, data_key)
+
+
+async def case_record(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    sent = await read_json(request, IntakeIn)
+    filed = await triage.record_report(
+        runtime_of(request),
+        signed_in,
+        cases.NewReport(
+            category=sent.category,
+            body=sent.body,
+            involves_office=sent.involves_office,
+            excluded_staff_ids=tuple(sent.exclude),
+            kind=sent.kind,
+            original_token=sent.original_token,
+        ),
+        channel=sent.channel,
+    )
+    return JSONResponse({"ref": filed.ref, "token": filed.token}, status_code=201)
+
+
+async def case_stage(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    sent = await read_json(request, StageIn)
+    case = await triage.change_stage(
+        runtime_of(request),
+        signed_in,
+        request.path_params["ref"],
+        stage=sent.stage,
+        outcome=sent.outcome,
+        reason=sent.reason,
+    )
+    return JSONResponse(
+        {
+            "ref": case.ref,
+            "stage": case.stage,
+            "outcome": case.outcome,
+            "due": {
+                "acknowledgement": _day(case.ack_due) if case.acknowledged_on is None else None,
+                "feedback": _day(case.feedback_due),
+            },
+        }
+    )
+
+
+async def _entry(request: Request, kind: str) -> Response:
+    signed_in = await current_staff(request)
+    sent = await read_json(request, BodyIn)
+    seq = await triage.add_entry(
+        runtime_of(request), signed_in, request.path_params["ref"], kind=kind, body=sent.body
+    )
+    return JSONResponse({"seq": seq}, status_code=201)
+
+
+async def case_message(request: Request) -> Response:
+    return await _entry(request, "message")
+
+
+async def case_note(request: Request) -> Response:
+    return await _entry(request, "note")
+
+
+async def case_assign(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    sent = await read_json(request, AssignIn)
+    person = await triage.assign(
+        runtime_of(request), signed_in, request.path_params["ref"], sent.staff_id
+    )
+    return JSONResponse({"assignee": person.id if person else None})
+
+
+async def case_grant(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    sent = await read_json(request, StaffIdIn)
+    person = await triage.grant(
+        runtime_of(request), signed_in, request.path_params["ref"], sent.staff_id
+    )
+    return JSONResponse({"granted": person.id}, status_code=201)
+
+
+async def case_revoke(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    await triage.revoke(
+        runtime_of(request),
+        signed_in,
+        request.path_params["ref"],
+        request.path_params["staff_id"],
+    )
+    return JSONResponse({"revoked": request.path_params["staff_id"]})
+
+
+routes = [
+    Route("/staff/login", login, methods=["POST"]),
+    Route("/staff/logout", logout, methods=["POST"]),
+    Route("/staff/me", me, methods=["GET"]),
+    Route("/staff/password", change_password, methods=["POST"]),
+    Route("/staff/notifications", choose_notifications, methods=["POST"]),
+    Route("/staff", directory, methods=["GET"]),
+    Route("/cases", case_list, methods=["GET"]),
+    Route("/cases", case_record, methods=["POST"]),
+    Route("/cases/{ref}", case_show, methods=["GET"]),
+    Route("/cases/{ref}/attachments/{attachment_id}", case_attachment, methods=["GET"]),
+    Route("/cases/{ref}/stage", case_stage, methods=["POST"]),
+    Route("/cases/{ref}/messages", case_message, methods=["POST"]),
+    Route("/cases/{ref}/notes", case_note, methods=["POST"]),
+    Route("/cases/{ref}/assign", case_assign, methods=["POST"]),
+    Route("/cases/{ref}/grants", case_grant, methods=["POST"]),
+    Route("/cases/{ref}/grants/{staff_id}", case_revoke, methods=["DELETE"]),
+]

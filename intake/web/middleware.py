@@ -1,0 +1,327 @@
+"""HTTP hardening shared by every route: headers, cross-site refusal, size, time and rate limits.
+
+Each middleware here is pure ASGI so it works before a body is read. Refusals
+raised from inside ``receive`` (size, slowness) reach the app's own error
+handlers; refusals decided before the endpoint runs (cross-site, rate) are
+answered through the ``refuse`` callback the app passes in, so they look like
+every other error (JSON under ``/api/``, a page elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from intake.config import Settings
+from intake.errors import QuietlineError
+from intake.i18n import N_
+
+# Pages need their own stylesheet and nothing else: no script at all, no inline style.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "permissions-policy": PERMISSIONS_POLICY,
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# refuse(scope, status, message, extra headers) -> the response to send.
+Refuse = Callable[[Scope, int, str, Mapping[str, str]], Response]
+
+
+class RequestTooLarge(QuietlineError):
+    status = 413
+
+
+class RequestTooSlow(QuietlineError):
+    status = 408
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response; nothing but static files is cached.
+
+    ``Cache-Control: no-store`` goes on every non-static response, since pages and
+    API answers may show case data or a token. HSTS is sent when the operator says
+    TLS terminates in front (``QUIETLINE_HSTS_MAX_AGE``); ``Onion-Location`` when an
+    onion address is configured and the request did not already come through it.
+    """
+
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.hsts = f"max-age={settings.hsts_max_age}" if settings.hsts_max_age > 0 else None
+        self.onion = settings.onion_address
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_static = scope["path"].startswith("/static/")
+        host = Headers(scope=scope).get("host", "").split(":")[0].lower()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not is_static:
+                    headers["cache-control"] = "no-store"
+                if self.hsts:
+                    headers["strict-transport-security"] = self.hsts
+                if self.onion and host != self.onion:
+                    headers["onion-location"] = f"http://{self.onion}{scope['path']}"
+                if "server" in headers:
+                    del headers["server"]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class CrossSiteRequestMiddleware:
+    """Refuses state-changing requests that a browser says come from another site.
+
+    Reporters carry no cookie, so a per-visitor CSRF token would have nothing to
+    be bound to: anyone can fetch a fresh one. What tells a forged cross-site
+    post apart is what the browser itself sends: ``Sec-Fetch-Site`` (every
+    current browser, Tor Browser included) and, where it is not ``null``,
+    ``Origin``. Our ``Referrer-Policy: no-referrer`` makes browsers send
+    ``Origin: null`` on same-origin form posts, so ``null`` is accepted and
+    ``Sec-Fetch-Site`` does the work. A request with neither header (curl, an old
+    browser) passes: it carries no ambient credential, so forging it gains nothing
+    that sending it directly would not. The JSON API is covered as well, and
+    cross-site pages cannot send it ``application/json`` without a CORS preflight,
+    which it never grants. Staff sessions add their own session-bound token.
+    """
+
+    def __init__(self, app: ASGIApp, *, refuse: Refuse) -> None:
+        self.app = app
+        self.refuse = refuse
+
+    @staticmethod
+    def is_cross_site(headers: Headers) -> bool:
+        fetch_site = headers.get("sec-fetch-site", "").lower()
+        if fetch_site in {"cross-site", "same-site"}:
+            return True
+        origin = headers.get("origin")
+        if origin is None or origin == "null":
+            return False
+        return urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in UNSAFE_METHODS
+            and self.is_cross_site(Headers(scope=scope))
+        ):
+            response = self.refuse(
+                scope,
+                403,
+                "This form was sent from another site, so it was refused and nothing was "
+                "saved. Open the page on this site and send it from there.",
+                {},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` or arriving too slowly.
+
+    The refusal is raised from inside the endpoint's ``receive`` so the app's
+    own error handlers answer it with a clear message (JSON or a page), and
+    nothing has been written yet. A body whose next piece takes longer than
+    ``idle_timeout`` seconds, or that is not complete within ``deadline``
+    seconds, is refused with 408, so a slow client cannot hold a worker.
+
+    Multipart requests to ``upload_paths`` are left to the upload reader
+    (:mod:`intake.web.upload`), which enforces the attachment limits
+    (files, size per file, size per report) as the body streams in, with a
+    message that names the limit. Uploads and paths under ``exempt_prefixes``
+    skip the size limit and the deadline (a large file over Tor takes a while)
+    but keep the idle timeout.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        idle_timeout: float = 15.0,
+        deadline: float = 120.0,
+        exempt_prefixes: tuple[str, ...] = (),
+        upload_paths: frozenset[str] = frozenset(),
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.idle_timeout = idle_timeout
+        self.deadline = deadline
+        self.exempt_prefixes = exempt_prefixes
+        self.upload_paths = upload_paths
+
+    def _is_upload(self, scope: Scope) -> bool:
+        if scope["path"] not in self.upload_paths or scope.get("method") != "POST":
+            return False
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        return content_type.split(b";")[0].strip().lower() == b"multipart/form-data"
+
+    def _too_large(self) -> RequestTooLarge:
+        return RequestTooLarge(
+            N_("The request is too large: the limit is %(limit)s KB. Nothing was saved."),
+            limit=self.max_bytes // 1024,
+        )
+
+    @staticmethod
+    def _too_slow() -> RequestTooSlow:
+        return RequestTooSlow(
+            "The request arrived too slowly and was given up. Nothing was saved: "
+            "please send it again."
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exempt = bool(self.exempt_prefixes) and scope["path"].startswith(self.exempt_prefixes)
+        exempt = exempt or self._is_upload(scope)
+        declared = Headers(scope=scope).get("content-length")
+        received = 0
+        started = time.monotonic()
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if (
+                not exempt
+                and declared is not None
+                and declared.isdigit()
+                and int(declared) > self.max_bytes
+            ):
+                raise self._too_large()
+            wait = self.idle_timeout or None
+            if not exempt and self.deadline:
+                left = self.deadline - (time.monotonic() - started)
+                if left <= 0:
+                    raise self._too_slow()
+                wait = min(wait, left) if wait else left
+            try:
+                async with asyncio.timeout(wait):
+                    message = await receive()
+            except TimeoutError:
+                raise self._too_slow() from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if not exempt and received > self.max_bytes:
+                    raise self._too_large()
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+@dataclass
+class TokenBucket:
+    """``per_minute`` requests a minute, in bursts of up to ``per_minute``.
+
+    One bucket per route class for the whole process: no key, so nothing about
+    who sent a request is kept, not even for a moment.
+    """
+
+    per_minute: int
+    tokens: float = 0.0
+    updated: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.per_minute)
+        self.updated = time.monotonic()
+
+    def take(self) -> float:
+        """Take one token; return 0 if it was there, else the seconds until one will be."""
+        now = time.monotonic()
+        rate = self.per_minute / 60.0
+        self.tokens = min(float(self.per_minute), self.tokens + (now - self.updated) * rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / rate
+
+
+# Which requests count against which bucket. Matched on method and exact path.
+ROUTE_CLASSES: dict[tuple[str, str], str] = {
+    ("POST", "/report"): "submissions",
+    ("POST", "/api/v1/reports"): "submissions",
+    ("POST", "/status"): "lookups",
+    ("POST", "/status/message"): "lookups",
+    ("POST", "/api/v1/reports/status"): "lookups",
+    ("POST", "/api/v1/reports/messages"): "lookups",
+    ("POST", "/staff/login"): "signins",
+    ("POST", "/api/v1/staff/login"): "signins",
+}
+RATE_MESSAGES = {
+    "submissions": "Too many reports are arriving at the moment.",
+    "lookups": "Too many case look-ups are arriving at the moment.",
+    "signins": "Too many sign-in attempts are arriving at the moment.",
+}
+
+
+def rate_limits_from(settings: Settings) -> dict[str, int]:
+    return {
+        "submissions": settings.rate_submissions,
+        "lookups": settings.rate_lookups,
+        "signins": settings.rate_signins,
+    }
+
+
+class RateLimitMiddleware:
+    """Global token buckets per route class, in memory only, answering 429 with Retry-After.
+
+    The limits are about load, not guessing: a token has 120 random bits, so
+    even a billion guesses a second would take longer than the age of the
+    universe to find one case. A bucket shared by everyone means a flood slows
+    every reporter of that route class, but it keeps the others (and staff
+    work) responsive, and no address is ever looked at. Each process keeps its
+    own buckets: with N processes the service allows N times the figure.
+    """
+
+    def __init__(self, app: ASGIApp, *, limits: Mapping[str, int], refuse: Refuse) -> None:
+        self.app = app
+        self.refuse = refuse
+        self.buckets = {
+            name: TokenBucket(per_minute) for name, per_minute in limits.items() if per_minute > 0
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            route_class = ROUTE_CLASSES.get((scope["method"], scope["path"]))
+            bucket = self.buckets.get(route_class) if route_class else None
+            if bucket is not None and route_class is not None:
+                wait = bucket.take()
+                if wait > 0:
+                    seconds = max(1, math.ceil(wait))
+                    response = self.refuse(
+                        scope,
+                        429,
+                        f"{RATE_MESSAGES[route_class]} Nothing was saved: please wait "
+                        f"{seconds} second{'s' if seconds != 1 else ''} and try again.",
+                        {"retry-after": str(seconds)},
+                    )
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

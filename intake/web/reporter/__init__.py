@@ -1,0 +1,1 @@
+"""Reporter pages: plain HTML forms that work without JavaScript."""

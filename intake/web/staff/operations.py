@@ -1,0 +1,109 @@
+"""Staff pages for operations: annual statistics, exporting a case, legal hold."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from intake.accounts import sessions
+from intake.casework import export, triage
+from intake.errors import Forbidden, InvalidInput
+from intake.operations import stats
+from intake.runtime import Runtime, runtime_of
+from intake.web import charts
+from intake.web.staff.routes import case_action, signed_in_page
+from intake.web.staff_auth import current_staff
+from intake.web.templating import render
+
+STATS_ROLES = ("officer", "admin")
+FIRST_YEAR = 2000
+
+
+def require_stats_role(signed_in: sessions.SignedIn) -> None:
+    if signed_in.staff.role not in STATS_ROLES:
+        raise Forbidden(f"Your role ({signed_in.staff.role}) cannot see the annual statistics.")
+
+
+def requested_year(request: Request, today: date) -> int:
+    text = request.query_params.get("year", "")
+    if not text:
+        return today.year
+    if not text.isdigit() or not FIRST_YEAR <= int(text) <= today.year:
+        raise InvalidInput(f"Choose a year from {FIRST_YEAR} to {today.year}.", field="year")
+    return int(text)
+
+
+async def annual_figures(runtime: Runtime, year: int) -> dict[str, object]:
+    async with runtime.sessions() as session:
+        return await stats.annual(
+            session,
+            year=year,
+            as_of=runtime.today(),
+            rules=runtime.rules,
+            threshold=runtime.settings.stats_min_cell,
+        )
+
+
+def download(body: str, media_type: str, name: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@signed_in_page
+async def stats_page(request: Request) -> Response:
+    signed_in = await current_staff(request)
+    require_stats_role(signed_in)
+    runtime = runtime_of(request)
+    today = runtime.today()
+    year = requested_year(request, today)
+    figures = await annual_figures(runtime, year)
+    form = request.query_params.get("format", "html")
+    if form == "csv":
+        return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
+    if form == "json":
+        return JSONResponse(
+            figures,
+            headers={"Content-Disposition": f'attachment; filename="quietline-{year}.json"'},
+        )
+    return render(
+        request,
+        "stats/annual.html",
+        {
+            "me": signed_in,
+            "figures": figures,
+            "charts": charts.charts_for(figures),
+            "outcome_names": charts.OUTCOME_NAMES,
+            "years": list(range(today.year, max(FIRST_YEAR, today.year - 9) - 1, -1)),
+            "form_action": "/staff/stats",
+        },
+    )
+
+
+@signed_in_page
+async def export_case(request: Request) -> Response:
+    form: FormData = await request.form(max_files=0, max_fields=5)
+    signed_in = await current_staff(request, form)
+    case, html = await export.export_for_staff(
+        runtime_of(request), signed_in, request.path_params["ref"]
+    )
+    return download(html, "text/html; charset=utf-8", export.file_name(case))
+
+
+async def _hold(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
+    hold = form.get("hold") == "on"
+    await triage.set_legal_hold(runtime_of(request), who, ref, hold=hold)
+    return "hold-on" if hold else "hold-off"
+
+
+routes = [
+    Route("/staff/stats", stats_page, methods=["GET"]),
+    Route("/staff/cases/{ref}/export", export_case, methods=["POST"]),
+    Route("/staff/cases/{ref}/legal-hold", case_action(_hold), methods=["POST"]),
+]
