@@ -4,7 +4,14 @@ Every stored blob starts with a format version byte (0x01), so the construction 
 without a flag day; an unknown version fails to open with :class:`DecryptionError`.
 """
 
-from crypto.errors import CryptoError, DecryptionError, TokenTypo, WrongPassword
+from crypto.errors import (
+    CryptoError,
+    DecryptionError,
+    ShareError,
+    SignatureError,
+    TokenTypo,
+    WrongPassword,
+)
 from crypto.fields import decrypt_field, encrypt_field
 from crypto.keys import DATA_KEY_BYTES, KeyPair, generate_keypair, new_data_key, public_key_of
 from crypto.passwords import (
@@ -15,6 +22,15 @@ from crypto.passwords import (
     unlock_secret,
 )
 from crypto.sealing import seal, unseal
+from crypto.shares import combine_shares, split_secret
+from crypto.signing import (
+    SIGNATURE_BYTES,
+    SigningKeyPair,
+    generate_signing_keypair,
+    sign,
+    signing_public_key_of,
+    verify,
+)
 from crypto.stream import (
     CHUNK_SIZE,
     HEADER_SIZE,
@@ -31,6 +47,7 @@ from crypto.tokens import (
     normalise_token,
     pepper_check,
     reporter_key,
+    reporter_keypair,
     token_lookup_key,
 )
 from crypto.wrapping import unwrap_key, wrap_key
@@ -41,22 +58,28 @@ __all__ = [
     "DEFAULT_COST",
     "HEADER_SIZE",
     "SEALED_CHUNK_SIZE",
+    "SIGNATURE_BYTES",
     "TOKEN_BITS",
     "TOKEN_LENGTH",
     "CryptoError",
     "DecryptionError",
     "KeyPair",
     "PasswordCost",
+    "ShareError",
+    "SignatureError",
+    "SigningKeyPair",
     "StreamChunkOpener",
     "StreamDecryptor",
     "StreamEncryptor",
     "TokenTypo",
     "WrongPassword",
+    "combine_shares",
     "credential_cost",
     "decrypt_field",
     "encrypt_field",
     "format_token",
     "generate_keypair",
+    "generate_signing_keypair",
     "lock_secret",
     "new_data_key",
     "new_token",
@@ -64,10 +87,15 @@ __all__ = [
     "pepper_check",
     "public_key_of",
     "reporter_key",
+    "reporter_keypair",
     "seal",
+    "sign",
+    "signing_public_key_of",
+    "split_secret",
     "token_lookup_key",
     "unlock_secret",
     "unseal",
     "unwrap_key",
+    "verify",
     "wrap_key",
 ]

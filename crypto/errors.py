@@ -6,7 +6,14 @@ exception can be logged or shown without leaking anything.
 
 from __future__ import annotations
 
-__all__ = ["CryptoError", "DecryptionError", "TokenTypo", "WrongPassword"]
+__all__ = [
+    "CryptoError",
+    "DecryptionError",
+    "ShareError",
+    "SignatureError",
+    "TokenTypo",
+    "WrongPassword",
+]
 
 
 class CryptoError(Exception):
@@ -30,6 +37,21 @@ class WrongPassword(CryptoError):
 
     def __init__(self, message: str = "The password is not correct.") -> None:
         super().__init__(message)
+
+
+class SignatureError(CryptoError):
+    """A signature does not verify.
+
+    One error for every cause (another key, another message or purpose, a malformed key or
+    signature), for the same reason as :class:`DecryptionError`.
+    """
+
+    def __init__(self, message: str = "The signature is not valid.") -> None:
+        super().__init__(message)
+
+
+class ShareError(CryptoError):
+    """Recovery shares could not be combined; the message says why, fit to show a custodian."""
 
 
 class TokenTypo(ValueError):

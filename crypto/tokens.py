@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from crypto._encoding import encode_context, require_bytes
 from crypto.errors import TokenTypo
+from crypto.keys import KeyPair, public_key_of
 
 __all__ = [
     "TOKEN_BITS",
@@ -42,6 +43,7 @@ __all__ = [
     "new_token",
     "normalise_token",
     "reporter_key",
+    "reporter_keypair",
     "token_lookup_key",
 ]
 
@@ -55,6 +57,7 @@ REPORTER_SALT_MIN_BYTES = 16
 _PEPPER_CHECK_LABEL = "quietline/pepper-check/v1"
 _LOOKUP_LABEL = "quietline/token-lookup/v1"
 _REPORTER_KEY_INFO = b"quietline/reporter-key/v1"
+_REPORTER_KEYPAIR_INFO = b"quietline/reporter-keypair/v1"
 
 # Separators people or word processors put in: every whitespace character (tested with
 # str.isspace), every invisible formatting character (category Cf: zero-width spaces, soft
@@ -153,6 +156,22 @@ def reporter_key(canonical: str, salt: bytes) -> bytes:
     _require_canonical(canonical)
     hkdf = HKDF(SHA256(), 32, salt=salt, info=_REPORTER_KEY_INFO)
     return hkdf.derive(canonical.encode("ascii"))
+
+
+def reporter_keypair(canonical: str, salt: bytes) -> KeyPair:
+    """The reporter's X25519 key pair, derived from the token: the reporter as a recipient.
+
+    The server keeps the public half, so it can seal a case's new keys to the reporter without
+    the token (after a holder is removed, for instance); only the token gives the private half.
+    HKDF-SHA256 as :func:`reporter_key`, with its own ``info``, so the two keys are independent.
+    """
+    require_bytes(salt, "salt")
+    if len(salt) < REPORTER_SALT_MIN_BYTES:
+        raise ValueError(f"salt must be at least {REPORTER_SALT_MIN_BYTES} bytes long")
+    _require_canonical(canonical)
+    hkdf = HKDF(SHA256(), 32, salt=salt, info=_REPORTER_KEYPAIR_INFO)
+    private = hkdf.derive(canonical.encode("ascii"))
+    return KeyPair(private=private, public=public_key_of(private))
 
 
 def _spell(data: Sequence[int]) -> str:

@@ -270,3 +270,19 @@ def test_reporter_key_depends_on_salt_and_token(canonical: str, salt: bytes) -> 
 def test_short_salt_is_refused(salt: bytes) -> None:
     with pytest.raises(ValueError, match="salt"):
         reporter_key(KAT_TOKEN, salt)
+
+
+def test_reporter_keypair_is_a_recipient_only_the_token_opens() -> None:
+    from crypto import generate_keypair, reporter_key, reporter_keypair, seal, unseal
+
+    token = normalise_token(new_token())
+    salt = b"s" * 16
+    pair = reporter_keypair(token, salt)
+    assert reporter_keypair(token, salt) == pair
+    assert reporter_keypair(token, b"t" * 16).public != pair.public
+    assert pair.private != reporter_key(token, salt)
+    sealed = seal(b"case key", pair.public, case_id="c", purpose="case-key")
+    assert unseal(sealed, pair.private, case_id="c", purpose="case-key") == b"case key"
+    other = reporter_keypair(normalise_token(new_token()), salt)
+    assert other.public != pair.public
+    assert generate_keypair().public != pair.public
