@@ -22,7 +22,7 @@ from crypto.passwords import (
     unlock_secret,
 )
 from crypto.sealing import seal, unseal
-from crypto.shares import combine_shares, split_secret
+from crypto.shares import MAX_SHARES, combine_shares, split_secret
 from crypto.signing import (
     SIGNATURE_BYTES,
     SigningKeyPair,
@@ -64,6 +64,7 @@ __all__ = [
     "CryptoError",
     "DecryptionError",
     "KeyPair",
+    "MAX_SHARES",
     "PasswordCost",
     "ShareError",
     "SignatureError",
