@@ -26,6 +26,7 @@ members; an entry naming a group that has not been declared is refused.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -54,6 +55,10 @@ class DirectoryInvalid(Exception):
         super().__init__(f"entry {position + 1}: {reason}")
         self.position = position
         self.reason = reason
+
+
+class NotEnoughSignatures(DirectoryInvalid):
+    """The entry's signatures are valid but fewer than its rule names (a change still pending)."""
 
 
 @dataclass(frozen=True)
@@ -144,14 +149,30 @@ def replay(entries: Iterable[Entry], *, root_public: bytes) -> DirectoryState:
     Raises :class:`DirectoryInvalid` for the first entry whose link, signatures or content fail.
     """
     state = DirectoryState()
-    for position, entry in enumerate(entries):
-        if entry.previous != state.head:
-            raise DirectoryInvalid(position, "its link to the entry before does not match")
-        _check_signatures(state, entry, position, root_public)
-        _apply(state, entry, position)
-        state.head = entry.digest()
-        state.count += 1
+    for entry in entries:
+        _extend_in_place(state, entry, root_public)
     return state
+
+
+def extend(state: DirectoryState, entry: Entry, *, root_public: bytes) -> DirectoryState:
+    """The state after ``entry``, if it may follow ``state``; ``state`` itself is unchanged.
+
+    Raises :class:`NotEnoughSignatures` while its signatures are valid but too few, and
+    :class:`DirectoryInvalid` for anything else.
+    """
+    after = copy.deepcopy(state)
+    _extend_in_place(after, entry, root_public)
+    return after
+
+
+def _extend_in_place(state: DirectoryState, entry: Entry, root_public: bytes) -> None:
+    position = state.count
+    if entry.previous != state.head:
+        raise DirectoryInvalid(position, "its link to the entry before does not match")
+    _check_signatures(state, entry, position, root_public)
+    _apply(state, entry, position)
+    state.head = entry.digest()
+    state.count += 1
 
 
 def required_signers(state: DirectoryState, entry: Entry) -> tuple[int, set[str]]:
@@ -196,7 +217,7 @@ def _check_signatures(state: DirectoryState, entry: Entry, position: int, root: 
         return
     needed, eligible = required_signers(state, entry)
     if needed == 0:
-        raise DirectoryInvalid(position, "only the office root key may sign this entry")
+        raise NotEnoughSignatures(position, "only the office root key may sign this entry")
     valid = set()
     for signer, signature in entry.signatures.items():
         public = state.signing_key(signer)
@@ -208,7 +229,7 @@ def _check_signatures(state: DirectoryState, entry: Entry, position: int, root: 
             raise DirectoryInvalid(position, f"the signature of {signer} is not valid") from None
         valid.add(signer)
     if len(valid) < needed:
-        raise DirectoryInvalid(
+        raise NotEnoughSignatures(
             position, f"it needs {needed} valid signatures from those its rule names"
         )
     if needed == 2 and _is_staff_role_entry(state, entry):
@@ -217,7 +238,7 @@ def _check_signatures(state: DirectoryState, entry: Entry, position: int, root: 
         proposer = state.members.get(entry.proposer)
         is_admin = proposer is not None and proposer.active and proposer.role == "admin"
         if not is_admin or entry.proposer not in valid or not valid & officers:
-            raise DirectoryInvalid(
+            raise NotEnoughSignatures(
                 position, "it needs the proposing administrator and an officer of the group"
             )
 

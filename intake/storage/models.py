@@ -238,3 +238,36 @@ class Outbox(SQLModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
     # The kind of the last failure (an SMTP code or error class), never an address.
     last_error: str | None = Field(default=None, max_length=200)
+
+
+class DirectoryEntry(SQLModel, table=True):
+    """One entry of the recipient directory, append-only (intake/accounts/directory.py).
+
+    ``body`` is the entry's canonical JSON; ``signatures`` a JSON object of signer id to the
+    hex signature. Whoever can write this table can break the chain, never extend it: every
+    entry is checked against signatures the writer cannot make.
+    """
+
+    position: int = Field(primary_key=True)
+    kind: str = Field(max_length=20)
+    body: str
+    proposer: str = Field(max_length=32)
+    previous: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signatures: str
+    recorded_at: datetime = Field(sa_column=Timestamp())
+
+
+class DirectoryChange(SQLModel, table=True):
+    """A directory entry proposed and waiting for the signatures its rule names."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    kind: str = Field(max_length=20)
+    body: str
+    proposer: str = Field(max_length=32)
+    # The directory head it was proposed against: every signature covers it, so a change
+    # signed against an older head must be approved again.
+    previous: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signatures: str = "{}"
+    status: str = Field(default="pending", index=True, max_length=10)
+    proposed_at: datetime = Field(sa_column=Timestamp())
+    decided_at: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))

@@ -17,7 +17,8 @@ EXPECTED = {
     "decrypt_field", "encrypt_field", "format_token", "generate_keypair", "lock_secret",
     "new_data_key", "new_token", "normalise_token", "pepper_check", "public_key_of",
     "reporter_key", "reporter_keypair", "seal",
-    "MAX_SHARES", "ShareError", "SignatureError", "SigningKeyPair", "SIGNATURE_BYTES", "combine_shares",
+    "MAX_SHARES", "ShareError", "SignatureError", "SigningKeyPair", "SIGNATURE_BYTES",
+    "combine_shares",
     "generate_signing_keypair", "sign", "signing_public_key_of", "split_secret", "verify",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
 }  # fmt: skip
