@@ -1,4 +1,4 @@
-"""Promise 4: a report whose token was shown survives a kill -9 of the server."""
+"""docs/architecture.md, promise 4: a report whose token was shown survives a kill -9."""
 
 from __future__ import annotations
 

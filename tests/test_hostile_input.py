@@ -1,4 +1,4 @@
-"""Promise 5: oversized, malformed or hostile input gets a clear 4xx and changes nothing."""
+"""docs/architecture.md, promise 5: oversized, malformed or hostile input: clear 4xx, no change."""
 
 from __future__ import annotations
 

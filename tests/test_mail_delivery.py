@@ -1,6 +1,6 @@
 """Mail delivery against a real SMTP server (aiosmtpd on loopback), on SQLite and PostgreSQL.
 
-Promise 2: a notice carries no content, category, case reference or reporter
+Promise 2 (docs/architecture.md): a notice carries no content, category, case reference or reporter
 data. Promise 4: a mail server that is down delays notices; it loses none.
 """
 

@@ -1,4 +1,4 @@
-"""Promise 2: nothing the process writes identifies anyone, whatever a client sends.
+"""docs/architecture.md, promise 2: nothing the process writes identifies anyone, whatever is sent.
 
 A real ``quietline serve`` runs a full scenario — reports by form and API, status, messages,
 typos, unknown tokens, oversized and forged requests, rate-limit refusals, and a staff member

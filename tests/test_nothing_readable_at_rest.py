@@ -1,4 +1,4 @@
-"""Promise 1 and 2: after real use, nothing the service wrote holds report text, the token,
+"""docs/architecture.md, promises 1-2: after real use, nothing written holds report text, the token,
 the client's address or its user agent."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Staff sign-in and sessions (DESIGN.md, "Staff sessions").
+"""Staff sign-in and sessions (SECURITY.md, "Staff sessions").
 
 At sign-in the password unlocks the staff member's private key (Argon2id, in a
 worker thread behind a small limiter). The key is then wrapped under a fresh

@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit log of staff actions (DESIGN.md promise 6).
+"""The append-only, hash-chained audit log of staff actions (SECURITY.md, "Audit log").
 
 Each event is appended in the same transaction as the action it records, so
 an action and its audit line commit together or not at all. Appends are

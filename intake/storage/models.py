@@ -92,7 +92,7 @@ class Case(SQLModel, table=True):
     involves_office: bool = False
     stage: str = Field(default="received", index=True, max_length=20)
     outcome: str | None = Field(default=None, max_length=30)
-    # Reporter-originated times are kept to the day (DESIGN.md promise 2).
+    # Reporter-originated times are kept to the day (docs/architecture.md, promise 2).
     received_on: date = Field(index=True)
     acknowledged_on: date | None = None
     concluded_on: date | None = None

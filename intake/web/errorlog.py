@@ -2,7 +2,7 @@
 
 A log line carries the moment it was written. Written at once, the line for an
 error during a reporter's request would say when a reporter was using the
-service (DESIGN.md, promise 2). These are held instead, and written together
+service (docs/architecture.md, promise 2). These are held instead, and written together
 after a random delay of up to an hour from the first of them, as notification
 emails are: one line naming each error's type and how often it happened, and
 no path. Errors of staff requests are logged at once: staff actions are
