@@ -248,4 +248,3 @@ class SealedFile:
 
     def close(self) -> None:
         self._file.close()
-
