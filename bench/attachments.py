@@ -106,6 +106,19 @@ def multipart(
     return body(), length
 
 
+def post_report(url: str, stream: Iterator[bytes], length: int) -> httpx.Response:
+    """File a report whose multipart body streams from ``stream``."""
+    return httpx.post(
+        f"{url}/api/v1/reports",
+        content=stream,
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            "Content-Length": str(length),
+        },
+        timeout=600,
+    )
+
+
 def big_pdf(size: int) -> bytes:
     """A real PDF of about ``size`` bytes (incompressible image streams) with an author."""
     import pikepdf
@@ -128,15 +141,7 @@ def upload(url: str, pid: int, name: str, size: int, head: bytes = b"") -> dict[
     sampler.start()
     stream, length = multipart([(name, size, head if len(head) == size else b"")])
     started = time.perf_counter()
-    answer = httpx.post(
-        f"{url}/api/v1/reports",
-        content=stream,
-        headers={
-            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-            "Content-Length": str(length),
-        },
-        timeout=600,
-    )
+    answer = post_report(url, stream, length)
     elapsed = time.perf_counter() - started
     sampler.running = False
     sampler.join()
@@ -178,15 +183,7 @@ def export_case(
         [(f"evidence-{index}.bin", size, b"") for index, size in enumerate(sizes)],
         category=EXPORT_CATEGORY,
     )
-    filed = httpx.post(
-        f"{url}/api/v1/reports",
-        content=stream,
-        headers={
-            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-            "Content-Length": str(length),
-        },
-        timeout=600,
-    )
+    filed = post_report(url, stream, length)
     if filed.status_code != 201:
         raise RuntimeError(f"filing the export case failed: {filed.status_code} {filed.text[:200]}")
     with httpx.Client(base_url=url, timeout=600) as client:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -11,13 +10,12 @@ from intake.casework import export, triage
 from intake.operations import stats
 from intake.runtime import runtime_of
 from intake.web import export_file
-from intake.web.api.parsing import read_json
+from intake.web.api.parsing import StrictBody, read_json
 from intake.web.staff.operations import annual_figures, download, requested_year, require_stats_role
 from intake.web.staff_auth import current_staff
 
 
-class HoldIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HoldIn(StrictBody):
     hold: bool
 
 
