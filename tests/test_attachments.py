@@ -3,6 +3,7 @@ and read back by staff with their own private key, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import json
@@ -11,15 +12,17 @@ import socket
 import sqlite3
 import subprocess
 import zipfile
+from collections.abc import AsyncIterator
 
 import httpx
 import pikepdf
+import pytest
 from PIL import Image
 from sqlmodel import select
 
 import crypto
 from intake.accounts.keyring import CASE_KEY_PURPOSE
-from intake.attachments import store
+from intake.attachments import embedding, store
 from intake.storage.models import (
     Attachment,
     AttachmentChunk,
@@ -430,3 +433,16 @@ def test_a_live_server_refuses_an_oversized_upload_before_reading_the_rest(tmp_p
         assert connection.execute("SELECT count(*) FROM attachmentchunk").fetchone()[0] == 0
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize("sizes", [(), (0,), (1,), (2, 2), (5, 1, 7, 3), (65_536, 65_537, 1)])
+async def test_base64_in_pieces_is_the_base64_of_the_whole(sizes: tuple[int, ...]) -> None:
+    pieces = [os.urandom(size) for size in sizes]
+
+    async def stream() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            yield piece
+
+    encoded = [text async for text in embedding.base64_pieces(stream())]
+    assert "".join(encoded) == base64.b64encode(b"".join(pieces)).decode("ascii")
+    assert all(not text.endswith("=") for text in encoded[:-1])

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import gc
+import hashlib
 import os
+import re
 import subprocess
 import sys
+import tracemalloc
 from datetime import date
 
 import anyio.to_thread
@@ -16,6 +20,7 @@ from sqlmodel import col, select
 from intake.accounts import keyring
 from intake.casework import export
 from intake.storage.models import AuditEvent
+from intake.web import export_file
 from tests.casefactory import add_entry, data_key_with, file_report
 from tests.conftest import Instance, quietline_environ
 
@@ -52,6 +57,10 @@ async def _case_with_history(seeded: Instance) -> tuple[str, dict[str, str]]:
     return case.ref, markers
 
 
+async def _html(bundle: export.CaseExport) -> str:
+    return "".join([piece async for piece in export_file.html_pieces(bundle)])
+
+
 async def _staff_id(seeded: Instance, email: str) -> str:
     async with seeded.runtime.sessions() as session:
         person = await keyring.staff_by_email(session, email)
@@ -75,14 +84,15 @@ async def _exports(seeded: Instance) -> list[AuditEvent]:
 async def test_a_key_holder_exports_a_whole_case_and_it_is_audited(seeded: Instance) -> None:
     ref, markers = await _case_with_history(seeded)
     email = "officer2@example.org"
-    case, html = await export.export_case(
+    bundle = await export.export_case(
         seeded.runtime,
         ref=ref,
         private_key=seeded.staff_private[email],
         staff_id=await _staff_id(seeded, email),
         actor=email,
     )
-    assert case.ref == ref
+    assert bundle.case.ref == ref
+    html = await _html(bundle)
     assert "Invoices &lt;b&gt;split&lt;/b&gt; to stay under the limit" in html  # escaped
     for name in ("reply", "reporter", "note"):
         assert markers[name] in html
@@ -149,3 +159,43 @@ async def test_recovery_key_holder_exports_from_the_command_line(
     assert not wrong.exists()
     events = await _exports(sqlite_seeded)
     assert [(e.actor, e.case_ref) for e in events] == [("cli:recovery-key", ref)]
+
+
+async def test_an_export_streams_with_flat_memory_whatever_the_attachments_weigh(
+    seeded: Instance, tmp_path
+) -> None:
+    """Two 20 MB files: the old whole-in-memory export held both, their base64 and the joined
+    file (over 150 MB); streamed, the export holds about one database row of a file at once."""
+    files = {name: os.urandom(20_000_000 + extra) for name, extra in (("a.bin", 1), ("b.bin", 2))}
+    runtime = seeded.runtime
+    _, case = await file_report(runtime, attachments=tuple(files.items()))
+    email = "officer1@example.org"
+    staff_id = await _staff_id(seeded, email)
+    out = tmp_path / "case.html"
+    gc.collect()
+    tracemalloc.start()
+    try:
+        bundle = await export.export_case(
+            runtime,
+            ref=case.ref,
+            private_key=seeded.staff_private[email],
+            staff_id=staff_id,
+            actor=email,
+        )
+        with out.open("w", encoding="utf-8") as handle:
+            await export_file.write(bundle, handle)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000, f"the export held {peak / 1e6:.1f} MB at its peak"
+    html = out.read_text(encoding="utf-8")
+    for name, content in files.items():
+        found = re.search(
+            rf'download="{name}" href="data:application/octet-stream;base64,([^"]*)"', html
+        )
+        assert found is not None
+        assert (
+            hashlib.sha256(base64.b64decode(found.group(1))).digest()
+            == hashlib.sha256(content).digest()
+        )
+        assert f"{len(content):,} bytes (not cleaned)" in html

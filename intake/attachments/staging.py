@@ -248,17 +248,3 @@ class SealedFile:
 
     def close(self) -> None:
         self._file.close()
-
-
-class SealedWriter(io.RawIOBase):
-    """A write-only file object over a :class:`SealedFile`, for libraries that want one."""
-
-    def __init__(self, target: SealedFile) -> None:
-        super().__init__()
-        self._target = target
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        return self._target.write(bytes(data))

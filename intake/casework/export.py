@@ -4,17 +4,21 @@ attachments, for someone who holds a key to it. Every export is audited.
 The file holds decrypted content: whoever exports it is responsible for it. It
 carries no script and loads nothing (a Content-Security-Policy in the file says
 so to the browser that opens it); attachments are embedded as data: links.
+
+The key is checked and the export audited before a byte is written; the file is
+then streamed (:mod:`intake.web.export_file` renders it), each attachment
+decrypted and base64-encoded row by row, so memory stays flat whatever the size
+of the case's files.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from markupsafe import escape
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +26,8 @@ import crypto
 from intake.accounts import keyring
 from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
+from intake.attachments.embedding import base64_pieces
+from intake.attachments.store import StoredAttachment
 from intake.casework import cases, triage
 from intake.errors import CaseNotFound, QuietlineError
 from intake.operations import audit
@@ -34,13 +40,6 @@ class NoKeyToCase(QuietlineError):
     """The person asking holds no key that opens this case."""
 
     status = 403
-
-
-@dataclass(frozen=True)
-class ExportedAttachment:
-    name: str
-    content: bytes
-    cleaned: str = ""
 
 
 async def open_data_key(
@@ -63,31 +62,48 @@ async def open_data_key(
     raise NoKeyToCase("You hold no key to this case, so it cannot be exported.")
 
 
-async def _attachments(
-    session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes
-) -> list[ExportedAttachment]:
-    """The case's files, decrypted (whole: an export embeds them)."""
-    files = []
-    for stored in await attachment_store.list_for_case(session, case.id, data_key):
-        pieces = attachment_store.plaintext(runtime.sessions, stored, data_key)
-        content = b"".join([piece async for piece in pieces])
-        cleaned = "metadata removed" if stored.cleaned else "not cleaned"
-        files.append(ExportedAttachment(stored.name, content, cleaned))
-    return files
+@dataclass(frozen=True)
+class ExportedEntry:
+    """A message, note or reason for the outcome, as the file shows it."""
+
+    css: str
+    who: str
+    on: date
+    text: str
 
 
-STYLE = """
-body { font: 1rem/1.5 system-ui, sans-serif; max-width: 48rem; margin: 2rem auto; padding: 0 1rem;
-  color: #1d2329; }
-.warning { border: 2px solid #a4161a; padding: .5rem 1rem; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
-dt { font-weight: 600; } dd { margin: 0; }
-article { border: 1px solid #d8d4cc; padding: .5rem 1rem; margin: .75rem 0; }
-article.note { background: #fff8e1; } article.office { border-left: 4px solid #1f5f8b; }
-article h3 { font-size: .95rem; margin: .2rem 0; color: #4a5560; }
-.body { white-space: pre-wrap; }
-"""
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+@dataclass(frozen=True)
+class CaseExport:
+    """Everything the export file shows, decrypted, except the attachments' content, which
+    :meth:`encoded` reads from the database piece by piece while the file is written.
+
+    Its HTML is the template ``export/case.html``, rendered as a stream by
+    :mod:`intake.web.export_file`.
+    """
+
+    case: Case
+    exported_by: str
+    exported_on: date
+    facts: list[tuple[str, str]]
+    reports: list[list[tuple[str, str]]]
+    messages: list[ExportedEntry]
+    notes: list[ExportedEntry]
+    outcomes: list[ExportedEntry]
+    files: list[StoredAttachment]
+    sessions: async_sessionmaker[AsyncSession]
+    data_key: bytes = field(repr=False)
+
+    @property
+    def file_name(self) -> str:
+        return file_name(self.case)
+
+    def encoded(self, attachment: StoredAttachment) -> AsyncIterator[str]:
+        """The attachment's content in base64, decrypted and encoded row by row."""
+        return base64_pieces(attachment_store.plaintext(self.sessions, attachment, self.data_key))
+
+
+def cleaning_note(attachment: StoredAttachment) -> str:
+    return "metadata removed" if attachment.cleaned else "not cleaned"
 
 
 def _report_text(raw: str) -> list[tuple[str, str]]:
@@ -104,22 +120,8 @@ def _report_text(raw: str) -> list[tuple[str, str]]:
     ]
 
 
-async def render_bundle(
-    session: AsyncSession,
-    runtime: Runtime,
-    case: Case,
-    data_key: bytes,
-    *,
-    exported_by: str,
-    exported_on: date,
-) -> AsyncIterator[str]:
-    """The HTML file, in pieces (attachments can be large)."""
-    category = await session.get(Category, case.category)
-    entries = (
-        await session.exec(select(Entry).where(Entry.case_id == case.id).order_by(col(Entry.seq)))
-    ).all()
-    staff_names = {person.id: person.name for person in (await session.exec(select(Staff))).all()}
-    facts = [
+def _facts(case: Case, category: Category | None) -> list[tuple[str, str]]:
+    return [
         ("Reference", case.ref),
         ("Kind", "Reprisal complaint" if case.kind == "reprisal" else "Report"),
         ("Received through", case.channel.replace("_", " ")),
@@ -131,71 +133,62 @@ async def render_bundle(
         ("Outcome", (case.outcome or "—").replace("_", " ")),
         ("Legal hold", "yes" if case.legal_hold else "no"),
     ]
-    yield (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>Case {escape(case.ref)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>Case {escape(case.ref)}</h1>"
-        '<p class="warning">Confidential: this file holds the decrypted content of a '
-        "disclosure case. Keep it as carefully as the case itself; delete it when it is no "
-        f"longer needed. Exported on {exported_on.isoformat()} by {escape(exported_by)}.</p>"
-        "<dl>"
-        + "".join(f"<dt>{escape(name)}</dt><dd>{escape(value)}</dd>" for name, value in facts)
-        + "</dl>"
-    )
-    sections: dict[str, list[str]] = {"report": [], "message": [], "note": [], "outcome": []}
+
+
+async def gather(
+    session: AsyncSession,
+    runtime: Runtime,
+    case: Case,
+    data_key: bytes,
+    *,
+    exported_by: str,
+    exported_on: date,
+) -> CaseExport:
+    """The case's facts and decrypted entries, and the list of its attachments."""
+    category = await session.get(Category, case.category)
+    entries = (
+        await session.exec(select(Entry).where(Entry.case_id == case.id).order_by(col(Entry.seq)))
+    ).all()
+    staff_names = {person.id: person.name for person in (await session.exec(select(Staff))).all()}
+    reports: list[list[tuple[str, str]]] = []
+    others: dict[str, list[ExportedEntry]] = {"message": [], "note": [], "outcome": []}
     for entry in entries:
         text = cases.decrypt_entry(data_key, entry)
+        if entry.kind == "report":
+            reports.append(_report_text(text))
+            continue
+        if entry.kind not in others:
+            continue
         who = (
             "Reporter"
             if entry.author == "reporter"
             else staff_names.get(entry.staff_id or "", "Office")
         )
-        if entry.kind == "report":
-            body = "".join(
-                f'<h3>{escape(label)}</h3><p class="body">{escape(value)}</p>'
-                for label, value in _report_text(text)
-            )
-            sections["report"].append(f"<article>{body}</article>")
-            continue
         css = "note" if entry.kind in {"note", "outcome"} else entry.author
-        sections.setdefault(entry.kind, []).append(
-            f'<article class="{escape(css)}"><h3>{escape(who)}, {entry.on.isoformat()}</h3>'
-            f'<p class="body">{escape(text)}</p></article>'
-        )
-    yield "<h2>The report</h2>" + ("".join(sections["report"]) or "<p>None.</p>")
-    yield "<h2>Messages with the reporter</h2>" + ("".join(sections["message"]) or "<p>None.</p>")
-    yield "<h2>Internal notes</h2>" + ("".join(sections["note"]) or "<p>None.</p>")
-    if sections["outcome"]:
-        yield "<h2>Reason for the outcome</h2>" + "".join(sections["outcome"])
-    files = await _attachments(session, runtime, case, data_key)
-    yield "<h2>Attachments</h2>"
-    if not files:
-        yield "<p>None.</p>"
-    for item in files:
-        encoded = base64.b64encode(item.content).decode("ascii")
-        cleaned = f" ({escape(item.cleaned)})" if item.cleaned else ""
-        yield (
-            f'<p><a download="{escape(item.name)}" '
-            f'href="data:application/octet-stream;base64,{encoded}">{escape(item.name)}</a> '
-            f"— {len(item.content):,} bytes{cleaned}</p>"
-        )
-    yield "</body></html>\n"
+        others[entry.kind].append(ExportedEntry(css, who, entry.on, text))
+    return CaseExport(
+        case=case,
+        exported_by=exported_by,
+        exported_on=exported_on,
+        facts=_facts(case, category),
+        reports=reports,
+        messages=others["message"],
+        notes=others["note"],
+        outcomes=others["outcome"],
+        files=await attachment_store.list_for_case(session, case.id, data_key),
+        sessions=runtime.sessions,
+        data_key=data_key,
+    )
 
 
-async def _bundle(runtime: Runtime, case: Case, data_key: bytes, *, actor: str) -> str:
+async def _bundle(runtime: Runtime, case: Case, data_key: bytes, *, actor: str) -> CaseExport:
     async with runtime.sessions() as session:
-        pieces = [
-            piece
-            async for piece in render_bundle(
-                session, runtime, case, data_key, exported_by=actor, exported_on=runtime.today()
-            )
-        ]
-    return "".join(pieces)
+        return await gather(
+            session, runtime, case, data_key, exported_by=actor, exported_on=runtime.today()
+        )
 
 
-async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> tuple[Case, str]:
+async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseExport:
     """A staff member exports a case they hold a key to (any role that may read it);
     anyone else is answered as if the case did not exist. Audited."""
     triage.require_role(signed_in, "view")
@@ -208,7 +201,7 @@ async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> t
             case_ref=case.ref,
             detail={"by": "staff key"},
         )
-    return case, await _bundle(runtime, case, data_key, actor=signed_in.actor)
+    return await _bundle(runtime, case, data_key, actor=signed_in.actor)
 
 
 def file_name(case: Case) -> str:
@@ -222,8 +215,8 @@ async def export_case(
     private_key: bytes,
     staff_id: str | None,
     actor: str,
-) -> tuple[Case, str]:
-    """Check the key, record the export in the audit log, and return the HTML."""
+) -> CaseExport:
+    """Check the key, record the export in the audit log, and return what the file shows."""
     async with db.transaction(runtime.sessions) as session:
         case = (await session.exec(select(Case).where(Case.ref == ref.strip().upper()))).first()
         if case is None or case.purged_on is not None:
@@ -236,4 +229,4 @@ async def export_case(
             case_ref=case.ref,
             detail={"by": "recovery key" if staff_id is None else "staff key"},
         )
-    return case, await _bundle(runtime, case, data_key, actor=actor)
+    return await _bundle(runtime, case, data_key, actor=actor)

@@ -31,6 +31,7 @@ from intake.operations import audit, backup, stats
 from intake.runtime import Runtime, open_runtime
 from intake.storage import db
 from intake.storage.models import Case
+from intake.web import export_file
 
 Handler = Callable[[Runtime, argparse.Namespace], Awaitable[int]]
 
@@ -359,13 +360,14 @@ async def cmd_export(runtime: Runtime, args: argparse.Namespace) -> int:
         raise CommandError(f"{out} exists already; choose a new file name") from None
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         try:
-            case, html = await export.export_case(
+            bundle = await export.export_case(
                 runtime, ref=args.ref, private_key=private, staff_id=None, actor="cli:recovery-key"
             )
+            await export_file.write(bundle, handle)
         except BaseException:
             out.unlink()  # noqa: ASYNC240 - a CLI command, nothing else runs
             raise
-        handle.write(html)
+    case = bundle.case
     _print(f"{case.ref} exported to {out} (decrypted: keep it confidential); the export is audited")
     return 0
 

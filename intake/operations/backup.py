@@ -41,7 +41,6 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "quietline.db"
 PG_MEMBER = "database.pgdump"
-SQLITE_FILE = "quietline.db"
 
 
 class BackupError(Exception):

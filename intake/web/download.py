@@ -8,9 +8,13 @@ from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from intake.attachments.store import StoredAttachment, plaintext
+from intake.casework import triage
+from intake.runtime import runtime_of
+from intake.web.staff_auth import current_staff
 
 _ASCII_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._-()[]+,")
 
@@ -45,3 +49,14 @@ def download_response(
             "Content-Security-Policy": "default-src 'none'; sandbox",
         },
     )
+
+
+async def case_attachment(request: Request) -> StreamingResponse:
+    """One file of a case for a signed-in staff member (the staff page and the API alike),
+    decrypted as it streams; the open is audited before the first byte."""
+    signed_in = await current_staff(request)
+    runtime = runtime_of(request)
+    attachment, data_key = await triage.open_attachment(
+        runtime, signed_in, request.path_params["ref"], request.path_params["attachment_id"]
+    )
+    return download_response(runtime.sessions, attachment, data_key)

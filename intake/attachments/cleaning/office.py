@@ -24,6 +24,7 @@ from intake.attachments.cleaning.errors import Unreadable
 from intake.attachments.cleaning.jpeg import clean_jpeg
 from intake.attachments.cleaning.png import SIGNATURE as PNG_SIGNATURE
 from intake.attachments.cleaning.png import clean_png
+from intake.attachments.cleaning.sink import ForwardSink
 
 MAX_MEMBERS = 5000
 MAX_XML_PART = 32 * 1024 * 1024
@@ -169,7 +170,7 @@ def clean_office(
         if expanded > budget:
             raise Unreadable("the document expands to far more than its size (a ZIP bomb?)")
 
-    sink = _Sink(write)
+    sink = ForwardSink(write)
     out = zipfile.ZipFile(sink, "w")  # type: ignore[arg-type]
     with archive, out:
         if members and members[0].filename == "mimetype":
@@ -211,7 +212,7 @@ def clean_office(
     return tuple(dict.fromkeys(removed))
 
 
-def _write_odf_mimetype(out: zipfile.ZipFile, sink: _Sink, data: bytes) -> None:
+def _write_odf_mimetype(out: zipfile.ZipFile, sink: ForwardSink, data: bytes) -> None:
     """OpenDocument wants ``mimetype`` first, stored, and without a data descriptor, which
     zipfile writes for every member of a forward-only output: so this one is written by hand,
     its size and checksum known in advance, and registered for the central directory."""
@@ -225,25 +226,3 @@ def _write_odf_mimetype(out: zipfile.ZipFile, sink: _Sink, data: bytes) -> None:
     out.filelist.append(info)
     out.NameToInfo[info.filename] = info
     out.start_dir = sink.tell()
-
-
-class _Sink:
-    """A forward-only, non-seekable output (zipfile then writes data descriptors)."""
-
-    def __init__(self, write: Callable[[bytes], object]) -> None:
-        self._write = write
-        self._position = 0
-
-    def write(self, data: bytes) -> int:
-        self._write(bytes(data))
-        self._position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position
-
-    def seekable(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        return None

@@ -15,31 +15,7 @@ from typing import BinaryIO
 import pikepdf
 
 from intake.attachments.cleaning.errors import Unreadable
-
-
-class _Sink:
-    """A forward-only output: pikepdf wants ``seek`` to exist, qpdf only ever appends."""
-
-    def __init__(self, write: Callable[[bytes], object]) -> None:
-        self._write = write
-        self._position = 0
-
-    def write(self, data: bytes) -> int:
-        self._write(bytes(data))
-        self._position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        target = offset if whence == 0 else self._position + offset if whence == 1 else -1
-        if target != self._position:
-            raise OSError("the cleaned PDF is written forward only")
-        return self._position
-
-    def flush(self) -> None:
-        return None
+from intake.attachments.cleaning.sink import InPlaceSeekSink
 
 
 def clean_pdf(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, ...]:
@@ -78,7 +54,7 @@ def clean_pdf(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, 
                 if isinstance(popup, pikepdf.Dictionary) and "/T" in popup:
                     del popup["/T"]
         pdf.save(
-            _Sink(write),  # type: ignore[arg-type]
+            InPlaceSeekSink(write),  # type: ignore[arg-type]
             deterministic_id=True,
             fix_metadata_version=False,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -10,13 +9,13 @@ from starlette.routing import Route
 from intake.casework import export, triage
 from intake.operations import stats
 from intake.runtime import runtime_of
-from intake.web.api.parsing import read_json
+from intake.web import export_file
+from intake.web.api.parsing import StrictBody, read_json
 from intake.web.staff.operations import annual_figures, download, requested_year, require_stats_role
 from intake.web.staff_auth import current_staff
 
 
-class HoldIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class HoldIn(StrictBody):
     hold: bool
 
 
@@ -33,10 +32,10 @@ async def annual_stats(request: Request) -> Response:
 
 async def case_export(request: Request) -> Response:
     signed_in = await current_staff(request)
-    case, html = await export.export_for_staff(
+    bundle = await export.export_for_staff(
         runtime_of(request), signed_in, request.path_params["ref"]
     )
-    return download(html, "text/html; charset=utf-8", export.file_name(case))
+    return export_file.response(bundle)
 
 
 async def case_legal_hold(request: Request) -> Response:

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
 from intake.errors import InvalidInput, QuietlineError
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class StrictBody(BaseModel):
+    """A request body of the JSON API: a field the model does not name is refused, not
+    ignored, so a misspelt option never passes silently."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class MalformedRequest(QuietlineError):

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake.casework import cases
 from intake.runtime import runtime_of
-from intake.web.api.parsing import MalformedRequest, parse_model, read_json
+from intake.web.api.parsing import MalformedRequest, Model, StrictBody, parse_model, read_json
 from intake.web.upload import Upload, is_multipart, read_upload
 
-Model = TypeVar("Model", bound=BaseModel)
 
-
-class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReportIn(StrictBody):
     category: str
     body: str
     involves_office: bool = False
@@ -28,13 +24,11 @@ class ReportIn(BaseModel):
     original_token: str | None = None
 
 
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenIn(StrictBody):
     token: str
 
 
-class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MessageIn(StrictBody):
     token: str
     body: str
 

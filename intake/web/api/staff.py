@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,53 +14,45 @@ from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
-from intake.web.api.parsing import read_json
-from intake.web.download import download_response
+from intake.web.api.parsing import StrictBody, read_json
+from intake.web.download import case_attachment
 from intake.web.staff_auth import clear_session_cookie, current_staff, set_session_cookie
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginIn(StrictBody):
     email: str
     password: str
     totp: str
 
 
-class PasswordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PasswordIn(StrictBody):
     current: str
     new: str
 
 
-class StageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StageIn(StrictBody):
     stage: str
     outcome: str | None = None
     reason: str | None = None
 
 
-class BodyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BodyIn(StrictBody):
     body: str
 
 
-class StaffIdIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StaffIdIn(StrictBody):
     staff_id: str
 
 
-class AssignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AssignIn(StrictBody):
     staff_id: str | None
 
 
-class NotifyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NotifyIn(StrictBody):
     mode: str
 
 
-class IntakeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class IntakeIn(StrictBody):
     category: str
     body: str
     channel: str
@@ -242,16 +233,6 @@ async def case_show(request: Request) -> Response:
     signed_in = await current_staff(request)
     view = await triage.view_case(runtime_of(request), signed_in, request.path_params["ref"])
     return JSONResponse(case_json(view))
-
-
-async def case_attachment(request: Request) -> Response:
-    """One file of the case, decrypted as it streams; audited before the first byte."""
-    signed_in = await current_staff(request)
-    runtime = runtime_of(request)
-    attachment, data_key = await triage.open_attachment(
-        runtime, signed_in, request.path_params["ref"], request.path_params["attachment_id"]
-    )
-    return download_response(runtime.sessions, attachment, data_key)
 
 
 async def case_record(request: Request) -> Response:

@@ -14,7 +14,7 @@ from intake.casework import export, triage
 from intake.errors import Forbidden, InvalidInput
 from intake.operations import stats
 from intake.runtime import Runtime, runtime_of
-from intake.web import charts
+from intake.web import charts, export_file
 from intake.web.staff.routes import case_action, signed_in_page
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -90,10 +90,10 @@ async def stats_page(request: Request) -> Response:
 async def export_case(request: Request) -> Response:
     form: FormData = await request.form(max_files=0, max_fields=5)
     signed_in = await current_staff(request, form)
-    case, html = await export.export_for_staff(
+    bundle = await export.export_for_staff(
         runtime_of(request), signed_in, request.path_params["ref"]
     )
-    return download(html, "text/html; charset=utf-8", export.file_name(case))
+    return export_file.response(bundle)
 
 
 async def _hold(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:

@@ -22,7 +22,7 @@ from intake.casework import cases, triage
 from intake.errors import InvalidInput, NotSignedIn, QuietlineError
 from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
-from intake.web.download import download_response
+from intake.web import download
 from intake.web.staff_auth import (
     CSRF_FIELD,
     clear_session_cookie,
@@ -248,14 +248,7 @@ async def case_show(request: Request) -> Response:
     return await _case_page(request, signed_in, request.path_params["ref"])
 
 
-@signed_in_page
-async def case_attachment(request: Request) -> Response:
-    signed_in = await current_staff(request)
-    runtime = runtime_of(request)
-    attachment, data_key = await triage.open_attachment(
-        runtime, signed_in, request.path_params["ref"], request.path_params["attachment_id"]
-    )
-    return download_response(runtime.sessions, attachment, data_key)
+case_attachment = signed_in_page(download.case_attachment)
 
 
 def case_action(
