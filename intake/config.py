@@ -96,6 +96,13 @@ class Settings:
         check=supported_database_url,
         derived=lambda data_dir: f"sqlite+aiosqlite:///{data_dir / 'quietline.db'}",
     )
+    sqlite_driver: Literal["fast", "stock"] = setting(
+        "fast",
+        env="SQLITE_DRIVER",
+        doc="`fast`: Quietline's SQLite dialect, one trip to the driver's thread per statement "
+        "(intake/storage/sqlite_driver.py); `stock`: SQLAlchemy's own aiosqlite dialect, "
+        "slower, for a SQLAlchemy release that moved the internals the fast one uses",
+    )
     development: bool = setting(
         False, env="DEV", doc="local development: cookies without `Secure`"
     )
