@@ -385,7 +385,8 @@ class Settings:
         None,
         env="GUIDANCE_DIR",
         shown="`guidance/` in the data directory",
-        doc="the operator's own guidance pages (see *Guidance texts* in the README)",
+        doc="the operator's own guidance pages: `<page>.<language>.html` replaces one built-in "
+        "page in one language (intake/web/reporter/guidance.py)",
         derived=lambda data_dir: str(data_dir / "guidance"),
     )
     # Not read from the environment: the staff queue's page length.

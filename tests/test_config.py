@@ -11,6 +11,7 @@ import pytest
 
 from intake.config import ConfigError, Settings, load_settings
 from intake.config_fields import variable
+from intake.devtools import config_doc
 from intake.secret import Secret
 
 SECRETS = {
@@ -122,3 +123,15 @@ def test_values_are_read_by_type_and_empty_ones_mean_unset(tmp_path: Path) -> No
 def test_the_data_dir_flag_wins_over_the_environment(tmp_path: Path) -> None:
     settings = load_settings({"QUIETLINE_DATA_DIR": "/elsewhere"}, data_dir=tmp_path / "flag")
     assert settings.data_dir == (tmp_path / "flag").resolve()
+
+
+def test_the_configuration_page_is_what_the_fields_say() -> None:
+    """docs/configuration.md is generated: `make config-doc` after changing a setting."""
+    assert config_doc.PAGE.read_text(encoding="utf-8") == config_doc.render(), (
+        "docs/configuration.md differs from intake/config.py: run make config-doc"
+    )
+    assert config_doc.main(["--check"]) == 0
+    for field in dataclasses.fields(Settings):
+        name = variable(field)
+        if name is not None:
+            assert f"| `{name}` |" in config_doc.render()
