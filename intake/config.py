@@ -1,24 +1,56 @@
 """Settings, read once from the environment (prefix ``QUIETLINE_``).
 
 Everything an operator may change is here, with the default a first look needs.
+Each setting is one field of :class:`Settings`: its name, type and default are
+the field's, and its variable and meaning are in the field's metadata (see
+intake/config_fields.py, which reads every field the same way, by its type);
+docs/configuration.md is generated from the same fields
+(``python -m intake.devtools.config_doc``). Secrets are :class:`~intake.secret.Secret`
+values, which never print.
+
 Settings that staff manage at run time (categories, deadlines) are seeded from
 here into the database on first start and edited there afterwards.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
 
-from starlette.config import Config
-
+from intake.config_fields import (
+    PREFIX,
+    ConfigError,
+    existing_file,
+    hour,
+    known_time_zone,
+    members,
+    non_negative,
+    parse_categories,
+    parse_comma_list,
+    parse_min_cell,
+    parse_onion,
+    parse_retention,
+    parse_stripped,
+    port,
+    positive,
+    read_fields,
+    seconds_or_more,
+    setting,
+    supported_database_url,
+)
 from intake.i18n import N_
+from intake.secret import Secret
+
+__all__ = ["ConfigError", "Settings", "load_settings"]
 
 # Labels are catalog message ids: shown translated wherever a catalog has them.
 DEFAULT_CATEGORIES = (
@@ -41,151 +73,331 @@ DEFAULT_RETENTION_MONTHS = (
 )
 
 
-class ConfigError(ValueError):
-    """A setting has a value that cannot be used; the message names it."""
 
-
-def _bool(value: str | bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"expected true or false, got {value!r}")
-
-
-ONION_HOST = re.compile(r"^[a-z2-7]{56}\.onion$")
-
-
-def _onion(value: str) -> str | None:
-    """A v3 onion host name (``<56 base32>.onion``), with or without ``http://``."""
-    host = value.strip().lower().removeprefix("http://").rstrip("/")
-    if not host:
-        return None
-    if not ONION_HOST.match(host):
-        raise ConfigError(
-            "QUIETLINE_ONION_ADDRESS must be a v3 onion host name: 56 letters and digits "
-            f"followed by .onion, got {value!r}"
-        )
-    return host
-
-
-def _non_negative(name: str, value: float) -> float:
-    if value < 0:
-        raise ConfigError(f"QUIETLINE_{name} must not be negative")
-    return value
-
-
-def _split_pairs(value: str, setting: str, expected: str) -> list[tuple[str, str]]:
-    """Split ``key=value;key=value`` into stripped pairs; both halves must be present."""
-    pairs = []
-    for item in value.split(";"):
-        if not item.strip():
-            continue
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip() or not text.strip():
-            raise ConfigError(f"QUIETLINE_{setting}: expected {expected}, got {item!r}")
-        pairs.append((key.strip(), text.strip()))
-    return pairs
-
-
-def _categories(value: str | tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """Parse ``id=Label;id=Label`` into pairs."""
-    if isinstance(value, tuple):
-        return value
-    pairs = _split_pairs(value, "CATEGORIES", "id=Label")
-    if not pairs:
-        raise ConfigError("QUIETLINE_CATEGORIES: at least one category is needed")
-    return tuple(pairs)
-
-
-def _retention(value: str | tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
-    """Parse ``outcome=months;outcome=months`` into pairs."""
-    if isinstance(value, tuple):
-        return value
-    expected = "outcome=months (whole months)"
-    pairs = _split_pairs(value, "RETENTION_MONTHS", expected)
-    for outcome, months in pairs:
-        if not months.isdigit():
-            raise ConfigError(
-                f"QUIETLINE_RETENTION_MONTHS: expected {expected}, got {outcome}={months!r}"
-            )
-    return tuple((outcome, int(months)) for outcome, months in pairs)
-
-
-def _quick_exit_url(value: str) -> str:
+def parse_quick_exit_url(name: str, value: str) -> str:
     value = value.strip() or DEFAULT_QUICK_EXIT_URL
     if not value.startswith(("https://", "http://")) or any(c in value for c in '"<> '):
-        raise ConfigError("QUIETLINE_QUICK_EXIT_URL must be an http:// or https:// address")
+        raise ConfigError(f"{name} must be an http:// or https:// address")
     return value
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
-    database_url: str
-    development: bool = False
-    categories: tuple[tuple[str, str], ...] = DEFAULT_CATEGORIES
-    default_group: str = "solicitor"
-    alternate_group: str = "alternate"
-    max_report_chars: int = 20_000
-    max_message_chars: int = 10_000
-    max_request_bytes: int = 256 * 1024
-    attachment_max_files: int = 10
-    attachment_max_file_bytes: int = 50_000_000
-    attachment_max_total_bytes: int = 200_000_000
-    attachment_clean_max_bytes: int = 50_000_000
-    ack_days: int = 7
-    feedback_months: int = 3
-    deadline_clock: str = "calendar"
-    holidays: tuple[str, ...] = ()
-    timezone: str = "UTC"
-    password_iterations: int = 3
-    password_memory_kib: int = 65536
-    secret_key: str | None = None
-    token_pepper: str | None = None
-    session_idle_minutes: int = 30
-    session_hours: int = 12
-    login_max_failures: int = 5
-    login_lock_minutes: int = 15
-    login_global_failures_per_minute: int = 60
-    queue_page_size: int = 50
-    # Mail (intake/mail): without smtp_host, mail is written as .eml files under <data dir>/mail.
-    smtp_host: str | None = None
-    smtp_port: int = 0  # 0: by smtp_tls (587 starttls, 465 tls, 25 none)
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    smtp_tls: str = "starttls"  # starttls | tls | none
-    smtp_ca_file: Path | None = None
-    smtp_timeout: float = 30.0
-    mail_from: str = "Quietline <quietline@localhost>"
-    mail_delay_max: int = 900
-    mail_digest_hour: int = 8
-    mail_worker: bool = True
-    mail_poll_seconds: float = 5.0
-    mail_retry_base_seconds: float = 30.0
-    mail_retry_max_seconds: float = 900.0
+    data_dir: Path = setting(
+        env="DATA_DIR",
+        unset="var",
+        shown="`./var`",
+        doc="data directory: SQLite database, server secrets",
+    )
+    database_url: str = setting(
+        env="DATABASE_URL",
+        shown="SQLite in the data directory",
+        doc="`postgresql+asyncpg://user@host/db` for PostgreSQL",
+        check=supported_database_url,
+        derived=lambda data_dir: f"sqlite+aiosqlite:///{data_dir / 'quietline.db'}",
+    )
+    sqlite_driver: Literal["fast", "stock"] = setting(
+        "fast",
+        env="SQLITE_DRIVER",
+        doc="`fast`: Quietline's SQLite dialect, one trip to the driver's thread per statement "
+        "(intake/storage/sqlite_driver.py); `stock`: SQLAlchemy's own aiosqlite dialect, "
+        "slower, for a SQLAlchemy release that moved the internals the fast one uses",
+    )
+    development: bool = setting(
+        False, env="DEV", doc="local development: cookies without `Secure`"
+    )
+    categories: tuple[tuple[str, str], ...] = setting(
+        DEFAULT_CATEGORIES,
+        env="CATEGORIES",
+        shown="six built-in categories",
+        doc="seed list, `id=Label;id=Label` (first start only)",
+        parse=parse_categories,
+    )
+    default_group: str = setting(
+        "solicitor", env="DEFAULT_GROUP", doc="the group that receives reports"
+    )
+    alternate_group: str = setting(
+        "alternate",
+        env="ALTERNATE_GROUP",
+        doc="the group for reports that involve the default group",
+    )
+    max_report_chars: int = setting(20_000, env="MAX_REPORT_CHARS", doc="longest report text")
+    max_message_chars: int = setting(
+        10_000, env="MAX_MESSAGE_CHARS", doc="longest follow-up message"
+    )
+    max_request_bytes: int = setting(
+        256 * 1024,
+        env="MAX_REQUEST_BYTES",
+        doc="largest request body outside uploads (and the text fields of an upload)",
+    )
+    attachment_max_files: int = setting(
+        10, env="ATTACHMENT_MAX_FILES", doc="files per report or message"
+    )
+    attachment_max_file_bytes: int = setting(
+        50_000_000, env="ATTACHMENT_MAX_FILE_BYTES", doc="largest file (50 MB)"
+    )
+    attachment_max_total_bytes: int = setting(
+        200_000_000,
+        env="ATTACHMENT_MAX_TOTAL_BYTES",
+        doc="all files of one report or message together (200 MB)",
+    )
+    attachment_clean_max_bytes: int = setting(
+        50_000_000,
+        env="ATTACHMENT_CLEAN_MAX_BYTES",
+        doc="largest PDF or Office document that is cleaned (larger ones are kept as sent, "
+        'flagged "not cleaned: too large")',
+    )
+    ack_days: int = setting(
+        7,
+        env="ACK_DAYS",
+        doc="days to acknowledge a report (starting value: administrators change deadlines at "
+        "`/admin/deadlines`)",
+    )
+    feedback_months: int = setting(
+        3, env="FEEDBACK_MONTHS", doc="months from acknowledgement to feedback"
+    )
+    deadline_clock: Literal["calendar", "business"] = setting(
+        "calendar",
+        env="DEADLINE_CLOCK",
+        doc="`calendar` or `business` (skips weekends and holidays)",
+    )
+    holidays: tuple[str, ...] = setting(
+        (),
+        env="HOLIDAYS",
+        doc="comma-separated ISO dates, for the business-day clock",
+        parse=parse_comma_list,
+    )
+    timezone: str = setting(
+        "UTC",
+        env="TIMEZONE",
+        doc="the office's time zone (reporter times are kept to its day)",
+        check=known_time_zone,
+    )
+    password_iterations: int = setting(
+        3, env="PASSWORD_ITERATIONS", doc="Argon2id passes for staff passwords"
+    )
+    password_memory_kib: int = setting(
+        65536, env="PASSWORD_MEMORY_KIB", doc="Argon2id memory for staff passwords"
+    )
+    secret_key: Secret | None = setting(
+        None,
+        env="SECRET_KEY",
+        shown="generated",
+        doc="session signing key (URL-safe base64, 32+ bytes); never printed",
+    )
+    token_pepper: Secret | None = setting(
+        None,
+        env="TOKEN_PEPPER",
+        shown="generated",
+        doc="token lookup pepper (URL-safe base64, 32+ bytes); never printed",
+    )
+    session_idle_minutes: int = setting(
+        30,
+        env="SESSION_IDLE_MINUTES",
+        doc="staff are signed out after this long without activity",
+    )
+    session_hours: int = setting(12, env="SESSION_HOURS", doc="longest staff session")
+    login_max_failures: int = setting(
+        5,
+        env="LOGIN_MAX_FAILURES",
+        doc="failed sign-ins in a row before an account is locked",
+    )
+    login_lock_minutes: int = setting(
+        15, env="LOGIN_LOCK_MINUTES", doc="how long such a lock lasts"
+    )
+    login_global_failures_per_minute: int = setting(
+        60,
+        env="LOGIN_GLOBAL_FAILURES_PER_MINUTE",
+        doc="failed sign-ins (all accounts) that pause every sign-in for a minute",
+    )
+    smtp_host: str | None = setting(
+        None,
+        env="SMTP_HOST",
+        doc="mail server; unset, each email is written as an `.eml` file under "
+        "`<data dir>/mail/`",
+    )
+    smtp_port: int = setting(
+        0,
+        env="SMTP_PORT",
+        shown="by `_TLS`: 587, 465, 25",
+        doc="mail server port",
+        check=port,
+    )
+    smtp_username: str | None = setting(
+        None, env="SMTP_USERNAME", doc="login name (with `_PASSWORD`; both or neither)"
+    )
+    smtp_password: Secret | None = setting(
+        None, env="SMTP_PASSWORD", doc="login password (never logged or printed)"
+    )
+    smtp_tls: Literal["starttls", "tls", "none"] = setting(
+        "starttls",
+        env="SMTP_TLS",
+        doc="`starttls` (required, never opportunistic), `tls` (TLS from the first byte), "
+        "or `none` (trusted local link only)",
+    )
+    smtp_ca_file: Path | None = setting(
+        None,
+        env="SMTP_CA_FILE",
+        shown="system CAs",
+        doc="a PEM file with a CA to trust as well, for a server with its own CA",
+        check=existing_file,
+    )
+    smtp_timeout: float = setting(
+        30.0,
+        env="SMTP_TIMEOUT",
+        doc="seconds to wait for each answer of the mail server",
+        check=positive,
+    )
+    mail_from: str = setting(
+        "Quietline <quietline@localhost>", env="MAIL_FROM", doc="sender of every email"
+    )
+    mail_delay_max: int = setting(
+        900,
+        env="MAIL_DELAY_MAX",
+        doc="a notice leaves after a random delay of up to this many seconds; `0` sends at once",
+        check=seconds_or_more,
+    )
+    mail_digest_hour: int = setting(
+        8,
+        env="MAIL_DIGEST_HOUR",
+        doc="hour of the daily digest, in `QUIETLINE_TIMEZONE`",
+        check=hour,
+    )
+    mail_worker: bool = setting(
+        True,
+        env="MAIL_WORKER",
+        doc="run the outbox worker inside `serve`; `false` where `quietline mail run` runs on "
+        "its own",
+    )
+    mail_poll_seconds: float = setting(
+        5.0,
+        env="MAIL_POLL_SECONDS",
+        doc="how often the worker looks for mail that is due",
+        check=positive,
+    )
+    mail_retry_base_seconds: float = setting(
+        30.0,
+        env="MAIL_RETRY_BASE_SECONDS",
+        doc="wait before retrying a failed delivery; doubles on each failure",
+    )
+    mail_retry_max_seconds: float = setting(
+        900.0,
+        env="MAIL_RETRY_MAX_SECONDS",
+        doc="the longest wait between retries (mail is retried until it is accepted)",
+    )
+    # Global token buckets per route class, in requests per minute (0 turns one off).
+    rate_submissions: int = setting(
+        6000,
+        env="RATE_SUBMISSIONS",
+        doc="reports a minute per process (page and API) before 429; `0` is no limit",
+        check=non_negative,
+    )
+    rate_lookups: int = setting(
+        12000,
+        env="RATE_LOOKUPS",
+        doc="token look-ups and reporter messages a minute per process; `0` is no limit",
+        check=non_negative,
+    )
+    rate_signins: int = setting(
+        120,
+        env="RATE_SIGNINS",
+        doc="staff sign-in attempts a minute per process; `0` is no limit",
+        check=non_negative,
+    )
     # HTTP hardening (intake/web/middleware.py). TLS ends at the reverse proxy, so HSTS is a
     # setting.
-    hsts_max_age: int = 0
-    onion_address: str | None = None
-    trusted_proxies: str = ""
-    body_idle_timeout: float = 15.0
-    body_deadline: float = 120.0
-    max_connections: int = 1000
-    # Global token buckets per route class, in requests per minute (0 turns one off).
-    rate_submissions: int = 6000
-    rate_lookups: int = 12000
-    rate_signins: int = 120
-    retention_months: tuple[tuple[str, int], ...] = DEFAULT_RETENTION_MONTHS
-    retention_notice_days: int = 30
-    purge_interval_hours: int = 24
-    stats_min_cell: int = 5
+    max_connections: int = setting(
+        1000,
+        env="MAX_CONNECTIONS",
+        doc="concurrent connections per process (503 beyond)",
+        check=non_negative,
+    )
+    body_idle_timeout: float = setting(
+        15.0,
+        env="BODY_IDLE_TIMEOUT",
+        doc="seconds to wait for the next piece of a request body (408 after)",
+        check=non_negative,
+    )
+    body_deadline: float = setting(
+        120.0,
+        env="BODY_DEADLINE",
+        doc="seconds for a whole request body outside uploads (408 after)",
+        check=non_negative,
+    )
+    hsts_max_age: int = setting(
+        0,
+        env="HSTS_MAX_AGE",
+        shown="`0` (off)",
+        doc="send `Strict-Transport-Security: max-age=N` (when TLS ends in front and the proxy "
+        "does not send it)",
+        check=non_negative,
+    )
+    onion_address: str | None = setting(
+        None,
+        env="ONION_ADDRESS",
+        doc="the v3 onion host name; pages then send `Onion-Location`",
+        parse=parse_onion,
+    )
+    trusted_proxies: str = setting(
+        "",
+        env="TRUSTED_PROXIES",
+        shown="none",
+        doc="addresses of a proxy whose forwarded headers uvicorn may read (addresses are still "
+        "never logged); leave empty behind the `deploy/` nginx, which sends none",
+        parse=parse_stripped,
+    )
+    retention_months: tuple[tuple[str, int], ...] = setting(
+        DEFAULT_RETENTION_MONTHS,
+        env="RETENTION_MONTHS",
+        shown="`" + ";".join(f"{o}={m}" for o, m in DEFAULT_RETENTION_MONTHS) + "`",
+        doc="months a concluded case is kept, by outcome, counted from the day it was "
+        "concluded; an outcome not listed is never deleted automatically",
+        parse=parse_retention,
+    )
+    retention_notice_days: int = setting(
+        30,
+        env="RETENTION_NOTICE_DAYS",
+        doc="key holders are told this many days before a case is deleted; deletion never "
+        "comes sooner after the notice",
+        check=non_negative,
+    )
+    purge_interval_hours: int = setting(
+        24,
+        env="PURGE_INTERVAL_HOURS",
+        doc="how often `serve` runs retention (first run a minute after start); `0` turns it "
+        "off (then run `quietline purge` from cron)",
+        check=non_negative,
+    )
+    stats_min_cell: int = setting(
+        5,
+        env="STATS_MIN_CELL",
+        doc='statistics show counts below this as "fewer than N"',
+        parse=parse_min_cell,
+    )
     # Reporter pages: the "quick exit" link, and the folder of the operator's own guidance texts.
-    quick_exit_url: str = DEFAULT_QUICK_EXIT_URL
-    guidance_dir: Path | None = None
+    quick_exit_url: str = setting(
+        DEFAULT_QUICK_EXIT_URL,
+        env="QUICK_EXIT_URL",
+        doc='where the "Quick exit" link on every reporter page leads',
+        parse=parse_quick_exit_url,
+    )
+    guidance_dir: Path | None = setting(
+        None,
+        env="GUIDANCE_DIR",
+        shown="`guidance/` in the data directory",
+        doc="the operator's own guidance pages: `<page>.<language>.html` replaces one built-in "
+        "page in one language (intake/web/reporter/guidance.py)",
+        derived=lambda data_dir: str(data_dir / "guidance"),
+    )
+    # Not read from the environment: the staff queue's page length.
+    queue_page_size: int = 50
+
+    def __post_init__(self) -> None:
+        # A secret given as a plain string (dataclasses.replace in a test) is wrapped all the same.
+        for field in secret_fields():
+            value = getattr(self, field)
+            if isinstance(value, str):
+                object.__setattr__(self, field, Secret(value))
 
     @property
     def is_sqlite(self) -> bool:
@@ -203,13 +415,27 @@ class Settings:
         return self.data_dir / "mail"
 
     def __repr__(self) -> str:
-        # The SMTP password and server secrets never appear in a log line or traceback.
-        hidden = {"smtp_password", "secret_key", "token_pepper"}
-        shown = ", ".join(
-            f"{name}={'<hidden>' if name in hidden and value else repr(value)}"
-            for name, value in self.__dict__.items()
-        )
-        return f"Settings({shown})"
+        # Secrets print as Secret('**********'); a database password is masked as well.
+        shown = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            text = masked_url(value) if field.name == "database_url" else repr(value)
+            shown.append(f"{field.name}={text}")
+        return f"Settings({', '.join(shown)})"
+
+    __str__ = __repr__
+
+
+@functools.cache
+def secret_fields() -> tuple[str, ...]:
+    """The names of the fields whose type is :class:`Secret`."""
+    hints = typing.get_type_hints(Settings)
+    return tuple(name for name, hint in hints.items() if Secret in members(hint))
+
+
+def masked_url(url: str) -> str:
+    """``url`` with the password of its user part replaced by ``***``, quoted for a repr."""
+    return repr(re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url))
 
 
 def load_settings(
@@ -219,131 +445,16 @@ def load_settings(
 
     ``data_dir`` (from a ``--data-dir`` flag) wins over ``QUIETLINE_DATA_DIR``.
     """
-    config = Config(environ=os.environ if environ is None else environ, env_prefix="QUIETLINE_")
-    directory = Path(data_dir or config("DATA_DIR", default="var")).expanduser().resolve()
-    default_url = f"sqlite+aiosqlite:///{directory / 'quietline.db'}"
-    database_url = config("DATABASE_URL", default="") or default_url
-    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise ConfigError(
-            "QUIETLINE_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
-        )
-    clock = config("DEADLINE_CLOCK", default="calendar")
-    if clock not in {"calendar", "business"}:
-        raise ConfigError("QUIETLINE_DEADLINE_CLOCK must be 'calendar' or 'business'")
-    holidays = tuple(
-        day.strip() for day in config("HOLIDAYS", default="").split(",") if day.strip()
-    )
-    timezone = config("TIMEZONE", default="UTC")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"QUIETLINE_TIMEZONE: unknown time zone {timezone!r}") from exc
-    smtp_tls = config("SMTP_TLS", default="starttls").strip().lower()
-    if smtp_tls not in {"starttls", "tls", "none"}:
-        raise ConfigError("QUIETLINE_SMTP_TLS must be 'starttls', 'tls' or 'none'")
-    ca_file = config("SMTP_CA_FILE", default="") or None
-    if ca_file is not None and not Path(ca_file).is_file():
-        raise ConfigError(f"QUIETLINE_SMTP_CA_FILE: no such file {ca_file!r}")
-    try:
-        settings = Settings(
-            data_dir=directory,
-            database_url=database_url,
-            development=config("DEV", cast=_bool, default=False),
-            categories=config("CATEGORIES", cast=_categories, default=DEFAULT_CATEGORIES),
-            default_group=config("DEFAULT_GROUP", default="solicitor"),
-            alternate_group=config("ALTERNATE_GROUP", default="alternate"),
-            max_report_chars=config("MAX_REPORT_CHARS", cast=int, default=20_000),
-            max_message_chars=config("MAX_MESSAGE_CHARS", cast=int, default=10_000),
-            max_request_bytes=config("MAX_REQUEST_BYTES", cast=int, default=256 * 1024),
-            attachment_max_files=config("ATTACHMENT_MAX_FILES", cast=int, default=10),
-            attachment_max_file_bytes=config(
-                "ATTACHMENT_MAX_FILE_BYTES", cast=int, default=50_000_000
-            ),
-            attachment_max_total_bytes=config(
-                "ATTACHMENT_MAX_TOTAL_BYTES", cast=int, default=200_000_000
-            ),
-            attachment_clean_max_bytes=config(
-                "ATTACHMENT_CLEAN_MAX_BYTES", cast=int, default=50_000_000
-            ),
-            ack_days=config("ACK_DAYS", cast=int, default=7),
-            feedback_months=config("FEEDBACK_MONTHS", cast=int, default=3),
-            deadline_clock=clock,
-            holidays=holidays,
-            timezone=timezone,
-            password_iterations=config("PASSWORD_ITERATIONS", cast=int, default=3),
-            password_memory_kib=config("PASSWORD_MEMORY_KIB", cast=int, default=65536),
-            secret_key=config("SECRET_KEY", default=None),
-            token_pepper=config("TOKEN_PEPPER", default=None),
-            session_idle_minutes=config("SESSION_IDLE_MINUTES", cast=int, default=30),
-            session_hours=config("SESSION_HOURS", cast=int, default=12),
-            login_max_failures=config("LOGIN_MAX_FAILURES", cast=int, default=5),
-            login_lock_minutes=config("LOGIN_LOCK_MINUTES", cast=int, default=15),
-            login_global_failures_per_minute=config(
-                "LOGIN_GLOBAL_FAILURES_PER_MINUTE", cast=int, default=60
-            ),
-            smtp_host=config("SMTP_HOST", default="") or None,
-            smtp_port=config("SMTP_PORT", cast=int, default=0),
-            smtp_username=config("SMTP_USERNAME", default="") or None,
-            smtp_password=config("SMTP_PASSWORD", default="") or None,
-            smtp_tls=smtp_tls,
-            smtp_ca_file=Path(ca_file).expanduser().resolve() if ca_file else None,
-            smtp_timeout=config("SMTP_TIMEOUT", cast=float, default=30.0),
-            mail_from=config("MAIL_FROM", default="Quietline <quietline@localhost>"),
-            mail_delay_max=config("MAIL_DELAY_MAX", cast=int, default=900),
-            mail_digest_hour=config("MAIL_DIGEST_HOUR", cast=int, default=8),
-            mail_worker=config("MAIL_WORKER", cast=_bool, default=True),
-            mail_poll_seconds=config("MAIL_POLL_SECONDS", cast=float, default=5.0),
-            mail_retry_base_seconds=config("MAIL_RETRY_BASE_SECONDS", cast=float, default=30.0),
-            mail_retry_max_seconds=config("MAIL_RETRY_MAX_SECONDS", cast=float, default=900.0),
-            hsts_max_age=config("HSTS_MAX_AGE", cast=int, default=0),
-            onion_address=_onion(config("ONION_ADDRESS", default="")),
-            trusted_proxies=config("TRUSTED_PROXIES", default="").strip(),
-            body_idle_timeout=config("BODY_IDLE_TIMEOUT", cast=float, default=15.0),
-            body_deadline=config("BODY_DEADLINE", cast=float, default=120.0),
-            max_connections=config("MAX_CONNECTIONS", cast=int, default=1000),
-            rate_submissions=config("RATE_SUBMISSIONS", cast=int, default=6000),
-            rate_lookups=config("RATE_LOOKUPS", cast=int, default=12000),
-            rate_signins=config("RATE_SIGNINS", cast=int, default=120),
-            retention_months=config(
-                "RETENTION_MONTHS", cast=_retention, default=DEFAULT_RETENTION_MONTHS
-            ),
-            retention_notice_days=_non_negative(
-                "RETENTION_NOTICE_DAYS", config("RETENTION_NOTICE_DAYS", cast=int, default=30)
-            ),
-            purge_interval_hours=_non_negative(
-                "PURGE_INTERVAL_HOURS", config("PURGE_INTERVAL_HOURS", cast=int, default=24)
-            ),
-            stats_min_cell=max(
-                1, _non_negative("STATS_MIN_CELL", config("STATS_MIN_CELL", cast=int, default=5))
-            ),
-            quick_exit_url=_quick_exit_url(config("QUICK_EXIT_URL", default="")),
-            guidance_dir=Path(config("GUIDANCE_DIR", default="") or directory / "guidance"),
-        )
-        for name in (
-            "hsts_max_age",
-            "body_idle_timeout",
-            "body_deadline",
-            "max_connections",
-            "rate_submissions",
-            "rate_lookups",
-            "rate_signins",
-        ):
-            _non_negative(name.upper(), getattr(settings, name))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    _check_mail(settings)
+    environ = os.environ if environ is None else environ
+    if data_dir:
+        environ = {**environ, PREFIX + "DATA_DIR": str(data_dir)}
+    settings = Settings(**read_fields(Settings, environ))
+    _check_together(settings)
     return settings
 
 
-def _check_mail(settings: Settings) -> None:
-    if settings.mail_delay_max < 0:
-        raise ConfigError("QUIETLINE_MAIL_DELAY_MAX must be 0 or more seconds")
-    if not 0 <= settings.mail_digest_hour <= 23:
-        raise ConfigError("QUIETLINE_MAIL_DIGEST_HOUR must be an hour from 0 to 23")
-    if not 0 <= settings.smtp_port <= 65535:
-        raise ConfigError("QUIETLINE_SMTP_PORT must be a port number")
-    if settings.mail_poll_seconds <= 0 or settings.smtp_timeout <= 0:
-        raise ConfigError("QUIETLINE_MAIL_POLL_SECONDS and QUIETLINE_SMTP_TIMEOUT must be > 0")
+def _check_together(settings: Settings) -> None:
+    """Checks that concern more than one setting."""
     if not 0 < settings.mail_retry_base_seconds <= settings.mail_retry_max_seconds:
         raise ConfigError(
             "QUIETLINE_MAIL_RETRY_BASE_SECONDS must be > 0 and at most "

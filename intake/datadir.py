@@ -71,8 +71,8 @@ def load_or_create_secrets(settings: Settings) -> ServerSecrets:
                 json.dump(stored, handle)
                 handle.flush()
                 os.fsync(handle.fileno())
-    session_key = settings.secret_key or stored["session_key"]
-    pepper = settings.token_pepper or stored["token_pepper"]
+    session_key = settings.secret_key.reveal() if settings.secret_key else stored["session_key"]
+    pepper = settings.token_pepper.reveal() if settings.token_pepper else stored["token_pepper"]
     return ServerSecrets(
         session_key=_decode("QUIETLINE_SECRET_KEY", session_key),
         token_pepper=_decode("QUIETLINE_TOKEN_PEPPER", pepper),

@@ -117,8 +117,21 @@ SEED_STAFF = (
 )
 
 
-async def make_instance(data_dir: Path, database_url: str | None, *, seed: bool = True) -> Instance:
-    settings = load_settings(quietline_environ(data_dir, database_url))
+@pytest.fixture(params=["fast", "stock"])
+def sqlite_driver(request: pytest.FixtureRequest) -> str:
+    """Each value of QUIETLINE_SQLITE_DRIVER: Quietline's SQLite dialect and the stock fallback."""
+    driver: str = request.param
+    return driver
+
+
+async def make_instance(
+    data_dir: Path,
+    database_url: str | None,
+    *,
+    seed: bool = True,
+    environ: dict[str, str] | None = None,
+) -> Instance:
+    settings = load_settings({**quietline_environ(data_dir, database_url), **(environ or {})})
     instance.prepare(settings)
     runtime = open_runtime(settings)
     await instance.initialise(runtime)

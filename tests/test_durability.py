@@ -1,4 +1,5 @@
-"""docs/architecture.md, promise 4: a report whose token was shown survives a kill -9."""
+"""docs/architecture.md, promise 4: a report whose token was shown survives a kill -9 of the
+server, with either SQLite driver (QUIETLINE_SQLITE_DRIVER)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import httpx
 from tests.support import LiveServer
 
 
-def test_report_survives_kill_9_right_after_201(live_server: LiveServer) -> None:
+def test_report_survives_kill_9_right_after_201(
+    live_server: LiveServer, sqlite_driver: str
+) -> None:
+    live_server.environ["QUIETLINE_SQLITE_DRIVER"] = sqlite_driver
     assert live_server.command("demo").returncode == 0
     live_server.start()
     tokens = []

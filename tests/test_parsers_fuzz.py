@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crypto
-from intake import config
+from intake import config_fields
 from intake.accounts import keyring
 from intake.casework import cases
 from intake.errors import InvalidInput, TokenMistyped
@@ -105,11 +105,17 @@ def test_recovery_key_round_trip() -> None:
 @FAST
 @given(text=ANY_TEXT)
 def test_operator_settings_parse_or_say_what_is_wrong(text: str) -> None:
-    for parse in (config._bool, config._categories, config._onion):
+    for parse in (
+        config_fields.parse_bool,
+        config_fields.parse_categories,
+        config_fields.parse_onion,
+        config_fields.parse_retention,
+        config_fields.parse_int,
+    ):
         try:
-            parse(text)
-        except config.ConfigError as error:
-            assert str(error)
+            parse("QUIETLINE_SETTING", text)
+        except config_fields.ConfigError as error:
+            assert "QUIETLINE_SETTING" in str(error)
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"\xff", b"[1,", b'"\\ud800"', b"1e999999"])

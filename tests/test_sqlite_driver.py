@@ -20,14 +20,34 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
-from intake.config import load_settings
+from intake.config import ConfigError, load_settings
 from intake.storage import db
 from intake.storage.sqlite_driver import DRIVER
 
 
+def _engine(tmp_path: Path, driver: str) -> AsyncEngine:
+    return db.create_engine(
+        load_settings(
+            {"QUIETLINE_DATA_DIR": str(tmp_path / "data"), "QUIETLINE_SQLITE_DRIVER": driver}
+        )
+    )
+
+
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = db.create_engine(load_settings({"QUIETLINE_DATA_DIR": str(tmp_path / "data")}))
+async def engine(tmp_path: Path, sqlite_driver: str) -> AsyncIterator[AsyncEngine]:
+    """An engine with each driver: what it does with results, errors and transactions is the
+    same with both."""
+    engine = _engine(tmp_path, sqlite_driver)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def fast_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine with the one-trip dialect, whose trips the tests below count."""
+    engine = _engine(tmp_path, "fast")
     try:
         yield engine
     finally:
@@ -48,17 +68,36 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     yield counted
 
 
-async def test_the_engine_uses_the_one_trip_dialect(engine: AsyncEngine) -> None:
-    assert engine.dialect.driver == DRIVER
+async def test_the_engine_uses_the_one_trip_dialect_unless_told_to_use_the_stock_one(
+    engine: AsyncEngine, sqlite_driver: str
+) -> None:
+    assert engine.dialect.driver == (DRIVER if sqlite_driver == "fast" else "aiosqlite")
+    assert (await _pragmas(engine)) == ("wal", 2, 1)
+
+
+def test_the_default_driver_is_the_one_trip_dialect(tmp_path: Path) -> None:
+    settings = load_settings({"QUIETLINE_DATA_DIR": str(tmp_path / "data")})
+    assert settings.sqlite_driver == "fast"
+    with pytest.raises(ConfigError, match="QUIETLINE_SQLITE_DRIVER must be 'fast' or 'stock'"):
+        load_settings({"QUIETLINE_DATA_DIR": str(tmp_path), "QUIETLINE_SQLITE_DRIVER": "pysqlite"})
+
+
+async def _pragmas(engine: AsyncEngine) -> tuple[Any, ...]:
+    """What every connection is set up with (intake/storage/db.py), whichever the driver."""
+    async with engine.connect() as connection:
+        journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+        synchronous = (await connection.exec_driver_sql("PRAGMA synchronous")).scalar_one()
+        keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar_one()
+    return journal, synchronous, keys
 
 
 async def test_a_statement_is_one_trip_and_a_read_without_transaction_needs_no_rollback(
-    engine: AsyncEngine, trips: Counter[str]
+    fast_engine: AsyncEngine, trips: Counter[str]
 ) -> None:
-    async with engine.connect() as connection:  # the first use sets the connection up
+    async with fast_engine.connect() as connection:  # the first use sets the connection up
         await connection.execute(text("SELECT 1"))
     trips.clear()
-    async with db.single_statement(engine) as connection:
+    async with db.single_statement(fast_engine) as connection:
         rows = (await connection.execute(text("SELECT 1 AS a, 'x' AS b UNION SELECT 2, 'y'"))).all()
     assert [tuple(row) for row in rows] == [(1, "x"), (2, "y")]
     assert sum(trips.values()) == 1, trips
@@ -112,9 +151,9 @@ async def test_a_connection_back_in_the_pool_with_a_transaction_open_is_rolled_b
 
 
 async def test_a_write_transaction_trips_only_to_begin_and_commit(
-    engine: AsyncEngine, trips: Counter[str]
+    fast_engine: AsyncEngine, trips: Counter[str]
 ) -> None:
-    sessions = db.session_factory(engine)
+    sessions = db.session_factory(fast_engine)
     async with db.transaction(sessions) as session:
         await (await session.connection()).execute(text("CREATE TABLE t (name TEXT)"))
     trips.clear()
@@ -128,18 +167,18 @@ async def test_a_write_transaction_trips_only_to_begin_and_commit(
     assert trips == Counter({"_run": 1, "commit": 1}), trips
     # Committed for everyone, and the connection, back in the pool, trips again for a read.
     trips.clear()
-    async with db.single_statement(engine) as other:
+    async with db.single_statement(fast_engine) as other:
         assert (await other.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
     assert trips == Counter({"_run": 1}), trips
 
 
 async def test_a_read_transaction_still_runs_its_statements_in_the_drivers_thread(
-    engine: AsyncEngine, trips: Counter[str]
+    fast_engine: AsyncEngine, trips: Counter[str]
 ) -> None:
-    async with engine.connect() as connection:
+    async with fast_engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
     trips.clear()
-    async with db.session_factory(engine)() as session, session.begin():
+    async with db.session_factory(fast_engine)() as session, session.begin():
         connection = await session.connection()
         await connection.execute(text("SELECT 1"))
         await connection.execute(text("SELECT 2"))

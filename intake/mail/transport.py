@@ -57,7 +57,7 @@ class SmtpTransport:
             hostname=settings.smtp_host,
             port=settings.smtp_effective_port,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=settings.smtp_password.reveal() if settings.smtp_password else None,
             use_tls=settings.smtp_tls == "tls",
             start_tls=settings.smtp_tls == "starttls",
             cert_bundle=str(settings.smtp_ca_file) if settings.smtp_ca_file else None,

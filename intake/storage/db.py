@@ -109,8 +109,9 @@ def _sqlite_reset(dbapi_connection: Any, _record: Any, reset_state: Any) -> None
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        url = settings.database_url
         engine = create_async_engine(
-            sqlite_driver.one_trip_url(settings.database_url),
+            sqlite_driver.one_trip_url(url) if settings.sqlite_driver == "fast" else url,
             pool_size=5,
             max_overflow=5,
             pool_reset_on_return=None,

@@ -25,8 +25,21 @@ changes only that:
   at once, since its thread runs only what this connection's one holder
   queued and awaits.
 
-It uses two internals of aiosqlite's (``_execute`` and ``_conn``), as
-SQLAlchemy's own adapter does; tests/test_sqlite_driver.py pins what it relies on.
+What it leans on, beyond public API:
+
+- aiosqlite's ``Connection._execute`` (queue a function to the connection's
+  thread) and ``Connection._conn`` (the sqlite3 connection), as SQLAlchemy's
+  own adapter does;
+- SQLAlchemy 2.1's asyncio adapter layer (``sqlalchemy/connectors/asyncio.py``):
+  ``sqlalchemy.util.concurrency.await_``, which exists only in 2.1 (2.0 names
+  it ``await_only``); the ``_cursor_cls`` hook and ``_handle_exception`` of
+  ``AsyncAdapt_dbapi_connection``; the ``_async_soft_close`` cursor hook; and
+  the ``_connection`` attribute of the aiosqlite adapter.
+
+These are why pyproject.toml pins SQLAlchemy to the 2.1 series. If a release
+moves them, ``QUIETLINE_SQLITE_DRIVER=stock`` runs SQLAlchemy's own aiosqlite
+dialect instead (slower, same behaviour); tests/test_sqlite_driver.py fails on
+such a release and runs its behaviour tests with both.
 """
 
 from __future__ import annotations
