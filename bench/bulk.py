@@ -22,7 +22,8 @@ import asyncpg
 from sqlalchemy import insert, select
 
 import crypto
-from intake.casework import cases
+from intake.casework import records
+from intake.casework.vocabulary import Outcome, Role, Stage
 from intake.config import Settings
 from intake.storage import db
 from intake.storage.models import Case, CaseKey, RecoveryKey, Staff
@@ -31,8 +32,9 @@ CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
 CASEKEY_TABLE = CaseKey.__table__  # type: ignore[attr-defined]
 STAFF_TABLE = Staff.__table__  # type: ignore[attr-defined]
 RECOVERY_TABLE = RecoveryKey.__table__  # type: ignore[attr-defined]
-STAGES = ("received", "acknowledged", "assessing", "investigating", "concluded")
-OUTCOMES = ("substantiated", "not_substantiated", "referred", "no_action")
+# Plain strings (the stored values), as the bulk insert writes them.
+STAGES = tuple(stage.value for stage in Stage)
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
 CATEGORIES = ("financial", "social-media", "conduct", "safety", "other")
 
 
@@ -65,14 +67,14 @@ def _case_rows(count: int, today: date, group: str, seed: int) -> list[dict[str,
         # Bench data, not secrets: a seeded generator is fast and repeatable.
         ref = ""
         while not ref or ref in refs:
-            chars = "".join(rng.choices(cases.REF_ALPHABET, k=10))
+            chars = "".join(rng.choices(records.REF_ALPHABET, k=10))
             ref = f"QL-{chars[:5]}-{chars[5:]}"
         refs.add(ref)
         received = today - timedelta(days=rng.randint(1, 3 * 365))
         stage = rng.choice(STAGES)
         acknowledged = received + timedelta(days=rng.randint(1, 7)) if stage != STAGES[0] else None
         concluded = (
-            received + timedelta(days=rng.randint(30, 200)) if stage == "concluded" else None
+            received + timedelta(days=rng.randint(30, 200)) if stage == Stage.CONCLUDED else None
         )
         rows.append(
             {
@@ -164,7 +166,7 @@ async def add_cases(
                     await connection.execute(
                         select(STAFF_TABLE.c.id)
                         .where(STAFF_TABLE.c.group_name == settings.default_group)
-                        .where(STAFF_TABLE.c.role == "officer")
+                        .where(STAFF_TABLE.c.role == Role.OFFICER.value)
                         .where(STAFF_TABLE.c.active)
                     )
                 )
@@ -207,7 +209,7 @@ async def add_cases(
 
 
 async def clone_staff(
-    settings: Settings, *, like_email: str, count: int, role: str = "investigator"
+    settings: Settings, *, like_email: str, count: int, role: str = Role.INVESTIGATOR.value
 ) -> list[str]:
     """``count`` accounts sharing one seeded account's credential (so its password and TOTP
     secret), each with its own id and email; returns the emails.

@@ -10,7 +10,8 @@ from sqlmodel import col, select
 import crypto
 from intake.accounts import keyring
 from intake.attachments.staging import StagedFile, staging_directory
-from intake.casework import cases
+from intake.casework import filing, records
+from intake.casework.vocabulary import Author, EntryKind
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Attachment, AttachmentChunk, Case, CaseKey, Entry
@@ -35,12 +36,7 @@ async def file_report(
         item.write(content)
         item.finish()
         staged.append(item)
-    filed = await cases.file_report(
-        runtime,
-        cases.NewReport(category=category, body=body, **extra),  # type: ignore[arg-type]
-        files=staged,
-    )
-    token = filed.token
+    token = await report_token(runtime, category=category, body=body, files=staged, **extra)
     async with runtime.sessions() as session:
         case = (
             await session.exec(
@@ -53,6 +49,23 @@ async def file_report(
             )
         ).one()
     return token, case
+
+
+async def report_token(
+    runtime: Runtime,
+    *,
+    category: str = "financial",
+    body: str = "A concern.",
+    files: list[StagedFile] | None = None,
+    **extra: object,
+) -> str:
+    """File a report through the real intake path (as the web form does); its token."""
+    filed = await filing.file_report(
+        runtime,
+        filing.NewReport(category=category, body=body, **extra),  # type: ignore[arg-type]
+        files=files or (),
+    )
+    return filed.token
 
 
 async def update_case(runtime: Runtime, case_id: str, **values: object) -> Case:
@@ -83,11 +96,18 @@ async def data_key_with(
 
 
 async def add_entry(
-    runtime: Runtime, case_id: str, data_key: bytes, *, kind: str, author: str, on: date, body: str
+    runtime: Runtime,
+    case_id: str,
+    data_key: bytes,
+    *,
+    kind: EntryKind,
+    author: Author,
+    on: date,
+    body: str,
 ) -> Entry:
     async with db.transaction(runtime.sessions) as session:
-        seq = await cases._next_seq(session, case_id)
-        entry = cases._encrypted_entry(
+        seq = await records.next_seq(session, case_id)
+        entry = records.encrypted_entry(
             data_key, case_id=case_id, seq=seq, kind=kind, author=author, on=on, body=body
         )
         session.add(entry)

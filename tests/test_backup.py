@@ -20,10 +20,11 @@ from sqlmodel import select
 
 import crypto
 from intake.accounts import keyring
-from intake.casework import cases
+from intake.casework import records, reporter
 from intake.config import load_settings
 from intake.runtime import open_runtime
 from intake.storage.models import Case, CaseKey, Entry, Staff
+from tests.casefactory import report_token
 from tests.conftest import PG_ADMIN_DSN, _pg_admin, _run, quietline_environ
 from tests.support import LiveServer, free_port
 
@@ -124,7 +125,7 @@ async def _opens_for_key_holders(
                     data_key = crypto.unseal(
                         wrap.sealed, key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
                     )
-                    assert body in cases.decrypt_entry(data_key, report)
+                    assert body in records.decrypt_entry(data_key, report)
     finally:
         await runtime.close()
 
@@ -263,8 +264,7 @@ def test_a_server_with_another_token_pepper_refuses_to_start_until_the_secrets_a
 async def _file_one_report(environ: dict[str, str]) -> str:
     runtime = open_runtime(load_settings(environ))
     try:
-        report = cases.NewReport(category="safety", body="Filed before the backup.")
-        return await cases.submit_report(runtime, report)
+        return await report_token(runtime, category="safety", body="Filed before the backup.")
     finally:
         await runtime.close()
 
@@ -272,6 +272,6 @@ async def _file_one_report(environ: dict[str, str]) -> str:
 async def _status(environ: dict[str, str], token: str) -> str:
     runtime = open_runtime(load_settings(environ))
     try:
-        return (await cases.status_by_token(runtime, token)).stage
+        return (await reporter.status_by_token(runtime, token)).stage
     finally:
         await runtime.close()

@@ -18,7 +18,7 @@ import pytest
 from sqlmodel import col, select
 
 from intake.accounts import keyring
-from intake.casework import export
+from intake.casework import access, export
 from intake.storage.models import AuditEvent
 from intake.web import export_file
 from tests.casefactory import add_entry, data_key_with, file_report
@@ -107,7 +107,7 @@ async def test_a_key_holder_exports_a_whole_case_and_it_is_audited(seeded: Insta
 async def test_export_is_refused_to_anyone_without_a_key(seeded: Instance) -> None:
     ref, markers = await _case_with_history(seeded)
     outsider = "alternate@example.org"  # another group: never sealed to
-    with pytest.raises(export.NoKeyToCase):
+    with pytest.raises(access.NoKeyToCase):
         await export.export_case(
             seeded.runtime,
             ref=ref,
@@ -116,7 +116,7 @@ async def test_export_is_refused_to_anyone_without_a_key(seeded: Instance) -> No
             actor=outsider,
         )
     # Someone else's private key against an officer's wrap opens nothing either.
-    with pytest.raises(export.NoKeyToCase):
+    with pytest.raises(access.NoKeyToCase):
         await export.export_case(
             seeded.runtime,
             ref=ref,

@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from intake.casework import cases
 from intake.mail import set_notify_mode
 from intake.mail.worker import MailWorker
 from intake.storage import db
 from intake.storage.models import Case, Staff
+from tests.casefactory import report_token
 from tests.conftest import Instance
 from tests.mail_support import FAST_MAIL, SmtpServer
 from tests.test_mail_delivery import (
@@ -38,10 +38,7 @@ async def test_daily_digest_lists_counts_only(
         ).one()
         await set_notify_mode(session, person, "digest")
     tokens = [
-        await cases.submit_report(
-            runtime, cases.NewReport(category=CATEGORY, body=f"{MARKER} case {n}")
-        )
-        for n in range(6)
+        await report_token(runtime, category=CATEGORY, body=f"{MARKER} case {n}") for n in range(6)
     ]
     today = runtime.today()
     async with db.transaction(runtime.sessions) as session:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import crypto
 from intake import config_fields
 from intake.accounts import keyring
-from intake.casework import cases
+from intake.casework import access, records
 from intake.errors import InvalidInput, TokenMistyped
 from intake.web.api.parsing import MalformedRequest, parse_model
 from intake.web.api.reporter import MessageIn, ReportIn, TokenIn
@@ -50,7 +50,7 @@ def test_any_json_value_is_a_model_or_a_clear_422(data: object, model: type) -> 
 @given(text=ANY_TEXT, limit=st.integers(min_value=1, max_value=40))
 def test_written_text_is_kept_exactly_or_refused_with_a_reason(text: str, limit: int) -> None:
     try:
-        kept = cases._check_text(text, limit=limit, what="report", field_name="body")
+        kept = records.check_text(text, limit=limit, what="report", field_name="body")
     except InvalidInput as error:
         assert error.field == "body" and "report" in error.message
         return
@@ -62,7 +62,7 @@ def test_written_text_is_kept_exactly_or_refused_with_a_reason(text: str, limit:
 @given(text=ANY_TEXT)
 def test_any_typed_token_is_canonical_or_named_a_typo(text: str) -> None:
     try:
-        canonical = cases._canonical(text)
+        canonical = access.canonical_token(text)
     except TokenMistyped as error:
         assert error.status == 422 and error.field == "token" and error.message
         return
@@ -83,7 +83,7 @@ def test_any_typed_token_is_canonical_or_named_a_typo(text: str) -> None:
     ),
 )
 def test_real_tokens_survive_how_people_retype_them(token: str, noise) -> None:
-    assert cases._canonical(noise(token)) == cases._canonical(token)
+    assert access.canonical_token(noise(token)) == access.canonical_token(token)
 
 
 @FAST

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 import crypto
-from intake.casework import cases, retention
+from intake.casework import reporter, retention
 from intake.errors import CaseDeleted
 from intake.operations import audit
 from intake.storage import db
@@ -138,7 +138,7 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
 
     # The reporter is told plainly that the case is closed and deleted, on page and API.
     with pytest.raises(CaseDeleted, match="closed and its records have been deleted"):
-        await cases.status_by_token(runtime, token)
+        await reporter.status_by_token(runtime, token)
     app = create_app(seeded.settings, runtime=runtime)
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -158,7 +158,7 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
         assert len(await entries_of(runtime, kept.id)) == 3
         assert len((await attachment_rows(runtime, kept.id))[0]) == 1
         assert await data_key_with(runtime, kept.id, seeded.recovery_private, recovery=True)
-        status = await cases.status_by_token(runtime, kept_token)
+        status = await reporter.status_by_token(runtime, kept_token)
         assert status.messages[0].body == f"Office reply {marker}"
 
     if database_url is None:

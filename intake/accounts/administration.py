@@ -17,6 +17,7 @@ import crypto
 from intake.accounts import keyring, sessions
 from intake.accounts.sessions import SignedIn
 from intake.casework import deadline_settings
+from intake.casework.vocabulary import Role
 from intake.deadlines import DeadlineRules
 from intake.errors import Forbidden, InvalidInput
 from intake.operations import audit
@@ -28,7 +29,7 @@ MAX_LABEL = 200
 
 
 def require_admin(signed_in: SignedIn) -> None:
-    if signed_in.staff.role != "admin":
+    if signed_in.staff.role != Role.ADMIN:
         raise Forbidden("Only administrators can manage accounts and settings.")
 
 
@@ -107,13 +108,13 @@ async def update_staff(
     exclusion_label: str | None,
 ) -> Staff:
     require_admin(admin)
-    if role not in keyring.ROLES:
-        raise InvalidInput(f"The role must be one of {', '.join(keyring.ROLES)}.", field="role")
+    if role not in tuple(Role):
+        raise InvalidInput(f"The role must be one of {', '.join(Role)}.", field="role")
     if not name.strip() or len(name) > 200:
         raise InvalidInput("A name (up to 200 characters) is needed.", field="name")
     if not group.strip() or len(group) > 50:
         raise InvalidInput("A group (up to 50 characters) is needed.", field="group")
-    if staff_id == admin.staff.id and role != "admin":
+    if staff_id == admin.staff.id and role != Role.ADMIN:
         raise InvalidInput("You cannot remove your own administrator role.", field="role")
     async with db.transaction(runtime.sessions) as session:
         person = await _person(session, staff_id)
@@ -298,7 +299,7 @@ class GroupSummary:
 
     @property
     def receiving_officers(self) -> int:
-        return sum(1 for person in self.members if person.active and person.role == "officer")
+        return sum(1 for person in self.members if person.active and person.role == Role.OFFICER)
 
 
 async def groups(runtime: Runtime) -> list[GroupSummary]:

@@ -22,12 +22,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
 from intake.casework.routing import Recipients
+from intake.casework.vocabulary import Role
 from intake.config import Settings
 from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.storage.models import CaseKey, RecoveryKey, Staff
 
-ROLES = ("officer", "investigator", "admin")
 CASE_KEY_PURPOSE = "case-key"
 TOTP_SECRET_LENGTH = 32  # base32 characters: 160 bits
 T = TypeVar("T")
@@ -119,9 +119,9 @@ async def create_staff(
         raise InvalidInput(
             N_("%(email)s is not an email address."), field="email", email=repr(email)
         )
-    if role not in ROLES:
+    if role not in tuple(Role):
         raise InvalidInput(
-            N_("The role must be one of %(roles)s."), field="role", roles=", ".join(ROLES)
+            N_("The role must be one of %(roles)s."), field="role", roles=", ".join(Role)
         )
     if not name.strip():
         raise InvalidInput("A name is needed.", field="name")

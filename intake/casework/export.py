@@ -22,44 +22,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import crypto
-from intake.accounts import keyring
 from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.embedding import base64_pieces
 from intake.attachments.store import StoredAttachment
-from intake.casework import cases, triage
-from intake.errors import CaseNotFound, QuietlineError
+from intake.casework import access, records
+from intake.errors import CaseNotFound
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, Category, Entry, Staff
-
-
-class NoKeyToCase(QuietlineError):
-    """The person asking holds no key that opens this case."""
-
-    status = 403
-
-
-async def open_data_key(
-    session: AsyncSession, case: Case, private_key: bytes, *, staff_id: str | None
-) -> bytes:
-    """Unseal the case data key with a staff private key (their own wrap) or, with
-    ``staff_id=None``, with the office recovery key (any recovery wrap)."""
-    query = select(CaseKey).where(CaseKey.case_id == case.id)
-    if staff_id is None:
-        query = query.where(col(CaseKey.recovery_key_id).is_not(None))
-    else:
-        query = query.where(CaseKey.staff_id == staff_id)
-    for wrap in (await session.exec(query)).all():
-        try:
-            return crypto.unseal(
-                wrap.sealed, private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
-            )
-        except crypto.DecryptionError:
-            continue
-    raise NoKeyToCase("You hold no key to this case, so it cannot be exported.")
+from intake.storage.models import Case, Category, Entry, Staff
 
 
 @dataclass(frozen=True)
@@ -153,7 +125,7 @@ async def gather(
     reports: list[list[tuple[str, str]]] = []
     others: dict[str, list[ExportedEntry]] = {"message": [], "note": [], "outcome": []}
     for entry in entries:
-        text = cases.decrypt_entry(data_key, entry)
+        text = records.decrypt_entry(data_key, entry)
         if entry.kind == "report":
             reports.append(_report_text(text))
             continue
@@ -191,9 +163,9 @@ async def _bundle(runtime: Runtime, case: Case, data_key: bytes, *, actor: str) 
 async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseExport:
     """A staff member exports a case they hold a key to (any role that may read it);
     anyone else is answered as if the case did not exist. Audited."""
-    triage.require_role(signed_in, "view")
+    access.require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await triage._open_case(session, signed_in, ref)
+        case, data_key = await access.open_for_staff(session, signed_in, ref)
         await audit.record(
             session,
             actor=signed_in.actor,
@@ -221,7 +193,7 @@ async def export_case(
         case = (await session.exec(select(Case).where(Case.ref == ref.strip().upper()))).first()
         if case is None or case.purged_on is not None:
             raise CaseNotFound("There is no case with this reference (or it was deleted).")
-        data_key = await open_data_key(session, case, private_key, staff_id=staff_id)
+        data_key = await access.open_with_private_key(session, case, private_key, staff_id=staff_id)
         await audit.record(
             session,
             actor=actor,

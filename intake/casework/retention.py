@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import attachments, mail
+from intake.casework.vocabulary import Author, EntryKind, Stage
 from intake.config import Settings
 from intake.deadlines import add_months
 from intake.errors import InvalidInput
@@ -51,7 +52,7 @@ class RetentionPolicy:
     def retain_until(self, case: Case) -> date | None:
         """The first day the case may be deleted, or None when it is kept (not concluded,
         or an outcome without a retention period)."""
-        if case.stage != "concluded" or case.concluded_on is None or case.outcome is None:
+        if case.stage != Stage.CONCLUDED or case.concluded_on is None or case.outcome is None:
             return None
         months = self.months_by_outcome.get(case.outcome)
         if months is None:
@@ -123,7 +124,7 @@ async def set_legal_hold(session: AsyncSession, case: Case, *, hold: bool, actor
 async def _candidates(session: AsyncSession) -> list[Case]:
     result = await session.exec(
         select(Case)
-        .where(Case.stage == "concluded")
+        .where(Case.stage == Stage.CONCLUDED)
         .where(col(Case.purged_on).is_(None))
         .where(col(Case.concluded_on).is_not(None))
         .order_by(col(Case.concluded_on))
@@ -135,8 +136,8 @@ async def _first_reply_on(session: AsyncSession, case_id: str) -> date | None:
     result = await session.exec(
         select(func.min(Entry.on))
         .where(Entry.case_id == case_id)
-        .where(Entry.kind == "message")
-        .where(Entry.author == "office")
+        .where(Entry.kind == EntryKind.MESSAGE)
+        .where(Entry.author == Author.OFFICE)
     )
     return result.one()
 

@@ -15,15 +15,14 @@ from typing import Protocol
 
 from sqlalchemy import bindparam, literal
 from sqlalchemy import select as sa_select
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.casework.vocabulary import Role
 from intake.config import Settings
 from intake.errors import NoRecipients
 from intake.i18n import N_
 from intake.storage.models import RecoveryKey, Staff
 
-RECEIVING_ROLES = ("officer",)
+RECEIVING_ROLES = (Role.OFFICER,)
 
 
 @dataclass(frozen=True)
@@ -51,18 +50,19 @@ def receiving_group(settings: Settings, *, involves_office: bool) -> str:
     return settings.alternate_group if involves_office else settings.default_group
 
 
-async def active_recovery_key(session: AsyncSession) -> RecoveryKey | None:
-    result = await session.exec(
-        select(RecoveryKey)
-        .where(col(RecoveryKey.active))
-        .order_by(col(RecoveryKey.created_on).desc())
-    )
-    return result.first()
+def group_display_name(settings: Settings, group: str) -> str:
+    """The name people read for a group, as a catalog message id (translate it to show it): the
+    receiving groups by what they are; any other group by its id, which is all it has."""
+    if group == settings.default_group:
+        return N_("the solicitor's office")
+    if group == settings.alternate_group:
+        return N_("the alternate recipients")
+    return group
 
 
 # Every report reads its key holders: the officers of both receiving groups and the active
 # recovery key, in one Core statement (filing adds its other reads to it: see
-# intake/casework/cases.py).
+# intake/casework/filing.py).
 _STAFF = Staff.__table__  # type: ignore[attr-defined]
 _RECOVERY = RecoveryKey.__table__  # type: ignore[attr-defined]
 _NEWEST_RECOVERY = (

@@ -19,6 +19,7 @@ import crypto
 from intake import mail
 from intake.accounts import instance, keyring
 from intake.casework import export, retention
+from intake.casework.vocabulary import Role
 from intake.config import ConfigError, Settings, load_settings
 from intake.errors import QuietlineError
 from intake.mail.compose import TEST_BODY, build_message, new_message_id
@@ -495,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = staff.add_parser("add", help="add a staff member")
     add.add_argument("--email", required=True)
     add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=keyring.ROLES)
+    add.add_argument("--role", required=True, choices=list(Role))
     add.add_argument("--group", default=None, help="recipient group (default: the default group)")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.add_argument("--json", action="store_true")
@@ -615,4 +616,3 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-

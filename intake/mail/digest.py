@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.casework.vocabulary import OPEN_AFTER_ACKNOWLEDGEMENT, Stage
 from intake.mail.compose import digest_body, new_message_id
 from intake.mail.outbox import DIGEST, HELD, unclaimed
 from intake.runtime import Runtime
@@ -24,7 +25,7 @@ from intake.storage.db import utcnow
 from intake.storage.models import Case, CaseKey, Outbox, Setting, Staff
 
 SOON_DAYS = 3
-FEEDBACK_STAGES = ("acknowledged", "assessing", "investigating")
+FEEDBACK_STAGES = OPEN_AFTER_ACKNOWLEDGEMENT
 LAST_DIGEST_KEY = "mail.digest_on"
 
 
@@ -92,7 +93,7 @@ async def deadline_counts(session: AsyncSession, today: date) -> dict[str, Diges
         .where(col(Staff.active))
         .where(
             or_(
-                and_(col(Case.stage) == "received", col(Case.ack_due) <= horizon),
+                and_(col(Case.stage) == Stage.RECEIVED, col(Case.ack_due) <= horizon),
                 and_(
                     col(Case.stage).in_(FEEDBACK_STAGES),
                     col(Case.feedback_due).is_not(None),
@@ -105,7 +106,7 @@ async def deadline_counts(session: AsyncSession, today: date) -> dict[str, Diges
     for staff_id, stage, ack_due, feedback_due in result.all():
         if staff_id is None:
             continue
-        if stage == "received":
+        if stage == Stage.RECEIVED:
             counts[staff_id].count("ack", ack_due, today)
         elif feedback_due is not None:
             counts[staff_id].count("feedback", feedback_due, today)

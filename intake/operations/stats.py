@@ -37,12 +37,13 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.casework.vocabulary import Author, CaseKind, EntryKind, Outcome, Stage
 from intake.deadlines import DeadlineRules
 from intake.storage.models import Case, Category, Entry
 
-OUTCOMES = ("substantiated", "not_substantiated", "referred", "no_action")
+OUTCOMES = tuple(Outcome)
 PROGRESS = ("awaiting_decision", "under_investigation", *OUTCOMES, "other")
-KINDS = ("report", "reprisal")
+KINDS = tuple(CaseKind)
 Shown = int | str
 
 
@@ -63,9 +64,9 @@ class CaseFacts:
 
     @property
     def progress(self) -> str:
-        if self.stage == "concluded":
+        if self.stage == Stage.CONCLUDED:
             return self.outcome if self.outcome in OUTCOMES else "other"
-        if self.stage == "investigating":
+        if self.stage == Stage.INVESTIGATING:
             return "under_investigation"
         return "awaiting_decision"
 
@@ -74,7 +75,7 @@ async def facts_for_year(session: AsyncSession, year: int) -> list[CaseFacts]:
     """The facts of every case received in ``year``, stubs of deleted cases included."""
     first_reply = (
         select(Entry.case_id, func.min(Entry.on).label("first_reply"))
-        .where(Entry.kind == "message", Entry.author == "office")
+        .where(Entry.kind == EntryKind.MESSAGE, Entry.author == Author.OFFICE)
         .group_by(col(Entry.case_id))
         .subquery()
     )

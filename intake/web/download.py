@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
 from intake.attachments.store import StoredAttachment, plaintext
-from intake.casework import triage
+from intake.casework import view
 from intake.runtime import runtime_of
 from intake.web.staff_auth import current_staff
 
@@ -56,7 +56,7 @@ async def case_attachment(request: Request) -> StreamingResponse:
     decrypted as it streams; the open is audited before the first byte."""
     signed_in = await current_staff(request)
     runtime = runtime_of(request)
-    attachment, data_key = await triage.open_attachment(
+    attachment, data_key = await view.open_attachment(
         runtime, signed_in, request.path_params["ref"], request.path_params["attachment_id"]
     )
     return download_response(runtime.sessions, attachment, data_key)

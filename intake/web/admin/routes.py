@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intake.accounts import administration, keyring
+from intake.accounts import administration
 from intake.accounts.sessions import SignedIn
 from intake.casework.deadline_settings import DeadlineForm
+from intake.casework.vocabulary import Role
 from intake.errors import InvalidInput
 from intake.runtime import runtime_of
 from intake.web.staff.routes import read_form, see_other, signed_in_page, text
@@ -32,7 +33,7 @@ async def _staff_context(request: Request, me: SignedIn, **extra: Any) -> dict[s
     return {
         "me": me,
         "people": await administration.all_staff(runtime),
-        "roles": keyring.ROLES,
+        "roles": tuple(Role),
         "default_group": runtime.settings.default_group,
         "done": request.query_params.get("done"),
         "entered": {},
@@ -84,7 +85,7 @@ async def staff_edit_form(request: Request) -> Response:
         {
             "me": me,
             "person": person,
-            "roles": keyring.ROLES,
+            "roles": tuple(Role),
             "done": request.query_params.get("done"),
         },
     )
@@ -107,7 +108,7 @@ def person_action(
             return render(
                 request,
                 "admin/person.html",
-                {"me": me, "person": person, "roles": keyring.ROLES, "error": error},
+                {"me": me, "person": person, "roles": tuple(Role), "error": error},
                 status_code=error.status,
             )
         if isinstance(outcome, Response):

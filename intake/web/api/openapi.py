@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from intake.casework import cases
+from intake.casework import filing
+from intake.casework.vocabulary import CaseKind
 from intake.config import Settings
 from intake.runtime import runtime_of
 
@@ -73,7 +74,7 @@ REPORT_IN = {
             "items": {"type": "string"},
             "description": "ids from GET /api/v1/form routing.exclude",
         },
-        "kind": {"enum": ["report", "reprisal"]},
+        "kind": {"enum": list(CaseKind)},
         "original_token": {
             "type": ["string", "null"],
             "description": "For a reprisal complaint: the earlier case's token",
@@ -297,8 +298,8 @@ def specialise(
 async def openapi_json(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.sessions() as session:
-        categories = [category.id for category in await cases.active_categories(session)]
-        excludable = [person.id for person in await cases.exclusion_choices(session)]
+        categories = [category.id for category in await filing.active_categories(session)]
+        excludable = [person.id for person in await filing.exclusion_choices(session)]
     return JSONResponse(
         specialise(
             document(), categories=categories, excludable=excludable, settings=runtime.settings

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from intake.casework import export, triage
+from intake.casework import export, workflow
 from intake.operations import stats
 from intake.runtime import runtime_of
 from intake.web import export_file
@@ -41,7 +41,7 @@ async def case_export(request: Request) -> Response:
 async def case_legal_hold(request: Request) -> Response:
     signed_in = await current_staff(request)
     sent = await read_json(request, HoldIn)
-    case = await triage.set_legal_hold(
+    case = await workflow.set_legal_hold(
         runtime_of(request), signed_in, request.path_params["ref"], hold=sent.hold
     )
     return JSONResponse({"ref": case.ref, "legal_hold": case.legal_hold})

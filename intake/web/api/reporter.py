@@ -9,7 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from intake.casework import cases
+from intake.casework import filing, reporter
+from intake.casework.case_files import AttachmentOutcome
+from intake.casework.vocabulary import CaseKind
 from intake.runtime import runtime_of
 from intake.web.api.parsing import MalformedRequest, Model, StrictBody, parse_model, read_json
 from intake.web.upload import Upload, is_multipart, read_upload
@@ -20,7 +22,7 @@ class ReportIn(StrictBody):
     body: str
     involves_office: bool = False
     exclude: list[str] = []
-    kind: str = "report"
+    kind: str = CaseKind.REPORT
     original_token: str | None = None
 
 
@@ -36,8 +38,8 @@ class MessageIn(StrictBody):
 async def form(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.sessions() as session:
-        categories = await cases.active_categories(session)
-        exclusions = await cases.exclusion_choices(session)
+        categories = await filing.active_categories(session)
+        exclusions = await filing.exclusion_choices(session)
     return JSONResponse(
         {
             "categories": [{"id": item.id, "label": item.label} for item in categories],
@@ -49,9 +51,9 @@ async def form(request: Request) -> Response:
                 ],
             },
             "kinds": {
-                "report": "A concern about wrongdoing",
-                "reprisal": "A complaint of reprisal for having reported a concern; give the "
-                "earlier case's token (original_token) if you have it",
+                CaseKind.REPORT: "A concern about wrongdoing",
+                CaseKind.REPRISAL: "A complaint of reprisal for having reported a concern; give "
+                "the earlier case's token (original_token) if you have it",
             },
             "limits": {
                 "body_chars": runtime.settings.max_report_chars,
@@ -78,7 +80,7 @@ def _json_part(upload: Upload, name: str, model: type[Model]) -> Model:
     return parse_model(model, data)
 
 
-def outcomes_json(outcomes: list[cases.AttachmentOutcome]) -> list[dict[str, Any]]:
+def outcomes_json(outcomes: list[AttachmentOutcome]) -> list[dict[str, Any]]:
     return [
         {
             "name": item.name,
@@ -97,15 +99,15 @@ async def submit(request: Request) -> Response:
     runtime = runtime_of(request)
     upload = Upload()
     try:
-        case_key = cases.new_case_key()
+        case_key = filing.new_case_key()
         if is_multipart(request):
             upload = await read_upload(request, runtime.settings, case_key=case_key)
             report = _json_part(upload, "report", ReportIn)
         else:
             report = await read_json(request, ReportIn)
-        filed = await cases.file_report(
+        filed = await filing.file_report(
             runtime,
-            cases.NewReport(
+            filing.NewReport(
                 category=report.category,
                 body=report.body,
                 involves_office=report.involves_office,
@@ -125,7 +127,7 @@ async def submit(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     query = await read_json(request, TokenIn)
-    found = await cases.status_by_token(runtime_of(request), query.token)
+    found = await reporter.status_by_token(runtime_of(request), query.token)
     return JSONResponse(
         {
             "stage": found.stage,
@@ -152,7 +154,7 @@ async def message(request: Request) -> Response:
             sent = _json_part(upload, "message", MessageIn)
         else:
             sent = await read_json(request, MessageIn)
-        outcomes = await cases.add_reporter_message(
+        outcomes = await reporter.add_reporter_message(
             runtime, sent.token, sent.body, files=upload.files
         )
     finally:

@@ -9,7 +9,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake.accounts import sessions
-from intake.casework import cases, triage
+from intake.casework import access, filing, queue, view, workflow
+from intake.casework.vocabulary import CaseKind, EntryKind
 from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
@@ -56,7 +57,7 @@ class IntakeIn(StrictBody):
     category: str
     body: str
     channel: str
-    kind: str = "report"
+    kind: str = CaseKind.REPORT
     involves_office: bool = False
     exclude: list[str] = []
     original_token: str | None = None
@@ -123,7 +124,7 @@ async def change_password(request: Request) -> Response:
 
 async def directory(request: Request) -> Response:
     await current_staff(request)
-    people = await triage.grantable_staff(runtime_of(request))
+    people = await access.grantable_staff(runtime_of(request))
     return JSONResponse(
         [{"id": p.id, "name": p.name, "role": p.role, "group": p.group_name} for p in people]
     )
@@ -138,12 +139,12 @@ def _flag(request: Request, name: str) -> bool:
     raise InvalidInput(N_("%(name)s must be true or false."), field=name, name=name)
 
 
-def _filters(request: Request) -> triage.QueueFilters:
+def _filters(request: Request) -> queue.QueueFilters:
     params = request.query_params
     limit_text = params.get("limit", "50")
     if not limit_text.isdigit():
         raise InvalidInput("limit must be a whole number between 1 and 200.", field="limit")
-    return triage.QueueFilters(
+    return queue.QueueFilters(
         stage=params.get("stage") or None,
         category=params.get("category") or None,
         overdue=_flag(request, "overdue"),
@@ -153,7 +154,7 @@ def _filters(request: Request) -> triage.QueueFilters:
     )
 
 
-def queue_row_json(row: triage.QueueRow) -> dict[str, Any]:
+def queue_row_json(row: queue.QueueRow) -> dict[str, Any]:
     return {
         "ref": row.ref,
         "kind": row.kind,
@@ -172,13 +173,13 @@ def queue_row_json(row: triage.QueueRow) -> dict[str, Any]:
 async def case_list(request: Request) -> Response:
     signed_in = await current_staff(request)
     filters = _filters(request)
-    page = await triage.queue(runtime_of(request), signed_in, filters)
+    page = await queue.queue(runtime_of(request), signed_in, filters)
     return JSONResponse(
         {"cases": [queue_row_json(row) for row in page.rows], "next": page.next_cursor}
     )
 
 
-def _entry_json(entry: triage.EntryView) -> dict[str, Any]:
+def _entry_json(entry: view.EntryView) -> dict[str, Any]:
     return {
         "seq": entry.seq,
         "from": entry.author,
@@ -188,7 +189,7 @@ def _entry_json(entry: triage.EntryView) -> dict[str, Any]:
     }
 
 
-def case_json(view: triage.CaseView) -> dict[str, Any]:
+def case_json(view: view.CaseView) -> dict[str, Any]:
     return {
         "ref": view.ref,
         "kind": view.kind,
@@ -231,17 +232,17 @@ def case_json(view: triage.CaseView) -> dict[str, Any]:
 
 async def case_show(request: Request) -> Response:
     signed_in = await current_staff(request)
-    view = await triage.view_case(runtime_of(request), signed_in, request.path_params["ref"])
-    return JSONResponse(case_json(view))
+    shown = await view.view_case(runtime_of(request), signed_in, request.path_params["ref"])
+    return JSONResponse(case_json(shown))
 
 
 async def case_record(request: Request) -> Response:
     signed_in = await current_staff(request)
     sent = await read_json(request, IntakeIn)
-    filed = await triage.record_report(
+    filed = await filing.record_report(
         runtime_of(request),
         signed_in,
-        cases.NewReport(
+        filing.NewReport(
             category=sent.category,
             body=sent.body,
             involves_office=sent.involves_office,
@@ -257,7 +258,7 @@ async def case_record(request: Request) -> Response:
 async def case_stage(request: Request) -> Response:
     signed_in = await current_staff(request)
     sent = await read_json(request, StageIn)
-    case = await triage.change_stage(
+    case = await workflow.change_stage(
         runtime_of(request),
         signed_in,
         request.path_params["ref"],
@@ -278,27 +279,27 @@ async def case_stage(request: Request) -> Response:
     )
 
 
-async def _entry(request: Request, kind: str) -> Response:
+async def _entry(request: Request, kind: EntryKind) -> Response:
     signed_in = await current_staff(request)
     sent = await read_json(request, BodyIn)
-    seq = await triage.add_entry(
+    seq = await workflow.add_entry(
         runtime_of(request), signed_in, request.path_params["ref"], kind=kind, body=sent.body
     )
     return JSONResponse({"seq": seq}, status_code=201)
 
 
 async def case_message(request: Request) -> Response:
-    return await _entry(request, "message")
+    return await _entry(request, EntryKind.MESSAGE)
 
 
 async def case_note(request: Request) -> Response:
-    return await _entry(request, "note")
+    return await _entry(request, EntryKind.NOTE)
 
 
 async def case_assign(request: Request) -> Response:
     signed_in = await current_staff(request)
     sent = await read_json(request, AssignIn)
-    person = await triage.assign(
+    person = await access.assign(
         runtime_of(request), signed_in, request.path_params["ref"], sent.staff_id
     )
     return JSONResponse({"assignee": person.id if person else None})
@@ -307,7 +308,7 @@ async def case_assign(request: Request) -> Response:
 async def case_grant(request: Request) -> Response:
     signed_in = await current_staff(request)
     sent = await read_json(request, StaffIdIn)
-    person = await triage.grant(
+    person = await access.grant(
         runtime_of(request), signed_in, request.path_params["ref"], sent.staff_id
     )
     return JSONResponse({"granted": person.id}, status_code=201)
@@ -315,7 +316,7 @@ async def case_grant(request: Request) -> Response:
 
 async def case_revoke(request: Request) -> Response:
     signed_in = await current_staff(request)
-    await triage.revoke(
+    await access.revoke(
         runtime_of(request),
         signed_in,
         request.path_params["ref"],

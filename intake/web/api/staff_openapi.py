@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.casework.vocabulary import STAFF_CHANNELS, CaseKind, Outcome, Stage
 from intake.web.api.openapi import DAY, OPTIONAL_DAY, TOKEN, _answer, _errors, _json_body
 
 STRING = {"type": "string"}
@@ -42,7 +43,7 @@ QUEUE_ROW = {
     "required": ["ref", "stage", "category", "received_on", "due", "overdue"],
     "properties": {
         "ref": STRING,
-        "kind": {"enum": ["report", "reprisal"]},
+        "kind": {"enum": list(CaseKind)},
         "channel": STRING,
         "category": STRING,
         "stage": STRING,
@@ -275,8 +276,8 @@ STAFF_PATHS: dict[str, Any] = {
                 {
                     "category": STRING,
                     "body": {"type": "string", "minLength": 1},
-                    "channel": {"enum": ["phone", "mail", "in_person"]},
-                    "kind": {"enum": ["report", "reprisal"]},
+                    "channel": {"enum": list(STAFF_CHANNELS)},
+                    "kind": {"enum": list(CaseKind)},
                     "involves_office": {"type": "boolean"},
                     "exclude": {"type": "array", "items": STRING},
                     "original_token": {"type": ["string", "null"]},
@@ -336,16 +337,10 @@ STAFF_PATHS: dict[str, Any] = {
             _object(
                 ["stage"],
                 {
-                    "stage": {"enum": ["acknowledged", "assessing", "investigating", "concluded"]},
+                    "stage": {"enum": [stage for stage in Stage if stage != Stage.RECEIVED]},
                     "outcome": {
                         "type": ["string", "null"],
-                        "enum": [
-                            "substantiated",
-                            "not_substantiated",
-                            "referred",
-                            "no_action",
-                            None,
-                        ],
+                        "enum": [*Outcome, None],
                     },
                     "reason": OPTIONAL_STRING,
                 },

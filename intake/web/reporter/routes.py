@@ -12,7 +12,10 @@ from starlette.routing import Route
 
 import crypto
 from intake import i18n
-from intake.casework import cases
+from intake.attachments.staging import CaseKey
+from intake.casework import filing, reporter
+from intake.casework.case_files import AttachmentOutcome
+from intake.casework.vocabulary import CaseKind
 from intake.errors import InvalidInput, QuietlineError
 from intake.i18n import N_
 from intake.runtime import Runtime, runtime_of
@@ -23,7 +26,7 @@ from intake.web.upload import Upload, UploadLimits, is_multipart, megabytes, rea
 MAX_FORM_FIELDS = 20
 
 
-async def _read_form(request: Request, case_key: cases.CaseKey | None = None) -> FormData | Upload:
+async def _read_form(request: Request, case_key: CaseKey | None = None) -> FormData | Upload:
     """The form's fields; with ``multipart/form-data``, also its files, staged encrypted
     (never through ``request.form()``, which would spool files to disk in the clear)."""
     if is_multipart(request):
@@ -99,8 +102,8 @@ async def guide(request: Request) -> Response:
 
 async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
     async with runtime.sessions() as session:
-        categories = await cases.active_categories(session)
-        exclusions = await cases.exclusion_choices(session)
+        categories = await filing.active_categories(session)
+        exclusions = await filing.exclusion_choices(session)
     return {
         "categories": categories,
         "exclusions": exclusions,
@@ -116,7 +119,7 @@ async def report_form(request: Request) -> Response:
 
 async def report_submit(request: Request) -> Response:
     runtime = runtime_of(request)
-    case_key = cases.new_case_key()
+    case_key = filing.new_case_key()
     try:
         form = await _read_form(request, case_key)
     except QuietlineError as error:
@@ -127,12 +130,12 @@ async def report_submit(request: Request) -> Response:
         "body": _text(form, "body"),
         "involves_office": _text(form, "involves_office") == "yes",
         "excluded_staff_ids": tuple(_texts(form, "exclude")),
-        "kind": "reprisal" if _text(form, "kind") == "reprisal" else "report",
+        "kind": CaseKind.REPRISAL if _text(form, "kind") == CaseKind.REPRISAL else CaseKind.REPORT,
         "original_token": _text(form, "original_token") or None,
     }
     try:
-        filed = await cases.file_report(
-            runtime, cases.NewReport(**entered), files=_files(form), case_key=case_key
+        filed = await filing.file_report(
+            runtime, filing.NewReport(**entered), files=_files(form), case_key=case_key
         )
     except QuietlineError as error:
         context = await _form_context(
@@ -183,11 +186,11 @@ async def _status_page(
     notice: str | None = None,
     error: QuietlineError | None = None,
     draft: str = "",
-    attachments: list[cases.AttachmentOutcome] | None = None,
+    attachments: list[AttachmentOutcome] | None = None,
 ) -> Response:
     runtime = runtime_of(request)
     try:
-        found = await cases.status_by_token(runtime, token)
+        found = await reporter.status_by_token(runtime, token)
     except QuietlineError as lookup_error:
         return render(
             request,
@@ -222,7 +225,7 @@ async def message_send(request: Request) -> Response:
     form = await _read_form(request)
     token, body = _text(form, "token"), _text(form, "body")
     try:
-        outcomes = await cases.add_reporter_message(
+        outcomes = await reporter.add_reporter_message(
             runtime_of(request), token, body, files=_files(form)
         )
     except InvalidInput as error:

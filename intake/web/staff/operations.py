@@ -10,7 +10,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake.accounts import sessions
-from intake.casework import export, triage
+from intake.casework import export, workflow
+from intake.casework.vocabulary import Role
 from intake.errors import Forbidden, InvalidInput
 from intake.operations import stats
 from intake.runtime import Runtime, runtime_of
@@ -19,7 +20,7 @@ from intake.web.staff.routes import case_action, signed_in_page
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
 
-STATS_ROLES = ("officer", "admin")
+STATS_ROLES = (Role.OFFICER, Role.ADMIN)
 FIRST_YEAR = 2000
 
 
@@ -98,7 +99,7 @@ async def export_case(request: Request) -> Response:
 
 async def _hold(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
     hold = form.get("hold") == "on"
-    await triage.set_legal_hold(runtime_of(request), who, ref, hold=hold)
+    await workflow.set_legal_hold(runtime_of(request), who, ref, hold=hold)
     return "hold-on" if hold else "hold-off"
 
 

@@ -18,7 +18,10 @@ from starlette.routing import Route
 
 from intake import i18n
 from intake.accounts import sessions
-from intake.casework import cases, triage
+from intake.casework import access, filing, workflow
+from intake.casework import queue as case_queue
+from intake.casework import view as case_view
+from intake.casework.vocabulary import CaseKind, EntryKind, Outcome, Stage
 from intake.errors import InvalidInput, NotSignedIn, QuietlineError
 from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
@@ -169,7 +172,7 @@ async def queue(request: Request) -> Response:
     runtime = runtime_of(request)
     signed_in = await current_staff(request)
     params = request.query_params
-    filters = triage.QueueFilters(
+    filters = case_queue.QueueFilters(
         stage=params.get("stage") or None,
         category=params.get("category") or None,
         overdue=params.get("overdue") == "yes",
@@ -179,11 +182,11 @@ async def queue(request: Request) -> Response:
     )
     error = None
     try:
-        page = await triage.queue(runtime, signed_in, filters)
+        page = await case_queue.queue(runtime, signed_in, filters)
     except InvalidInput as problem:
-        error, page = problem, triage.QueuePage(rows=[], next_cursor=None)
+        error, page = problem, case_queue.QueuePage(rows=[], next_cursor=None)
     async with runtime.sessions() as session:
-        categories = await cases.active_categories(session)
+        categories = await filing.active_categories(session)
     next_query = None
     if page.next_cursor:
         kept = {key: value for key, value in params.items() if key != "after" and value}
@@ -195,7 +198,7 @@ async def queue(request: Request) -> Response:
             "me": signed_in,
             "page": page,
             "filters": filters,
-            "stages": cases.STAGES,
+            "stages": tuple(Stage),
             "categories": categories,
             "category_labels": {item.id: item.label for item in categories},
             "next_query": next_query,
@@ -218,21 +221,21 @@ async def _case_page(
     entered: dict[str, str] | None = None,
 ) -> Response:
     runtime = runtime_of(request)
-    view = await triage.view_case(runtime, signed_in, ref)
-    people = await triage.grantable_staff(runtime)
+    view = await case_view.view_case(runtime, signed_in, ref)
+    people = await access.grantable_staff(runtime)
     holder_ids = {holder.staff_id for holder in view.holders}
     async with runtime.sessions() as session:
-        categories = await cases.active_categories(session)
+        categories = await filing.active_categories(session)
     return render(
         request,
         "staff/case.html",
         {
             "me": signed_in,
             "case": view,
-            "allowed": triage.ROLE_ACTIONS.get(signed_in.staff.role, frozenset()),
+            "allowed": access.allowed_actions(signed_in.staff.role),
             "others": [person for person in people if person.id not in holder_ids],
             "holders_by_id": {holder.staff_id: holder for holder in view.holders},
-            "outcomes": triage.OUTCOMES,
+            "outcomes": tuple(Outcome),
             "category_labels": {item.id: item.label for item in categories},
             "done": request.query_params.get("done"),
             "error": error,
@@ -275,8 +278,8 @@ def case_action(
 
 async def _stage(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
     stage = text(form, "stage")
-    concluding = stage == "concluded"
-    await triage.change_stage(
+    concluding = stage == Stage.CONCLUDED
+    await workflow.change_stage(
         runtime_of(request),
         who,
         ref,
@@ -288,27 +291,31 @@ async def _stage(request: Request, who: sessions.SignedIn, ref: str, form: FormD
 
 
 async def _message(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
-    await triage.add_entry(runtime_of(request), who, ref, kind="message", body=text(form, "body"))
+    await workflow.add_entry(
+        runtime_of(request), who, ref, kind=EntryKind.MESSAGE, body=text(form, "body")
+    )
     return "message"
 
 
 async def _note(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
-    await triage.add_entry(runtime_of(request), who, ref, kind="note", body=text(form, "note"))
+    await workflow.add_entry(
+        runtime_of(request), who, ref, kind=EntryKind.NOTE, body=text(form, "note")
+    )
     return "note"
 
 
 async def _assign(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
-    await triage.assign(runtime_of(request), who, ref, text(form, "staff_id") or None)
+    await access.assign(runtime_of(request), who, ref, text(form, "staff_id") or None)
     return "assigned"
 
 
 async def _grant(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
-    await triage.grant(runtime_of(request), who, ref, text(form, "staff_id"))
+    await access.grant(runtime_of(request), who, ref, text(form, "staff_id"))
     return "granted"
 
 
 async def _revoke(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
-    await triage.revoke(runtime_of(request), who, ref, text(form, "staff_id"))
+    await access.revoke(runtime_of(request), who, ref, text(form, "staff_id"))
     return "revoked"
 
 
@@ -317,15 +324,15 @@ async def _revoke(request: Request, who: sessions.SignedIn, ref: str, form: Form
 
 async def _intake_context(request: Request, **extra: Any) -> dict[str, Any]:
     async with runtime_of(request).sessions() as session:
-        categories = await cases.active_categories(session)
-        exclusions = await cases.exclusion_choices(session)
+        categories = await filing.active_categories(session)
+        exclusions = await filing.exclusion_choices(session)
     return {"categories": categories, "exclusions": exclusions, "entered": {}, **extra}
 
 
 @signed_in_page
 async def intake_form(request: Request) -> Response:
     signed_in = await current_staff(request)
-    triage.require_role(signed_in, "intake")
+    access.require_role(signed_in, "intake")
     return render(request, "staff/new.html", await _intake_context(request, me=signed_in))
 
 
@@ -339,15 +346,15 @@ async def intake_submit(request: Request) -> Response:
     involves_office = text(form, "involves_office") == "yes"
     excluded = tuple(value for value in form.getlist("exclude") if isinstance(value, str))
     try:
-        filed = await triage.record_report(
+        filed = await filing.record_report(
             runtime_of(request),
             signed_in,
-            cases.NewReport(
+            filing.NewReport(
                 category=entered["category"],
                 body=entered["body"],
                 involves_office=involves_office,
                 excluded_staff_ids=excluded,
-                kind=entered["kind"] or "report",
+                kind=entered["kind"] or CaseKind.REPORT,
                 original_token=entered["original_token"] or None,
             ),
             channel=entered["channel"],

@@ -1,0 +1,323 @@
+"""Who may open a case, and the one place a case's data key is opened.
+
+A case's data key is sealed to each holder (``CaseKey`` rows), wrapped to the reporter's
+token-derived key, and sealed to the office recovery key. This module opens it in each of those
+three ways: :func:`open_for_staff` with a staff member's own copy and their session's private
+key, :func:`open_by_token` with the reporter's token, :func:`open_with_private_key` with a staff
+or recovery private key given outright (the export command). A case that cannot be opened is
+answered exactly like a case that does not exist, so a refusal reveals nothing.
+
+It also gives and takes access (grant, revoke, assign), always through a holder who opened the
+key in their own session, and holds what each role may do.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Protocol, TypeVar
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake import i18n, mail
+from intake.accounts import keyring
+from intake.accounts.sessions import SignedIn
+from intake.casework import records, routing
+from intake.casework.vocabulary import Role
+from intake.errors import (
+    CaseDeleted,
+    CaseNotFound,
+    Forbidden,
+    InvalidInput,
+    QuietlineError,
+    TokenMistyped,
+)
+from intake.i18n import N_
+from intake.operations import audit
+from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Case, CaseKey, Staff, is_id
+
+NO_SUCH_CASE = N_("No case with this reference is open to you.")
+REF_PATTERN = re.compile(r"QL-[0-9A-Z]{5}-[0-9A-Z]{5}")
+CASE_DELETED = N_(
+    "This case is closed and its records have been deleted, as the office's retention rules "
+    "require. Nothing of it can be read any more, and no message can be sent with this token. "
+    "If you have a new concern, please make a new report."
+)
+
+# What each role may do on a case it holds a key to. Investigators work the cases granted to
+# them: they read and keep notes; intake officers (and administrators granted a case) do the rest.
+ROLE_ACTIONS: dict[Role, frozenset[str]] = {
+    Role.OFFICER: frozenset({"view", "note", "message", "stage", "assign", "grant", "intake"}),
+    Role.ADMIN: frozenset({"view", "note", "message", "stage", "assign", "grant"}),
+    Role.INVESTIGATOR: frozenset({"view", "note"}),
+}
+_ROLE_REFUSALS = {
+    "message": N_("Your role cannot message reporters."),
+    "stage": N_("Your role cannot change a case's stage."),
+    "assign": N_("Your role cannot assign cases."),
+    "grant": N_("Your role cannot give or remove access to cases."),
+    "intake": N_("Your role cannot record reports received by phone, mail or in person."),
+}
+
+
+def allowed_actions(role: str) -> frozenset[str]:
+    """What a staff member of this role may do on a case they hold a key to."""
+    try:
+        return ROLE_ACTIONS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def require_role(signed_in: SignedIn, action: str) -> None:
+    if action not in allowed_actions(signed_in.staff.role):
+        raise Forbidden(_ROLE_REFUSALS.get(action, N_("Your role cannot do this.")))
+
+
+# --- opening a case's data key ---------------------------------------------------------------
+
+
+async def open_for_staff(
+    session: AsyncSession, signed_in: SignedIn, ref: str, *, for_update: bool = False
+) -> tuple[Case, bytes]:
+    """The case and its data key, through this person's own sealed copy; else CaseNotFound."""
+    ref = ref.strip().upper()
+    if not REF_PATTERN.fullmatch(ref):
+        raise CaseNotFound(NO_SUCH_CASE)
+    statement = select(Case).where(Case.ref == ref)
+    if for_update:
+        statement = statement.with_for_update()
+    case = (await session.exec(statement)).first()
+    if case is None:
+        raise CaseNotFound(NO_SUCH_CASE)
+    sealed = (
+        await session.exec(
+            select(CaseKey.sealed)
+            .where(CaseKey.case_id == case.id)
+            .where(CaseKey.staff_id == signed_in.staff.id)
+        )
+    ).first()
+    if sealed is None:
+        raise CaseNotFound(NO_SUCH_CASE)
+    try:
+        data_key = crypto.unseal(
+            sealed, signed_in.private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+        )
+    except crypto.DecryptionError:
+        # A copy sealed to a key this person no longer has (their account was reset).
+        raise CaseNotFound(NO_SUCH_CASE) from None
+    return case, data_key
+
+
+class NoKeyToCase(QuietlineError):
+    """The person asking holds no key that opens this case."""
+
+    status = 403
+
+
+async def open_with_private_key(
+    session: AsyncSession, case: Case, private_key: bytes, *, staff_id: str | None
+) -> bytes:
+    """Unseal the case data key with a staff private key (their own copy) or, with
+    ``staff_id=None``, with the office recovery key (any recovery copy)."""
+    query = select(CaseKey).where(CaseKey.case_id == case.id)
+    if staff_id is None:
+        query = query.where(col(CaseKey.recovery_key_id).is_not(None))
+    else:
+        query = query.where(CaseKey.staff_id == staff_id)
+    for wrap in (await session.exec(query)).all():
+        try:
+            return crypto.unseal(
+                wrap.sealed, private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+            )
+        except crypto.DecryptionError:
+            continue
+    raise NoKeyToCase("You hold no key to this case, so it cannot be exported.")
+
+
+def reporter_wrap_context(case_id: str) -> str:
+    """What the reporter's wrap of a case key is bound to."""
+    return f"reporter:{case_id}"
+
+
+def canonical_token(token_text: str) -> str:
+    """The token as stored keys are derived from it; a typo is answered as a typo."""
+    try:
+        return crypto.normalise_token(token_text)
+    except crypto.TokenTypo as exc:
+        raise TokenMistyped(exc.template, field="token", **exc.params) from exc
+
+
+class TokenOpens(Protocol):
+    """What opening a case with the reporter's token reads: a Case, or a row of its columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def salt(self) -> bytes: ...
+    @property
+    def reporter_wrap(self) -> bytes | None: ...
+    @property
+    def purged_on(self) -> date | None: ...
+
+
+Found = TypeVar("Found", bound=TokenOpens)
+
+
+def open_by_token(canonical: str, case: Found | None) -> tuple[Found, bytes]:
+    """The case and its data key, opened with the reporter's token; or what the reporter is told
+    when no case matches or it was purged. ``case`` is a Case or a row with its columns."""
+    if case is not None and case.purged_on is not None:
+        raise CaseDeleted(CASE_DELETED)
+    if case is None or case.reporter_wrap is None:
+        raise CaseNotFound(
+            N_(
+                "No report matches this token. Please check it; if it is right, the case may "
+                "have been closed and deleted."
+            ),
+            field="token",
+        )
+    data_key = crypto.unwrap_key(
+        crypto.reporter_key(canonical, case.salt),
+        case.reporter_wrap,
+        context=reporter_wrap_context(case.id),
+    )
+    return case, data_key
+
+
+# --- giving and taking access ----------------------------------------------------------------
+
+
+async def grantable_staff(runtime: Runtime) -> list[Staff]:
+    async with runtime.sessions() as session:
+        result = await session.exec(
+            select(Staff).where(col(Staff.active)).order_by(Staff.group_name, Staff.name)
+        )
+        return list(result.all())
+
+
+async def _grantee(session: AsyncSession, staff_id: str) -> Staff:
+    person = await session.get(Staff, staff_id) if is_id(staff_id) else None
+    if person is None or not person.active:
+        raise InvalidInput("There is no active staff member with this id.", field="staff_id")
+    return person
+
+
+async def _holds(session: AsyncSession, case_id: str, staff_id: str) -> bool:
+    found = await session.exec(
+        select(CaseKey.id).where(CaseKey.case_id == case_id).where(CaseKey.staff_id == staff_id)
+    )
+    return found.first() is not None
+
+
+async def _seal_to(
+    session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes, person: Staff
+) -> None:
+    if person.id in records.decrypt_exclusions(data_key, case):
+        raise Forbidden(
+            N_("%(name)s was excluded by the reporter and can never be given this case."),
+            name=person.name,
+        )
+    if case.involves_office and person.group_name == runtime.settings.default_group:
+        raise Forbidden(
+            N_(
+                "The reporter said this case involves %(group)s: it cannot be given to its members."
+            ),
+            group=i18n.gettext(routing.group_display_name(runtime.settings, person.group_name)),
+        )
+    session.add(
+        CaseKey(
+            case_id=case.id,
+            staff_id=person.id,
+            received_on=case.received_on,
+            sealed=crypto.seal(
+                data_key, person.public_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+            ),
+        )
+    )
+
+
+async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> Staff:
+    """Seal the case key to another staff member (unwrapped here, in this session)."""
+    require_role(signed_in, "grant")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await open_for_staff(session, signed_in, ref)
+        person = await _grantee(session, staff_id)
+        if await _holds(session, case.id, person.id):
+            raise InvalidInput(
+                N_("%(name)s has access to this case already."), field="staff_id", name=person.name
+            )
+        await _seal_to(session, runtime, case, data_key, person)
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action="case.grant",
+            case_ref=case.ref,
+            detail={"to": person.email},
+        )
+        await mail.queue_notices(session, runtime.settings, [person])
+    return person
+
+
+async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> None:
+    """Remove a staff member's copy of the case key; the last staff holder always remains."""
+    require_role(signed_in, "grant")
+    async with db.transaction(runtime.sessions) as session:
+        case, _ = await open_for_staff(session, signed_in, ref, for_update=True)
+        person = await session.get(Staff, staff_id) if is_id(staff_id) else None
+        if person is None or not await _holds(session, case.id, staff_id):
+            raise InvalidInput("This person has no access to this case.", field="staff_id")
+        holders = (
+            await session.exec(
+                select(func.count())
+                .select_from(CaseKey)
+                .where(CaseKey.case_id == case.id)
+                .where(col(CaseKey.staff_id).is_not(None))
+            )
+        ).one()
+        if holders <= 1:
+            raise InvalidInput(
+                "This is the last person with access to this case: give someone else access first.",
+                field="staff_id",
+            )
+        await session.exec(
+            delete(CaseKey)  # type: ignore[call-overload]
+            .where(col(CaseKey.case_id) == case.id)
+            .where(col(CaseKey.staff_id) == staff_id)
+        )
+        if case.assignee_id == staff_id:
+            case.assignee_id = None
+            session.add(case)
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action="case.revoke",
+            case_ref=case.ref,
+            detail={"from": person.email},
+        )
+
+
+async def assign(
+    runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str | None
+) -> Staff | None:
+    """Assign the case (granting access first when needed), or clear the assignment."""
+    require_role(signed_in, "assign")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await open_for_staff(session, signed_in, ref, for_update=True)
+        person = await _grantee(session, staff_id) if staff_id else None
+        detail: dict[str, object] = {"to": person.email if person else None}
+        if person is not None and not await _holds(session, case.id, person.id):
+            await _seal_to(session, runtime, case, data_key, person)
+            detail["granted"] = True
+        case.assignee_id = person.id if person else None
+        session.add(case)
+        await audit.record(
+            session, actor=signed_in.actor, action="case.assign", case_ref=case.ref, detail=detail
+        )
+        if person is not None and person.id != signed_in.staff.id:
+            await mail.queue_notices(session, runtime.settings, [person])
+    return person

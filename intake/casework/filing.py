@@ -1,0 +1,408 @@
+"""Filing a report: by a reporter through the web form or the API, or entered by staff for a
+report received by phone, mail or in person.
+
+Everything the reporter wrote is encrypted with the case's new data key before it reaches the
+database; the token is used only to derive the lookup hash and the reporter's key, and is never
+stored. Reports without files are written in batches (intake/storage/batching.py): one combined
+read (intake/casework/filing_read.py), one Core insert per table and one commit for all the
+reports gathered, so a reporter is shown their token only once it is durably committed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake import mail
+from intake.accounts import keyring
+from intake.accounts.sessions import SignedIn
+from intake.attachments.prepare import PreparedAttachment
+from intake.attachments.staging import CaseKey, StagedFile
+from intake.casework import access, records, routing
+from intake.casework.case_files import AttachmentOutcome, prepare_attachments, save_attachments
+from intake.casework.filing_read import FilingRead, read_for_filing
+from intake.casework.vocabulary import Author, CaseKind, Channel, EntryKind
+from intake.errors import InvalidInput, QuietlineError
+from intake.i18n import N_
+from intake.operations import audit
+from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.batching import Batcher
+from intake.storage.models import Case, Category, Entry, Staff, new_id
+from intake.storage.models import CaseKey as CaseKeyRow
+
+REPRISAL_CATEGORY = "reprisal"
+
+
+@dataclass(frozen=True)
+class NewReport:
+    category: str
+    body: str
+    involves_office: bool = False
+    excluded_staff_ids: tuple[str, ...] = ()
+    kind: CaseKind = CaseKind.REPORT
+    # The token of the case a reprisal complaint follows from, when the reporter has it.
+    original_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Filed:
+    token: str = field(repr=False)
+    ref: str
+    case_id: str
+    attachments: list[AttachmentOutcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecordedBy:
+    """The staff member who entered a report received by phone, mail or in person."""
+
+    email: str
+    staff_id: str
+
+
+async def active_categories(session: AsyncSession) -> list[Category]:
+    result = await session.exec(
+        select(Category).where(col(Category.active)).order_by(col(Category.position))
+    )
+    return list(result.all())
+
+
+async def exclusion_choices(session: AsyncSession) -> list[Staff]:
+    """The people a reporter may ask never to receive their report."""
+    result = await session.exec(
+        select(Staff)
+        .where(col(Staff.active))
+        .where(col(Staff.exclusion_label).is_not(None))
+        .order_by(Staff.exclusion_label)
+    )
+    return list(result.all())
+
+
+async def _checked_exclusions(session: AsyncSession, wanted: tuple[str, ...]) -> tuple[str, ...]:
+    if not wanted:
+        return ()
+    offered = {person.id for person in await exclusion_choices(session)}
+    if not set(wanted) <= offered:
+        raise InvalidInput("Please choose people to exclude from the list only.", field="exclude")
+    return tuple(sorted(set(wanted)))
+
+
+async def _original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
+    try:
+        canonical = crypto.normalise_token(token)
+    except crypto.TokenTypo as exc:
+        raise InvalidInput(f"The earlier case's token: {exc}", field="original_token") from exc
+    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+    found = (await session.exec(select(Case.id).where(Case.lookup == lookup))).first()
+    if found is None:
+        raise InvalidInput(
+            "No case matches the earlier case's token. Please check it, or leave it out.",
+            field="original_token",
+        )
+    return found
+
+
+async def _check_category(runtime: Runtime, category: str) -> None:
+    async with runtime.sessions() as session:
+        categories = {item.id for item in await active_categories(session)}
+    if category not in categories:
+        raise InvalidInput("Please choose one of the listed categories.", field="category")
+
+
+def new_case_key() -> CaseKey:
+    """A data key and id for a case not yet filed, so its files can be encrypted for it as they
+    arrive (pass it to the upload reader and then to :func:`file_report`)."""
+    return CaseKey(data_key=crypto.new_data_key(), case_id=new_id())
+
+
+async def record_report(
+    runtime: Runtime, signed_in: SignedIn, report: NewReport, *, channel: Channel
+) -> Filed:
+    """A report received by phone, mail or in person, entered by an officer."""
+    access.require_role(signed_in, "intake")
+    if channel == Channel.WEB:
+        raise InvalidInput("Say how the report came in: phone, mail or in person.", field="channel")
+    return await file_report(
+        runtime,
+        report,
+        channel=channel,
+        recorded_by=RecordedBy(email=signed_in.actor, staff_id=signed_in.staff.id),
+    )
+
+
+async def file_report(
+    runtime: Runtime,
+    report: NewReport,
+    *,
+    channel: Channel = Channel.WEB,
+    recorded_by: RecordedBy | None = None,
+    files: Sequence[StagedFile] = (),
+    case_key: CaseKey | None = None,
+) -> Filed:
+    """File a report (by a reporter, or entered by staff) with its attachments, all in one
+    transaction: return only once the report and every file are durably committed; store
+    nothing otherwise."""
+    with ExitStack() as stack:
+        return await _file_report(
+            runtime,
+            report,
+            stack,
+            channel=channel,
+            recorded_by=recorded_by,
+            files=files,
+            case_key=case_key or new_case_key(),
+        )
+
+
+def _case_kind(report: NewReport) -> CaseKind:
+    try:
+        kind = CaseKind(report.kind)
+    except ValueError:
+        raise InvalidInput(
+            "The case type must be a report or a reprisal complaint.", field="kind"
+        ) from None
+    # A report filed under the reprisal category is a reprisal complaint, ticked or not.
+    return CaseKind.REPRISAL if report.category == REPRISAL_CATEGORY else kind
+
+
+def _channel(channel: str) -> Channel:
+    try:
+        return Channel(channel)
+    except ValueError:
+        raise InvalidInput(
+            "The channel must be phone, mail or in person (or the web form).", field="channel"
+        ) from None
+
+
+async def _file_report(
+    runtime: Runtime,
+    report: NewReport,
+    stack: ExitStack,
+    *,
+    channel: str,
+    recorded_by: RecordedBy | None,
+    files: Sequence[StagedFile],
+    case_key: CaseKey,
+) -> Filed:
+    settings = runtime.settings
+    body = records.check_text(
+        report.body, limit=settings.max_report_chars, what="report", field_name="body"
+    )
+    kind = _case_kind(report)
+    checked_channel = _channel(channel)
+    token = crypto.new_token()
+    canonical = crypto.normalise_token(token)
+    data_key, case_id = case_key.data_key, case_key.case_id
+    today = runtime.today()
+    prepared: list[PreparedAttachment] = []
+    if files:
+        await _check_category(runtime, report.category)
+        prepared = await prepare_attachments(
+            runtime, stack, files, data_key=data_key, case_id=case_id
+        )
+    # What needs no database is prepared before the write lock is taken.
+    salt = os.urandom(16)
+    pending = _PendingReport(
+        report=report,
+        kind=kind,
+        channel=checked_channel,
+        recorded_by=recorded_by,
+        today=today,
+        case_id=case_id,
+        data_key=data_key,
+        ref=records.new_ref(),
+        lookup=crypto.token_lookup_key(runtime.secrets.token_pepper, canonical),
+        salt=salt,
+        reporter_wrap=crypto.wrap_key(
+            crypto.reporter_key(canonical, salt),
+            data_key,
+            context=access.reporter_wrap_context(case_id),
+        ),
+        entry=records.entry_values(
+            data_key,
+            case_id=case_id,
+            seq=1,
+            kind=EntryKind.REPORT,
+            author=Author.REPORTER,
+            on=today,
+            body=json.dumps({"body": body}),
+            staff_id=recorded_by.staff_id if recorded_by else None,
+        ),
+        prepared=prepared,
+    )
+    if prepared:
+        # Not batched: the reports batched with a large upload would wait for its chunks.
+        (outcome,) = await _write_reports(runtime, [pending])
+        if isinstance(outcome, Exception):
+            raise outcome
+    else:
+        outcome = await _report_batcher(runtime).submit(pending)
+    return Filed(token=token, ref=pending.ref, case_id=case_id, attachments=outcome)
+
+
+@dataclass(frozen=True)
+class _PendingReport:
+    """A report ready to be written: checked, encrypted, its token's traces computed."""
+
+    report: NewReport
+    kind: CaseKind
+    channel: Channel
+    recorded_by: RecordedBy | None
+    today: date
+    case_id: str
+    data_key: bytes = field(repr=False)
+    ref: str
+    lookup: bytes
+    salt: bytes
+    reporter_wrap: bytes
+    entry: dict[str, Any]
+    prepared: list[PreparedAttachment]
+
+
+_Outcome = list[AttachmentOutcome]
+
+
+# How long the report writer waits for reporters it has just answered to come back (see
+# intake/storage/batching.py): measured on two cores, half a millisecond gathered most of them; a
+# lone reporter never waits.
+REPORT_GATHER_WINDOW = 0.0005  # seconds
+
+
+def _report_batcher(runtime: Runtime) -> Batcher[_PendingReport, _Outcome]:
+    batcher = runtime.batchers.get("reports")
+    if batcher is None:
+        batcher = runtime.batchers["reports"] = Batcher(
+            partial(_write_reports, runtime), gather_window=REPORT_GATHER_WINDOW
+        )
+    return batcher
+
+
+_CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
+_ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
+_CASEKEY_TABLE = CaseKeyRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class _ReportRows:
+    pending: _PendingReport
+    case: dict[str, Any]
+    keys: list[dict[str, Any]]
+    notify: list[routing.KeyHolder]
+
+
+async def _write_reports(
+    runtime: Runtime, batch: Sequence[_PendingReport]
+) -> list[_Outcome | Exception]:
+    """Write reports in one transaction (see intake/storage/batching.py).
+
+    Each report is checked first (its category, exclusions, earlier case and
+    recipients); one that fails gets its own error and the others are
+    written: one insert per table for all of them, one commit.
+    """
+    settings = runtime.settings
+    outcomes: list[_Outcome | Exception] = []
+    async with db.transaction(runtime.sessions) as session:
+        connection = await session.connection()
+        read = await read_for_filing(connection, runtime)
+        accepted: list[_ReportRows] = []
+        for pending in batch:
+            try:
+                accepted.append(await _report_rows(session, runtime, pending, read))
+            except QuietlineError as error:
+                outcomes.append(error)
+            else:
+                outcomes.append([])
+        if not accepted:
+            return outcomes
+        # Core inserts of the columns set here (the table's defaults fill the rest): the ORM's
+        # unit of work cost more CPU than everything else a report does.
+        await connection.execute(insert(_CASE_TABLE), [rows.case for rows in accepted])
+        await connection.execute(insert(_ENTRY_TABLE), [rows.pending.entry for rows in accepted])
+        await connection.execute(
+            insert(_CASEKEY_TABLE), [key for rows in accepted for key in rows.keys]
+        )
+        saved: dict[str, _Outcome] = {}
+        for rows in accepted:
+            pending = rows.pending
+            saved[pending.case_id] = await save_attachments(
+                session,
+                pending.data_key,
+                pending.prepared,
+                case_id=pending.case_id,
+                entry_id=pending.entry["id"],
+            )
+            if pending.recorded_by is not None:
+                await audit.record(
+                    session,
+                    actor=pending.recorded_by.email,
+                    action="case.recorded",
+                    case_ref=pending.ref,
+                    detail={"channel": pending.channel, "kind": pending.kind},
+                )
+        # A new case's key holders are its recipients, just read: no need to look them up.
+        people = {person.id: person for rows in accepted for person in rows.notify}
+        await mail.queue_notices(session, settings, list(people.values()))
+    return [
+        outcome if isinstance(outcome, Exception) else saved[pending.case_id]
+        for pending, outcome in zip(batch, outcomes, strict=True)
+    ]
+
+
+async def _report_rows(
+    session: AsyncSession,
+    runtime: Runtime,
+    pending: _PendingReport,
+    read: FilingRead,
+) -> _ReportRows:
+    """Check one report inside the filing transaction; its rows, or its own error."""
+    report = pending.report
+    if report.category not in read.open_categories:
+        raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
+    excluded = await _checked_exclusions(session, report.excluded_staff_ids)
+    linked = (
+        await _original_case_id(session, runtime, report.original_token)
+        if report.original_token and report.original_token.strip()
+        else None
+    )
+    recipients = read.recipients(
+        runtime.settings, involves_office=report.involves_office, excluded=excluded
+    )
+    case_id, data_key, today = pending.case_id, pending.data_key, pending.today
+    ack_due = read.rules.ack_due(today, kind=pending.kind)
+    case = {
+        "id": case_id,
+        "ref": pending.ref,
+        "kind": pending.kind,
+        "category": report.category,
+        "channel": pending.channel,
+        "group_name": recipients.group,
+        "involves_office": report.involves_office,
+        "received_on": today,
+        "ack_due": ack_due,
+        "next_due": ack_due,
+        "linked_case_id": linked,
+        "lookup": pending.lookup,
+        "salt": pending.salt,
+        "reporter_wrap": pending.reporter_wrap,
+        "exclusions": records.encrypt_exclusions(data_key, case_id, excluded) if excluded else None,
+        "next_seq": 2,
+    }
+    recorder = pending.recorded_by.staff_id if pending.recorded_by else None
+    return _ReportRows(
+        pending=pending,
+        case=case,
+        keys=keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
+        notify=[person for person in recipients.staff if person.id != recorder],
+    )

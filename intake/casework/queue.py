@@ -1,0 +1,173 @@
+"""The staff queue: the cases a person holds a key to, filtered, ordered and paged in SQL.
+
+Only plaintext columns are read for it (stage, due dates, category and assignment are plaintext
+on purpose: see SECURITY.md); nothing is decrypted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import tuple_
+from sqlmodel import col, select
+
+from intake.accounts.sessions import SignedIn
+from intake.casework.vocabulary import CaseKind, Channel, Stage
+from intake.errors import InvalidInput
+from intake.i18n import N_
+from intake.runtime import Runtime
+from intake.storage.models import Case, CaseKey, Staff, is_id
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    stage: str | None = None
+    category: str | None = None
+    overdue: bool = False
+    mine: bool = False
+    after: str | None = None  # an opaque cursor from the previous page
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    ref: str
+    kind: CaseKind
+    channel: Channel
+    category: str
+    stage: Stage
+    received_on: date
+    ack_due: date | None
+    feedback_due: date | None
+    assignee_id: str | None
+    assignee_name: str | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None
+
+
+def _encode_cursor(received_on: date, case_id: str) -> str:
+    raw = f"{received_on.isoformat()}|{case_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[date, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        day, case_id = raw.split("|", 1)
+        if not is_id(case_id):
+            raise ValueError(case_id)
+        return date.fromisoformat(day), case_id
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("The page cursor is not valid: start from the first page.") from None
+
+
+def validate_filters(filters: QueueFilters) -> None:
+    if filters.stage is not None and filters.stage not in tuple(Stage):
+        raise InvalidInput(
+            N_("The stage must be one of: %(stages)s."), field="stage", stages=", ".join(Stage)
+        )
+    if filters.category is not None and (
+        len(filters.category) > 50 or not filters.category.isprintable()
+    ):
+        raise InvalidInput("There is no such category.", field="category")
+    if not 1 <= filters.limit <= 200:
+        raise InvalidInput("The page size must be between 1 and 200.", field="limit")
+
+
+# Only what the queue shows: no ciphertext or key material is read for it.
+QUEUE_COLUMNS = (
+    Case.id,
+    Case.ref,
+    Case.kind,
+    Case.channel,
+    Case.category,
+    Case.stage,
+    Case.received_on,
+    Case.acknowledged_on,
+    Case.ack_due,
+    Case.feedback_due,
+    Case.next_due,
+    Case.assignee_id,
+)
+
+
+async def queue(runtime: Runtime, signed_in: SignedIn, filters: QueueFilters) -> QueuePage:
+    """The cases this person holds a key to; filtered, ordered and paged in SQL, decrypting nothing.
+
+    Each query walks one index in the page's order and stops after a page, so its cost does not
+    grow with the number of cases: the default queue walks this person's keys newest first
+    (``ix_casekey_staff_received``); "assigned to me" walks the case table by assignee; the
+    overdue queue walks cases by due date, most overdue first.
+    """
+    validate_filters(filters)
+    today = runtime.today()
+    me = signed_in.staff.id
+    assignee = select(Staff.name).where(Staff.id == Case.assignee_id).scalar_subquery()
+    statement = select(*QUEUE_COLUMNS, assignee.label("assignee_name"))
+    cursor = _decode_cursor(filters.after) if filters.after else None
+    if filters.overdue or filters.mine:
+        holds_key = (
+            select(CaseKey.id)
+            .where(CaseKey.case_id == Case.id)
+            .where(CaseKey.staff_id == me)
+            .exists()
+        )
+        statement = statement.where(holds_key)
+        if filters.mine:
+            statement = statement.where(Case.assignee_id == me)
+        if filters.overdue:
+            statement = statement.where(col(Case.next_due) < today)
+            order = (col(Case.next_due), col(Case.id))
+            if cursor:
+                statement = statement.where(tuple_(*order) > tuple_(*cursor))
+            statement = statement.order_by(*order)
+        else:
+            order = (col(Case.received_on), col(Case.id))
+            if cursor:
+                statement = statement.where(tuple_(*order) < tuple_(*cursor))
+            statement = statement.order_by(*(column.desc() for column in order))
+    else:
+        statement = statement.join(CaseKey, col(CaseKey.case_id) == Case.id).where(
+            CaseKey.staff_id == me
+        )
+        order = (col(CaseKey.received_on), col(CaseKey.case_id))
+        if cursor:
+            statement = statement.where(tuple_(*order) < tuple_(*cursor))
+        statement = statement.order_by(*(column.desc() for column in order))
+    if filters.stage:
+        statement = statement.where(Case.stage == filters.stage)
+    if filters.category:
+        statement = statement.where(Case.category == filters.category)
+    async with runtime.sessions() as session:
+        rows = (await session.exec(statement.limit(filters.limit + 1))).all()
+    page = [
+        QueueRow(
+            ref=row.ref,
+            kind=CaseKind(row.kind),
+            channel=Channel(row.channel),
+            category=row.category,
+            stage=Stage(row.stage),
+            received_on=row.received_on,
+            ack_due=row.ack_due if row.acknowledged_on is None else None,
+            feedback_due=row.feedback_due,
+            assignee_id=row.assignee_id,
+            assignee_name=row.assignee_name,
+            overdue=row.next_due is not None and row.next_due < today,
+        )
+        for row in rows[: filters.limit]
+    ]
+    next_cursor = None
+    if len(rows) > filters.limit:
+        last = rows[filters.limit - 1]
+        key_day = last.next_due if filters.overdue else last.received_on
+        assert key_day is not None
+        next_cursor = _encode_cursor(key_day, last.id)
+    return QueuePage(rows=page, next_cursor=next_cursor)

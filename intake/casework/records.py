@@ -1,0 +1,184 @@
+"""What a case stores of what people wrote: entries and exclusions, encrypted with the case's
+data key and bound to their case and field; the checks a text passes before it is stored; and
+the numbering of a case's entries.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake.casework.vocabulary import Author, EntryKind
+from intake.errors import InvalidInput
+from intake.i18n import N_
+from intake.storage.models import Case, Entry, new_id
+
+REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+EXCLUSIONS_FIELD = "exclusions"
+
+
+def new_ref() -> str:
+    """The staff-facing reference: random, and unrelated to the token."""
+    chars = "".join(secrets.choice(REF_ALPHABET) for _ in range(10))
+    return f"QL-{chars[:5]}-{chars[5:]}"
+
+
+def entry_field(kind: EntryKind, entry_id: str) -> str:
+    """The field an entry's ciphertext is bound to (its kind and id)."""
+    return f"{kind}:{entry_id}"
+
+
+# What a person is told about a text they wrote, by what the text is.
+TEXT_PROBLEMS = {
+    "report": {
+        "empty": N_("The report is empty: please write what happened."),
+        "long": N_(
+            "The report is too long: %(count)s characters, the limit is %(limit)s. "
+            "Please shorten it; you can add more later as a follow-up message."
+        ),
+        "unsavable": N_("The report contains a character that cannot be saved."),
+    },
+    "message": {
+        "empty": N_("The message is empty: please write something to send."),
+        "long": N_(
+            "The message is too long: %(count)s characters, the limit is %(limit)s. "
+            "Please shorten it, or send it in two parts."
+        ),
+        "unsavable": N_("The message contains a character that cannot be saved."),
+    },
+    "text": {
+        "empty": N_("The text is empty: please write something."),
+        "long": N_("The text is too long: %(count)s characters, the limit is %(limit)s."),
+        "unsavable": N_("The text contains a character that cannot be saved."),
+    },
+    "note": {
+        "empty": N_("The note is empty: please write something."),
+        "long": N_("The note is too long: %(count)s characters, the limit is %(limit)s."),
+        "unsavable": N_("The note contains a character that cannot be saved."),
+    },
+    "reason for the outcome": {
+        "empty": N_("The reason for the outcome is empty: please write it."),
+        "long": N_(
+            "The reason for the outcome is too long: %(count)s characters, the limit is %(limit)s."
+        ),
+        "unsavable": N_("The reason for the outcome contains a character that cannot be saved."),
+    },
+}
+
+
+def check_text(text: str, *, limit: int, what: str, field_name: str) -> str:
+    """The text, if it can be stored: not blank, within ``limit``, encodable; else InvalidInput
+    with the sentence for ``what`` (a key of :data:`TEXT_PROBLEMS`)."""
+    problem = None
+    if not text.strip():
+        problem = "empty"
+    elif len(text) > limit:
+        problem = "long"
+    elif "\x00" in text or not encodable(text):
+        problem = "unsavable"
+    if problem:
+        sentence = TEXT_PROBLEMS.get(what, TEXT_PROBLEMS["text"])[problem]
+        raise InvalidInput(sentence, field=field_name, count=len(text), limit=limit)
+    return text
+
+
+def encodable(text: str) -> bool:
+    """False for text with a lone surrogate (JSON allows "\\ud800"; UTF-8 does not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+async def next_seq(session: AsyncSession, case_id: str) -> int:
+    """Reserve the next entry number of a case (row-locks the case until commit)."""
+    connection = await session.connection()
+    result = await connection.execute(
+        text('UPDATE "case" SET next_seq = next_seq + 1 WHERE id = :id RETURNING next_seq'),
+        {"id": case_id},
+    )
+    return int(result.scalar_one()) - 1
+
+
+def entry_values(
+    data_key: bytes,
+    *,
+    case_id: str,
+    seq: int,
+    kind: EntryKind,
+    author: Author,
+    on: date,
+    body: str,
+    staff_id: str | None = None,
+) -> dict[str, Any]:
+    """An entry's columns, its body encrypted for the case and bound to the entry's id."""
+    entry_id = new_id()
+    return {
+        "id": entry_id,
+        "case_id": case_id,
+        "seq": seq,
+        "kind": kind,
+        "author": author,
+        "on": on,
+        "staff_id": staff_id,
+        "body": crypto.encrypt_field(
+            data_key, body.encode("utf-8"), case_id=case_id, field=entry_field(kind, entry_id)
+        ),
+    }
+
+
+def encrypted_entry(
+    data_key: bytes,
+    *,
+    case_id: str,
+    seq: int,
+    kind: EntryKind,
+    author: Author,
+    on: date,
+    body: str,
+    staff_id: str | None = None,
+) -> Entry:
+    """The same as :func:`entry_values`, as a model object for the ORM."""
+    return Entry(
+        **entry_values(
+            data_key,
+            case_id=case_id,
+            seq=seq,
+            kind=kind,
+            author=author,
+            on=on,
+            body=body,
+            staff_id=staff_id,
+        )
+    )
+
+
+def decrypt_entry(data_key: bytes, entry: Entry) -> str:
+    """An entry's text (``entry`` is an Entry, or a row with its columns)."""
+    return crypto.decrypt_field(
+        data_key,
+        entry.body,
+        case_id=entry.case_id,
+        field=entry_field(EntryKind(entry.kind), entry.id),
+    ).decode("utf-8")
+
+
+def encrypt_exclusions(data_key: bytes, case_id: str, staff_ids: tuple[str, ...]) -> bytes:
+    return crypto.encrypt_field(
+        data_key, json.dumps(list(staff_ids)).encode(), case_id=case_id, field=EXCLUSIONS_FIELD
+    )
+
+
+def decrypt_exclusions(data_key: bytes, case: Case) -> set[str]:
+    """The staff ids the reporter excluded from the case."""
+    if case.exclusions is None:
+        return set()
+    plain = crypto.decrypt_field(data_key, case.exclusions, case_id=case.id, field=EXCLUSIONS_FIELD)
+    return set(json.loads(plain))

@@ -1,0 +1,157 @@
+"""The reporter's side of a filed case, reached by nothing but the case token: its status and
+the messages with the office, and the reporter's own messages.
+
+The token opens the case's data key (intake/casework/access.py) and is never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
+from intake import mail
+from intake.attachments.prepare import PreparedAttachment
+from intake.attachments.staging import StagedFile
+from intake.casework import access, records
+from intake.casework.case_files import AttachmentOutcome, prepare_attachments, save_attachments
+from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
+from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Case, Entry
+
+
+@dataclass(frozen=True)
+class Message:
+    sender: Author
+    body: str
+    on: date
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    stage: Stage
+    received_on: date
+    ack_due: date | None
+    feedback_due: date | None
+    outcome: Outcome | None
+    messages: list[Message] = field(default_factory=list)
+
+
+async def _open_by_token(
+    session: AsyncSession, runtime: Runtime, token_text: str
+) -> tuple[Case, bytes]:
+    canonical = access.canonical_token(token_text)
+    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+    case = (await session.exec(select(Case).where(Case.lookup == lookup))).first()
+    return access.open_by_token(canonical, case)
+
+
+_CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
+_ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
+
+# The reporter's status page is the busiest read: one Core statement (the case and its
+# messages, joined) on a bare connection, without the ORM's unit of work.
+_STATUS = (
+    sa_select(
+        _CASE_TABLE.c.id,
+        _CASE_TABLE.c.salt,
+        _CASE_TABLE.c.reporter_wrap,
+        _CASE_TABLE.c.stage,
+        _CASE_TABLE.c.received_on,
+        _CASE_TABLE.c.acknowledged_on,
+        _CASE_TABLE.c.ack_due,
+        _CASE_TABLE.c.feedback_due,
+        _CASE_TABLE.c.outcome,
+        _CASE_TABLE.c.purged_on,
+        _ENTRY_TABLE.c.id.label("message_id"),
+        _ENTRY_TABLE.c.author.label("message_author"),
+        _ENTRY_TABLE.c.on.label("message_on"),
+        _ENTRY_TABLE.c.body.label("message_body"),
+    )
+    .select_from(
+        _CASE_TABLE.outerjoin(
+            _ENTRY_TABLE,
+            and_(
+                _ENTRY_TABLE.c.case_id == _CASE_TABLE.c.id,
+                _ENTRY_TABLE.c.kind == EntryKind.MESSAGE.value,
+            ),
+        )
+    )
+    .where(_CASE_TABLE.c.lookup == bindparam("lookup"))
+    .order_by(_ENTRY_TABLE.c.seq)
+)
+
+
+async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
+    canonical = access.canonical_token(token_text)
+    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+    async with db.single_statement(runtime.engine) as connection:
+        rows = (await connection.execute(_STATUS, {"lookup": lookup})).all()
+    case, data_key = access.open_by_token(canonical, rows[0] if rows else None)
+    messages = [
+        Message(
+            sender=Author.REPORTER if row.message_author == Author.REPORTER else Author.OFFICE,
+            body=crypto.decrypt_field(
+                data_key,
+                row.message_body,
+                case_id=case.id,
+                field=records.entry_field(EntryKind.MESSAGE, row.message_id),
+            ).decode("utf-8"),
+            on=row.message_on,
+        )
+        for row in rows
+        if row.message_id is not None
+    ]
+    return CaseStatus(
+        stage=Stage(case.stage),
+        received_on=case.received_on,
+        ack_due=case.ack_due if case.acknowledged_on is None else None,
+        feedback_due=case.feedback_due,
+        outcome=Outcome(case.outcome) if case.outcome else None,
+        messages=messages,
+    )
+
+
+async def add_reporter_message(
+    runtime: Runtime, token_text: str, body: str, *, files: Sequence[StagedFile] = ()
+) -> list[AttachmentOutcome]:
+    """Add a reporter's message, with its attachments, in one transaction."""
+    if not (files and not body.strip()):
+        body = records.check_text(
+            body, limit=runtime.settings.max_message_chars, what="message", field_name="body"
+        )
+    with ExitStack() as stack:
+        prepared: list[PreparedAttachment] = []
+        if files:
+            async with runtime.sessions() as session:
+                case, data_key = await _open_by_token(session, runtime, token_text)
+            prepared = await prepare_attachments(
+                runtime, stack, files, data_key=data_key, case_id=case.id
+            )
+        async with db.transaction(runtime.sessions) as session:
+            case, data_key = await _open_by_token(session, runtime, token_text)
+            seq = await records.next_seq(session, case.id)
+            entry = records.encrypted_entry(
+                data_key,
+                case_id=case.id,
+                seq=seq,
+                kind=EntryKind.MESSAGE,
+                author=Author.REPORTER,
+                on=runtime.today(),
+                body=body,
+            )
+            session.add(entry)
+            await session.flush()
+            outcomes = await save_attachments(
+                session, data_key, prepared, case_id=case.id, entry_id=entry.id
+            )
+            await mail.queue_case_notice(session, runtime, case.id)
+            return outcomes

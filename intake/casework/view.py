@@ -1,0 +1,197 @@
+"""What a staff member sees of a case they hold a key to: the case view (every entry decrypted,
+the holders, the files) and the opening of one of its files for download. Each read is audited
+in its transaction; nothing decrypted is cached or written anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import bindparam
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.accounts.sessions import SignedIn
+from intake.attachments import store as attachment_store
+from intake.attachments.store import StoredAttachment
+from intake.casework import access, records, retention, workflow
+from intake.casework.vocabulary import Author, CaseKind, Channel, EntryKind, Outcome, Role, Stage
+from intake.errors import CaseNotFound
+from intake.i18n import N_
+from intake.operations import audit
+from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Case, CaseKey, Entry, Staff
+
+
+@dataclass(frozen=True)
+class EntryView:
+    seq: int
+    kind: EntryKind
+    author: Author
+    staff_name: str | None
+    on: date
+    body: str
+
+
+@dataclass(frozen=True)
+class Holder:
+    staff_id: str
+    name: str
+    email: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class CaseView:
+    ref: str
+    kind: CaseKind
+    channel: Channel
+    category: str
+    stage: Stage
+    outcome: Outcome | None
+    received_on: date
+    acknowledged_on: date | None
+    concluded_on: date | None
+    ack_due: date | None
+    feedback_due: date | None
+    overdue: bool
+    involves_office: bool
+    assignee_id: str | None
+    linked_ref: str | None
+    report: dict[str, object]
+    messages: list[EntryView] = field(default_factory=list)
+    notes: list[EntryView] = field(default_factory=list)
+    outcome_reason: str | None = None
+    holders: list[Holder] = field(default_factory=list)
+    next_stages: tuple[Stage, ...] = ()
+    attachments: list[StoredAttachment] = field(default_factory=list)
+    legal_hold: bool = False
+    retain_until: date | None = None  # the first day retention lets it be deleted
+    deletion_notice_on: date | None = None
+
+
+async def _holders(session: AsyncSession, case_id: str) -> list[Holder]:
+    result = await session.exec(
+        select(Staff)
+        .join(CaseKey, col(CaseKey.staff_id) == Staff.id)
+        .where(CaseKey.case_id == case_id)
+        .order_by(Staff.name)
+    )
+    return [
+        Holder(staff_id=person.id, name=person.name, email=person.email, role=Role(person.role))
+        for person in result.all()
+    ]
+
+
+# A case view reads every entry of the case: plain Core rows (which carry the same attribute
+# names as an Entry) instead of ORM objects, several milliseconds less per view at 50 entries.
+_ENTRY = Entry.__table__  # type: ignore[attr-defined]
+_STAFF = Staff.__table__  # type: ignore[attr-defined]
+_CASE_ENTRIES = (
+    select(
+        _ENTRY.c.id,
+        _ENTRY.c.case_id,
+        _ENTRY.c.seq,
+        _ENTRY.c.kind,
+        _ENTRY.c.author,
+        _ENTRY.c.on,
+        _ENTRY.c.body,
+        _STAFF.c.name.label("staff_name"),
+    )
+    .select_from(_ENTRY.outerjoin(_STAFF, _STAFF.c.id == _ENTRY.c.staff_id))
+    .where(_ENTRY.c.case_id == bindparam("case_id"))
+    .order_by(_ENTRY.c.seq)
+)
+
+
+async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView:
+    access.require_role(signed_in, "view")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await access.open_for_staff(session, signed_in, ref)
+        connection = await session.connection()
+        entries = (await connection.execute(_CASE_ENTRIES, {"case_id": case.id})).all()
+        holders = await _holders(session, case.id)
+        attachments = await attachment_store.list_for_case(session, case.id, data_key)
+        linked_ref = (
+            (await session.exec(select(Case.ref).where(Case.id == case.linked_case_id))).first()
+            if case.linked_case_id
+            else None
+        )
+        await audit.record(session, actor=signed_in.actor, action="case.view", case_ref=case.ref)
+    report: dict[str, object] = {}
+    messages: list[EntryView] = []
+    notes: list[EntryView] = []
+    reason = None
+    for entry in entries:
+        body = records.decrypt_entry(data_key, entry)
+        kind = EntryKind(entry.kind)
+        if kind == EntryKind.REPORT:
+            report = json.loads(body)
+            continue
+        if kind == EntryKind.OUTCOME_REASON:
+            reason = body
+            continue
+        author = Author(entry.author)
+        shown = EntryView(
+            seq=entry.seq,
+            kind=kind,
+            author=author,
+            staff_name=entry.staff_name if author == Author.OFFICE else None,
+            on=entry.on,
+            body=body,
+        )
+        (notes if kind == EntryKind.NOTE else messages).append(shown)
+    return CaseView(
+        ref=case.ref,
+        kind=CaseKind(case.kind),
+        channel=Channel(case.channel),
+        category=case.category,
+        stage=Stage(case.stage),
+        outcome=Outcome(case.outcome) if case.outcome else None,
+        received_on=case.received_on,
+        acknowledged_on=case.acknowledged_on,
+        concluded_on=case.concluded_on,
+        ack_due=case.ack_due,
+        feedback_due=case.feedback_due,
+        overdue=workflow.is_overdue(case, runtime.today()),
+        involves_office=case.involves_office,
+        assignee_id=case.assignee_id,
+        linked_ref=linked_ref,
+        report=report,
+        messages=messages,
+        notes=notes,
+        outcome_reason=reason,
+        holders=holders,
+        next_stages=workflow.next_stages(case.stage),
+        attachments=attachments,
+        legal_hold=case.legal_hold,
+        retain_until=retention.RetentionPolicy.from_settings(runtime.settings).retain_until(case),
+        deletion_notice_on=case.deletion_notice_on,
+    )
+
+
+NO_SUCH_FILE = N_("This case has no such file.")
+
+
+async def open_attachment(
+    runtime: Runtime, signed_in: SignedIn, ref: str, attachment_id: str
+) -> tuple[StoredAttachment, bytes]:
+    """A file of a case this person holds a key to, and the key to decrypt it; the download
+    is audited (in this transaction, before any byte is sent)."""
+    access.require_role(signed_in, "view")
+    async with db.transaction(runtime.sessions) as session:
+        case, data_key = await access.open_for_staff(session, signed_in, ref)
+        attachment = await attachment_store.find(session, case.id, attachment_id, data_key)
+        if attachment is None:
+            raise CaseNotFound(NO_SUCH_FILE)
+        await audit.record(
+            session,
+            actor=signed_in.actor,
+            action="attachment.download",
+            case_ref=case.ref,
+            detail={"attachment": attachment.id},
+        )
+    return attachment, data_key
