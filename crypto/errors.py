@@ -6,7 +6,15 @@ exception can be logged or shown without leaking anything.
 
 from __future__ import annotations
 
-__all__ = ["CryptoError", "DecryptionError", "TokenTypo", "WrongPassword"]
+__all__ = ["N_", "CryptoError", "DecryptionError", "TokenTypo", "WrongPassword"]
+
+
+def N_(message: str) -> str:
+    """Marks a sentence a person reads, so the application's message catalog collects it.
+
+    The sentence is returned as it is: the application that shows it translates it.
+    """
+    return message
 
 
 class CryptoError(Exception):
