@@ -7,6 +7,7 @@ exception can be logged or shown without leaking anything.
 from __future__ import annotations
 
 __all__ = [
+    "N_",
     "CryptoError",
     "DecryptionError",
     "ShareError",
@@ -14,6 +15,14 @@ __all__ = [
     "TokenTypo",
     "WrongPassword",
 ]
+
+
+def N_(message: str) -> str:
+    """Marks a sentence a person reads, so the application's message catalog collects it.
+
+    The sentence is returned as it is: the application that shows it translates it.
+    """
+    return message
 
 
 class CryptoError(Exception):

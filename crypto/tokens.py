@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from crypto._encoding import encode_context, require_bytes
-from crypto.errors import TokenTypo
+from crypto.errors import N_, TokenTypo
 from crypto.keys import KeyPair, public_key_of
 
 __all__ = [
@@ -88,7 +88,7 @@ def normalise_token(text: str) -> str:
     """
     if len(text) > _MAX_INPUT:
         raise TokenTypo(
-            "The token should have %(length)s characters; what you typed is far longer.",
+            N_("The token should have %(length)s characters; what you typed is far longer."),
             length=TOKEN_LENGTH,
         )
     values: list[int] = []
@@ -101,16 +101,17 @@ def normalise_token(text: str) -> str:
         values.append(value)
     if not values:
         raise TokenTypo(
-            "The token should have %(length)s characters; you typed nothing.", length=TOKEN_LENGTH
+            N_("The token should have %(length)s characters; you typed nothing."),
+            length=TOKEN_LENGTH,
         )
     if len(values) != TOKEN_LENGTH:
         raise TokenTypo(
-            "The token should have %(length)s characters; you typed %(typed)s.",
+            N_("The token should have %(length)s characters; you typed %(typed)s."),
             length=TOKEN_LENGTH,
             typed=len(values),
         )
     if _check_value(values[:_DATA_LENGTH]) != values[_DATA_LENGTH]:
-        raise TokenTypo("A character of the token is mistyped: please check it again.")
+        raise TokenTypo(N_("A character of the token is mistyped: please check it again."))
     return "".join(ALPHABET[value] for value in values)
 
 
@@ -202,9 +203,11 @@ def _require_canonical(canonical: str) -> None:
 def _unused_character(char: str) -> TokenTypo:
     if not char.isprintable():
         return TokenTypo(
-            "The token contains an invisible character (U+%(code)s), which is never used in "
-            "tokens.",
+            N_(
+                "The token contains an invisible character (U+%(code)s), which is never used in "
+                "tokens."
+            ),
             code=f"{ord(char):04X}",
         )
     shown = '"\'"' if char == "'" else f"'{char}'"
-    return TokenTypo("The token contains %(char)s, which is never used in tokens.", char=shown)
+    return TokenTypo(N_("The token contains %(char)s, which is never used in tokens."), char=shown)

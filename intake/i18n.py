@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import gettext as gettext_module
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.units import format_unit
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -38,8 +40,27 @@ Params = Mapping[str, object]
 
 
 def N_(message: str) -> str:
-    """Marks a sentence for the catalog without translating it here (translated when shown)."""
+    """Marks a sentence for the catalog without translating it here (translated when shown).
+
+    Every sentence a person reads is written inside ``N_()`` (or ``_()``, ``gettext()``,
+    ``ngettext()``, ``N_plural()``): that mark is what puts it in the catalog
+    (:mod:`intake.devtools.catalogs`), and the test suite refuses a sentence built any other way
+    (:mod:`intake.devtools.sentences`). Values go in as named ``%(name)s`` parameters.
+    """
     return message
+
+
+@dataclass(frozen=True)
+class Plural:
+    """A sentence with a singular and a plural form, chosen by a count when shown."""
+
+    singular: str
+    plural: str
+
+
+def N_plural(singular: str, plural: str) -> Plural:
+    """Marks a sentence with a plural form for the catalog (``%(num)s`` is the count)."""
+    return Plural(singular, plural)
 
 
 def catalog_path(locale: str) -> Path:
@@ -159,29 +180,86 @@ def format_day(value: date) -> str:
     return babel_format_date(value, format="long", locale=current_locale())
 
 
-def _formatted(params: Params) -> dict[str, object]:
-    return {
-        name: format_number(value)
-        if isinstance(value, int) and not isinstance(value, bool)
-        else value
-        for name, value in params.items()
-    }
+def format_size(count: int, locale: str | None = None) -> str:
+    """A size in bytes as a person reads it: ``25 MB`` in English, ``25 Mo`` in French
+    (whole megabytes from 1 MB up, whole kilobytes below)."""
+    where = locale or current_locale()
+    if count >= 1_000_000:
+        return format_unit(round(count / 1_000_000), "digital-megabyte", "short", locale=where)
+    return format_unit(round(count / 1000), "digital-kilobyte", "short", locale=where)
+
+
+@dataclass(frozen=True)
+class Size:
+    """A parameter shown as a size (``%(limit)s`` → ``25 MB`` / ``25 Mo``) in the language in
+    which the sentence is shown."""
+
+    bytes: int
+
+    def localized(self, locale: str) -> str:
+        return format_size(self.bytes, locale)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A marked sentence used as a parameter of another one, translated along with it."""
+
+    template: str
+    params: Params | None = None
+
+    def localized(self, locale: str) -> str:
+        text = translations(locale).gettext(self.template)
+        return text % _formatted(self.params, locale) if self.params else text
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Several phrases shown one after the other, separated by ``separator``."""
+
+    items: Sequence[Phrase]
+    separator: str = "; "
+
+    def localized(self, locale: str) -> str:
+        return self.separator.join(item.localized(locale) for item in self.items)
+
+
+Localized = Size | Phrase | Listing
+
+
+def _formatted(params: Params, locale: str) -> dict[str, object]:
+    """Parameters as shown in ``locale``: numbers with its separators, sizes with its units."""
+    shown: dict[str, object] = {}
+    for name, value in params.items():
+        if isinstance(value, Localized):
+            shown[name] = value.localized(locale)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            shown[name] = format_decimal(value, locale=locale)
+        else:
+            shown[name] = value
+    return shown
 
 
 def gettext(message: str, params: Params | None = None) -> str:
     """``message`` in the current language, with ``%(name)s`` placeholders filled in."""
-    text = translations(current_locale()).gettext(message)
-    return text % _formatted(params) if params else text
+    locale = current_locale()
+    text = translations(locale).gettext(message)
+    return text % _formatted(params, locale) if params else text
 
 
 def ngettext(singular: str, plural: str, count: int, params: Params | None = None) -> str:
-    text = translations(current_locale()).ngettext(singular, plural, count)
-    return text % _formatted({"num": count, **(params or {})})
+    locale = current_locale()
+    text = translations(locale).ngettext(singular, plural, count)
+    return text % _formatted({"num": count, **(params or {})}, locale)
 
 
 def in_english(message: str, params: Params | None = None) -> str:
     """The source sentence with its placeholders filled in, whatever the current language."""
-    return message % dict(params) if params else message
+    if not params:
+        return message
+    return message % {
+        name: value.localized(SOURCE_LOCALE) if isinstance(value, Localized) else value
+        for name, value in params.items()
+    }
 
 
 def link(path: str) -> str:

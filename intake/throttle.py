@@ -7,6 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from intake.errors import TooManyAttempts
+from intake.i18n import N_
 
 
 @dataclass
@@ -29,8 +30,10 @@ class LoginThrottle:
         self._prune(now)
         if len(self.failures) >= self.per_minute:
             raise TooManyAttempts(
-                "Too many failed sign-ins on this service in the last minute. "
-                "Please try again in a minute."
+                N_(
+                    "Too many failed sign-ins on this service in the last minute. "
+                    "Please try again in a minute."
+                )
             )
 
     def note_failure(self) -> None:

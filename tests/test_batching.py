@@ -149,7 +149,7 @@ async def test_callers_queued_when_the_writer_is_cancelled_get_an_error() -> Non
 async def test_reports_filed_at_once_through_the_database_are_batched_and_each_kept(
     tmp_path: Path, sqlite_driver: str
 ) -> None:
-    """The batched filing write (intake/casework/cases.py) on SQLite, with either driver."""
+    """The batched filing write (intake/casework/filing.py) on SQLite, with either driver."""
     made = await make_instance(
         tmp_path / "data", None, environ={"QUIETLINE_SQLITE_DRIVER": sqlite_driver}
     )

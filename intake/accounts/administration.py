@@ -20,6 +20,7 @@ from intake.casework import deadline_settings
 from intake.casework.vocabulary import Role
 from intake.deadlines import DeadlineRules
 from intake.errors import Forbidden, InvalidInput
+from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
@@ -30,7 +31,7 @@ MAX_LABEL = 200
 
 def require_admin(signed_in: SignedIn) -> None:
     if signed_in.staff.role != Role.ADMIN:
-        raise Forbidden("Only administrators can manage accounts and settings.")
+        raise Forbidden(N_("Only administrators can manage accounts and settings."))
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ def _clean_label(label: str | None) -> str | None:
         return None
     if len(label) > MAX_LABEL:
         raise InvalidInput(
-            f"The label is too long (at most {MAX_LABEL} characters).", field="exclusion_label"
+            N_("The label is too long (at most %(limit)s characters)."),
+            field="exclusion_label",
+            limit=MAX_LABEL,
         )
     return label.strip()
 
@@ -93,7 +96,7 @@ async def add_staff(
 async def _person(session: AsyncSession, staff_id: str) -> Staff:
     person = await session.get(Staff, staff_id) if is_id(staff_id) else None
     if person is None:
-        raise InvalidInput("There is no staff member with this id.", field="staff_id")
+        raise InvalidInput(N_("There is no staff member with this id."), field="staff_id")
     return person
 
 
@@ -109,13 +112,15 @@ async def update_staff(
 ) -> Staff:
     require_admin(admin)
     if role not in tuple(Role):
-        raise InvalidInput(f"The role must be one of {', '.join(Role)}.", field="role")
+        raise InvalidInput(
+            N_("The role must be one of %(roles)s."), field="role", roles=", ".join(Role)
+        )
     if not name.strip() or len(name) > 200:
-        raise InvalidInput("A name (up to 200 characters) is needed.", field="name")
+        raise InvalidInput(N_("A name (up to 200 characters) is needed."), field="name")
     if not group.strip() or len(group) > 50:
-        raise InvalidInput("A group (up to 50 characters) is needed.", field="group")
+        raise InvalidInput(N_("A group (up to 50 characters) is needed."), field="group")
     if staff_id == admin.staff.id and role != Role.ADMIN:
-        raise InvalidInput("You cannot remove your own administrator role.", field="role")
+        raise InvalidInput(N_("You cannot remove your own administrator role."), field="role")
     async with db.transaction(runtime.sessions) as session:
         person = await _person(session, staff_id)
         before = {"role": person.role, "group": person.group_name}
@@ -142,7 +147,7 @@ async def set_active(runtime: Runtime, admin: SignedIn, staff_id: str, *, active
     """Disable (ending every session at once) or re-enable an account."""
     require_admin(admin)
     if staff_id == admin.staff.id and not active:
-        raise InvalidInput("You cannot disable your own account.", field="staff_id")
+        raise InvalidInput(N_("You cannot disable your own account."), field="staff_id")
     async with db.transaction(runtime.sessions) as session:
         person = await _person(session, staff_id)
         person.active = active
@@ -231,7 +236,7 @@ def _category_id(text: str) -> str:
     ident = text.strip().lower()
     if not ident or len(ident) > 50 or not all(ch.isalnum() or ch in "-_" for ch in ident):
         raise InvalidInput(
-            "The short name may use letters, digits, - and _ only (up to 50).", field="id"
+            N_("The short name may use letters, digits, - and _ only (up to 50)."), field="id"
         )
     return ident
 
@@ -239,8 +244,9 @@ def _category_id(text: str) -> str:
 def _category_label(text: str) -> str:
     if not text.strip() or len(text) > MAX_LABEL:
         raise InvalidInput(
-            f"The label shown to reporters is needed (up to {MAX_LABEL} characters).",
+            N_("The label shown to reporters is needed (up to %(limit)s characters)."),
             field="label",
+            limit=MAX_LABEL,
         )
     return text.strip()
 
@@ -250,7 +256,9 @@ async def add_category(runtime: Runtime, admin: SignedIn, *, ident: str, label: 
     ident, label = _category_id(ident), _category_label(label)
     async with db.transaction(runtime.sessions) as session:
         if await session.get(Category, ident) is not None:
-            raise InvalidInput(f"A category named {ident} exists already.", field="id")
+            raise InvalidInput(
+                N_("A category named %(name)s exists already."), field="id", name=ident
+            )
         last = (await session.exec(select(func.max(Category.position)))).one()
         category = Category(id=ident, label=label, position=(last or 0) + 1)
         session.add(category)
@@ -270,7 +278,7 @@ async def update_category(
     async with db.transaction(runtime.sessions) as session:
         category = await session.get(Category, ident)
         if category is None:
-            raise InvalidInput("There is no such category.", field="id")
+            raise InvalidInput(N_("There is no such category."), field="id")
         category.label, category.active = label, active
         session.add(category)
         if not (
@@ -278,7 +286,9 @@ async def update_category(
                 select(func.count()).select_from(Category).where(col(Category.active))
             )
         ).one():
-            raise InvalidInput("At least one category must stay offered to reporters.", field="id")
+            raise InvalidInput(
+                N_("At least one category must stay offered to reporters."), field="id"
+            )
         await audit.record(
             session,
             actor=admin.actor,

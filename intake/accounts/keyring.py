@@ -59,7 +59,7 @@ class StaffSecrets:
 
 def validate_password(password: str) -> None:
     if len(password) < 12:
-        raise InvalidInput("The password must have at least 12 characters.", field="password")
+        raise InvalidInput(N_("The password must have at least 12 characters."), field="password")
 
 
 # At most this many Argon2id derivations run at once per process: each takes a core and 64 MiB,
@@ -124,9 +124,9 @@ async def create_staff(
             N_("The role must be one of %(roles)s."), field="role", roles=", ".join(Role)
         )
     if not name.strip():
-        raise InvalidInput("A name is needed.", field="name")
+        raise InvalidInput(N_("A name is needed."), field="name")
     if not group.strip():
-        raise InvalidInput("A group is needed.", field="group")
+        raise InvalidInput(N_("A group is needed."), field="group")
     validate_password(password)
     existing = await session.exec(select(Staff).where(Staff.email == email))
     if existing.first() is not None:
@@ -169,10 +169,10 @@ def parse_recovery_key(text: str) -> bytes:
         private_key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     except ValueError as exc:
         raise InvalidInput(
-            "That is not a recovery key: it has characters never used in one."
+            N_("That is not a recovery key: it has characters never used in one.")
         ) from exc
     if len(private_key) != 32:
-        raise InvalidInput("That is not a recovery key: it has the wrong length.")
+        raise InvalidInput(N_("That is not a recovery key: it has the wrong length."))
     return private_key
 
 
@@ -186,7 +186,10 @@ def parse_recovery_public(text: str) -> bytes:
         return parse_recovery_key(text)
     except InvalidInput:
         raise InvalidInput(
-            "That is not a recovery public key: 52 letters and digits (groups of four) expected."
+            N_(
+                "That is not a recovery public key: 52 letters and digits (groups of four) "
+                "expected."
+            )
         ) from None
 
 
@@ -196,7 +199,7 @@ async def install_recovery_public(session: AsyncSession, public_key: bytes) -> R
         crypto.seal(b"check", public_key, case_id="check", purpose="check")
     except ValueError:
         raise InvalidInput(
-            "That recovery public key cannot be used: check what was typed."
+            N_("That recovery public key cannot be used: check what was typed.")
         ) from None
     await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
     recovery = RecoveryKey(public_key=public_key)

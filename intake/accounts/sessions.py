@@ -240,16 +240,21 @@ def _parse_cookie(runtime: Runtime, cookie: str) -> tuple[bytes, bytes]:
     return session_id, session_key
 
 
-def _ended(row: StaffSession, runtime: Runtime, now: datetime) -> str | None:
+def _ended(row: StaffSession, runtime: Runtime, now: datetime) -> NotSignedIn | None:
+    """Why a session is over (too old, or idle too long), or None while it lasts."""
     if now >= row.expires_at:
-        return (
-            f"Please sign in again: sessions last at most {runtime.settings.session_hours} hours."
+        return NotSignedIn(
+            N_("Please sign in again: sessions last at most %(hours)s hours."),
+            hours=runtime.settings.session_hours,
         )
     idle = timedelta(minutes=runtime.settings.session_idle_minutes)
     if now - row.last_seen > idle:
-        return (
-            "Please sign in again: you were signed out after "
-            f"{runtime.settings.session_idle_minutes} minutes without activity."
+        return NotSignedIn(
+            N_(
+                "Please sign in again: you were signed out after %(minutes)s minutes "
+                "without activity."
+            ),
+            minutes=runtime.settings.session_idle_minutes,
         )
     return None
 
@@ -269,7 +274,7 @@ async def authenticate(runtime: Runtime, cookie: str | None) -> SignedIn:
     ended = _ended(row, runtime, now)
     if ended is not None or not staff.active:
         await _delete_session(runtime, row_id)
-        raise NotSignedIn(ended or SESSION_ENDED)
+        raise ended or NotSignedIn(SESSION_ENDED)
     try:
         private_key = crypto.unwrap_key(session_key, row.wrapped_key, context=_wrap_context(row_id))
     except crypto.DecryptionError as exc:
@@ -321,11 +326,11 @@ async def change_password(runtime: Runtime, signed_in: SignedIn, *, current: str
     """Re-lock the private key and TOTP secret under the new password; end other sessions."""
     keyring.validate_password(new)
     if new == current:
-        raise InvalidInput("The new password must differ from the current one.", field="new")
+        raise InvalidInput(N_("The new password must differ from the current one."), field="new")
     try:
         unlocked = await keyring.unlock_staff_secrets(signed_in.staff.credential, current)
     except crypto.WrongPassword:
-        raise InvalidInput("The current password is not right.", field="current") from None
+        raise InvalidInput(N_("The current password is not right."), field="current") from None
     credential = await keyring.lock_staff_secrets(runtime.settings, new, unlocked)
     async with db.transaction(runtime.sessions) as session:
         staff = await session.get(Staff, signed_in.staff.id)

@@ -1,10 +1,11 @@
 """Message catalogs, for developers: find every sentence to translate, and update the catalogs.
 
 ``make translations`` runs :func:`update`: it extracts the sentences of the templates and of
-the Python code (``_()``, ``N_()``, ``gettext()``, ``ngettext()``, and the literal first argument
-of a domain error or a ``crypto.TokenTypo``) into ``intake/locale/quietline.pot``, and merges
-them into each language's ``.po`` file, where a translator fills in the new entries. The test
-suite uses :func:`extract` to check that every catalog translates every sentence.
+the Python code by their mark (``_()``, ``N_()``, ``gettext()``, ``ngettext()``,
+``N_plural()``) into ``intake/locale/quietline.pot``, and merges them into each language's
+``.po`` file, where a translator fills in the new entries. The test suite uses :func:`extract`
+to check that every catalog translates every sentence, and :mod:`intake.devtools.sentences` to
+check that no sentence a person reads goes without a mark.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from intake import i18n
+from intake.devtools import sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_FILE = i18n.LOCALE_DIR / f"{i18n.DOMAIN}.pot"
@@ -29,22 +31,8 @@ METHOD_MAP = [
 OPTIONS = {
     "intake/web/templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "1"}
 }
-# Sentences written as the first argument of these are shown to people, so they are catalogued.
-ERROR_CLASSES = (
-    "QuietlineError",
-    "InvalidInput",
-    "TokenMistyped",
-    "CaseNotFound",
-    "NoRecipients",
-    "Forbidden",
-    "NotSignedIn",
-    "SignInFailed",
-    "TooManyAttempts",
-    "MalformedRequest",
-    "RequestTooLarge",
-    "TokenTypo",
-)
-KEYWORDS = {**DEFAULT_KEYWORDS, **{name: (1,) for name in ERROR_CLASSES}}
+# The marks: gettext's own, and N_plural for a sentence with a plural form (intake.i18n).
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_plural": (1, 2)}
 
 
 def extract() -> Catalog:
@@ -69,6 +57,14 @@ def extract() -> Catalog:
             auto_comments=comments,
             context=context,
             flags=("python-format",) if "%(" in str(message) else (),
+        )
+    for finding in sentences.allowed_sentences(ROOT):
+        assert finding.sentence is not None
+        catalog.add(
+            finding.sentence,
+            None,
+            [(finding.path, finding.line)],
+            flags=("python-format",) if "%(" in finding.sentence else (),
         )
     return catalog
 

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.config import Settings
 from intake.errors import InvalidInput
+from intake.i18n import N_
 from intake.mail.compose import new_message_id
 from intake.runtime import Runtime
 from intake.storage.db import utcnow
@@ -153,7 +154,9 @@ async def set_notify_mode(session: AsyncSession, staff: Staff, mode: str) -> Non
     """Immediate (delayed) notices or the daily digest only; pending notices follow."""
     if mode not in NOTIFY_MODES:
         raise InvalidInput(
-            f"The notification choice must be one of: {', '.join(NOTIFY_MODES)}.", field="mode"
+            N_("The notification choice must be one of: %(modes)s."),
+            field="mode",
+            modes=", ".join(NOTIFY_MODES),
         )
     staff.notify_mode = mode
     session.add(staff)

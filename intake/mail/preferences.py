@@ -7,6 +7,7 @@ every change is audited.
 from __future__ import annotations
 
 from intake.errors import InvalidInput
+from intake.i18n import N_
 from intake.mail.outbox import set_notify_mode
 from intake.operations import audit
 from intake.runtime import Runtime
@@ -18,7 +19,7 @@ async def choose_notify_mode(runtime: Runtime, staff_id: str, mode: str, *, acto
     async with db.transaction(runtime.sessions) as session:
         person = await session.get(Staff, staff_id)
         if person is None:
-            raise InvalidInput("There is no such staff member.", field="staff_id")
+            raise InvalidInput(N_("There is no such staff member."), field="staff_id")
         await set_notify_mode(session, person, mode)
         await audit.record(
             session,

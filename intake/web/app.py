@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import html
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -65,19 +65,22 @@ def error_response(request: Request, status_code: int, message: str) -> Response
     return render(request, "error.html", {"message": message}, status_code=status_code)
 
 
-def refuse(scope: Scope, status_code: int, message: str, headers: Mapping[str, str]) -> Response:
-    """The answer of a middleware that refuses a request before any route runs."""
-    response = error_response(Request(scope), status_code, message)
-    response.headers.update(headers)
-    return response
-
-
-async def quietline_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, QuietlineError)
+def answer_error(request: Request, exc: QuietlineError) -> Response:
+    """A domain error as a page or a JSON answer, in the request's language."""
     response = error_response(request, exc.status, exc.message)
     if isinstance(exc, TooManyAttempts):
         response.headers["retry-after"] = str(exc.retry_after)
     return response
+
+
+def refuse(scope: Scope, exc: QuietlineError) -> Response:
+    """The answer of a middleware that refuses a request before any route runs."""
+    return answer_error(Request(scope), exc)
+
+
+async def quietline_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QuietlineError)
+    return answer_error(request, exc)
 
 
 HTTP_MESSAGES = {
@@ -134,8 +137,9 @@ class InternalErrorMiddleware:
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"error": message}, status_code=500)
             else:
+                title = html.escape(i18n.gettext(N_("Error")))
                 response = HTMLResponse(
-                    f"<!doctype html><title>Error</title><p>{html.escape(message)}</p>", 500
+                    f"<!doctype html><title>{title}</title><p>{html.escape(message)}</p>", 500
                 )
             await response(scope, receive, send)
 

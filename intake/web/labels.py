@@ -21,6 +21,18 @@ OUTCOME_LABELS = {
 }
 
 
+ROLE_LABELS = {
+    "officer": N_("Intake officer"),
+    "investigator": N_("Investigator"),
+    "admin": N_("Administrator"),
+}
+
+
+def role_phrase(role: str) -> i18n.Phrase | str:
+    """A staff role as a parameter of a sentence, translated with it (unknown roles as is)."""
+    return i18n.Phrase(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+
+
 def _label(labels: dict[str, str], value: str | None) -> str:
     if not value:
         return ""

@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake.config import Settings
-from intake.errors import QuietlineError
-from intake.i18n import N_
+from intake.errors import Forbidden, QuietlineError, TooManyAttempts
+from intake.i18n import N_, N_plural, Size
 
 # Pages need their own stylesheet and nothing else: no script at all, no inline style.
 CONTENT_SECURITY_POLICY = (
@@ -44,8 +44,8 @@ SECURITY_HEADERS = {
 }
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# refuse(scope, status, message, extra headers) -> the response to send.
-Refuse = Callable[[Scope, int, str, Mapping[str, str]], Response]
+# refuse(scope, error) -> the response to send, in the request's language.
+Refuse = Callable[[Scope, QuietlineError], Response]
 
 
 class RequestTooLarge(QuietlineError):
@@ -131,13 +131,13 @@ class CrossSiteRequestMiddleware:
             and scope["method"] in UNSAFE_METHODS
             and self.is_cross_site(Headers(scope=scope))
         ):
-            response = self.refuse(
-                scope,
-                403,
-                "This form was sent from another site, so it was refused and nothing was "
-                "saved. Open the page on this site and send it from there.",
-                {},
+            refusal = Forbidden(
+                N_(
+                    "This form was sent from another site, so it was refused and nothing was "
+                    "saved. Open the page on this site and send it from there."
+                )
             )
+            response = self.refuse(scope, refusal)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -185,15 +185,17 @@ class BodyLimitMiddleware:
 
     def _too_large(self) -> RequestTooLarge:
         return RequestTooLarge(
-            N_("The request is too large: the limit is %(limit)s KB. Nothing was saved."),
-            limit=self.max_bytes // 1024,
+            N_("The request is too large: the limit is %(limit)s. Nothing was saved."),
+            limit=Size(self.max_bytes),
         )
 
     @staticmethod
     def _too_slow() -> RequestTooSlow:
         return RequestTooSlow(
-            "The request arrived too slowly and was given up. Nothing was saved: "
-            "please send it again."
+            N_(
+                "The request arrived too slowly and was given up. Nothing was saved: "
+                "please send it again."
+            )
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -274,11 +276,42 @@ ROUTE_CLASSES: dict[tuple[str, str], str] = {
     ("POST", "/staff/login"): "signins",
     ("POST", "/api/v1/staff/login"): "signins",
 }
-RATE_MESSAGES = {
-    "submissions": "Too many reports are arriving at the moment.",
-    "lookups": "Too many case look-ups are arriving at the moment.",
-    "signins": "Too many sign-in attempts are arriving at the moment.",
-}
+
+
+def rate_refusal(route_class: str, seconds: int) -> TooManyAttempts:
+    """The 429 of a route class whose bucket is empty, saying how long to wait."""
+    if route_class == "submissions":
+        return TooManyAttempts(
+            N_plural(
+                "Too many reports are arriving at the moment. Nothing was saved: please wait "
+                "%(num)s second and try again.",
+                "Too many reports are arriving at the moment. Nothing was saved: please wait "
+                "%(num)s seconds and try again.",
+            ),
+            num=seconds,
+            retry_after=seconds,
+        )
+    if route_class == "lookups":
+        return TooManyAttempts(
+            N_plural(
+                "Too many case look-ups are arriving at the moment. Nothing was saved: please "
+                "wait %(num)s second and try again.",
+                "Too many case look-ups are arriving at the moment. Nothing was saved: please "
+                "wait %(num)s seconds and try again.",
+            ),
+            num=seconds,
+            retry_after=seconds,
+        )
+    return TooManyAttempts(
+        N_plural(
+            "Too many sign-in attempts are arriving at the moment. Nothing was saved: please "
+            "wait %(num)s second and try again.",
+            "Too many sign-in attempts are arriving at the moment. Nothing was saved: please "
+            "wait %(num)s seconds and try again.",
+        ),
+        num=seconds,
+        retry_after=seconds,
+    )
 
 
 def rate_limits_from(settings: Settings) -> dict[str, int]:
@@ -315,13 +348,7 @@ class RateLimitMiddleware:
                 wait = bucket.take()
                 if wait > 0:
                     seconds = max(1, math.ceil(wait))
-                    response = self.refuse(
-                        scope,
-                        429,
-                        f"{RATE_MESSAGES[route_class]} Nothing was saved: please wait "
-                        f"{seconds} second{'s' if seconds != 1 else ''} and try again.",
-                        {"retry-after": str(seconds)},
-                    )
+                    response = self.refuse(scope, rate_refusal(route_class, seconds))
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)

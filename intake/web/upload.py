@@ -22,6 +22,7 @@ from starlette.requests import Request
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.config import Settings
 from intake.errors import InvalidInput, QuietlineError
+from intake.i18n import N_, Size, format_size
 from intake.web.api.parsing import MalformedRequest
 
 FILE_FIELD = "files"
@@ -34,7 +35,8 @@ class UploadTooLarge(QuietlineError):
 
 
 def megabytes(count: int) -> str:
-    return f"{count / 1_000_000:,.0f} MB" if count >= 1_000_000 else f"{count / 1000:,.0f} KB"
+    """A size limit as shown on a page, in the current language (``25 MB``, ``25 Mo``)."""
+    return format_size(count)
 
 
 @dataclass(frozen=True)
@@ -64,27 +66,37 @@ class UploadLimits:
 
     def too_many_files(self) -> UploadTooLarge:
         return UploadTooLarge(
-            f"Too many files: at most {self.max_files} files can be sent with one report or "
-            "message. Nothing was saved; please choose fewer files."
+            N_(
+                "Too many files: at most %(limit)s files can be sent with one report or "
+                "message. Nothing was saved; please choose fewer files."
+            ),
+            limit=self.max_files,
         )
 
     def file_too_large(self, name: str) -> UploadTooLarge:
         return UploadTooLarge(
-            f"The file “{name}” is too large: the limit is {megabytes(self.max_file_bytes)} "
-            "per file. Nothing was saved; please send a smaller file or split it."
+            N_(
+                "The file “%(name)s” is too large: the limit is %(limit)s per file. Nothing "
+                "was saved; please send a smaller file or split it."
+            ),
+            name=name,
+            limit=Size(self.max_file_bytes),
         )
 
     def total_too_large(self) -> UploadTooLarge:
         return UploadTooLarge(
-            "The files are too large together: the limit is "
-            f"{megabytes(self.max_total_bytes)} for all the files of one report or message. "
-            "Nothing was saved; please send fewer or smaller files."
+            N_(
+                "The files are too large together: the limit is %(limit)s for all the files "
+                "of one report or message. Nothing was saved; please send fewer or smaller "
+                "files."
+            ),
+            limit=Size(self.max_total_bytes),
         )
 
     def text_too_large(self) -> UploadTooLarge:
         return UploadTooLarge(
-            f"The text fields are too large: the limit is {megabytes(self.max_text_bytes)}. "
-            "Nothing was saved."
+            N_("The text fields are too large: the limit is %(limit)s. Nothing was saved."),
+            limit=Size(self.max_text_bytes),
         )
 
 
@@ -156,7 +168,7 @@ class _Reader:
     def on_headers_finished(self) -> None:
         disposition, params = parse_options_header(self.headers.get(b"content-disposition", b""))
         if disposition != b"form-data" or b"name" not in params:
-            raise MalformedRequest("A part of the upload has no field name.")
+            raise MalformedRequest(N_("A part of the upload has no field name."))
         self.part_name = params[b"name"].decode("utf-8", "replace")
         filename = params.get(b"filename")
         self.filename = filename.decode("utf-8", "replace") if filename is not None else None
@@ -167,7 +179,7 @@ class _Reader:
             return
         self.fields += 1
         if self.fields > MAX_FIELDS:
-            raise MalformedRequest(f"Too many fields: at most {MAX_FIELDS}.")
+            raise MalformedRequest(N_("Too many fields: at most %(limit)s."), limit=MAX_FIELDS)
         self.text = bytearray()
 
     def _start_file(self) -> None:
@@ -207,7 +219,7 @@ class _Reader:
                 value = bytes(self.text).decode("utf-8")
             except UnicodeDecodeError:
                 raise InvalidInput(
-                    "Some of the text could not be read. Please type it again."
+                    N_("Some of the text could not be read. Please type it again.")
                 ) from None
             self.upload.fields.setdefault(self.part_name, value)
             self.upload.repeated.setdefault(self.part_name, []).append(value)
@@ -229,7 +241,7 @@ async def read_upload(
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
-        raise MalformedRequest("The upload has no multipart boundary.")
+        raise MalformedRequest(N_("The upload has no multipart boundary."))
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limits.envelope:
         raise limits.total_too_large()
@@ -258,11 +270,11 @@ async def read_upload(
             parser.write(chunk)
         parser.finalize()
         if not reader.ended:
-            raise MalformedRequest("The upload was cut short. Nothing was saved; please retry.")
+            raise MalformedRequest(N_("The upload was cut short. Nothing was saved; please retry."))
     except QuietlineError:
         upload.close()
         raise
     except Exception as exc:
         upload.close()
-        raise MalformedRequest("The upload could not be read. Nothing was saved.") from exc
+        raise MalformedRequest(N_("The upload could not be read. Nothing was saved.")) from exc
     return upload

@@ -14,6 +14,7 @@ from intake.accounts.sessions import SignedIn
 from intake.casework.deadline_settings import DeadlineForm
 from intake.casework.vocabulary import Role
 from intake.errors import InvalidInput
+from intake.i18n import N_
 from intake.runtime import runtime_of
 from intake.web.staff.routes import read_form, see_other, signed_in_page, text
 from intake.web.staff_auth import current_staff
@@ -140,8 +141,10 @@ async def _disable(request: Request, me: SignedIn, staff_id: str, form: Any) -> 
 async def _reset(request: Request, me: SignedIn, staff_id: str, form: Any) -> Response:
     if text(form, "understood") != "yes":
         raise InvalidInput(
-            "Tick the box to confirm you understand that this person's old cases become "
-            "unreadable to them until someone gives them access again.",
+            N_(
+                "Tick the box to confirm you understand that this person's old cases become "
+                "unreadable to them until someone gives them access again."
+            ),
             field="understood",
         )
     made = await administration.reset_staff(

@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from intake import i18n
 from intake.casework import filing, reporter
 from intake.casework.case_files import AttachmentOutcome
 from intake.casework.vocabulary import CaseKind
+from intake.i18n import N_
 from intake.runtime import runtime_of
 from intake.web.api.parsing import MalformedRequest, Model, StrictBody, parse_model, read_json
 from intake.web.upload import Upload, is_multipart, read_upload
@@ -44,16 +46,24 @@ async def form(request: Request) -> Response:
         {
             "categories": [{"id": item.id, "label": item.label} for item in categories],
             "routing": {
-                "involves_office": "Choose this if the concern involves the city solicitor's "
-                "office: the report then goes to the alternate recipients instead.",
+                "involves_office": i18n.gettext(
+                    N_(
+                        "Choose this if the concern involves the city solicitor's office: the "
+                        "report then goes to the alternate recipients instead."
+                    )
+                ),
                 "exclude": [
                     {"id": person.id, "label": person.exclusion_label} for person in exclusions
                 ],
             },
             "kinds": {
-                CaseKind.REPORT: "A concern about wrongdoing",
-                CaseKind.REPRISAL: "A complaint of reprisal for having reported a concern; give "
-                "the earlier case's token (original_token) if you have it",
+                CaseKind.REPORT: i18n.gettext(N_("A concern about wrongdoing")),
+                CaseKind.REPRISAL: i18n.gettext(
+                    N_(
+                        "A complaint of reprisal for having reported a concern; give the "
+                        "earlier case's token (original_token) if you have it"
+                    )
+                ),
             },
             "limits": {
                 "body_chars": runtime.settings.max_report_chars,
@@ -72,11 +82,13 @@ async def form(request: Request) -> Response:
 def _json_part(upload: Upload, name: str, model: type[Model]) -> Model:
     """The JSON document sent as the multipart field ``name``."""
     if name not in upload.fields:
-        raise MalformedRequest(f"The multipart request needs a “{name}” part holding JSON.")
+        raise MalformedRequest(
+            N_("The multipart request needs a “%(name)s” part holding JSON."), name=name
+        )
     try:
         data = json.loads(upload.fields[name])
     except ValueError as exc:
-        raise MalformedRequest(f"The “{name}” part is not valid JSON.") from exc
+        raise MalformedRequest(N_("The “%(name)s” part is not valid JSON."), name=name) from exc
     return parse_model(model, data)
 
 

@@ -143,7 +143,7 @@ def _filters(request: Request) -> queue.QueueFilters:
     params = request.query_params
     limit_text = params.get("limit", "50")
     if not limit_text.isdigit():
-        raise InvalidInput("limit must be a whole number between 1 and 200.", field="limit")
+        raise InvalidInput(N_("limit must be a whole number between 1 and 200."), field="limit")
     return queue.QueueFilters(
         stage=params.get("stage") or None,
         category=params.get("category") or None,

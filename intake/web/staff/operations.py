@@ -13,9 +13,11 @@ from intake.accounts import sessions
 from intake.casework import export, workflow
 from intake.casework.vocabulary import Role
 from intake.errors import Forbidden, InvalidInput
+from intake.i18n import N_
 from intake.operations import stats
 from intake.runtime import Runtime, runtime_of
 from intake.web import charts, export_file
+from intake.web.labels import role_phrase
 from intake.web.staff.routes import case_action, signed_in_page
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -26,7 +28,10 @@ FIRST_YEAR = 2000
 
 def require_stats_role(signed_in: sessions.SignedIn) -> None:
     if signed_in.staff.role not in STATS_ROLES:
-        raise Forbidden(f"Your role ({signed_in.staff.role}) cannot see the annual statistics.")
+        raise Forbidden(
+            N_("Your role (%(role)s) cannot see the annual statistics."),
+            role=role_phrase(signed_in.staff.role),
+        )
 
 
 def requested_year(request: Request, today: date) -> int:
@@ -34,7 +39,12 @@ def requested_year(request: Request, today: date) -> int:
     if not text:
         return today.year
     if not text.isdigit() or not FIRST_YEAR <= int(text) <= today.year:
-        raise InvalidInput(f"Choose a year from {FIRST_YEAR} to {today.year}.", field="year")
+        raise InvalidInput(
+            N_("Choose a year from %(first)s to %(last)s."),
+            field="year",
+            first=str(FIRST_YEAR),
+            last=str(today.year),
+        )
     return int(text)
 
 

@@ -23,6 +23,7 @@ from intake.casework import queue as case_queue
 from intake.casework import view as case_view
 from intake.casework.vocabulary import CaseKind, EntryKind, Outcome, Stage
 from intake.errors import InvalidInput, NotSignedIn, QuietlineError
+from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
 from intake.web import download
@@ -42,9 +43,9 @@ async def read_form(request: Request) -> FormData:
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
     for value in form.values():
         if isinstance(value, str) and "\ufffd" in value:
-            raise InvalidInput("Some of the text could not be read. Please type it again.")
+            raise InvalidInput(N_("Some of the text could not be read. Please type it again."))
         if isinstance(value, str) and "\x00" in value:
-            raise InvalidInput("Some of the text contains a character that cannot be saved.")
+            raise InvalidInput(N_("Some of the text contains a character that cannot be saved."))
     return form
 
 
@@ -125,7 +126,7 @@ async def password_submit(request: Request) -> Response:
     new = text(form, "new")
     try:
         if new != text(form, "repeat"):
-            raise InvalidInput("The two new passwords are not the same.", field="repeat")
+            raise InvalidInput(N_("The two new passwords are not the same."), field="repeat")
         await sessions.change_password(
             runtime_of(request), signed_in, current=text(form, "current"), new=new
         )
