@@ -136,7 +136,7 @@ async def open_with_private_key(
             )
         except crypto.DecryptionError:
             continue
-    raise NoKeyToCase("You hold no key to this case, so it cannot be exported.")
+    raise NoKeyToCase(N_("You hold no key to this case, so it cannot be exported."))
 
 
 def reporter_wrap_context(case_id: str) -> str:
@@ -203,7 +203,7 @@ async def grantable_staff(runtime: Runtime) -> list[Staff]:
 async def _grantee(session: AsyncSession, staff_id: str) -> Staff:
     person = await session.get(Staff, staff_id) if is_id(staff_id) else None
     if person is None or not person.active:
-        raise InvalidInput("There is no active staff member with this id.", field="staff_id")
+        raise InvalidInput(N_("There is no active staff member with this id."), field="staff_id")
     return person
 
 
@@ -270,7 +270,7 @@ async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str)
         case, _ = await open_for_staff(session, signed_in, ref, for_update=True)
         person = await session.get(Staff, staff_id) if is_id(staff_id) else None
         if person is None or not await _holds(session, case.id, staff_id):
-            raise InvalidInput("This person has no access to this case.", field="staff_id")
+            raise InvalidInput(N_("This person has no access to this case."), field="staff_id")
         holders = (
             await session.exec(
                 select(func.count())
@@ -281,7 +281,10 @@ async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str)
         ).one()
         if holders <= 1:
             raise InvalidInput(
-                "This is the last person with access to this case: give someone else access first.",
+                N_(
+                    "This is the last person with access to this case: "
+                    "give someone else access first."
+                ),
                 field="staff_id",
             )
         await session.exec(

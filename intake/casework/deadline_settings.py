@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.deadlines import DeadlineRules
 from intake.errors import InvalidInput
+from intake.i18n import N_, Phrase
 from intake.runtime import Runtime
 from intake.storage.models import Setting
 
@@ -55,29 +56,37 @@ class DeadlineForm:
 def _number(text: str, *, field: str, what: str, low: int, high: int) -> int:
     text = text.strip()
     if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidInput(f"{what} must be a whole number from {low} to {high}.", field=field)
+        raise InvalidInput(
+            N_("%(what)s must be a whole number from %(low)s to %(high)s."),
+            field=field,
+            what=Phrase(what),
+            low=low,
+            high=high,
+        )
     return int(text)
 
 
 def parse(form: DeadlineForm) -> DeadlineRules:
     """Validate what an administrator typed; raise InvalidInput naming the field."""
-    ack_days = _number(form.ack_days, field="ack_days", what="Days to acknowledge", low=1, high=90)
+    ack_days = _number(
+        form.ack_days, field="ack_days", what=N_("Days to acknowledge"), low=1, high=90
+    )
     reprisal = _number(
         form.reprisal_ack_days,
         field="reprisal_ack_days",
-        what="Days to acknowledge a reprisal complaint",
+        what=N_("Days to acknowledge a reprisal complaint"),
         low=1,
         high=90,
     )
     months = _number(
         form.feedback_months,
         field="feedback_months",
-        what="Months to give feedback",
+        what=N_("Months to give feedback"),
         low=1,
         high=24,
     )
     if form.clock not in CLOCKS:
-        raise InvalidInput("Choose calendar days or business days.", field="clock")
+        raise InvalidInput(N_("Choose calendar days or business days."), field="clock")
     holidays = []
     for item in form.holidays.replace(",", "\n").splitlines():
         if not item.strip():
@@ -86,8 +95,9 @@ def parse(form: DeadlineForm) -> DeadlineRules:
             holidays.append(date.fromisoformat(item.strip()))
         except ValueError:
             raise InvalidInput(
-                f"{item.strip()!r} is not a date: write holidays as YYYY-MM-DD, one per line.",
+                N_("“%(value)s” is not a date: write holidays as YYYY-MM-DD, one per line."),
                 field="holidays",
+                value=item.strip(),
             ) from None
     return DeadlineRules(
         ack_days=ack_days,

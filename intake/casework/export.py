@@ -28,6 +28,7 @@ from intake.attachments.embedding import base64_pieces
 from intake.attachments.store import StoredAttachment
 from intake.casework import access, records
 from intake.errors import CaseNotFound
+from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
@@ -192,7 +193,7 @@ async def export_case(
     async with db.transaction(runtime.sessions) as session:
         case = (await session.exec(select(Case).where(Case.ref == ref.strip().upper()))).first()
         if case is None or case.purged_on is not None:
-            raise CaseNotFound("There is no case with this reference (or it was deleted).")
+            raise CaseNotFound(N_("There is no case with this reference (or it was deleted)."))
         data_key = await access.open_with_private_key(session, case, private_key, staff_id=staff_id)
         await audit.record(
             session,

@@ -34,7 +34,7 @@ from intake.casework.case_files import AttachmentOutcome, prepare_attachments, s
 from intake.casework.filing_read import FilingRead, read_for_filing
 from intake.casework.vocabulary import Author, CaseKind, Channel, EntryKind
 from intake.errors import InvalidInput, QuietlineError
-from intake.i18n import N_
+from intake.i18n import N_, Phrase
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
@@ -95,7 +95,9 @@ async def _checked_exclusions(session: AsyncSession, wanted: tuple[str, ...]) ->
         return ()
     offered = {person.id for person in await exclusion_choices(session)}
     if not set(wanted) <= offered:
-        raise InvalidInput("Please choose people to exclude from the list only.", field="exclude")
+        raise InvalidInput(
+            N_("Please choose people to exclude from the list only."), field="exclude"
+        )
     return tuple(sorted(set(wanted)))
 
 
@@ -103,12 +105,16 @@ async def _original_case_id(session: AsyncSession, runtime: Runtime, token: str)
     try:
         canonical = crypto.normalise_token(token)
     except crypto.TokenTypo as exc:
-        raise InvalidInput(f"The earlier case's token: {exc}", field="original_token") from exc
+        raise InvalidInput(
+            N_("The earlier case's token: %(problem)s"),
+            field="original_token",
+            problem=Phrase(exc.template, exc.params),
+        ) from exc
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
     found = (await session.exec(select(Case.id).where(Case.lookup == lookup))).first()
     if found is None:
         raise InvalidInput(
-            "No case matches the earlier case's token. Please check it, or leave it out.",
+            N_("No case matches the earlier case's token. Please check it, or leave it out."),
             field="original_token",
         )
     return found
@@ -118,7 +124,7 @@ async def _check_category(runtime: Runtime, category: str) -> None:
     async with runtime.sessions() as session:
         categories = {item.id for item in await active_categories(session)}
     if category not in categories:
-        raise InvalidInput("Please choose one of the listed categories.", field="category")
+        raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
 
 
 def new_case_key() -> CaseKey:
@@ -133,7 +139,9 @@ async def record_report(
     """A report received by phone, mail or in person, entered by an officer."""
     access.require_role(signed_in, "intake")
     if channel == Channel.WEB:
-        raise InvalidInput("Say how the report came in: phone, mail or in person.", field="channel")
+        raise InvalidInput(
+            N_("Say how the report came in: phone, mail or in person."), field="channel"
+        )
     return await file_report(
         runtime,
         report,
@@ -171,7 +179,7 @@ def _case_kind(report: NewReport) -> CaseKind:
         kind = CaseKind(report.kind)
     except ValueError:
         raise InvalidInput(
-            "The case type must be a report or a reprisal complaint.", field="kind"
+            N_("The case type must be a report or a reprisal complaint."), field="kind"
         ) from None
     # A report filed under the reprisal category is a reprisal complaint, ticked or not.
     return CaseKind.REPRISAL if report.category == REPRISAL_CATEGORY else kind
@@ -182,7 +190,7 @@ def _channel(channel: str) -> Channel:
         return Channel(channel)
     except ValueError:
         raise InvalidInput(
-            "The channel must be phone, mail or in person (or the web form).", field="channel"
+            N_("The channel must be phone, mail or in person (or the web form)."), field="channel"
         ) from None
 
 

@@ -66,7 +66,7 @@ def _decode_cursor(cursor: str) -> tuple[date, str]:
             raise ValueError(case_id)
         return date.fromisoformat(day), case_id
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("The page cursor is not valid: start from the first page.") from None
+        raise InvalidInput(N_("The page cursor is not valid: start from the first page.")) from None
 
 
 def validate_filters(filters: QueueFilters) -> None:
@@ -77,9 +77,9 @@ def validate_filters(filters: QueueFilters) -> None:
     if filters.category is not None and (
         len(filters.category) > 50 or not filters.category.isprintable()
     ):
-        raise InvalidInput("There is no such category.", field="category")
+        raise InvalidInput(N_("There is no such category."), field="category")
     if not 1 <= filters.limit <= 200:
-        raise InvalidInput("The page size must be between 1 and 200.", field="limit")
+        raise InvalidInput(N_("The page size must be between 1 and 200."), field="limit")
 
 
 # Only what the queue shows: no ciphertext or key material is read for it.

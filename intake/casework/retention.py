@@ -30,6 +30,7 @@ from intake.casework.vocabulary import Author, EntryKind, Stage
 from intake.config import Settings
 from intake.deadlines import add_months
 from intake.errors import InvalidInput
+from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
@@ -107,7 +108,7 @@ async def set_legal_hold(session: AsyncSession, case: Case, *, hold: bool, actor
     """Put a case on legal hold or lift it, inside the caller's write transaction (audited).
     Returns whether anything changed."""
     if case.purged_on is not None:
-        raise InvalidInput("This case was deleted under the retention rules: nothing to hold.")
+        raise InvalidInput(N_("This case was deleted under the retention rules: nothing to hold."))
     if case.legal_hold == hold:
         return False
     case.legal_hold = hold

@@ -73,7 +73,9 @@ async def change_stage(
             reason or "", limit=MAX_NOTE_CHARS, what="reason for the outcome", field_name="reason"
         )
     elif outcome is not None or reason:
-        raise InvalidInput("An outcome is given only when a case is concluded.", field="outcome")
+        raise InvalidInput(
+            N_("An outcome is given only when a case is concluded."), field="outcome"
+        )
     today = runtime.today()
     async with db.transaction(runtime.sessions) as session:
         case, data_key = await access.open_for_staff(session, signed_in, ref, for_update=True)
