@@ -28,11 +28,13 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 test: $(STAMP) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict crypto
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict crypto
+	$(BIN)/lint-imports --no-cache --no-logo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from intake.cli import server_options
+from intake.cli.instance import server_options
 from intake.config import load_settings
 from tests.conftest import quietline_environ
 from tests.support import LiveServer, free_port

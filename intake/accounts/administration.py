@@ -18,6 +18,7 @@ from intake.accounts import keyring, sessions
 from intake.accounts.sessions import SignedIn
 from intake.casework import deadline_settings
 from intake.casework.vocabulary import Role
+from intake.config import Settings
 from intake.deadlines import DeadlineRules
 from intake.errors import Forbidden, InvalidInput
 from intake.i18n import N_
@@ -56,6 +57,42 @@ def _clean_label(label: str | None) -> str | None:
     return label.strip()
 
 
+@dataclass(frozen=True)
+class Account:
+    """Whom a new staff account is for (the password travels beside it, never in it)."""
+
+    email: str
+    name: str
+    role: str
+    group: str
+    exclusion_label: str | None = None
+
+
+async def create_account(
+    session: AsyncSession, settings: Settings, account: Account, password: str
+) -> NewCredentials:
+    """Add a staff account (committed with ``session``) and the credentials to hand over.
+
+    The one way an account is made: by an administrator, ``quietline staff add`` and the demo.
+    """
+    staff, unlocked = await keyring.create_staff(
+        session,
+        settings,
+        email=account.email,
+        name=account.name,
+        role=account.role,
+        group=account.group,
+        password=password,
+    )
+    staff.exclusion_label = _clean_label(account.exclusion_label)
+    await session.flush()
+    return NewCredentials(
+        staff=staff,
+        totp_secret=unlocked.totp_secret,
+        totp_uri=keyring.totp_uri(staff, unlocked),
+    )
+
+
 async def add_staff(
     runtime: Runtime,
     admin: SignedIn,
@@ -68,29 +105,17 @@ async def add_staff(
     exclusion_label: str | None = None,
 ) -> NewCredentials:
     require_admin(admin)
+    account = Account(email, name, role, group, exclusion_label)
     async with db.transaction(runtime.sessions) as session:
-        staff, unlocked = await keyring.create_staff(
-            session,
-            runtime.settings,
-            email=email,
-            name=name,
-            role=role,
-            group=group,
-            password=password,
-        )
-        staff.exclusion_label = _clean_label(exclusion_label)
-        await session.flush()
+        made = await create_account(session, runtime.settings, account, password)
+        staff = made.staff
         await audit.record(
             session,
             actor=admin.actor,
             action="admin.staff_add",
             detail={"email": staff.email, "role": staff.role, "group": staff.group_name},
         )
-    return NewCredentials(
-        staff=staff,
-        totp_secret=unlocked.totp_secret,
-        totp_uri=keyring.totp_uri(staff, unlocked),
-    )
+    return made
 
 
 async def _person(session: AsyncSession, staff_id: str) -> Staff:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import crypto
 from intake import datadir
 from intake.accounts import keyring
+from intake.accounts.administration import Account, create_account
 from intake.config import ConfigError, Settings
 from intake.runtime import Runtime
 from intake.storage import db
@@ -75,10 +76,10 @@ async def is_empty(runtime: Runtime) -> bool:
 
 
 DEMO_STAFF = (
-    ("officer@example.org", "Olivia Officer", "officer", "solicitor"),
-    ("officer2@example.org", "Omar Officer", "officer", "solicitor"),
-    ("alternate@example.org", "Alex Alternate", "officer", "alternate"),
-    ("admin@example.org", "Ada Admin", "admin", "solicitor"),
+    Account("officer@example.org", "Olivia Officer", "officer", "solicitor"),
+    Account("officer2@example.org", "Omar Officer", "officer", "solicitor"),
+    Account("alternate@example.org", "Alex Alternate", "officer", "alternate"),
+    Account("admin@example.org", "Ada Admin", "admin", "solicitor"),
 )
 
 
@@ -87,20 +88,12 @@ async def seed_demo(runtime: Runtime) -> list[str]:
     lines = []
     async with db.transaction(runtime.sessions) as session:
         _, recovery_private = await keyring.create_recovery_key(session)
-        for email, name, role, group in DEMO_STAFF:
+        for person in DEMO_STAFF:
             password = secrets.token_urlsafe(12)
-            staff, unlocked = await keyring.create_staff(
-                session,
-                runtime.settings,
-                email=email,
-                name=name,
-                role=role,
-                group=group,
-                password=password,
-            )
+            made = await create_account(session, runtime.settings, person, password)
             lines.append(
-                f"staff {email} ({role}, group {group}): password {password}  "
-                f"TOTP secret {unlocked.totp_secret}"
+                f"staff {person.email} ({person.role}, group {person.group}): "
+                f"password {password}  TOTP secret {made.totp_secret}"
             )
     lines.append(
         "office recovery key (demo only; in production generate it offline with "

@@ -1,5 +1,5 @@
 """``python -m intake.cli``: the ``quietline`` command."""
 
-from intake.cli import main
+from intake.cli.app import main
 
 raise SystemExit(main())

@@ -25,11 +25,13 @@ ERROR = {
 }
 
 
-def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """A required JSON request body of ``schema``."""
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def json_answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A JSON response of ``schema`` (the error object when none is given)."""
     return {
         "description": description,
         "content": {
@@ -38,7 +40,8 @@ def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str,
     }
 
 
-def _errors(*codes: int) -> dict[str, Any]:
+def error_answers(*codes: int) -> dict[str, Any]:
+    """The error responses for these status codes, keyed as OpenAPI keys them."""
     text = {
         400: "Malformed request (not JSON, not UTF-8)",
         401: "Not signed in",
@@ -51,7 +54,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         429: "Too many requests or attempts right now: wait as the message and Retry-After say",
         503: "Cannot accept it now (no recipient set up)",
     }
-    return {str(code): _answer(text[code]) for code in codes}
+    return {str(code): json_answer(text[code]) for code in codes}
 
 
 TOKEN = {
@@ -141,7 +144,7 @@ REPORTER_PATHS: dict[str, Any] = {
         "get": {
             "summary": "What the report form offers: categories, routing choices, limits",
             "responses": {
-                "200": _answer(
+                "200": json_answer(
                     "The form description",
                     {
                         "type": "object",
@@ -174,7 +177,7 @@ REPORTER_PATHS: dict[str, Any] = {
             "with 413 and a message naming the limit; nothing is stored then.",
             "requestBody": _json_or_multipart(REPORT_IN, "report"),
             "responses": {
-                "201": _answer(
+                "201": json_answer(
                     "Filed and durably stored, with every attachment",
                     {
                         "type": "object",
@@ -182,14 +185,14 @@ REPORTER_PATHS: dict[str, Any] = {
                         "properties": {"token": TOKEN, "attachments": ATTACHMENT_OUTCOMES},
                     },
                 ),
-                **_errors(400, 403, 408, 413, 422, 429, 503),
+                **error_answers(400, 403, 408, 413, 422, 429, 503),
             },
         }
     },
     "/api/v1/reports/status": {
         "post": {
             "summary": "A case's stage, due dates and messages, by token",
-            "requestBody": _json_body(
+            "requestBody": json_body(
                 {
                     "type": "object",
                     "required": ["token"],
@@ -198,7 +201,7 @@ REPORTER_PATHS: dict[str, Any] = {
                 }
             ),
             "responses": {
-                "200": _answer(
+                "200": json_answer(
                     "The case as the reporter may see it",
                     {
                         "type": "object",
@@ -229,7 +232,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 403, 404, 408, 410, 413, 422, 429),
+                **error_answers(400, 403, 404, 408, 410, 413, 422, 429),
             },
         }
     },
@@ -241,7 +244,7 @@ REPORTER_PATHS: dict[str, Any] = {
             "empty).",
             "requestBody": _json_or_multipart(MESSAGE_IN, "message"),
             "responses": {
-                "201": _answer(
+                "201": json_answer(
                     "Sent",
                     {
                         "type": "object",
@@ -251,7 +254,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(400, 403, 404, 408, 410, 413, 422, 429),
+                **error_answers(400, 403, 404, 408, 410, 413, 422, 429),
             },
         }
     },

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.web.api.openapi import _answer, _errors
-from intake.web.api.staff_openapi import SIGNED_IN, _object, _unsafe
+from intake.web.api.openapi import error_answers, json_answer
+from intake.web.api.staff_openapi import SIGNED_IN, object_schema, unsafe_operation
 
 OPERATIONS_PATHS: dict[str, Any] = {
     "/api/v1/stats": {
@@ -17,31 +17,33 @@ OPERATIONS_PATHS: dict[str, Any] = {
                 {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
             ],
             "responses": {
-                "200": _answer(
+                "200": json_answer(
                     "The figures: counts are integers or the words 'fewer than N' / 'withheld'",
                     {"type": "object", "required": ["year", "received"]},
                 ),
-                **_errors(401, 403, 422),
+                **error_answers(401, 403, 422),
             },
         }
     },
     "/api/v1/cases/{ref}/export": {
         "post": {
-            **_unsafe("Export the case as one self-contained HTML file (audited)", None, {}, 404),
+            **unsafe_operation(
+                "Export the case as one self-contained HTML file (audited)", None, {}, 404
+            ),
             "responses": {
                 "200": {
                     "description": "The HTML file, as an attachment",
                     "content": {"text/html": {"schema": {"type": "string"}}},
                 },
-                **_errors(401, 403, 404),
+                **error_answers(401, 403, 404),
             },
         }
     },
     "/api/v1/cases/{ref}/legal-hold": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Put the case on legal hold (never deleted) or lift it (audited)",
-            _object(["hold"], {"hold": {"type": "boolean"}}),
-            {"200": _answer("Done", {"type": "object"})},
+            object_schema(["hold"], {"hold": {"type": "boolean"}}),
+            {"200": json_answer("Done", {"type": "object"})},
             400,
             404,
             413,

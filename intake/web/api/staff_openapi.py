@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from intake.casework.vocabulary import STAFF_CHANNELS, CaseKind, Outcome, Stage
-from intake.web.api.openapi import DAY, OPTIONAL_DAY, TOKEN, _answer, _errors, _json_body
+from intake.web.api.openapi import DAY, OPTIONAL_DAY, TOKEN, error_answers, json_answer, json_body
 
 STRING = {"type": "string"}
 OPTIONAL_STRING = {"type": ["string", "null"]}
@@ -108,7 +108,8 @@ CASE = {
 SIGNED_IN = [{"staffSession": []}]
 
 
-def _object(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+def object_schema(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object with exactly these properties."""
     return {
         "type": "object",
         "required": required,
@@ -117,21 +118,22 @@ def _object(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _unsafe(
+def unsafe_operation(
     summary: str,
     body: dict[str, Any] | None,
     answer: dict[str, Any],
     *codes: int,
     path_ref: bool = True,
 ) -> dict[str, Any]:
+    """A state-changing staff operation: signed in, with the CSRF header, on a case by default."""
     operation: dict[str, Any] = {
         "summary": summary,
         "security": SIGNED_IN,
         "parameters": [*([REF] if path_ref else []), CSRF],
-        "responses": {**answer, **_errors(401, 403, *codes)},
+        "responses": {**answer, **error_answers(401, 403, *codes)},
     }
     if body is not None:
-        operation["requestBody"] = _json_body(body)
+        operation["requestBody"] = json_body(body)
     return operation
 
 
@@ -139,26 +141,26 @@ STAFF_PATHS: dict[str, Any] = {
     "/api/v1/staff/login": {
         "post": {
             "summary": "Sign in with email, password and the current TOTP code",
-            "requestBody": _json_body(
-                _object(
+            "requestBody": json_body(
+                object_schema(
                     ["email", "password", "totp"],
                     {"email": STRING, "password": STRING, "totp": STRING},
                 )
             ),
             "responses": {
-                "200": _answer(
+                "200": json_answer(
                     "Signed in; the session cookie is set. Send csrf as X-CSRF-Token later.",
                     {"type": "object", "required": ["csrf"], "properties": {"csrf": STRING}},
                 ),
-                **_errors(400, 401, 413, 422, 429),
+                **error_answers(400, 401, 413, 422, 429),
             },
         }
     },
     "/api/v1/staff/logout": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Sign out: the session ends on the server",
             None,
-            {"200": _answer("Signed out", {"type": "object"})},
+            {"200": json_answer("Signed out", {"type": "object"})},
             path_ref=False,
         )
     },
@@ -167,7 +169,7 @@ STAFF_PATHS: dict[str, Any] = {
             "summary": "Who is signed in, and the session's CSRF token",
             "security": SIGNED_IN,
             "responses": {
-                "200": _answer(
+                "200": json_answer(
                     "The signed-in staff member",
                     {
                         "type": "object",
@@ -183,15 +185,19 @@ STAFF_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(401),
+                **error_answers(401),
             },
         }
     },
     "/api/v1/staff/password": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Change one's password (the private key is re-encrypted under the new one)",
-            _object(["current", "new"], {"current": STRING, "new": STRING}),
-            {"200": _answer("Changed; other sessions of this account ended", {"type": "object"})},
+            object_schema(["current", "new"], {"current": STRING, "new": STRING}),
+            {
+                "200": json_answer(
+                    "Changed; other sessions of this account ended", {"type": "object"}
+                )
+            },
             400,
             413,
             422,
@@ -199,13 +205,13 @@ STAFF_PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/staff/notifications": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Choose one's emails: a notice after each event (randomly delayed), or a daily digest",
-            _object(["mode"], {"mode": {"enum": ["immediate", "digest"]}}),
+            object_schema(["mode"], {"mode": {"enum": ["immediate", "digest"]}}),
             {
-                "200": _answer(
+                "200": json_answer(
                     "The choice is saved",
-                    _object(["notify"], {"notify": {"enum": ["immediate", "digest"]}}),
+                    object_schema(["notify"], {"notify": {"enum": ["immediate", "digest"]}}),
                 )
             },
             400,
@@ -219,7 +225,7 @@ STAFF_PATHS: dict[str, Any] = {
             "summary": "Active staff members (to grant or assign a case)",
             "security": SIGNED_IN,
             "responses": {
-                "200": _answer(
+                "200": json_answer(
                     "Staff members",
                     {
                         "type": "array",
@@ -234,7 +240,7 @@ STAFF_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(401),
+                **error_answers(401),
             },
         }
     },
@@ -255,7 +261,7 @@ STAFF_PATHS: dict[str, Any] = {
                 },
             ],
             "responses": {
-                "200": _answer(
+                "200": json_answer(
                     "One page of the queue; pass next as after for the following page",
                     {
                         "type": "object",
@@ -266,12 +272,12 @@ STAFF_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **_errors(401, 422),
+                **error_answers(401, 422),
             },
         },
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Record a report received by phone, mail or in person; the token is shown once",
-            _object(
+            object_schema(
                 ["category", "body", "channel"],
                 {
                     "category": STRING,
@@ -284,7 +290,7 @@ STAFF_PATHS: dict[str, Any] = {
                 },
             ),
             {
-                "201": _answer(
+                "201": json_answer(
                     "Recorded; hand the token to the reporter",
                     {
                         "type": "object",
@@ -305,7 +311,7 @@ STAFF_PATHS: dict[str, Any] = {
             "summary": "A case: report, messages, notes, stage, due dates, holders (audited)",
             "security": SIGNED_IN,
             "parameters": [REF],
-            "responses": {"200": _answer("The case", CASE), **_errors(401, 403, 404)},
+            "responses": {"200": json_answer("The case", CASE), **error_answers(401, 403, 404)},
         }
     },
     "/api/v1/cases/{ref}/attachments/{attachment_id}": {
@@ -327,14 +333,14 @@ STAFF_PATHS: dict[str, Any] = {
                     "Content-Disposition: attachment",
                     "content": {"application/octet-stream": {"schema": {"type": "string"}}},
                 },
-                **_errors(401, 403, 404),
+                **error_answers(401, 403, 404),
             },
         }
     },
     "/api/v1/cases/{ref}/stage": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Move a case to its next stage; concluding needs an outcome and a reason",
-            _object(
+            object_schema(
                 ["stage"],
                 {
                     "stage": {"enum": [stage for stage in Stage if stage != Stage.RECEIVED]},
@@ -346,7 +352,7 @@ STAFF_PATHS: dict[str, Any] = {
                 },
             ),
             {
-                "200": _answer(
+                "200": json_answer(
                     "The new stage and due dates",
                     {
                         "type": "object",
@@ -367,11 +373,11 @@ STAFF_PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/cases/{ref}/messages": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Send the reporter a message (they read it with their token)",
-            _object(["body"], {"body": {"type": "string", "minLength": 1}}),
+            object_schema(["body"], {"body": {"type": "string", "minLength": 1}}),
             {
-                "201": _answer(
+                "201": json_answer(
                     "Sent", {"type": "object", "properties": {"seq": {"type": "integer"}}}
                 )
             },
@@ -382,11 +388,11 @@ STAFF_PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/cases/{ref}/notes": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Add an internal note (never shown to the reporter)",
-            _object(["body"], {"body": {"type": "string", "minLength": 1}}),
+            object_schema(["body"], {"body": {"type": "string", "minLength": 1}}),
             {
-                "201": _answer(
+                "201": json_answer(
                     "Added", {"type": "object", "properties": {"seq": {"type": "integer"}}}
                 )
             },
@@ -397,10 +403,10 @@ STAFF_PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/cases/{ref}/assign": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Assign the case to a staff member (granting access if needed), or clear it (null)",
-            _object(["staff_id"], {"staff_id": OPTIONAL_STRING}),
-            {"200": _answer("Assigned", {"type": "object"})},
+            object_schema(["staff_id"], {"staff_id": OPTIONAL_STRING}),
+            {"200": json_answer("Assigned", {"type": "object"})},
             400,
             404,
             413,
@@ -408,10 +414,10 @@ STAFF_PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/cases/{ref}/grants": {
-        "post": _unsafe(
+        "post": unsafe_operation(
             "Give another staff member access (the case key is sealed to their public key)",
-            _object(["staff_id"], {"staff_id": STRING}),
-            {"201": _answer("Granted", {"type": "object"})},
+            object_schema(["staff_id"], {"staff_id": STRING}),
+            {"201": json_answer("Granted", {"type": "object"})},
             400,
             404,
             413,
@@ -420,10 +426,10 @@ STAFF_PATHS: dict[str, Any] = {
     },
     "/api/v1/cases/{ref}/grants/{staff_id}": {
         "delete": {
-            **_unsafe(
+            **unsafe_operation(
                 "Remove a staff member's access (the last staff holder always remains)",
                 None,
-                {"200": _answer("Revoked", {"type": "object"})},
+                {"200": json_answer("Revoked", {"type": "object"})},
                 404,
                 422,
             ),

@@ -1,0 +1,89 @@
+"""``quietline init``, ``serve`` and ``demo``: setting an instance up and running it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from intake.accounts import instance
+from intake.cli.command import AddParser, CommandError, in_runtime, say, with_runtime
+from intake.config import Settings
+from intake.runtime import Runtime
+
+
+async def cmd_init(runtime: Runtime, args: argparse.Namespace) -> int:
+    say(f"data directory ready: {runtime.settings.data_dir}")
+    return 0
+
+
+async def seed_demo(runtime: Runtime) -> None:
+    for line in await instance.seed_demo(runtime):
+        say(f"created: {line}")
+
+
+async def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
+    if not await instance.is_empty(runtime):
+        raise CommandError("this data directory has staff already; demo seeds only a fresh one")
+    await seed_demo(runtime)
+    return 0
+
+
+async def cmd_serve_prepare(runtime: Runtime, args: argparse.Namespace) -> int:
+    if args.demo and await instance.is_empty(runtime):
+        say("First start: seeding a demo instance (for a first look, not for production).")
+        await seed_demo(runtime)
+    return 0
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options: an anonymous service records no client address.
+
+    No access log. Forwarded headers are ignored unless the operator names the
+    proxy that sets them (``QUIETLINE_TRUSTED_PROXIES``); even then only the
+    scheme matters to the app, and no address is ever logged or stored.
+    """
+    trusted = settings.trusted_proxies
+    return {
+        "access_log": False,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+        "server_header": False,
+        "date_header": True,
+        "log_level": "warning",
+        "timeout_keep_alive": 5,
+        # The whole request head (request line and headers) must fit in 16 KiB. Only h11 has
+        # that limit: uvicorn would otherwise pick httptools wherever it is installed.
+        "http": "h11",
+        "h11_max_incomplete_event_size": 16 * 1024,
+        "limit_concurrency": settings.max_connections or None,
+    }
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from intake.web.app import create_app
+
+    asyncio.run(with_runtime(settings, cmd_serve_prepare, args, migrate_in_child=True))
+    say(f"Quietline is serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, **server_options(settings))
+    return 0
+
+
+def register(add_parser: AddParser) -> None:
+    add_parser("init", help="create the data directory and database").set_defaults(
+        run=in_runtime(cmd_init)
+    )
+
+    serve_parser = add_parser("serve", help="run the web service")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument(
+        "--demo", action="store_true", help="seed demo staff and a recovery key on first start"
+    )
+    serve_parser.set_defaults(run=serve)
+
+    add_parser("demo", help="seed a fresh instance with demo staff").set_defaults(
+        run=in_runtime(cmd_demo)
+    )
