@@ -26,7 +26,7 @@ changes only that:
   queued and awaits.
 
 It uses two internals of aiosqlite's (``_execute`` and ``_conn``), as
-SQLAlchemy's own adapter does; tests/test_sqlite_driver.py pins what it relies on.
+SQLAlchemy's own adapter does; tests/unit/storage/test_sqlite_driver.py pins what it relies on.
 """
 
 from __future__ import annotations
