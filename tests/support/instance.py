@@ -9,6 +9,7 @@ from intake.accounts import instance, keyring
 from intake.config import Settings, load_settings
 from intake.runtime import Runtime, open_runtime
 from intake.storage import db
+from tests.support.clock import SettableClock
 
 PASSWORD = "correct horse battery staple"
 
@@ -32,6 +33,7 @@ class Instance:
 
     settings: Settings
     runtime: Runtime
+    clock: SettableClock
     staff_passwords: dict[str, str] = field(default_factory=dict)
     staff_private: dict[str, bytes] = field(default_factory=dict)
     totp_secrets: dict[str, str] = field(default_factory=dict)
@@ -49,11 +51,14 @@ SEED_STAFF = (
 
 
 async def make_instance(data_dir: Path, database_url: str | None, *, seed: bool = True) -> Instance:
+    """An initialised instance whose runtime reads a clock the test can move."""
     settings = load_settings(quietline_environ(data_dir, database_url))
     instance.prepare(settings)
+    clock = SettableClock()
     runtime = open_runtime(settings)
+    runtime.clock = clock
     await instance.initialise(runtime)
-    made = Instance(settings=settings, runtime=runtime)
+    made = Instance(settings=settings, runtime=runtime, clock=clock)
     if not seed:
         return made
     async with db.transaction(runtime.sessions) as session:

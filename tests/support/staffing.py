@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pyotp
@@ -16,28 +15,22 @@ STEP = 30
 
 
 async def fresh_totp(made: Instance, email: str) -> str:
-    """A code for a time step this account has not spent yet and that stays valid a while.
+    """A code for a time step this account has not spent yet, without waiting for one.
 
-    The server accepts the steps current-1 .. current+1. The oldest step is used
-    only when the next 30-second boundary is more than 5 s away, so a code never
-    goes stale between choosing it and the server checking it.
+    The server accepts the steps current-1 .. current+1 of its clock. The code is for the
+    current step; when that one is spent, the instance's clock is moved on to the next unspent
+    step. Since a code stays valid one step after its own, it cannot go stale before the
+    server checks it.
     """
     async with made.runtime.sessions() as session:
         staff = await keyring.staff_by_email(session, email)
         assert staff is not None
         last = staff.totp_last_step
-    while True:
-        now = time.time()
-        current = int(now) // STEP
-        to_boundary = (current + 1) * STEP - now
-        usable = [
-            step
-            for step in (current - 1, current, current + 1)
-            if step > last and (step >= current or to_boundary > 5)
-        ]
-        if usable:
-            return pyotp.TOTP(made.totp_secrets[email]).at(usable[0] * STEP)
-        await asyncio.sleep(to_boundary + 0.2)
+    current = int(made.clock.now().timestamp()) // STEP
+    if last >= current:
+        made.clock.advance(timedelta(seconds=(last + 1 - current) * STEP))
+        current = last + 1
+    return pyotp.TOTP(made.totp_secrets[email]).at(current * STEP)
 
 
 COOKIE = "quietline_staff"  # the development name; __Host-quietline_staff in production
