@@ -7,8 +7,6 @@ QUIETLINE_TEST_REQUIRE_POSTGRES=1), an unreachable server fails the run.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from intake.web.app import create_app
 from tests.support.instance import Instance, make_instance, quietline_environ
 from tests.support.live import LiveServer, free_port
 from tests.support.mail import SmtpServer
-from tests.support.postgres import PG_ADMIN_DSN, pg_admin, pg_reachable, run_sync
+from tests.support.postgres import fresh_database
 
 TESTS = Path(__file__).resolve().parent
 # Each directory is a level (pyproject.toml registers the markers); some files also name
@@ -33,7 +31,8 @@ MARKERS_BY_FILE = {
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its level, what its file needs, and `postgres` where it uses it."""
+    """Mark each test with its level, what its file needs, and `postgres` where it uses it
+    (the `pg_database` fixture, or a parameter named "postgresql")."""
     for item in items:
         try:
             where = item.path.resolve().relative_to(TESTS)
@@ -44,24 +43,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for name in MARKERS_BY_FILE.get(where.as_posix(), ()):
             item.add_marker(name)
         callspec = getattr(item, "callspec", None)
-        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if on_postgres or "pg_database" in getattr(item, "fixturenames", ()):
             item.add_marker("postgres")
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database; yields its SQLAlchemy (asyncpg) URL."""
-    if not run_sync(pg_reachable()):
-        if os.environ.get("QUIETLINE_TEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required but unreachable at {PG_ADMIN_DSN}")
-        pytest.skip("PostgreSQL is not reachable here")
-    name = f"quietline_test_{secrets.token_hex(6)}"
-    run_sync(pg_admin(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        run_sync(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,8 +8,11 @@ not exist.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -17,7 +20,9 @@ import crypto
 from intake.accounts import keyring
 from intake.storage import db
 from intake.storage.models import Case, CaseKey, Staff
-from tests.support.instance import Instance
+from intake.web.app import create_app
+from tests.support.instance import Instance, make_instance
+from tests.support.postgres import fresh_database, run_sync
 from tests.support.staffing import StaffClient, sign_in
 
 SECRET_REPORT = "The deputy approved his cousin's invoice for 48,000 dollars."
@@ -91,54 +96,139 @@ def _assert_nothing_leaks(answer: httpx.Response, ref: str) -> None:
         assert secret not in answer.text
 
 
-async def test_access_matrix(client: httpx.AsyncClient, seeded: Instance) -> None:
-    ref, officer = await _prepared_case(client, seeded)
-    officer2_id = await _staff_id(seeded, "officer2@example.org")
-    people = {
-        "officer without key": await sign_in(seeded, client, "alternate@example.org"),
-        "excluded person": await sign_in(seeded, client, EXCLUDED),
-        "investigator": await sign_in(seeded, client, "investigator@example.org"),
-        "admin without grant": await sign_in(seeded, client, "admin@example.org"),
+# The access matrix: every person against every action, on the prepared case and on a case
+# that does not exist. The answers are gathered once per database (the calls of a key holder
+# change the case, so they come last, in order); each cell is then checked as its own test.
+ACTIONS = ("read", "stage", "message", "note", "assign", "grant", "revoke")
+NON_HOLDERS = {
+    "anonymous": None,
+    "officer without key": "alternate@example.org",
+    "excluded person": EXCLUDED,
+    "investigator": "investigator@example.org",
+    "admin without grant": "admin@example.org",
+}
+CASES = {"existing case": "prepared", "missing case": MISSING_REF}
+# Nobody but holders learns the case exists: the same answer as for a missing case.
+EXPECTED = {
+    "anonymous": dict.fromkeys(ACTIONS, 401),
+    "officer without key": dict.fromkeys(ACTIONS, 404),
+    "excluded person": dict.fromkeys(ACTIONS, 404),
+    # Investigators read and keep notes on cases granted to them; the rest is refused by
+    # role before any case is looked at, so the answer cannot depend on the case.
+    "investigator": {**dict.fromkeys(ACTIONS, 403), "read": 404, "note": 404},
+    "admin without grant": dict.fromkeys(ACTIONS, 404),
+    # The officer holding the key can do everything; officer2 has access already (assign),
+    # so granting it again is refused.
+    "key holder": {
+        **dict.fromkeys(ACTIONS, 200),
+        "message": 201,
+        "note": 201,
+        "grant": 422,
+    },
+}
+NON_HOLDER_CELLS = [
+    (person, action, case) for person in NON_HOLDERS for action in ACTIONS for case in CASES
+]
+
+
+@dataclass
+class MatrixAnswers:
+    """Every answer of the matrix, keyed by (person, action, case), and each queue."""
+
+    ref: str
+    cells: dict[tuple[str, str, str], httpx.Response]
+    queues: dict[str, object]
+    listing_without_session: list[int]
+
+
+async def _gather_matrix(data_dir: Path, database_url: str | None) -> MatrixAnswers:
+    made = await make_instance(data_dir, database_url)
+    try:
+        app = create_app(made.settings, runtime=made.runtime)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1"
+            ) as client:
+                return await _answers(client, made)
+    finally:
+        await made.runtime.close()
+
+
+async def _answers(client: httpx.AsyncClient, made: Instance) -> MatrixAnswers:
+    ref, officer = await _prepared_case(client, made)
+    officer2_id = await _staff_id(made, "officer2@example.org")
+    refs = {name: ref if where == "prepared" else where for name, where in CASES.items()}
+    people: dict[str, StaffClient | None] = {
+        name: None if email is None else await sign_in(made, client, email)
+        for name, email in NON_HOLDERS.items()
     }
     anonymous_forged = {"X-CSRF-Token": officer.csrf}
-
-    # Anonymous: 401 everywhere, for an existing case and a missing one alike.
-    for case_ref in (ref, MISSING_REF):
-        for method, path, body in _calls(case_ref, officer2_id):
-            answer = await client.request(method, path, json=body, headers=anonymous_forged)
-            assert answer.status_code == 401, (method, path)
-            _assert_nothing_leaks(answer, case_ref)
-    for method, path in (("GET", "/api/v1/cases"), ("POST", "/api/v1/cases")):
-        assert (await client.request(method, path, json={})).status_code == 401
-
-    # Nobody but holders learns the case exists: the same answer as for a missing case.
-    expected = {
-        "officer without key": [404] * 7,
-        "excluded person": [404] * 7,
-        # Investigators read and keep notes on cases granted to them; the rest is refused by
-        # role before any case is looked at, so the answer cannot depend on the case.
-        "investigator": [404, 403, 403, 404, 403, 403, 403],
-        "admin without grant": [404] * 7,
-    }
+    cells: dict[tuple[str, str, str], httpx.Response] = {}
+    queues: dict[str, object] = {}
     for name, person in people.items():
-        for case_ref in (ref, MISSING_REF):
-            answers = [
-                await _call(person, method, path, body)
-                for method, path, body in _calls(case_ref, officer2_id)
-            ]
-            assert [a.status_code for a in answers] == expected[name], (name, case_ref)
-            for answer in answers:
-                _assert_nothing_leaks(answer, case_ref)
-        queue = (await person.get("/api/v1/cases")).json()
-        assert queue == {"cases": [], "next": None}, name
-
-    # The officer holding the key can do everything.
-    statuses = [
-        (await _call(officer, method, path, body)).status_code
-        for method, path, body in _calls(ref, officer2_id)[:6]
+        for case, case_ref in refs.items():
+            calls = _calls(case_ref, officer2_id)
+            for action, (method, path, body) in zip(ACTIONS, calls, strict=True):
+                if person is None:
+                    answer = await client.request(method, path, json=body, headers=anonymous_forged)
+                else:
+                    answer = await _call(person, method, path, body)
+                cells[name, action, case] = answer
+        if person is not None:
+            queues[name] = (await person.get("/api/v1/cases")).json()
+    listing = [
+        (await client.request(method, path, json={})).status_code
+        for method, path in (("GET", "/api/v1/cases"), ("POST", "/api/v1/cases"))
     ]
-    assert statuses == [200, 200, 201, 201, 200, 422]  # officer2 has access already (assign)
-    assert (await officer.delete(f"/api/v1/cases/{ref}/grants/{officer2_id}")).status_code == 200
+    for action, (method, path, body) in zip(ACTIONS, _calls(ref, officer2_id), strict=True):
+        cells["key holder", action, "existing case"] = await _call(officer, method, path, body)
+    return MatrixAnswers(ref=ref, cells=cells, queues=queues, listing_without_session=listing)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def matrix(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> MatrixAnswers:
+    data_dir = tmp_path_factory.mktemp("matrix") / "data"
+    if request.param == "sqlite":
+        answers: MatrixAnswers = run_sync(_gather_matrix(data_dir, None))
+        return answers
+    with fresh_database() as url:
+        answers = run_sync(_gather_matrix(data_dir, url))
+        return answers
+
+
+@pytest.mark.parametrize(("person", "action", "case"), NON_HOLDER_CELLS)
+def test_access_matrix_refuses_without_saying_anything_of_the_case(
+    matrix: MatrixAnswers, person: str, action: str, case: str
+) -> None:
+    answer = matrix.cells[person, action, case]
+    assert answer.status_code == EXPECTED[person][action]
+    _assert_nothing_leaks(answer, matrix.ref if case == "existing case" else MISSING_REF)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_access_matrix_lets_the_key_holder_do_everything(
+    matrix: MatrixAnswers, action: str
+) -> None:
+    answer = matrix.cells["key holder", action, "existing case"]
+    assert answer.status_code == EXPECTED["key holder"][action], answer.text
+
+
+@pytest.mark.parametrize("person", [name for name, email in NON_HOLDERS.items() if email])
+def test_access_matrix_queues_of_non_holders_are_empty(matrix: MatrixAnswers, person: str) -> None:
+    assert matrix.queues[person] == {"cases": [], "next": None}
+
+
+def test_access_matrix_listing_and_intake_need_a_session(matrix: MatrixAnswers) -> None:
+    assert matrix.listing_without_session == [401, 401]
+
+
+async def test_granting_to_an_excluded_person_is_refused_and_intake_is_an_officers_task(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    ref, officer = await _prepared_case(client, seeded)
 
     # Granting to the excluded person is refused; nothing changes.
     excluded_id = await _staff_id(seeded, EXCLUDED)
@@ -146,16 +236,15 @@ async def test_access_matrix(client: httpx.AsyncClient, seeded: Instance) -> Non
     assert refused.status_code == 403 and "excluded" in refused.json()["error"]
     refused = await officer.post(f"/api/v1/cases/{ref}/assign", {"staff_id": excluded_id})
     assert refused.status_code == 403
-    assert (
-        await _call(people["excluded person"], "GET", f"/api/v1/cases/{ref}", None)
-    ).status_code == 404
+    excluded = await sign_in(seeded, client, EXCLUDED)
+    assert (await _call(excluded, "GET", f"/api/v1/cases/{ref}", None)).status_code == 404
 
     # Staff-entered intake is an officer's task.
-    for name in ("investigator", "admin without grant"):
-        answer = await people[name].post(
+    for email in ("investigator@example.org", "admin@example.org"):
+        answer = await (await sign_in(seeded, client, email)).post(
             "/api/v1/cases", {"category": "financial", "body": "by phone", "channel": "phone"}
         )
-        assert answer.status_code == 403, name
+        assert answer.status_code == 403, email
 
 
 async def test_a_granted_investigator_reads_and_keeps_notes_only(
