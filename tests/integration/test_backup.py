@@ -24,6 +24,7 @@ from intake.casework import cases
 from intake.config import load_settings
 from intake.runtime import open_runtime
 from intake.storage.models import Case, CaseKey, Entry, Staff
+from tests.support.casefactory import file_report
 from tests.support.instance import quietline_environ
 from tests.support.live import LiveServer, free_port
 from tests.support.postgres import PG_ADMIN_DSN, pg_admin, run_sync
@@ -145,6 +146,7 @@ def restore_database(database_url: str | None) -> str | None:
         run_sync(pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.mark.slow
 def test_backup_under_load_restores_every_acknowledged_case(
     tmp_path: Path, database_url: str | None, restore_database: str | None
 ) -> None:
@@ -231,6 +233,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
     assert nothing.returncode == 2 and "no database" in nothing.stderr
 
 
+@pytest.mark.slow
 def test_a_server_with_another_token_pepper_refuses_to_start_until_the_secrets_are_back(
     tmp_path: Path,
 ) -> None:
@@ -264,8 +267,8 @@ def test_a_server_with_another_token_pepper_refuses_to_start_until_the_secrets_a
 async def _file_one_report(environ: dict[str, str]) -> str:
     runtime = open_runtime(load_settings(environ))
     try:
-        report = cases.NewReport(category="safety", body="Filed before the backup.")
-        return await cases.submit_report(runtime, report)
+        token, _ = await file_report(runtime, category="safety", body="Filed before the backup.")
+        return token
     finally:
         await runtime.close()
 

@@ -19,7 +19,6 @@ import httpx
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from intake.casework import cases
 from intake.mail import set_notify_mode
 from intake.mail.compose import SUBJECT
 from intake.mail.outbox import SENDABLE
@@ -28,7 +27,7 @@ from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Case, Outbox, Staff
 from intake.web.app import create_app
-from tests.support import reports
+from tests.support import casefactory, reports
 from tests.support.instance import Instance
 from tests.support.mail import FAST_MAIL, Received, SmtpServer
 
@@ -276,9 +275,7 @@ async def test_notices_wait_a_random_delay_and_a_burst_makes_one_email(seeded: I
     runtime = mail_runtime(seeded, mail_delay_max=900)
     before = db.utcnow()
     for _ in range(3):
-        await cases.submit_report(
-            runtime, cases.NewReport(category=CATEGORY, body=f"{MARKER} once more")
-        )
+        await casefactory.file_report(runtime, category=CATEGORY, body=f"{MARKER} once more")
     after = db.utcnow()
     rows = await outbox_rows(runtime)
     # One pending notice per key holder absorbed the two later ones.
@@ -297,7 +294,7 @@ async def test_digest_choice_holds_notices_for_the_daily_digest(seeded: Instance
             await session.exec(select(Staff).where(Staff.email == "officer2@example.org"))
         ).one()
         await set_notify_mode(session, person, "digest")
-    await cases.submit_report(runtime, cases.NewReport(category=CATEGORY, body=MARKER))
+    await casefactory.file_report(runtime, category=CATEGORY, body=MARKER)
     rows = await outbox_rows(runtime)
     kinds = {row.staff_id: row.kind for row in rows}
     assert sorted(kinds.values()) == ["held", "notice", "notice"]
@@ -309,7 +306,7 @@ async def test_a_claim_left_by_a_dead_worker_is_taken_again_when_its_lease_ends(
 ) -> None:
     smtp = smtp_servers()
     runtime = mail_runtime(seeded, **{**FAST_MAIL, **smtp.settings()})
-    await cases.submit_report(runtime, cases.NewReport(category=CATEGORY, body=MARKER))
+    await casefactory.file_report(runtime, category=CATEGORY, body=MARKER)
     abandoned = await claim_due(runtime)  # a worker claims the rows, then dies
     assert len(abandoned) == 3
     assert await MailWorker(runtime).run_once() == 0  # other workers leave claimed rows alone

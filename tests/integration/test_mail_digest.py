@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from intake.casework import cases
 from intake.mail import set_notify_mode
 from intake.mail.worker import MailWorker
 from intake.storage import db
@@ -23,6 +22,7 @@ from tests.integration.test_mail_delivery import (
     drained,
     mail_runtime,
 )
+from tests.support import casefactory
 from tests.support.instance import Instance
 from tests.support.mail import FAST_MAIL, SmtpServer
 
@@ -38,9 +38,7 @@ async def test_daily_digest_lists_counts_only(
         ).one()
         await set_notify_mode(session, person, "digest")
     tokens = [
-        await cases.submit_report(
-            runtime, cases.NewReport(category=CATEGORY, body=f"{MARKER} case {n}")
-        )
+        (await casefactory.file_report(runtime, category=CATEGORY, body=f"{MARKER} case {n}"))[0]
         for n in range(6)
     ]
     today = runtime.today()

@@ -1,6 +1,6 @@
 """Property tests on every parser that takes what a person or an operator typed: each either
 returns a value or raises its one documented error with a sentence, for any input at all.
-(The crypto package's own parsers and boundaries are covered in tests/crypto.)"""
+(The crypto package's own parsers and boundaries are covered in tests/unit/crypto.)"""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ def test_json_that_does_not_parse_is_malformed_not_a_crash(raw: bytes) -> None:
     try:
         data = json.loads(raw)
     except ValueError:
-        return  # read_json answers these with MalformedRequest (tests/test_hostile_input.py)
+        return  # read_json answers these with MalformedRequest (test_hostile_input.py)
     with pytest.raises((InvalidInput, MalformedRequest)):
         parse_model(ReportIn, data)
 
