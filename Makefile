@@ -9,7 +9,7 @@ DATA_DIR ?= var
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint bench migration translations config-doc clean
+.PHONY: run test check lint bench migration translations config-doc clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: $(STAMP) $(AXE)
 	$(BIN)/mypy --strict crypto
 	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/python -m pytest
+
+# The inner loop, about a minute: lint, types of crypto/, the import contract, unit tests.
+# `make test` still runs everything (integration and system tests too).
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict crypto
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/python -m pytest -q tests/unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

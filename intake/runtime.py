@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -18,6 +18,21 @@ from intake.storage import db
 from intake.throttle import LoginThrottle
 
 
+class Clock(Protocol):
+    """Where the service reads the time: sign-in codes, sessions, lockouts and the day."""
+
+    def now(self) -> datetime:
+        """The current moment, as an aware UTC datetime."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -28,10 +43,16 @@ class Runtime:
     login_throttle: LoginThrottle
     # Group-commit writers by what they write (intake/storage/batching.py), made on first use.
     batchers: dict[str, Any] = field(default_factory=dict)
+    # Replaceable so that tests can set the time instead of waiting for it.
+    clock: Clock = field(default_factory=SystemClock)
+
+    def now(self) -> datetime:
+        """The current moment (aware, UTC), from the runtime's clock."""
+        return self.clock.now()
 
     def today(self) -> date:
         """The office's calendar day: the only time kept of a reporter's action."""
-        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+        return self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
 
     async def close(self) -> None:
         await self.engine.dispose()

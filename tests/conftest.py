@@ -7,70 +7,51 @@ QUIETLINE_TEST_REQUIRE_POSTGRES=1), an unreachable server fails the run.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from intake.accounts import instance, keyring
-from intake.config import Settings, load_settings
-from intake.runtime import Runtime, open_runtime
-from intake.storage import db
 from intake.web.app import create_app
-from tests.mail_support import SmtpServer
-from tests.support import LiveServer, free_port
+from tests.support.instance import Instance, make_instance, quietline_environ
+from tests.support.live import LiveServer, free_port
+from tests.support.mail import SmtpServer
+from tests.support.postgres import fresh_database
 
-PG_ADMIN_DSN = os.environ.get(
-    "QUIETLINE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-PASSWORD = "correct horse battery staple"
-
-
-def _run(coroutine: Any) -> Any:
-    """Run a coroutine to completion from sync code, outside any test's event loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-async def _pg_reachable() -> bool:
-    try:
-        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
-    except (OSError, asyncpg.PostgresError):
-        return False
-    await connection.close()
-    return True
+TESTS = Path(__file__).resolve().parent
+# Each directory is a level (pyproject.toml registers the markers); some files also name
+# what they need from the machine, so a run can leave it out (`-m "not browser"`).
+LEVELS = ("unit", "integration", "system")
+MARKERS_BY_FILE = {
+    "system/test_browser.py": ("browser",),
+    "system/test_deploy.py": ("deploy",),
+}
 
 
-async def _pg_admin(statement: str) -> None:
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await admin.execute(statement)
-    finally:
-        await admin.close()
-
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its level, what its file needs, and `postgres` where it uses it
+    (the `pg_database` fixture, or a parameter named "postgresql")."""
+    for item in items:
+        try:
+            where = item.path.resolve().relative_to(TESTS)
+        except ValueError:
+            continue
+        if where.parts[0] in LEVELS:
+            item.add_marker(where.parts[0])
+        for name in MARKERS_BY_FILE.get(where.as_posix(), ()):
+            item.add_marker(name)
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+        if on_postgres or "pg_database" in getattr(item, "fixturenames", ()):
+            item.add_marker("postgres")
 
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database; yields its SQLAlchemy (asyncpg) URL."""
-    if not _run(_pg_reachable()):
-        if os.environ.get("QUIETLINE_TEST_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL is required but unreachable at {PG_ADMIN_DSN}")
-        pytest.skip("PostgreSQL is not reachable here")
-    name = f"quietline_test_{secrets.token_hex(6)}"
-    _run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        _run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -82,78 +63,11 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
     return url
 
 
-def quietline_environ(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    """Environment for a Quietline process under test: cheap Argon2id, its own data dir."""
-    environ = {
-        "QUIETLINE_DATA_DIR": str(data_dir),
-        "QUIETLINE_DEV": "1",
-        "QUIETLINE_PASSWORD_ITERATIONS": "1",
-        "QUIETLINE_PASSWORD_MEMORY_KIB": "1024",
-    }
-    if database_url:
-        environ["QUIETLINE_DATABASE_URL"] = database_url
-    return environ
-
-
-@dataclass
-class Instance:
-    """A migrated, seeded instance and the secrets a test needs to check what it stored."""
-
-    settings: Settings
-    runtime: Runtime
-    staff_passwords: dict[str, str] = field(default_factory=dict)
-    staff_private: dict[str, bytes] = field(default_factory=dict)
-    totp_secrets: dict[str, str] = field(default_factory=dict)
-    recovery_private: bytes = b""
-
-
-SEED_STAFF = (
-    ("officer1@example.org", "Officer One", "officer", "solicitor"),
-    ("officer2@example.org", "Officer Two", "officer", "solicitor"),
-    ("officer3@example.org", "Officer Three", "officer", "solicitor"),
-    ("alternate@example.org", "Alternate Officer", "officer", "alternate"),
-    ("investigator@example.org", "Investigator", "investigator", "solicitor"),
-    ("admin@example.org", "Administrator", "admin", "solicitor"),
-)
-
-
 @pytest.fixture(params=["fast", "stock"])
 def sqlite_driver(request: pytest.FixtureRequest) -> str:
     """Each value of QUIETLINE_SQLITE_DRIVER: Quietline's SQLite dialect and the stock fallback."""
     driver: str = request.param
     return driver
-
-
-async def make_instance(
-    data_dir: Path,
-    database_url: str | None,
-    *,
-    seed: bool = True,
-    environ: dict[str, str] | None = None,
-) -> Instance:
-    settings = load_settings({**quietline_environ(data_dir, database_url), **(environ or {})})
-    instance.prepare(settings)
-    runtime = open_runtime(settings)
-    await instance.initialise(runtime)
-    made = Instance(settings=settings, runtime=runtime)
-    if not seed:
-        return made
-    async with db.transaction(runtime.sessions) as session:
-        _, made.recovery_private = await keyring.create_recovery_key(session)
-        for email, name, role, group in SEED_STAFF:
-            _, unlocked = await keyring.create_staff(
-                session,
-                settings,
-                email=email,
-                name=name,
-                role=role,
-                group=group,
-                password=PASSWORD,
-            )
-            made.staff_passwords[email] = PASSWORD
-            made.staff_private[email] = unlocked.private_key
-            made.totp_secrets[email] = unlocked.totp_secret
-    return made
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.db import utcnow
 from intake.storage.models import Staff, StaffSession
 
 COOKIE_SALT = "quietline/staff-session/v1"
@@ -139,7 +138,7 @@ async def _record_failure(runtime: Runtime, staff: Staff | None, reason: str) ->
                 person = await session.get(Staff, staff.id)
                 assert person is not None
                 person.failed_logins = 0
-                person.locked_until = utcnow() + timedelta(minutes=settings.login_lock_minutes)
+                person.locked_until = runtime.now() + timedelta(minutes=settings.login_lock_minutes)
                 session.add(person)
                 detail["locked_minutes"] = settings.login_lock_minutes
         await audit.record(
@@ -157,7 +156,7 @@ async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str
     if len(email) <= 254 and email.isprintable():
         async with runtime.sessions() as session:
             staff = await keyring.staff_by_email(session, email)
-    now = utcnow()
+    now = runtime.now()
     if staff is not None and staff.locked_until is not None and staff.locked_until > now:
         minutes = _minutes_left(staff.locked_until, now)
         raise TooManyAttempts(
@@ -177,7 +176,7 @@ async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str
     except crypto.WrongPassword:
         await _record_failure(runtime, staff, "wrong password")
         raise SignInFailed(SIGN_IN_FAILED) from None
-    step = totp_step(unlocked.totp_secret, totp_code, utcnow())
+    step = totp_step(unlocked.totp_secret, totp_code, runtime.now())
     if step is None:
         await _record_failure(runtime, staff, "wrong code")
         raise SignInFailed(SIGN_IN_FAILED)
@@ -195,7 +194,7 @@ async def _open_session(
     session_id, session_key = secrets.token_bytes(32), secrets.token_bytes(32)
     row_id = _session_row_id(session_id)
     csrf = secrets.token_urlsafe(32)
-    now = utcnow()
+    now = runtime.now()
     settings = runtime.settings
     async with db.transaction(runtime.sessions) as session:
         connection = await session.connection()
@@ -265,7 +264,7 @@ async def authenticate(runtime: Runtime, cookie: str | None) -> SignedIn:
         raise NotSignedIn(SESSION_ENDED)
     session_id, session_key = _parse_cookie(runtime, cookie)
     row_id = _session_row_id(session_id)
-    now = utcnow()
+    now = runtime.now()
     async with runtime.sessions() as session:
         row = await session.get(StaffSession, row_id)
         staff = await session.get(Staff, row.staff_id) if row is not None else None

@@ -17,8 +17,8 @@ shown without that mark:
 
 A message may be a marked call, a module-level constant assigned one (``SESSION_ENDED =
 N_(...)``), a choice between marked values (``a if x else b``), or a look-up in a module-level
-dictionary whose values are all marked. ``tests/test_translatable.py`` runs :func:`scan` and
-fails on any finding not in :data:`ALLOWED`.
+dictionary whose values are all marked. ``tests/integration/test_translatable.py`` runs
+:func:`scan` and fails on any finding not in :data:`ALLOWED`.
 """
 
 from __future__ import annotations

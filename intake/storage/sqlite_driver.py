@@ -38,8 +38,8 @@ What it leans on, beyond public API:
 
 These are why pyproject.toml pins SQLAlchemy to the 2.1 series. If a release
 moves them, ``QUIETLINE_SQLITE_DRIVER=stock`` runs SQLAlchemy's own aiosqlite
-dialect instead (slower, same behaviour); tests/test_sqlite_driver.py fails on
-such a release and runs its behaviour tests with both.
+dialect instead (slower, same behaviour); tests/unit/storage/test_sqlite_driver.py fails
+on such a release and runs its behaviour tests with both.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 :mod:`intake.casework.export` checks the key, audits the export and gathers the case; here the
 template ``export/case.html`` is rendered piece by piece (Jinja's async ``generate``), each
 attachment decrypted and base64-encoded a database row at a time, so the process holds about one
-row of an attachment at any moment, not the file (see ``tests/test_export.py`` for the bound).
+row of an attachment at any moment, not the file (see ``tests/integration/test_export.py``
+for the bound).
 """
 
 from __future__ import annotations

@@ -1,0 +1,151 @@
+"""The ``quietline`` command, run as an operator would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyotp
+
+from tests.support.instance import quietline_environ
+
+
+def run(data_dir: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intake.cli", "--data-dir", str(data_dir), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **quietline_environ(data_dir)},
+    )
+
+
+def test_init_creates_a_private_data_directory(tmp_path: Path) -> None:
+    data = tmp_path / "fresh"
+    result = run(data, "init")
+    assert result.returncode == 0, result.stderr
+    assert "report categories" in result.stdout
+    assert (data / "quietline.db").exists()
+    secrets_file = data / "server-secrets.json"
+    assert oct(secrets_file.stat().st_mode & 0o777) == "0o600"
+    assert oct(data.stat().st_mode & 0o777) == "0o700"
+
+
+def test_staff_add_json_list_and_disable(tmp_path: Path) -> None:
+    added = run(
+        tmp_path,
+        "staff",
+        "add",
+        "--email",
+        "Clerk@City.example",
+        "--name",
+        "Clerk",
+        "--role",
+        "officer",
+        "--password-stdin",
+        "--json",
+        stdin="a long enough password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    created = json.loads(added.stdout.strip().splitlines()[-1])
+    assert created["email"] == "clerk@city.example"
+    assert created["otpauth_uri"].startswith("otpauth://totp/")
+    assert len(pyotp.TOTP(created["totp_secret"]).now()) == 6
+
+    listing = run(tmp_path, "staff", "list", "--json")
+    people = json.loads(listing.stdout.strip().splitlines()[-1])
+    assert people == [
+        {
+            "email": "clerk@city.example",
+            "name": "Clerk",
+            "role": "officer",
+            "group": "solicitor",
+            "active": True,
+            "notify": "immediate",
+        }
+    ]
+
+    assert run(tmp_path, "staff", "disable", "--email", "clerk@city.example").returncode == 0
+    people = json.loads(run(tmp_path, "staff", "list", "--json").stdout.strip().splitlines()[-1])
+    assert people[0]["active"] is False
+
+
+def test_staff_add_refuses_bad_input_clearly(tmp_path: Path) -> None:
+    short = run(
+        tmp_path,
+        "staff",
+        "add",
+        "--email",
+        "a@b.example",
+        "--name",
+        "A",
+        "--role",
+        "officer",
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert short.returncode == 2
+    assert "at least 12 characters" in short.stderr
+    assert "Traceback" not in short.stderr
+    no_password = run(
+        tmp_path, "staff", "add", "--email", "a@b.example", "--name", "A", "--role", "officer"
+    )
+    assert no_password.returncode == 2 and "--password-stdin" in no_password.stderr
+    twice = [
+        run(
+            tmp_path,
+            "staff",
+            "add",
+            "--email",
+            "a@b.example",
+            "--name",
+            "A",
+            "--role",
+            "officer",
+            "--password-stdin",
+            stdin="a long enough password\n",
+        )
+        for _ in range(2)
+    ]
+    assert twice[0].returncode == 0 and twice[1].returncode == 2
+    assert "exists already" in twice[1].stderr
+
+
+def test_recovery_key_is_printed_once_and_only_its_public_half_stored(tmp_path: Path) -> None:
+    result = run(tmp_path, "keys", "recovery")
+    assert result.returncode == 0
+    printed = [line.strip() for line in result.stdout.splitlines() if line.count("-") == 12]
+    assert len(printed) == 1
+    raw = printed[0].replace("-", "")
+    stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert raw.encode() not in stored
+
+
+def test_reports_are_refused_without_any_recipient(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.support.live import LiveServer, free_port
+
+    server = LiveServer(data_dir=tmp_path, port=free_port(), environ=quietline_environ(tmp_path))
+    server.start()
+    try:
+        answer = httpx.post(
+            server.url + "/api/v1/reports", json={"category": "financial", "body": "x"}, timeout=30
+        )
+        assert answer.status_code == 503
+        assert "no one is set up" in answer.json()["error"]
+    finally:
+        server.stop()
+
+
+def test_demo_seeds_only_a_fresh_instance(tmp_path: Path) -> None:
+    first = run(tmp_path, "demo")
+    assert first.returncode == 0
+    assert "officer@example.org" in first.stdout and "recovery key" in first.stdout
+    again = run(tmp_path, "demo")
+    assert again.returncode == 2 and "fresh" in again.stderr

@@ -1,0 +1,2 @@
+"""Tests of one module or package at a time: no server, no database server, no subprocess
+of the service; laid out like the packages they test."""
