@@ -1,9 +1,10 @@
 """The key ceremony: the office root key and each group's recovery key, split among custodians.
 
-Run offline (``quietline keys ceremony --offline``): it makes the keys, splits each private half
-into SLIP-39 shares (:func:`crypto.split_secret`) for the custodians, and returns the public
-halves and the shares. Nothing is stored: the public halves are carried to the server and
-installed, the shares are handed out, and the private keys are gone when the process ends.
+Meant to run offline (a ``quietline keys ceremony`` command is still to come): it makes the
+keys, splits each private half into SLIP-39 shares (:func:`crypto.split_secret`) for the
+custodians, and returns the public halves and the shares. Nothing is stored: the public halves
+are carried to the server and installed, the shares are handed out, and the private keys are
+gone when the process ends.
 
 Custodians are named by role (``"clerk"``, ``"auditor"``), never by name: the directory records
 the roles, so the reporter guidance can say truthfully who could open a report together.
