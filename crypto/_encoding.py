@@ -8,6 +8,8 @@ another's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 VERSION_1 = 0x01
 """The first byte of every stored blob this package produces."""
 
@@ -47,3 +49,19 @@ def require_key(key: bytes, name: str) -> None:
 def require_bytes(data: bytes, name: str) -> None:
     if not isinstance(data, bytes):
         raise TypeError(f"{name} must be bytes, not {type(data).__name__}")
+
+
+@dataclass(frozen=True, repr=False)
+class RawKeyPair:
+    """Two raw 32-byte halves; ``repr`` shows only the public one. Subclasses name the curve,
+    so an X25519 pair is never taken for an Ed25519 one."""
+
+    private: bytes
+    public: bytes
+
+    def __post_init__(self) -> None:
+        require_key(self.private, "private")
+        require_key(self.public, "public")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(public={self.public.hex()!r}, private=<redacted>)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from crypto._encoding import KEY_BYTES, require_key
+from crypto._encoding import KEY_BYTES, RawKeyPair, require_key
 
 __all__ = ["DATA_KEY_BYTES", "KeyPair", "generate_keypair", "new_data_key", "public_key_of"]
 
@@ -20,18 +20,8 @@ def new_data_key() -> bytes:
 
 
 @dataclass(frozen=True, repr=False)
-class KeyPair:
-    """A raw X25519 key pair (32 bytes each). ``repr`` shows only the public half."""
-
-    private: bytes
-    public: bytes
-
-    def __post_init__(self) -> None:
-        require_key(self.private, "private")
-        require_key(self.public, "public")
-
-    def __repr__(self) -> str:
-        return f"KeyPair(public={self.public.hex()!r}, private=<redacted>)"
+class KeyPair(RawKeyPair):
+    """A raw X25519 key pair (32 bytes each), for sealing. ``repr`` shows only the public half."""
 
 
 def generate_keypair() -> KeyPair:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from crypto._encoding import encode_context, require_bytes, require_key
+from crypto._encoding import RawKeyPair, encode_context, require_bytes, require_key
 from crypto.errors import SignatureError
 
 __all__ = [
@@ -33,18 +33,8 @@ _LABEL = "quietline/sign/v1"
 
 
 @dataclass(frozen=True, repr=False)
-class SigningKeyPair:
-    """A raw Ed25519 key pair (32 bytes each). ``repr`` shows only the public half."""
-
-    private: bytes
-    public: bytes
-
-    def __post_init__(self) -> None:
-        require_key(self.private, "private")
-        require_key(self.public, "public")
-
-    def __repr__(self) -> str:
-        return f"SigningKeyPair(public={self.public.hex()!r}, private=<redacted>)"
+class SigningKeyPair(RawKeyPair):
+    """A raw Ed25519 key pair (32 bytes each), for signing. ``repr`` shows only the public half."""
 
 
 def generate_signing_keypair() -> SigningKeyPair:

@@ -12,12 +12,12 @@ the roles, so the reporter guidance can say truthfully who could open a report t
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import crypto
+from intake.accounts import keyring
 
 DEFAULT_THRESHOLD = 2
 DEFAULT_CUSTODIANS = 3
@@ -86,21 +86,13 @@ class CeremonyResult:
 
 
 def format_public(public: bytes) -> str:
-    """A public key to carry by hand: base32 in groups of four, as the recovery key always was."""
-    text = base64.b32encode(public).decode("ascii").rstrip("=")
-    return "-".join(text[index : index + 4] for index in range(0, len(text), 4))
+    """A public key to carry by hand, written as the recovery key always was."""
+    return keyring.key_as_text(public)
 
 
 def parse_public(text: str) -> bytes:
     """The inverse of :func:`format_public`; ValueError for anything that is not 32 bytes."""
-    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    try:
-        public = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    except ValueError:
-        raise ValueError("not a public key: letters A-Z and digits 2-7 expected") from None
-    if len(public) != 32:
-        raise ValueError("not a public key: it has the wrong length")
-    return public
+    return keyring.key_from_text(text)
 
 
 def check_custodians(

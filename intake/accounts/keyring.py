@@ -157,23 +157,41 @@ def totp_uri(staff: Staff, secrets: StaffSecrets) -> str:
     )
 
 
-def format_recovery_key(private_key: bytes) -> str:
-    """Group the private half for printing: 52 base32 characters in groups of four."""
-    text = base64.b32encode(private_key).decode("ascii").rstrip("=")
+def key_as_text(key: bytes) -> str:
+    """A 32-byte key to write down or carry by hand: 52 base32 characters in groups of four."""
+    text = base64.b32encode(key).decode("ascii").rstrip("=")
     return "-".join(text[index : index + 4] for index in range(0, len(text), 4))
 
 
-def parse_recovery_key(text: str) -> bytes:
+def key_from_text(text: str) -> bytes:
+    """The inverse of :func:`key_as_text`, forgiving case, dashes and spaces.
+
+    Raises ValueError (``"characters"`` or ``"length"``) for text that is not such a key.
+    """
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
     try:
-        private_key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+        key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except ValueError:
+        raise ValueError("characters") from None
+    if len(key) != 32:
+        raise ValueError("length")
+    return key
+
+
+def format_recovery_key(private_key: bytes) -> str:
+    """Group the private half for printing."""
+    return key_as_text(private_key)
+
+
+def parse_recovery_key(text: str) -> bytes:
+    try:
+        return key_from_text(text)
     except ValueError as exc:
-        raise InvalidInput(
-            N_("That is not a recovery key: it has characters never used in one.")
-        ) from exc
-    if len(private_key) != 32:
-        raise InvalidInput(N_("That is not a recovery key: it has the wrong length."))
-    return private_key
+        if str(exc) == "characters":
+            raise InvalidInput(
+                N_("That is not a recovery key: it has characters never used in one.")
+            ) from exc
+        raise InvalidInput(N_("That is not a recovery key: it has the wrong length.")) from exc
 
 
 def format_recovery_public(public_key: bytes) -> str:
