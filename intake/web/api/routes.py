@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from intake.web.api import openapi, operations, operations_openapi, reporter, staff, staff_openapi
+from intake.web.api import (
+    case_openapi,
+    openapi,
+    operations,
+    operations_openapi,
+    reporter,
+    staff,
+    staff_openapi,
+)
 
 openapi.PATHS.update(staff_openapi.STAFF_PATHS)
+openapi.PATHS.update(case_openapi.CASE_PATHS)
 openapi.SECURITY_SCHEMES.update(staff_openapi.SECURITY_SCHEMES)
 openapi.PATHS.update(operations_openapi.OPERATIONS_PATHS)
 
