@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.attachments.cleaning.errors import Unreadable
+from intake import i18n
+from intake.attachments.cleaning.errors import N_, Unreadable
 from intake.attachments.cleaning.formats import FORMATS, Format, claimed_format, detect
 from intake.attachments.staging import SealedFile, StagedFile
 from intake.storage.models import new_id
@@ -22,13 +23,19 @@ MAX_NAME_CHARS = 200
 
 @dataclass(frozen=True)
 class Cleaning:
-    """What happened to one file's metadata, as the reporter and staff are told."""
+    """What happened to one file's metadata, as the reporter and staff are told.
+
+    Every text here is a catalog message id (English, marked where it is written), stored as
+    such with the attachment, so each reader sees it in their own language: ``problem`` takes
+    ``params`` (``format`` and ``reason`` are themselves message ids, ``limit`` a size).
+    """
 
     format: str
     cleaned: bool
     removed: tuple[str, ...] = ()
     problem: str = ""
     advice: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -37,18 +44,42 @@ class Cleaning:
             "removed": list(self.removed),
             "problem": self.problem,
             "advice": self.advice,
+            "params": dict(self.params),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Cleaning:
         removed = data.get("removed", [])
+        params = data.get("params", {})
         return cls(
             format=str(data.get("format", "")),
             cleaned=bool(data.get("cleaned", False)),
             removed=tuple(str(item) for item in removed) if isinstance(removed, list) else (),
             problem=str(data.get("problem", "")),
             advice=str(data.get("advice", "")),
+            params={str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {},
         )
+
+    def format_text(self) -> str:
+        """What the file is, in the language of the current request."""
+        return i18n.gettext(self.format) if self.format else ""
+
+    def removed_text(self) -> list[str]:
+        return [i18n.gettext(item) for item in self.removed]
+
+    def problem_text(self) -> str:
+        if not self.problem:
+            return ""
+        params: dict[str, object] = dict(self.params)
+        for name in ("format", "reason"):
+            if name in params:
+                params[name] = i18n.Phrase(str(params[name]))
+        if "limit" in params:
+            params["limit"] = i18n.Size(int(str(params["limit"])))
+        return i18n.gettext(self.problem, params)
+
+    def advice_text(self) -> str:
+        return i18n.gettext(self.advice) if self.advice else ""
 
 
 @dataclass
@@ -87,12 +118,13 @@ def _as_uploaded(
     return sealed
 
 
-def _not_cleaned(fmt: Format, problem: str, advice: str = "") -> Cleaning:
+def _not_cleaned(fmt: Format, problem: str, advice: str = "", **params: str) -> Cleaning:
     return Cleaning(
         format=fmt.label,
         cleaned=False,
         problem=problem,
         advice=advice or fmt.advice or FORMATS["other"].advice,
+        params=params,
     )
 
 
@@ -119,25 +151,36 @@ def prepare(
         if claimed is not None and claimed != fmt.key and fmt.key == "other":
             cleaning = _not_cleaned(
                 fmt,
-                f"It does not look like a {FORMATS[claimed].label}, so it could not be "
-                "cleaned. It was kept exactly as sent.",
+                N_(
+                    "It does not look like a %(format)s, so it could not be cleaned. "
+                    "It was kept exactly as sent."
+                ),
+                format=FORMATS[claimed].label,
             )
         elif fmt.key == "other":
             cleaning = _not_cleaned(
-                fmt, "Quietline cannot remove hidden details from this kind of file."
+                fmt, N_("Quietline cannot remove hidden details from this kind of file.")
             )
         else:
             cleaning = _not_cleaned(
-                fmt, f"Quietline cannot yet remove hidden details from a {fmt.label}."
+                fmt,
+                N_("Quietline cannot yet remove hidden details from a %(format)s."),
+                format=fmt.label,
             )
         sealed = _as_uploaded(staged, new_output, presealed=presealed)
     elif fmt.whole_file and staged.size > clean_max_bytes:
         cleaning = _not_cleaned(
             fmt,
-            f"This {fmt.label} is too large to clean (over {clean_max_bytes // 1_000_000} MB). "
-            "It was kept exactly as sent.",
-            "Remove the author and other properties yourself before sending, or send a smaller "
-            "file (for example only the pages that matter).",
+            N_(
+                "This %(format)s is too large to clean (over %(limit)s). "
+                "It was kept exactly as sent."
+            ),
+            N_(
+                "Remove the author and other properties yourself before sending, or send a "
+                "smaller file (for example only the pages that matter)."
+            ),
+            format=fmt.label,
+            limit=str(clean_max_bytes),
         )
         sealed = _as_uploaded(staged, new_output, presealed=presealed)
     else:
@@ -147,13 +190,14 @@ def prepare(
                 removed = cleaner(reader, sealed.write)
             cleaning = Cleaning(format=fmt.label, cleaned=True, removed=removed)
         except Exception as exc:  # noqa: BLE001 - hostile input to parsers: keep the file
-            reason = str(exc) if isinstance(exc, Unreadable) else "it could not be read"
+            reason = str(exc) if isinstance(exc, Unreadable) else N_("it could not be read")
             sealed.close()
             sealed = _as_uploaded(staged, new_output, presealed=presealed)
             cleaning = _not_cleaned(
                 fmt,
-                f"It could not be cleaned ({reason}). It was kept exactly as sent.",
-                "It may still carry hidden details such as an author or a location.",
+                N_("It could not be cleaned (%(reason)s). It was kept exactly as sent."),
+                N_("It may still carry hidden details such as an author or a location."),
+                reason=reason,
             )
     sealed.finish()
     return PreparedAttachment(

@@ -49,6 +49,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("intake/casework/deadline_settings.py", "what"): "marked by every caller of _number",
     # A sentence picked from TEXT_PROBLEMS, a table of tables whose every value is N_("...").
     ("intake/casework/records.py", "sentence"): "marked in TEXT_PROBLEMS",
+    # A file's format and the reason it could not be cleaned: message ids the cleaners mark
+    # with intake/attachments/cleaning/errors.py's N_, stored with the attachment.
+    ("intake/attachments/prepare.py", "str(params[name])"): "marked by the cleaners",
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
 
+from intake.attachments.cleaning.errors import N_
 from intake.attachments.cleaning.isolated import clean_in_child
 from intake.attachments.cleaning.jpeg import clean_jpeg
 from intake.attachments.cleaning.office import clean_office
@@ -34,32 +35,44 @@ class Format:
         return self.cleaner
 
 
-GENERIC_ADVICE = (
+GENERIC_ADVICE = N_(
     "Files of this kind can carry hidden details about who made them (names, devices, places, "
     "times) that Quietline cannot remove. If that worries you, send a screenshot or a printout "
     "photographed with a camera app that does not record location instead."
 )
 
 FORMATS = {
-    "jpeg": Format("jpeg", "JPEG image", "image/jpeg", clean_jpeg),
-    "png": Format("png", "PNG image", "image/png", clean_png),
-    "webp": Format("webp", "WebP image", "image/webp", clean_webp),
+    "jpeg": Format("jpeg", N_("JPEG image"), "image/jpeg", clean_jpeg),
+    "png": Format("png", N_("PNG image"), "image/png", clean_png),
+    "webp": Format("webp", N_("WebP image"), "image/webp", clean_webp),
     "pdf": Format(
-        "pdf", "PDF document", "application/pdf", partial(clean_in_child, "pdf"), whole_file=True
+        "pdf",
+        N_("PDF document"),
+        "application/pdf",
+        partial(clean_in_child, "pdf"),
+        whole_file=True,
     ),
     "office": Format(
-        "office", "Office document", "application/octet-stream", clean_office, whole_file=True
+        "office", N_("Office document"), "application/octet-stream", clean_office, whole_file=True
     ),
     "heic": Format(
         "heic",
-        "HEIC/HEIF image",
+        N_("HEIC/HEIF image"),
         "image/heic",
         None,
-        advice="HEIC photos keep their EXIF data (camera, GPS position, times) here. If that "
-        "worries you, take a screenshot of the photo and send the screenshot instead, or export "
-        "it as JPEG without location.",
+        advice=N_(
+            "HEIC photos keep their EXIF data (camera, GPS position, times) here. If that "
+            "worries you, take a screenshot of the photo and send the screenshot instead, or "
+            "export it as JPEG without location."
+        ),
     ),
-    "other": Format("other", "file", "application/octet-stream", None, advice=GENERIC_ADVICE),
+    "other": Format(
+        "other",
+        N_("file of another kind"),
+        "application/octet-stream",
+        None,
+        advice=GENERIC_ADVICE,
+    ),
 }
 
 OFFICE_TYPES = {

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
-from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.errors import N_, Unreadable
 
 MEMORY_LIMIT = 1024 * 1024 * 1024  # bytes of address space for the child
 CPU_SECONDS = 60
@@ -45,13 +45,13 @@ def clean_in_child(
                 child.stdin.write(piece)
             child.stdin.close()
         except BrokenPipeError:
-            raise Unreadable("it could not be read") from None
+            raise Unreadable(N_("it could not be read")) from None
         length = int.from_bytes(child.stdout.read(4) or b"\0\0\0\0", "big")
         header = child.stdout.read(length) if length else b""
         while piece := child.stdout.read(_PIECE):
             write(piece)
         if child.wait() != 0 or not header:
-            raise Unreadable("it could not be read, or was too complex to clean")
+            raise Unreadable(N_("it could not be read, or was too complex to clean"))
         return tuple(str(item) for item in json.loads(header)["removed"])
     finally:
         timer.cancel()

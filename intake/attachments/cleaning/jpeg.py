@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import BinaryIO
 
-from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.errors import N_, Unreadable
 
 _READ = 65536
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
@@ -40,7 +40,7 @@ class _Input:
     def exact(self, count: int) -> bytes:
         while len(self._buffer) - self._position < count:
             if not self._fill():
-                raise Unreadable("the JPEG image is cut short")
+                raise Unreadable(N_("the JPEG image is cut short"))
         data = self._buffer[self._position : self._position + count]
         self._position += count
         return data
@@ -49,7 +49,7 @@ class _Input:
         """Pass ``count`` bytes to ``write`` (or skip them when it is None)."""
         while count:
             if self._position >= len(self._buffer) and not self._fill():
-                raise Unreadable("the JPEG image is cut short")
+                raise Unreadable(N_("the JPEG image is cut short"))
             take = min(count, len(self._buffer) - self._position)
             if write is not None:
                 write(self._buffer[self._position : self._position + take])
@@ -68,7 +68,7 @@ class _Input:
                     write(self._buffer[self._position : found])
                     self._position = found
                 if not self._fill():
-                    raise Unreadable("the JPEG image is cut short")
+                    raise Unreadable(N_("the JPEG image is cut short"))
                 found = self._buffer.find(b"\xff", self._position)
             code = self._buffer[found + 1]
             if code == 0x00 or 0xD0 <= code <= 0xD7:
@@ -86,16 +86,16 @@ class _Input:
 
 def _describe(code: int, payload_head: bytes) -> str:
     if code == 0xE1 and payload_head.startswith(b"Exif\x00"):
-        return "EXIF data (camera, serial numbers, GPS position, times, thumbnail)"
+        return N_("EXIF data (camera, serial numbers, GPS position, times, thumbnail)")
     if code == 0xE1 and payload_head.startswith(b"http://ns.adobe.com/xap/1.0/"):
-        return "XMP metadata (author, editing software, history, location)"
+        return N_("XMP metadata (author, editing software, history, location)")
     if code == 0xE1 and payload_head.startswith(b"http://ns.adobe.com/xmp/extension/"):
-        return "XMP metadata (author, editing software, history, location)"
+        return N_("XMP metadata (author, editing software, history, location)")
     if code == 0xED:
-        return "IPTC/Photoshop data (author, captions, location)"
+        return N_("IPTC/Photoshop data (author, captions, location)")
     if code == COM:
-        return "comments"
-    return "maker and application data"
+        return N_("comments")
+    return N_("maker and application data")
 
 
 def _kept(code: int, payload_head: bytes) -> bool:
@@ -111,7 +111,7 @@ def _kept(code: int, payload_head: bytes) -> bool:
 def clean_jpeg(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, ...]:
     data = _Input(source)
     if data.exact(2) != b"\xff\xd8":
-        raise Unreadable("this is not a JPEG image")
+        raise Unreadable(N_("this is not a JPEG image"))
     write(b"\xff\xd8")
     removed: list[str] = []
     code = _next_marker(data)
@@ -119,14 +119,14 @@ def clean_jpeg(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str,
         if code == EOI:
             write(b"\xff\xd9")
             if data.has_more():
-                removed.append("data after the end of the image")
+                removed.append(N_("data after the end of the image"))
             return tuple(dict.fromkeys(removed))
         if code in _STANDALONE or code == SOI:
-            raise Unreadable("the JPEG image has a marker out of place")
+            raise Unreadable(N_("the JPEG image has a marker out of place"))
         length_bytes = data.exact(2)
         length = int.from_bytes(length_bytes, "big")
         if length < 2:
-            raise Unreadable("the JPEG image has a damaged segment")
+            raise Unreadable(N_("the JPEG image has a damaged segment"))
         head = data.exact(min(length - 2, 40))
         rest = length - 2 - len(head)
         if _kept(code, head):
@@ -143,7 +143,7 @@ def clean_jpeg(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str,
 
 def _next_marker(data: _Input) -> int:
     if data.exact(1) != b"\xff":
-        raise Unreadable("the JPEG image has a damaged segment")
+        raise Unreadable(N_("the JPEG image has a damaged segment"))
     code = data.exact(1)[0]
     while code == 0xFF:
         code = data.exact(1)[0]

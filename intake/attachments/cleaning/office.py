@@ -20,7 +20,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, BinaryIO
 
-from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.errors import N_, Unreadable
 from intake.attachments.cleaning.jpeg import clean_jpeg
 from intake.attachments.cleaning.png import SIGNATURE as PNG_SIGNATURE
 from intake.attachments.cleaning.png import clean_png
@@ -54,10 +54,10 @@ META_ODF = (
     b'office:version="1.2"><office:meta/></office:document-meta>'
 )
 REPLACED = {
-    "docProps/core.xml": (CORE_OOXML, "document properties (author, last editor, dates)"),
-    "docProps/app.xml": (APP_OOXML, "application properties (company, manager, software)"),
-    "docProps/custom.xml": (CUSTOM_OOXML, "custom document properties"),
-    "meta.xml": (META_ODF, "document properties (author, last editor, dates)"),
+    "docProps/core.xml": (CORE_OOXML, N_("document properties (author, last editor, dates)")),
+    "docProps/app.xml": (APP_OOXML, N_("application properties (company, manager, software)")),
+    "docProps/custom.xml": (CUSTOM_OOXML, N_("custom document properties")),
+    "meta.xml": (META_ODF, N_("document properties (author, last editor, dates)")),
 }
 # Attributes (by local name) whose value names a person: emptied wherever they appear.
 PERSON_ATTRIBUTES = {"author", "initials", "userId", "providerId", "displayName"}
@@ -97,23 +97,23 @@ def _rewrite_xml(data: bytes) -> tuple[bytes, list[str]]:
             continue
         if element.tag in PERSON_ELEMENTS and (element.text or "").strip():
             element.text = ""
-            found.append("comment and revision authors and times")
+            found.append(N_("comment and revision authors and times"))
         if element.tag == f"{{{W}}}rsids":
             element.getparent().remove(element)  # type: ignore[union-attr]
-            found.append("revision identifiers")
+            found.append(N_("revision identifiers"))
             continue
         for name in list(element.attrib):
             namespace, _, local = name.rpartition("}")
             if local in PERSON_ATTRIBUTES or (element.tag == CM_AUTHOR and local == "name"):
                 if element.attrib[name]:
                     element.attrib[name] = ""
-                    found.append("comment and revision authors")
+                    found.append(N_("comment and revision authors"))
             elif namespace.endswith(W) and (local.startswith("rsid") or local == "date"):
                 del element.attrib[name]
-                found.append("revision identifiers and times")
+                found.append(N_("revision identifiers and times"))
             elif local == "dateUtc":
                 del element.attrib[name]
-                found.append("revision identifiers and times")
+                found.append(N_("revision identifiers and times"))
     out = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
     return out, found
 
@@ -146,7 +146,7 @@ def _read_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> b
     with archive.open(info) as member:
         data = member.read(cap + 1)
     if len(data) > cap:
-        raise Unreadable("a part of the document is too large to clean")
+        raise Unreadable(N_("a part of the document is too large to clean"))
     return data
 
 
@@ -156,11 +156,11 @@ def clean_office(
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise Unreadable("the document's archive cannot be read") from exc
+        raise Unreadable(N_("the document's archive cannot be read")) from exc
     removed: list[str] = []
     members = archive.infolist()
     if len(members) > MAX_MEMBERS:
-        raise Unreadable("the document has too many parts")
+        raise Unreadable(N_("the document has too many parts"))
     budget = min(MAX_EXPANDED, max(archive_size, 1) * MAX_RATIO)
     expanded = 0
 
@@ -168,7 +168,7 @@ def clean_office(
         nonlocal expanded
         expanded += count
         if expanded > budget:
-            raise Unreadable("the document expands to far more than its size (a ZIP bomb?)")
+            raise Unreadable(N_("the document expands to far more than its size (a ZIP bomb?)"))
 
     sink = ForwardSink(write)
     out = zipfile.ZipFile(sink, "w")  # type: ignore[arg-type]
@@ -192,7 +192,7 @@ def clean_office(
                 try:
                     rewritten, found = _rewrite_xml(data)
                 except _etree().XMLSyntaxError as exc:
-                    raise Unreadable("a part of the document is not well-formed XML") from exc
+                    raise Unreadable(N_("a part of the document is not well-formed XML")) from exc
                 if found:
                     removed.extend(found)
                     data = rewritten
@@ -205,7 +205,7 @@ def clean_office(
                 if cleaner is not None:
                     found = cleaner(member, copy.write)  # type: ignore[arg-type]
                     if found:
-                        removed.append("metadata of pictures in the document (EXIF, GPS, ...)")
+                        removed.append(N_("metadata of pictures in the document (EXIF, GPS, ...)"))
                     continue
                 while piece := member.read(_COPY):
                     copy.write(piece)

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import pikepdf
 
-from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.errors import N_, Unreadable
 from intake.attachments.cleaning.sink import InPlaceSeekSink
 
 
@@ -23,32 +23,32 @@ def clean_pdf(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, 
     try:
         pdf = pikepdf.open(source)
     except pikepdf.PasswordError as exc:
-        raise Unreadable("the PDF is protected by a password") from exc
+        raise Unreadable(N_("the PDF is protected by a password")) from exc
     except pikepdf.PdfError as exc:
-        raise Unreadable("this is not a readable PDF") from exc
+        raise Unreadable(N_("this is not a readable PDF")) from exc
     with pdf:
         if "/Info" in pdf.trailer:
             if len(pdf.trailer.Info.keys()):
-                removed.append("document information (author, title, software, dates)")
+                removed.append(N_("document information (author, title, software, dates)"))
             del pdf.trailer["/Info"]
         root = pdf.Root
         if "/Metadata" in root:
-            removed.append("XMP metadata (author, software, history)")
+            removed.append(N_("XMP metadata (author, software, history)"))
             del root["/Metadata"]
         if "/PieceInfo" in root:
-            removed.append("private application data")
+            removed.append(N_("private application data"))
             del root["/PieceInfo"]
         for page in pdf.pages:
             for key in ("/Metadata", "/PieceInfo"):
                 if key in page.obj:
-                    removed.append("page metadata")
+                    removed.append(N_("page metadata"))
                     del page.obj[key]
             for annotation in page.obj.get("/Annots", []):
                 if not isinstance(annotation, pikepdf.Dictionary):
                     continue
                 for key in ("/T", "/M", "/CreationDate"):
                     if key in annotation:
-                        removed.append("comment authors and times")
+                        removed.append(N_("comment authors and times"))
                         del annotation[key]
                 popup = annotation.get("/Popup")
                 if isinstance(popup, pikepdf.Dictionary) and "/T" in popup:

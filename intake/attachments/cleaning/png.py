@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
-from intake.attachments.cleaning.errors import Unreadable
+from intake.attachments.cleaning.errors import N_, Unreadable
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DISPLAY = {
@@ -20,11 +20,11 @@ _DISPLAY = {
     b"cLLI", b"acTL", b"fcTL", b"fdAT", b"hIST", b"sPLT",
 }  # fmt: skip
 _NAMES = {
-    b"tEXt": "text fields (author, software, comments)",
-    b"zTXt": "text fields (author, software, comments)",
-    b"iTXt": "text fields and XMP metadata",
-    b"eXIf": "EXIF data (camera, GPS position, times)",
-    b"tIME": "modification time",
+    b"tEXt": N_("text fields (author, software, comments)"),
+    b"zTXt": N_("text fields (author, software, comments)"),
+    b"iTXt": N_("text fields and XMP metadata"),
+    b"eXIf": N_("EXIF data (camera, GPS position, times)"),
+    b"tIME": N_("modification time"),
 }
 _COPY = 65536
 
@@ -32,13 +32,13 @@ _COPY = 65536
 def _exact(source: BinaryIO, count: int) -> bytes:
     data = source.read(count)
     if len(data) != count:
-        raise Unreadable("the PNG image is cut short")
+        raise Unreadable(N_("the PNG image is cut short"))
     return data
 
 
 def clean_png(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, ...]:
     if _exact(source, 8) != SIGNATURE:
-        raise Unreadable("this is not a PNG image")
+        raise Unreadable(N_("this is not a PNG image"))
     write(SIGNATURE)
     removed: list[str] = []
     first = True
@@ -47,16 +47,16 @@ def clean_png(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, 
         length = int.from_bytes(header[:4], "big")
         kind = header[4:]
         if length > 2**31 - 1 or not kind.isalpha():
-            raise Unreadable("the PNG image has a damaged chunk")
+            raise Unreadable(N_("the PNG image has a damaged chunk"))
         if first and kind != b"IHDR":
-            raise Unreadable("the PNG image does not start with its header")
+            raise Unreadable(N_("the PNG image does not start with its header"))
         first = False
         critical = kind[0:1].isupper()
         keep = critical or kind in _DISPLAY
         if keep:
             write(header)
         else:
-            removed.append(_NAMES.get(kind, "other application data"))
+            removed.append(_NAMES.get(kind, N_("other application data")))
         crc = zlib.crc32(kind)
         remaining = length
         while remaining:
@@ -67,10 +67,10 @@ def clean_png(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, 
             remaining -= len(piece)
         stored_crc = _exact(source, 4)
         if int.from_bytes(stored_crc, "big") != crc:
-            raise Unreadable("the PNG image is damaged (a checksum does not match)")
+            raise Unreadable(N_("the PNG image is damaged (a checksum does not match)"))
         if keep:
             write(stored_crc)
         if kind == b"IEND":
             if source.read(1):
-                removed.append("data after the end of the image")
+                removed.append(N_("data after the end of the image"))
             return tuple(dict.fromkeys(removed))

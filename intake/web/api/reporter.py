@@ -97,11 +97,11 @@ def outcomes_json(outcomes: list[AttachmentOutcome]) -> list[dict[str, Any]]:
         {
             "name": item.name,
             "size": item.size,
-            "format": item.cleaning.format,
+            "format": item.cleaning.format_text(),
             "cleaned": item.cleaning.cleaned,
-            "removed": list(item.cleaning.removed),
-            "problem": item.cleaning.problem or None,
-            "advice": item.cleaning.advice or None,
+            "removed": item.cleaning.removed_text(),
+            "problem": item.cleaning.problem_text() or None,
+            "advice": item.cleaning.advice_text() or None,
         }
         for item in outcomes
     ]
