@@ -207,6 +207,9 @@ async def test_categories_and_deadlines_are_configuration(
     status = (await client.post("/api/v1/reports/status", json={"token": token})).json()
     today = sqlite_seeded.runtime.today()
     assert status["due"]["acknowledgement"] == (today + timedelta(days=10)).isoformat()
+    # The guidance a reporter reads before the form states the deadlines now in force.
+    process = (await client.get("/guide/process")).text
+    assert "10 days" in process and "2 months" in process
 
     groups = await client.get("/admin/groups")
     assert "solicitor" in groups.text and "alternate" in groups.text

@@ -19,8 +19,10 @@ import jinja2
 from markupsafe import Markup
 
 from intake import i18n
+from intake.casework import deadline_settings
 from intake.config import Settings
 from intake.i18n import N_
+from intake.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,14 @@ PAGES = (
 BY_SLUG = {page.slug: page for page in PAGES}
 
 
-def deadline_values(settings: Settings) -> dict[str, Any]:
+async def deadline_values(runtime: Runtime) -> dict[str, Any]:
+    """The deadlines in force, as administrators set them (else the starting settings)."""
+    async with runtime.sessions() as session:
+        rules = await deadline_settings.current_rules(session, runtime)
     return {
-        "ack_days": settings.ack_days,
-        "feedback_months": settings.feedback_months,
-        "business_days": settings.deadline_clock == "business",
+        "ack_days": rules.ack_days,
+        "feedback_months": rules.feedback_months,
+        "business_days": rules.clock == "business",
     }
 
 

@@ -84,8 +84,9 @@ async def guide(request: Request) -> Response:
     page = guidance.BY_SLUG.get(request.path_params["slug"])
     if page is None:
         raise HTTPException(404)
-    settings = runtime_of(request).settings
-    values = guidance.deadline_values(settings)
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    values = await guidance.deadline_values(runtime)
     position = guidance.PAGES.index(page)
     override = guidance.override_file(settings, page.slug, i18n.current_locale())
     context = {
@@ -171,7 +172,7 @@ async def token_saved(request: Request) -> Response:
             request, "reporter/token.html", {"token": shown, "error": error}, status_code=422
         )
     return render(
-        request, "reporter/saved.html", guidance.deadline_values(runtime_of(request).settings)
+        request, "reporter/saved.html", await guidance.deadline_values(runtime_of(request))
     )
 
 
