@@ -88,15 +88,26 @@ HTTP_MESSAGES = {
     404: N_("There is no such page."),
     405: N_("This page does not accept that kind of request."),
 }
+# What Starlette's form parser says (the start of its English detail), and what we say instead.
+FORM_REFUSALS = {
+    "Too many fields": N_("Too many fields were sent. Nothing was saved."),
+    "Too many files": N_("Too many files were sent. Nothing was saved."),
+    "Field exceeded": N_("A field of the form is too large. Nothing was saved."),
+    "Part exceeded": N_("A part of the form is too large. Nothing was saved."),
+}
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (a form it cannot parse, no such route): its ``detail`` is
+    English, so the answer is our sentence for what it says, in the reader's language."""
     assert isinstance(exc, HTTPException)
-    message = exc.detail if exc.detail and exc.status_code == 400 else None
-    text = message or i18n.gettext(
-        HTTP_MESSAGES.get(exc.status_code, N_("The request could not be handled."))
-    )
-    return error_response(request, exc.status_code, text)
+    message = HTTP_MESSAGES.get(exc.status_code, N_("The request could not be handled."))
+    if exc.status_code == 400 and isinstance(exc.detail, str):
+        message = next(
+            (said for start, said in FORM_REFUSALS.items() if exc.detail.startswith(start)),
+            message,
+        )
+    return error_response(request, exc.status_code, i18n.gettext(message))
 
 
 class InternalErrorMiddleware:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from intake import i18n
+from intake.deadlines import DeadlineRules
 from intake.devtools import catalogs
 from intake.web.app import create_app
 from tests.support.catalog_check import catalog_sentences, untranslated
@@ -153,7 +154,12 @@ async def test_guidance_shows_the_deadlines_from_the_settings(sqlite_seeded: Ins
     settings = replace(
         sqlite_seeded.settings, ack_days=5, feedback_months=2, deadline_clock="business"
     )
-    app = create_app(settings, runtime=replace(sqlite_seeded.runtime, settings=settings))
+    # The starting rules a runtime opened with these settings holds, and no administrator's.
+    rules = DeadlineRules.from_values(
+        ack_days=5, feedback_months=2, clock="business", holidays=settings.holidays
+    )
+    runtime = replace(sqlite_seeded.runtime, settings=settings, rules=rules)
+    app = create_app(settings, runtime=runtime)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:

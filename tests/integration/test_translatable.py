@@ -368,3 +368,18 @@ async def test_what_cleaning_did_to_a_file_is_told_in_french(sqlite_seeded: Inst
         assert english.json()["attachments"][0]["problem"].startswith(
             "It does not look like a JPEG image"
         )
+
+
+async def test_a_form_starlette_cannot_parse_is_refused_in_french(
+    sqlite_client: httpx.AsyncClient,
+) -> None:
+    """A staff form whose body Starlette's parser refuses: the answer is our sentence, in the
+    reader's language, not the parser's English detail."""
+    answer = await sqlite_client.post(
+        "/staff/login",
+        content=b"--x\r\nnot a part\r\n",
+        headers={**FRENCH, "content-type": "multipart/form-data"},
+    )
+    assert answer.status_code == 400
+    assert french("The request could not be read.") in page_text(answer)
+    assert "boundary" not in page_text(answer).lower()
