@@ -190,14 +190,19 @@ def parse_recovery_public(text: str) -> bytes:
         ) from None
 
 
-async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
-    """Make a public half generated elsewhere the active recovery key."""
-    try:  # an all-zero or low-order point cannot be sealed to: refuse it now, not at a report
+def check_sealable(public_key: bytes) -> None:
+    """Refuse a public key nothing can be sealed to (all-zero, low-order): now, not at a report."""
+    try:
         crypto.seal(b"check", public_key, case_id="check", purpose="check")
     except ValueError:
         raise InvalidInput(
             N_("That recovery public key cannot be used: check what was typed.")
         ) from None
+
+
+async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
+    """Make a public half generated elsewhere the active recovery key."""
+    check_sealable(public_key)
     await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
     recovery = RecoveryKey(public_key=public_key)
     session.add(recovery)
