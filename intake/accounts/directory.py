@@ -163,9 +163,6 @@ async def approve(
     """
     change = await _pending(session, change_id)
     state = await verified_state(session, root_public=root_public)
-    if change.previous != state.head and change.signatures == "{}":
-        # Nobody has signed it yet, so nothing commits to the old head: it follows the new one.
-        change.previous = state.head
     if change.previous != state.head:
         change.status = "stale"
         change.decided_at = datetime.now(UTC)
