@@ -38,6 +38,7 @@ from intake.config_fields import (
     parse_comma_list,
     parse_min_cell,
     parse_onion,
+    parse_public_key,
     parse_retention,
     parse_stripped,
     port,
@@ -191,6 +192,15 @@ class Settings:
         shown="generated",
         doc="token lookup pepper (URL-safe base64, 32+ bytes); never printed",
     )
+    root_public_key: bytes | None = setting(
+        None,
+        env="ROOT_PUBLIC_KEY",
+        shown="`root_public_key` in the server secrets file",
+        doc="the office root key's public half, as `quietline keys ceremony` prints it: the "
+        "recipient directory is verified against it; pinned here or by `quietline keys "
+        "install`, never in the database",
+        parse=parse_public_key,
+    )
     session_idle_minutes: int = setting(
         30,
         env="SESSION_IDLE_MINUTES",
@@ -213,8 +223,7 @@ class Settings:
     smtp_host: str | None = setting(
         None,
         env="SMTP_HOST",
-        doc="mail server; unset, each email is written as an `.eml` file under "
-        "`<data dir>/mail/`",
+        doc="mail server; unset, each email is written as an `.eml` file under `<data dir>/mail/`",
     )
     smtp_port: int = setting(
         0,

@@ -9,6 +9,7 @@ the one the field names), then through the field's check. Every error is a
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 import types
@@ -130,6 +131,43 @@ def _choice(choices: tuple[str, ...]) -> Parser:
         return chosen
 
     return parse
+
+
+# --- Keys written as text (the recovery and root public keys, carried by hand).
+
+
+def key_as_text(key: bytes) -> str:
+    """A 32-byte key to write down or carry by hand: 52 base32 characters in groups of four."""
+    text = base64.b32encode(key).decode("ascii").rstrip("=")
+    return "-".join(text[index : index + 4] for index in range(0, len(text), 4))
+
+
+def key_from_text(text: str) -> bytes:
+    """The inverse of :func:`key_as_text`, forgiving case, dashes and spaces.
+
+    Raises ValueError (``"characters"`` or ``"length"``) for text that is not such a key.
+    """
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    try:
+        key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except ValueError:
+        raise ValueError("characters") from None
+    if len(key) != 32:
+        raise ValueError("length")
+    return key
+
+
+def parse_public_key(name: str, value: str) -> bytes | None:
+    """A 32-byte public key written as :func:`key_as_text` writes it; empty means unset."""
+    if not value.strip():
+        return None
+    try:
+        return key_from_text(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a public key as the key ceremony prints it "
+            "(52 letters and digits in groups of four)"
+        ) from None
 
 
 # --- Parsers: (variable, its text) -> value.

@@ -6,6 +6,11 @@ pepper of the token lookup hash. They come from the environment
 hosts) or from ``server-secrets.json`` in the data directory, created on first
 start with mode 0600. Neither opens a report: reports are sealed to staff and
 recovery public keys.
+
+The same file may pin the office root key's public half (``root_public_key``, written by
+``quietline keys install``), unless ``QUIETLINE_ROOT_PUBLIC_KEY`` does: the recipient directory
+is verified against it, so it is kept outside the database, where a database writer cannot
+replace it.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake.config import ConfigError, Settings
+from intake.config_fields import key_as_text, key_from_text
 
 SECRETS_FILE = "server-secrets.json"
+ROOT_ENTRY = "root_public_key"
 
 
 @dataclass(frozen=True)
 class ServerSecrets:
     session_key: bytes
     token_pepper: bytes
+    root_public: bytes | None = None
 
     def __repr__(self) -> str:
         return "ServerSecrets(<hidden>)"
@@ -76,4 +84,49 @@ def load_or_create_secrets(settings: Settings) -> ServerSecrets:
     return ServerSecrets(
         session_key=_decode("QUIETLINE_SECRET_KEY", session_key),
         token_pepper=_decode("QUIETLINE_TOKEN_PEPPER", pepper),
+        root_public=_root_public(settings, stored),
     )
+
+
+def _root_public(settings: Settings, stored: dict[str, str]) -> bytes | None:
+    """The pinned root public key: the environment's, or the file's; both must agree."""
+    in_file = stored.get(ROOT_ENTRY)
+    try:
+        from_file = key_from_text(in_file) if in_file else None
+    except ValueError:
+        raise ConfigError(f"{ROOT_ENTRY} in {SECRETS_FILE} is not a public key") from None
+    from_env = settings.root_public_key
+    if from_env is not None and from_file is not None and from_env != from_file:
+        raise ConfigError(
+            f"QUIETLINE_ROOT_PUBLIC_KEY and {ROOT_ENTRY} in {SECRETS_FILE} name different root "
+            "keys: keep only the one the key ceremony printed"
+        )
+    return from_env if from_env is not None else from_file
+
+
+def pin_root_public(settings: Settings, public: bytes) -> bool:
+    """Pin ``public`` as the office root key in the secrets file; False if it was pinned already.
+
+    Refuses (ConfigError) a different root key than the one already pinned: replacing the root
+    changes who may sign the directory, so it is never done in passing.
+    """
+    load_or_create_secrets(settings)  # the file exists from here on, unless the env holds all
+    path = settings.data_dir / SECRETS_FILE
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    pinned = _root_public(settings, stored)
+    if pinned is not None:
+        if pinned != public:
+            raise ConfigError(
+                "a different office root key is pinned already; a new root means a new "
+                "directory (a fresh instance)"
+            )
+        return False
+    stored[ROOT_ENTRY] = key_as_text(public)
+    temporary = path.with_name(path.name + ".new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(stored, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return True

@@ -1,10 +1,14 @@
 """The key ceremony: the office root key and each group's recovery key, split among custodians.
 
-Meant to run offline (a ``quietline keys ceremony`` command is still to come): it makes the
-keys, splits each private half into SLIP-39 shares (:func:`crypto.split_secret`) for the
-custodians, and returns the public halves and the shares. Nothing is stored: the public halves
-are carried to the server and installed, the shares are handed out, and the private keys are
-gone when the process ends.
+Meant to run offline (``quietline keys ceremony --offline``): it makes the keys, splits each
+private half into SLIP-39 shares (:func:`crypto.split_secret`) for the custodians, and returns
+the public halves and the shares. Nothing is stored: the public halves are carried to the server
+and installed, the shares are handed out, and the private keys are gone when the process ends.
+
+While the root's private key still exists whole, the ceremony also signs the directory's
+*genesis*: the first entries, declaring each group and its recovery key. The server cannot sign
+them (it never holds the root key), so ``quietline keys install`` carries them in and appends
+them after verifying them against the root public key it pins.
 
 Custodians are named by role (``"clerk"``, ``"auditor"``), never by name: the directory records
 the roles, so the reporter guidance can say truthfully who could open a report together.
@@ -18,6 +22,7 @@ from typing import Any
 
 import crypto
 from intake.accounts import keyring
+from intake.accounts.directory_rules import GENESIS, ROOT, Entry, sign_entry
 
 DEFAULT_THRESHOLD = 2
 DEFAULT_CUSTODIANS = 3
@@ -64,6 +69,7 @@ class SplitKey:
 class CeremonyResult:
     root: SplitKey
     recovery: Mapping[str, SplitKey]
+    genesis: tuple[Entry, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """``{"root", "recovery": {group: public}, "shares": {group: [...], "root": [...]}}``."""
@@ -141,4 +147,32 @@ def run_ceremony(
     return CeremonyResult(
         root=SplitKey(public=root.public, shares=tuple(root_shares), plan=root_plan),
         recovery=recovery,
+        genesis=genesis_entries(root.private, recovery),
     )
+
+
+def genesis_entries(root_private: bytes, recovery: Mapping[str, SplitKey]) -> tuple[Entry, ...]:
+    """The directory's first entries, signed by the root: each group, then its recovery key."""
+    bodies: list[tuple[str, dict[str, Any]]] = [
+        ("group", {"group": group, "name": group}) for group in recovery
+    ]
+    bodies += [
+        (
+            "recovery",
+            {
+                "group": group,
+                "public": key.public.hex(),
+                "threshold": key.plan.threshold,
+                "custodians": list(key.plan.roles),
+            },
+        )
+        for group, key in recovery.items()
+    ]
+    entries: list[Entry] = []
+    previous = GENESIS
+    for kind, body in bodies:
+        entry = Entry(kind=kind, body=body, proposer=ROOT, previous=previous, signatures={})  # type: ignore[arg-type]
+        entry = sign_entry(entry, ROOT, root_private)
+        entries.append(entry)
+        previous = entry.digest()
+    return tuple(entries)

@@ -198,6 +198,45 @@ async def approve(
     return "applied"
 
 
+async def install_genesis(
+    session: AsyncSession, entries: list[Entry], *, root_public: bytes
+) -> int:
+    """Append the ceremony's root-signed first entries; return how many were appended.
+
+    The entries must verify against ``root_public`` on their own, and the stored directory must
+    be empty or already begin with exactly these entries (installing twice changes nothing).
+    """
+    try:
+        replay(entries, root_public=root_public)
+    except DirectoryInvalid as problem:
+        raise InvalidInput(
+            N_("The ceremony's entries do not verify against this root key: %(reason)s."),
+            reason=str(problem),
+        ) from None
+    stored = await stored_entries(session)
+    if stored:
+        if [e.digest() for e in stored[: len(entries)]] == [e.digest() for e in entries]:
+            return 0
+        raise InvalidInput(
+            N_("This directory has other entries already: the ceremony's cannot begin it.")
+        )
+    now = datetime.now(UTC)
+    for position, entry in enumerate(entries):
+        session.add(
+            DirectoryEntry(
+                position=position,
+                kind=entry.kind,
+                body=canonical(dict(entry.body)).decode(),
+                proposer=entry.proposer,
+                previous=entry.previous,
+                signatures=_signatures_json(entry),
+                recorded_at=now,
+            )
+        )
+    await session.flush()
+    return len(entries)
+
+
 async def refuse(session: AsyncSession, change_id: str) -> None:
     change = await _pending(session, change_id)
     change.status = "refused"

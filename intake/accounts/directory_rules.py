@@ -313,3 +313,32 @@ def member_body(member: Member) -> dict[str, Any]:
         "encryption_public": member.encryption_public.hex(),
         "signing_public": member.signing_public.hex(),
     }
+
+
+def entry_as_json(entry: Entry) -> dict[str, Any]:
+    """An entry as JSON, to carry from the offline ceremony to the server (and to show)."""
+    return {
+        "kind": entry.kind,
+        "body": dict(entry.body),
+        "proposer": entry.proposer,
+        "previous": entry.previous.hex(),
+        "signatures": {signer: sig.hex() for signer, sig in sorted(entry.signatures.items())},
+    }
+
+
+def entry_from_json(value: Any) -> Entry:
+    """The inverse of :func:`entry_as_json`; ValueError for anything else."""
+    try:
+        signatures = {str(k): bytes.fromhex(str(v)) for k, v in value["signatures"].items()}
+        entry = Entry(
+            kind=str(value["kind"]),  # type: ignore[arg-type]
+            body=dict(value["body"]),
+            proposer=str(value["proposer"]),
+            previous=bytes.fromhex(str(value["previous"])),
+            signatures=signatures,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValueError("not a directory entry") from None
+    if entry.kind not in ("group", "recovery", "member"):
+        raise ValueError("not a directory entry")
+    return entry

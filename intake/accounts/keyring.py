@@ -7,7 +7,6 @@ of lower CPU priority and never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import threading
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import crypto
 from intake.casework.routing import Recipients
 from intake.casework.vocabulary import Role
 from intake.config import Settings
+from intake.config_fields import key_as_text, key_from_text
 from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.storage.models import CaseKey, RecoveryKey, Staff
@@ -157,27 +157,6 @@ def totp_uri(staff: Staff, secrets: StaffSecrets) -> str:
     )
 
 
-def key_as_text(key: bytes) -> str:
-    """A 32-byte key to write down or carry by hand: 52 base32 characters in groups of four."""
-    text = base64.b32encode(key).decode("ascii").rstrip("=")
-    return "-".join(text[index : index + 4] for index in range(0, len(text), 4))
-
-
-def key_from_text(text: str) -> bytes:
-    """The inverse of :func:`key_as_text`, forgiving case, dashes and spaces.
-
-    Raises ValueError (``"characters"`` or ``"length"``) for text that is not such a key.
-    """
-    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    try:
-        key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    except ValueError:
-        raise ValueError("characters") from None
-    if len(key) != 32:
-        raise ValueError("length")
-    return key
-
-
 def format_recovery_key(private_key: bytes) -> str:
     """Group the private half for printing."""
     return key_as_text(private_key)
@@ -211,14 +190,19 @@ def parse_recovery_public(text: str) -> bytes:
         ) from None
 
 
-async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
-    """Make a public half generated elsewhere the active recovery key."""
-    try:  # an all-zero or low-order point cannot be sealed to: refuse it now, not at a report
+def check_sealable(public_key: bytes) -> None:
+    """Refuse a public key nothing can be sealed to (all-zero, low-order): now, not at a report."""
+    try:
         crypto.seal(b"check", public_key, case_id="check", purpose="check")
     except ValueError:
         raise InvalidInput(
             N_("That recovery public key cannot be used: check what was typed.")
         ) from None
+
+
+async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
+    """Make a public half generated elsewhere the active recovery key."""
+    check_sealable(public_key)
     await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
     recovery = RecoveryKey(public_key=public_key)
     session.add(recovery)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from intake.cli import audit, backup, cases, instance, keys, mail, staff, stats
+from intake.cli import audit, backup, cases, directory, instance, keys, mail, staff, stats
 from intake.cli.command import CommandError
 from intake.config import ConfigError, load_settings
 from intake.errors import QuietlineError
@@ -15,7 +15,7 @@ DESCRIPTION = (
     "The ``quietline`` command. Every command takes ``--data-dir`` (or ``QUIETLINE_DATA_DIR``)."
 )
 # In the order ``quietline --help`` lists them.
-GROUPS = (instance, keys, staff, mail, audit, cases, stats, backup)
+GROUPS = (instance, keys, directory, staff, mail, audit, cases, stats, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

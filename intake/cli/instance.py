@@ -8,6 +8,7 @@ from typing import Any
 
 from intake.accounts import instance
 from intake.cli.command import AddParser, CommandError, in_runtime, say, with_runtime
+from intake.cli.directory import directory_status
 from intake.config import Settings
 from intake.runtime import Runtime
 
@@ -33,6 +34,7 @@ async def cmd_serve_prepare(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.demo and await instance.is_empty(runtime):
         say("First start: seeding a demo instance (for a first look, not for production).")
         await seed_demo(runtime)
+    say(await directory_status(runtime))
     return 0
 
 

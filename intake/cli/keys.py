@@ -1,4 +1,4 @@
-"""``quietline keys``: the office recovery key."""
+"""``quietline keys``: the office recovery key (the ceremony is in intake/cli/ceremony.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 
 import crypto
 from intake.accounts import keyring
+from intake.cli import ceremony
 from intake.cli.command import AddParser, in_runtime, say
 from intake.config import Settings
 from intake.operations import audit
@@ -92,3 +93,4 @@ def register(add_parser: AddParser) -> None:
         "check-recovery",
         help="read a recovery private key on stdin; say which cases' keys it opens",
     ).set_defaults(run=in_runtime(cmd_recovery_check))
+    ceremony.register(keys)
