@@ -164,11 +164,13 @@ async def approve(
     change = await _pending(session, change_id)
     state = await verified_state(session, root_public=root_public)
     if change.previous != state.head:
-        change.status = "stale"
-        change.decided_at = datetime.now(UTC)
-        raise InvalidInput(
-            N_("The directory changed after this change was proposed: propose it again.")
-        )
+        if json.loads(change.signatures):
+            # Its signatures cover the head it was proposed against: they cannot carry over.
+            raise InvalidInput(
+                N_("The directory changed after this change was proposed: propose it again.")
+            )
+        # Nobody has signed it yet: it follows the directory to its new head.
+        change.previous = state.head
     entry = entry_of(change)
     if signer != ROOT and signer not in required_signers(state, entry)[1]:
         raise InvalidInput(N_("This change's rule does not name you among the people who sign it."))

@@ -107,18 +107,15 @@ def test_pending_and_root_approval_with_k_shares(tmp_path: Path) -> None:
 
     shares = "\n".join(out["shares"]["root"][1:]) + "\n"
     approved = run(
-        tmp_path, "directory", "approve", "--id", first, "--root-shares-stdin", stdin=shares
+        tmp_path, "directory", "approve", "--all", "--root-shares-stdin", stdin=shares
     )
     assert approved.returncode == 0, approved.stderr
-    assert "1 of 1 changes applied" in approved.stdout
-    assert run(tmp_path, "directory", "verify").stdout.strip().endswith("intact, 5 entries")
-    # The other was proposed against the head before: it must be proposed again.
-    stale = run(
-        tmp_path, "directory", "approve", "--id", second, "--root-shares-stdin", stdin=shares
-    )
-    assert stale.returncode == 2
-    assert "propose it again" in stale.stderr
-    assert run(tmp_path, "directory", "verify").stdout.strip().endswith("intact, 5 entries")
+    # The second was proposed against the head before the first: unsigned, it follows.
+    assert "2 of 2 changes applied" in approved.stdout
+    assert run(tmp_path, "directory", "verify").stdout.strip().endswith("intact, 6 entries")
+    assert json.loads(
+        run(tmp_path, "directory", "pending", "--json").stdout.strip().splitlines()[-1]
+    ) == []
 
 
 def test_approve_needs_one_change_or_all(tmp_path: Path) -> None:

@@ -133,25 +133,51 @@ async def test_a_rewritten_row_is_named_by_verification(office) -> None:
     assert str(verification.problem) == "entry 2: the root key's signature is not valid"
 
 
-async def test_a_change_proposed_against_an_older_head_must_be_proposed_again(office) -> None:
+async def test_a_signed_change_overtaken_by_another_must_be_proposed_again(office) -> None:
+    """Signatures cover the head a change was proposed against: when another entry lands
+    first, they cannot carry over. A change nobody signed yet follows the new head."""
     runtime, keys = office
     rita, _ = person("rita", "solicitor", "officer", "Rita")
+    tom, _ = person("tom", "solicitor", "officer", "Tom")
     async with db.transaction(runtime.sessions) as session:
-        change = await directory.propose(
+        changes = [
+            await directory.propose(
+                session,
+                root_public=ROOT_KEY.public,
+                kind="member",
+                body=member_body(someone),
+                proposer="ada",
+            )
+            for someone in (rita, tom)
+        ]
+        signed_id, unsigned_id = changes[0].id, changes[1].id
+        await directory.approve(
             session,
+            signed_id,
             root_public=ROOT_KEY.public,
-            kind="member",
-            body=member_body(rita),
-            proposer="ada",
+            signer="olivia",
+            signing_private=keys["olivia"],
         )
-        change_id = change.id
     await _root_entry(runtime, "group", {"group": "alternate", "name": "City manager"})
     with pytest.raises(InvalidInput, match="propose it again"):
         async with db.transaction(runtime.sessions) as session:
             await directory.approve(
                 session,
-                change_id,
+                signed_id,
                 root_public=ROOT_KEY.public,
-                signer="olivia",
-                signing_private=keys["olivia"],
+                signer="sam",
+                signing_private=keys["sam"],
             )
+    async with db.transaction(runtime.sessions) as session:
+        for signer in ("olivia", "sam"):
+            outcome = await directory.approve(
+                session,
+                unsigned_id,
+                root_public=ROOT_KEY.public,
+                signer=signer,
+                signing_private=keys[signer],
+            )
+    assert outcome == "applied"
+    async with runtime.sessions() as session:
+        state = await directory.verified_state(session, root_public=ROOT_KEY.public)
+    assert "tom" in state.members and "rita" not in state.members
