@@ -20,7 +20,7 @@ import crypto
 from intake import mail
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import StagedFile
-from intake.casework import access, records
+from intake.casework import access, records, routing
 from intake.casework.case_files import AttachmentOutcome, prepare_attachments, save_attachments
 from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
 from intake.runtime import Runtime
@@ -153,5 +153,12 @@ async def add_reporter_message(
             outcomes = await save_attachments(
                 session, data_key, prepared, case_id=case.id, entry_id=entry.id
             )
-            await mail.queue_case_notice(session, runtime, case.id)
+            # The same people whatever the case's routing (intake/mail/outbox.py).
+            people = await mail.reporter_audience(
+                session,
+                groups=routing.receiving_groups(runtime.settings),
+                roles=routing.RECEIVING_ROLES,
+                case_id=case.id,
+            )
+            await mail.queue_notices(session, runtime.settings, people)
             return outcomes

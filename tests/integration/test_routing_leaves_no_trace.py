@@ -1,0 +1,121 @@
+"""Routing leaves no trace (promise 8, docs/architecture.md; SECURITY.md, "Routing").
+
+The attack: someone who reads the outbox (or the mail system's logs) or a copy of the database
+tries to tell a report that excludes an officer, or one that involves the office, from a plain
+one, or to place a reporter's action more finely than the day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, text
+from sqlmodel import select
+
+from intake.casework import reporter
+from intake.mail import set_notify_mode
+from intake.runtime import Runtime
+from intake.storage import db
+from intake.storage.models import Outbox, Staff
+from tests.support import casefactory
+from tests.support.instance import Instance
+
+DELAY = 900
+ROUNDS = 10
+
+
+def with_delay(made: Instance) -> Runtime:
+    settings = dataclasses.replace(made.settings, mail_delay_max=DELAY)
+    return dataclasses.replace(made.runtime, settings=settings)
+
+
+async def staff_id(runtime: Runtime, email: str) -> str:
+    async with runtime.sessions() as session:
+        return (await session.exec(select(Staff.id).where(Staff.email == email))).one()
+
+
+async def prepare(runtime: Runtime) -> str:
+    """officer2 takes the daily digest; officer3 may be excluded. Returns officer3's id."""
+    async with db.transaction(runtime.sessions) as session:
+        person = (
+            await session.exec(select(Staff).where(Staff.email == "officer2@example.org"))
+        ).one()
+        await set_notify_mode(session, person, "digest")
+        await session.exec(
+            text("UPDATE staff SET exclusion_label = 'Officer Three' WHERE email = :email"),
+            params={"email": "officer3@example.org"},
+        )
+    return await staff_id(runtime, "officer3@example.org")
+
+
+async def take_outbox(runtime: Runtime) -> list[Outbox]:
+    """What the outbox holds now, then empty it (as if the worker had sent it all)."""
+    async with db.transaction(runtime.sessions) as session:
+        rows = list((await session.exec(select(Outbox))).all())
+        await session.exec(delete(Outbox))  # type: ignore[call-overload]
+    return rows
+
+
+@dataclasses.dataclass
+class Seen:
+    """What the outbox showed for one kind of report, over several reports."""
+
+    shapes: set[tuple[tuple[str, str], ...]] = dataclasses.field(default_factory=set)
+    delays: list[float] = dataclasses.field(default_factory=list)
+
+    def add(self, rows: Sequence[Outbox], since: datetime) -> None:
+        self.shapes.add(tuple(sorted((row.staff_id, row.kind) for row in rows)))
+        self.delays.extend((row.due_at - since).total_seconds() for row in rows)
+
+
+def ks_distance(first: list[float], second: list[float]) -> float:
+    """The two-sample Kolmogorov-Smirnov statistic: the largest gap between the two CDFs."""
+    points = sorted({*first, *second})
+    return max(
+        abs(
+            sum(value <= point for value in first) / len(first)
+            - sum(value <= point for value in second) / len(second)
+        )
+        for point in points
+    )
+
+
+async def test_the_outbox_cannot_tell_an_excluding_or_office_report_from_a_plain_one(
+    seeded: Instance,
+) -> None:
+    runtime = with_delay(seeded)
+    officer3 = await prepare(runtime)
+    routes = {
+        "plain": {},
+        "excluding": {"excluded_staff_ids": (officer3,)},
+        "about the office": {"involves_office": True},
+    }
+    reports = {name: Seen() for name in routes}
+    messages = {name: Seen() for name in routes}
+    for _ in range(ROUNDS):
+        for name, route in routes.items():
+            since = db.utcnow()
+            token, _case = await casefactory.file_report(runtime, body="A concern.", **route)
+            reports[name].add(await take_outbox(runtime), since)
+            since = db.utcnow()
+            await reporter.add_reporter_message(runtime, token, "One more thing.")
+            messages[name].add(await take_outbox(runtime), since)
+
+    for seen in (reports, messages):
+        # The same people, with the same kinds (the digest choice kept), for every route.
+        shapes = {name: item.shapes for name, item in seen.items()}
+        assert len({frozenset(value) for value in shapes.values()}) == 1, shapes
+        (shape,) = shapes["plain"]
+        assert officer3 in {person for person, _ in shape}
+        assert sorted(kind for _, kind in shape) == ["held", "notice", "notice", "notice"]
+        # Each due time a uniform random moment in the window, alike for every route.
+        for item in seen.values():
+            assert all(-1 <= delay <= DELAY + 5 for delay in item.delays)
+        size = len(seen["plain"].delays)
+        # The critical value for a false alarm once in a million runs.
+        limit = math.sqrt(-math.log(0.5e-6) / 2) * math.sqrt(2 / size)
+        for name in ("excluding", "about the office"):
+            assert ks_distance(seen["plain"].delays, seen[name].delays) < limit
