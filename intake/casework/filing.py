@@ -406,7 +406,8 @@ async def _report_rows(
         "lookup": pending.lookup,
         "salt": pending.salt,
         "reporter_wrap": pending.reporter_wrap,
-        "exclusions": records.encrypt_exclusions(data_key, case_id, excluded) if excluded else None,
+        # Always written, at a fixed length: it does not tell whether or how many were excluded.
+        "exclusions": records.encrypt_exclusions(data_key, case_id, excluded),
         "next_seq": 2,
     }
     recorder = pending.recorded_by.staff_id if pending.recorded_by else None

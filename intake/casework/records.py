@@ -170,9 +170,20 @@ def decrypt_entry(data_key: bytes, entry: Entry) -> str:
     ).decode("utf-8")
 
 
+# The exclusion list is padded to this many bytes before it is encrypted, so its ciphertext has
+# the same length for none, one or many people excluded. A JSON list of staff ids (32
+# characters, quoted, comma-separated) takes 36 bytes an id: room for 113. A longer list (never
+# offered in practice) is padded to the next multiple, so it shows only that it is that long.
+EXCLUSIONS_PADDED = 4096
+
+
 def encrypt_exclusions(data_key: bytes, case_id: str, staff_ids: tuple[str, ...]) -> bytes:
+    """Whom the reporter excluded, padded with spaces to a fixed length (JSON ignores them) and
+    encrypted; written for every case, so not even "none" differs from "some"."""
+    plain = json.dumps(sorted(staff_ids)).encode()
+    size = max(1, -(-len(plain) // EXCLUSIONS_PADDED)) * EXCLUSIONS_PADDED
     return crypto.encrypt_field(
-        data_key, json.dumps(list(staff_ids)).encode(), case_id=case_id, field=EXCLUSIONS_FIELD
+        data_key, plain.ljust(size, b" "), case_id=case_id, field=EXCLUSIONS_FIELD
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, text
 from sqlmodel import select
 
-from intake.casework import reporter
+from intake.casework import records, reporter
 from intake.mail import set_notify_mode
 from intake.runtime import Runtime
 from intake.storage import db
@@ -119,3 +119,33 @@ async def test_the_outbox_cannot_tell_an_excluding_or_office_report_from_a_plain
         limit = math.sqrt(-math.log(0.5e-6) / 2) * math.sqrt(2 / size)
         for name in ("excluding", "about the office"):
             assert ks_distance(seen["plain"].delays, seen[name].delays) < limit
+
+
+async def test_the_exclusion_list_has_one_length_for_none_one_or_five_excluded(
+    seeded: Instance,
+) -> None:
+    runtime = seeded.runtime
+    others = [
+        "officer2@example.org",
+        "officer3@example.org",
+        "alternate@example.org",
+        "investigator@example.org",
+        "admin@example.org",
+    ]
+    async with db.transaction(runtime.sessions) as session:
+        for number, email in enumerate(others):
+            await session.exec(
+                text("UPDATE staff SET exclusion_label = :label WHERE email = :email"),
+                params={"label": f"Person {number}", "email": email},
+            )
+    ids = [await staff_id(runtime, email) for email in others]
+    officer1 = seeded.staff_private["officer1@example.org"]
+    lengths = set()
+    for excluded in ((), ids[:1], ids):
+        _, case = await casefactory.file_report(runtime, excluded_staff_ids=tuple(excluded))
+        assert case.exclusions is not None
+        lengths.add(len(case.exclusions))
+        data_key = await casefactory.data_key_with(runtime, case.id, officer1)
+        assert data_key is not None
+        assert records.decrypt_exclusions(data_key, case) == set(excluded)
+    assert len(lengths) == 1, lengths
