@@ -133,7 +133,9 @@ class CaseKey(SQLModel, table=True):
         Index("ix_casekey_staff_received", "staff_id", "received_on", "case_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    # Random, not a counter: a counter would order the copies written when reports arrive
+    # among those written by grants, whose audit events carry exact times.
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
     staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
     recovery_key_id: str | None = Field(default=None, foreign_key="recoverykey.id", max_length=32)

@@ -19,7 +19,7 @@ from intake.casework import records, reporter
 from intake.mail import set_notify_mode
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Outbox, Staff
+from intake.storage.models import Attachment, CaseKey, Entry, Outbox, Staff, is_id
 from tests.support import casefactory
 from tests.support.instance import Instance
 
@@ -149,3 +149,22 @@ async def test_the_exclusion_list_has_one_length_for_none_one_or_five_excluded(
         assert data_key is not None
         assert records.decrypt_exclusions(data_key, case) == set(excluded)
     assert len(lengths) == 1, lengths
+
+
+async def test_rows_a_reporter_writes_have_random_ids(seeded: Instance) -> None:
+    runtime = seeded.runtime
+    token, case = await casefactory.file_report(
+        runtime, attachments=(("note.txt", b"a plain note"),)
+    )
+    await reporter.add_reporter_message(runtime, token, "One more thing.")
+    async with runtime.sessions() as session:
+        ids = {
+            "case": [case.id],
+            "casekey": (await session.exec(select(CaseKey.id))).all(),
+            "entry": (await session.exec(select(Entry.id))).all(),
+            "attachment": (await session.exec(select(Attachment.id))).all(),
+            "outbox": (await session.exec(select(Outbox.id))).all(),
+        }
+    for table, values in ids.items():
+        assert values, table
+        assert all(is_id(value) for value in values), (table, values)
