@@ -12,16 +12,18 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
+import httpx
 from sqlalchemy import delete, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from intake.casework import records, reporter
 from intake.mail import set_notify_mode
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Attachment, CaseKey, Entry, Outbox, Staff, is_id
+from intake.storage.models import Attachment, AuditEvent, CaseKey, Entry, Outbox, Staff, is_id
 from tests.support import casefactory
 from tests.support.instance import Instance
+from tests.support.staffing import sign_in
 
 DELAY = 900
 ROUNDS = 10
@@ -168,3 +170,30 @@ async def test_rows_a_reporter_writes_have_random_ids(seeded: Instance) -> None:
     for table, values in ids.items():
         assert values, table
         assert all(is_id(value) for value in values), (table, values)
+
+
+async def test_audit_details_do_not_place_a_reporter_message_among_staff_ones(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    runtime = seeded.runtime
+    officer = await sign_in(seeded, client, "officer1@example.org")
+    _, quiet = await casefactory.file_report(runtime, body="A concern.")
+    token, talkative = await casefactory.file_report(runtime, body="Another concern.")
+    await reporter.add_reporter_message(runtime, token, "One more thing.")
+    await reporter.add_reporter_message(runtime, token, "And another.")
+    for case in (quiet, talkative):
+        for kind in ("messages", "notes"):
+            sent = await officer.post(f"/api/v1/cases/{case.ref}/{kind}", {"body": "Thank you."})
+            assert sent.status_code == 201, sent.text
+    async with runtime.sessions() as session:
+        events = (
+            await session.exec(
+                select(AuditEvent).where(col(AuditEvent.action).in_(["case.message", "case.note"]))
+            )
+        ).all()
+    details = {(event.case_ref, event.action): event.detail for event in events}
+    assert len(details) == 4
+    for action in ("case.message", "case.note"):
+        # The same detail whether two reporter messages came before or none did.
+        assert details[(quiet.ref, action)] == details[(talkative.ref, action)]
+        assert "seq" not in details[(quiet.ref, action)]
