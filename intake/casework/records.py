@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -118,12 +119,22 @@ def entry_values(
     body: str,
     staff_id: str | None = None,
 ) -> dict[str, Any]:
-    """An entry's columns, its body encrypted for the case and bound to the entry's id."""
+    """An entry's columns, its body encrypted for the case and bound to the entry's id.
+
+    ``seq`` is the entry's place in the case (from :func:`next_seq`): it is stored only
+    encrypted (``position``); the ``seq`` column gets a random number, which orders nothing.
+    """
     entry_id = new_id()
     return {
         "id": entry_id,
         "case_id": case_id,
-        "seq": seq,
+        "seq": secrets.randbelow(2**31),
+        "position": crypto.encrypt_field(
+            data_key,
+            seq.to_bytes(POSITION_BYTES, "big"),
+            case_id=case_id,
+            field=position_field(entry_id),
+        ),
         "kind": kind,
         "author": author,
         "on": on,
@@ -158,6 +169,44 @@ def encrypted_entry(
             staff_id=staff_id,
         )
     )
+
+
+POSITION_BYTES = 8  # every position encrypts to the same length
+
+
+def position_field(entry_id: str) -> str:
+    """The field an entry's encrypted position is bound to."""
+    return f"position:{entry_id}"
+
+
+class Placed(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def position(self) -> bytes | None: ...
+
+
+def entry_position(data_key: bytes, entry: Placed) -> int:
+    """An entry's place in its case: decrypted, or its ``seq`` for an entry written before
+    positions were encrypted (migration 0010)."""
+    if entry.position is None:
+        return entry.seq
+    plain = crypto.decrypt_field(
+        data_key, entry.position, case_id=entry.case_id, field=position_field(entry.id)
+    )
+    return int.from_bytes(plain, "big")
+
+
+_Row = TypeVar("_Row", bound=Placed)
+
+
+def in_order(data_key: bytes, entries: Iterable[_Row]) -> list[_Row]:
+    """A case's entries in the order they were written (the stored rows' order tells nothing)."""
+    return sorted(entries, key=lambda entry: entry_position(data_key, entry))
 
 
 def decrypt_entry(data_key: bytes, entry: Entry) -> str:

@@ -197,3 +197,43 @@ async def test_audit_details_do_not_place_a_reporter_message_among_staff_ones(
         # The same detail whether two reporter messages came before or none did.
         assert details[(quiet.ref, action)] == details[(talkative.ref, action)]
         assert "seq" not in details[(quiet.ref, action)]
+
+
+async def test_stored_entries_do_not_order_a_reporter_among_the_office(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """The attack: sort a case's entry rows by their plaintext columns to learn where the
+    reporter's messages fell among the office's (whose audit events carry exact times)."""
+    runtime = seeded.runtime
+    officer = await sign_in(seeded, client, "officer1@example.org")
+    written = ["report", "reporter 1", "office 1", "reporter 2", "office 2", "reporter 3"]
+    guessed_right = 0
+    for _ in range(8):
+        token, case = await casefactory.file_report(runtime, body="report")
+        for text_ in written[1:]:
+            if text_.startswith("office"):
+                sent = await officer.post(f"/api/v1/cases/{case.ref}/messages", {"body": text_})
+                assert sent.status_code == 201, sent.text
+            else:
+                await reporter.add_reporter_message(runtime, token, text_)
+        async with runtime.sessions() as session:
+            rows = (await session.exec(select(Entry).where(Entry.case_id == case.id))).all()
+        authors = [row.author for row in sorted(rows, key=lambda row: (row.on, row.seq))]
+        guessed_right += authors == [
+            "reporter",
+            "reporter",
+            "office",
+            "reporter",
+            "office",
+            "reporter",
+        ]
+        # Every place encrypts to the same length.
+        assert len({len(getattr(row, "position", None) or b"") for row in rows}) == 1
+        # Those who hold the key still read the conversation in order.
+        status = await reporter.status_by_token(runtime, token)
+        assert [message.body for message in status.messages] == written[1:]
+        shown = (await officer.get(f"/api/v1/cases/{case.ref}")).json()
+        assert [message["body"] for message in shown["messages"]] == written[1:]
+    # One in 60 by chance (the orders of three reporter and two office messages after the
+    # report); eight times in a row, never.
+    assert guessed_right < 8
