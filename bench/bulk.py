@@ -181,13 +181,14 @@ async def add_cases(
     sealed_length = _sealed_length()
     filler = random.Random(seed)
     case_columns = [column.name for column in CASE_TABLE.columns]
-    key_columns = ["case_id", "staff_id", "recovery_key_id", "received_on", "sealed"]
+    key_columns = ["id", "case_id", "staff_id", "recovery_key_id", "received_on", "sealed"]
     holders = [(officer, None) for officer in officers] + [(None, recovery_id)]
     written = 0
     for start in range(0, count, batch):
         rows = _case_rows(min(batch, count - start), today, settings.default_group, seed + start)
         keys = [
             (
+                filler.randbytes(16).hex(),
                 row["id"],
                 staff_id,
                 recovery_key_id,

@@ -119,12 +119,13 @@ def _decrypt(data_key: bytes, attachment: Attachment) -> StoredAttachment:
 async def list_for_case(
     session: AsyncSession, case_id: str, data_key: bytes
 ) -> list[StoredAttachment]:
-    """Every attachment of a case, in the order they were sent."""
+    """Every attachment of a case, each entry's in the order they were sent. The entries' own
+    order is encrypted (intake/casework/records.py): callers sort by it."""
     rows = await session.exec(
         select(Attachment)
         .join(Entry, col(Entry.id) == col(Attachment.entry_id))
         .where(Attachment.case_id == case_id)
-        .order_by(col(Entry.seq), col(Attachment.position))
+        .order_by(col(Attachment.entry_id), col(Attachment.position))
     )
     return [_decrypt(data_key, row) for row in rows.all()]
 

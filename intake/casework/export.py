@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.accounts.sessions import SignedIn
@@ -119,9 +119,10 @@ async def gather(
 ) -> CaseExport:
     """The case's facts and decrypted entries, and the list of its attachments."""
     category = await session.get(Category, case.category)
-    entries = (
-        await session.exec(select(Entry).where(Entry.case_id == case.id).order_by(col(Entry.seq)))
-    ).all()
+    entries = records.in_order(
+        data_key, (await session.exec(select(Entry).where(Entry.case_id == case.id))).all()
+    )
+    place = {entry.id: number for number, entry in enumerate(entries)}
     staff_names = {person.id: person.name for person in (await session.exec(select(Staff))).all()}
     reports: list[list[tuple[str, str]]] = []
     others: dict[str, list[ExportedEntry]] = {"message": [], "note": [], "outcome": []}
@@ -148,7 +149,10 @@ async def gather(
         messages=others["message"],
         notes=others["note"],
         outcomes=others["outcome"],
-        files=await attachment_store.list_for_case(session, case.id, data_key),
+        files=sorted(
+            await attachment_store.list_for_case(session, case.id, data_key),
+            key=lambda item: place.get(item.entry_id, 0),
+        ),
         sessions=runtime.sessions,
         data_key=data_key,
     )

@@ -307,7 +307,7 @@ class _ReportRows:
     pending: _PendingReport
     case: dict[str, Any]
     keys: list[dict[str, Any]]
-    notify: list[routing.KeyHolder]
+    notify: list[routing.KeyHolderRow]
 
 
 async def _write_reports(
@@ -359,7 +359,9 @@ async def _write_reports(
                     case_ref=pending.ref,
                     detail={"channel": pending.channel, "kind": pending.kind},
                 )
-        # A new case's key holders are its recipients, just read: no need to look them up.
+        # Told of a new report: every receiving officer of every group, just read, whatever the
+        # report's routing, so the outbox cannot tell an excluding report or one about the office
+        # from a plain one (intake/mail/outbox.py). Only the officer who entered it is left out.
         people = {person.id: person for rows in accepted for person in rows.notify}
         await mail.queue_notices(session, settings, list(people.values()))
     return [
@@ -404,7 +406,8 @@ async def _report_rows(
         "lookup": pending.lookup,
         "salt": pending.salt,
         "reporter_wrap": pending.reporter_wrap,
-        "exclusions": records.encrypt_exclusions(data_key, case_id, excluded) if excluded else None,
+        # Always written, at a fixed length: it does not tell whether or how many were excluded.
+        "exclusions": records.encrypt_exclusions(data_key, case_id, excluded),
         "next_seq": 2,
     }
     recorder = pending.recorded_by.staff_id if pending.recorded_by else None
@@ -412,5 +415,9 @@ async def _report_rows(
         pending=pending,
         case=case,
         keys=keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
-        notify=[person for person in recipients.staff if person.id != recorder],
+        notify=[
+            holder
+            for holder in read.holders
+            if holder.what == routing.HOLDER and holder.id != recorder
+        ],
     )

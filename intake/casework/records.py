@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -118,12 +119,22 @@ def entry_values(
     body: str,
     staff_id: str | None = None,
 ) -> dict[str, Any]:
-    """An entry's columns, its body encrypted for the case and bound to the entry's id."""
+    """An entry's columns, its body encrypted for the case and bound to the entry's id.
+
+    ``seq`` is the entry's place in the case (from :func:`next_seq`): it is stored only
+    encrypted (``position``); the ``seq`` column gets a random number, which orders nothing.
+    """
     entry_id = new_id()
     return {
         "id": entry_id,
         "case_id": case_id,
-        "seq": seq,
+        "seq": secrets.randbelow(2**31),
+        "position": crypto.encrypt_field(
+            data_key,
+            seq.to_bytes(POSITION_BYTES, "big"),
+            case_id=case_id,
+            field=position_field(entry_id),
+        ),
         "kind": kind,
         "author": author,
         "on": on,
@@ -160,6 +171,44 @@ def encrypted_entry(
     )
 
 
+POSITION_BYTES = 8  # every position encrypts to the same length
+
+
+def position_field(entry_id: str) -> str:
+    """The field an entry's encrypted position is bound to."""
+    return f"position:{entry_id}"
+
+
+class Placed(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def position(self) -> bytes | None: ...
+
+
+def entry_position(data_key: bytes, entry: Placed) -> int:
+    """An entry's place in its case: decrypted, or its ``seq`` for an entry written before
+    positions were encrypted (migration 0010)."""
+    if entry.position is None:
+        return entry.seq
+    plain = crypto.decrypt_field(
+        data_key, entry.position, case_id=entry.case_id, field=position_field(entry.id)
+    )
+    return int.from_bytes(plain, "big")
+
+
+_Row = TypeVar("_Row", bound=Placed)
+
+
+def in_order(data_key: bytes, entries: Iterable[_Row]) -> list[_Row]:
+    """A case's entries in the order they were written (the stored rows' order tells nothing)."""
+    return sorted(entries, key=lambda entry: entry_position(data_key, entry))
+
+
 def decrypt_entry(data_key: bytes, entry: Entry) -> str:
     """An entry's text (``entry`` is an Entry, or a row with its columns)."""
     return crypto.decrypt_field(
@@ -170,9 +219,20 @@ def decrypt_entry(data_key: bytes, entry: Entry) -> str:
     ).decode("utf-8")
 
 
+# The exclusion list is padded to this many bytes before it is encrypted, so its ciphertext has
+# the same length for none, one or many people excluded. A JSON list of staff ids (32
+# characters, quoted, comma-separated) takes 36 bytes an id: room for 113. A longer list (never
+# offered in practice) is padded to the next multiple, so it shows only that it is that long.
+EXCLUSIONS_PADDED = 4096
+
+
 def encrypt_exclusions(data_key: bytes, case_id: str, staff_ids: tuple[str, ...]) -> bytes:
+    """Whom the reporter excluded, padded with spaces to a fixed length (JSON ignores them) and
+    encrypted; written for every case, so not even "none" differs from "some"."""
+    plain = json.dumps(sorted(staff_ids)).encode()
+    size = max(1, -(-len(plain) // EXCLUSIONS_PADDED)) * EXCLUSIONS_PADDED
     return crypto.encrypt_field(
-        data_key, json.dumps(list(staff_ids)).encode(), case_id=case_id, field=EXCLUSIONS_FIELD
+        data_key, plain.ljust(size, b" "), case_id=case_id, field=EXCLUSIONS_FIELD
     )
 
 

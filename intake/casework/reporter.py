@@ -20,7 +20,7 @@ import crypto
 from intake import mail
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import StagedFile
-from intake.casework import access, records
+from intake.casework import access, records, routing
 from intake.casework.case_files import AttachmentOutcome, prepare_attachments, save_attachments
 from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
 from intake.runtime import Runtime
@@ -75,6 +75,8 @@ _STATUS = (
         _ENTRY_TABLE.c.author.label("message_author"),
         _ENTRY_TABLE.c.on.label("message_on"),
         _ENTRY_TABLE.c.body.label("message_body"),
+        _ENTRY_TABLE.c.seq.label("message_seq"),
+        _ENTRY_TABLE.c.position.label("message_position"),
     )
     .select_from(
         _CASE_TABLE.outerjoin(
@@ -86,8 +88,17 @@ _STATUS = (
         )
     )
     .where(_CASE_TABLE.c.lookup == bindparam("lookup"))
-    .order_by(_ENTRY_TABLE.c.seq)
 )
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A message row as :func:`records.entry_position` reads it."""
+
+    id: str
+    case_id: str
+    seq: int
+    position: bytes | None
 
 
 async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
@@ -96,6 +107,13 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
     async with db.single_statement(runtime.engine) as connection:
         rows = (await connection.execute(_STATUS, {"lookup": lookup})).all()
     case, data_key = access.open_by_token(canonical, rows[0] if rows else None)
+    # In the order written: the stored rows do not say it (the place is encrypted).
+    rows = [row for row in rows if row.message_id is not None]
+    rows.sort(
+        key=lambda row: records.entry_position(
+            data_key, _Placed(row.message_id, case.id, row.message_seq, row.message_position)
+        )
+    )
     messages = [
         Message(
             sender=Author.REPORTER if row.message_author == Author.REPORTER else Author.OFFICE,
@@ -108,7 +126,6 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
             on=row.message_on,
         )
         for row in rows
-        if row.message_id is not None
     ]
     return CaseStatus(
         stage=Stage(case.stage),
@@ -153,5 +170,12 @@ async def add_reporter_message(
             outcomes = await save_attachments(
                 session, data_key, prepared, case_id=case.id, entry_id=entry.id
             )
-            await mail.queue_case_notice(session, runtime, case.id)
+            # The same people whatever the case's routing (intake/mail/outbox.py).
+            people = await mail.reporter_audience(
+                session,
+                groups=routing.receiving_groups(runtime.settings),
+                roles=routing.RECEIVING_ROLES,
+                case_id=case.id,
+            )
+            await mail.queue_notices(session, runtime.settings, people)
             return outcomes

@@ -95,6 +95,7 @@ _CASE_ENTRIES = (
         _ENTRY.c.id,
         _ENTRY.c.case_id,
         _ENTRY.c.seq,
+        _ENTRY.c.position,
         _ENTRY.c.kind,
         _ENTRY.c.author,
         _ENTRY.c.on,
@@ -103,7 +104,6 @@ _CASE_ENTRIES = (
     )
     .select_from(_ENTRY.outerjoin(_STAFF, _STAFF.c.id == _ENTRY.c.staff_id))
     .where(_ENTRY.c.case_id == bindparam("case_id"))
-    .order_by(_ENTRY.c.seq)
 )
 
 
@@ -125,6 +125,10 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
     messages: list[EntryView] = []
     notes: list[EntryView] = []
     reason = None
+    # In the order written, which only the encrypted positions tell (intake/casework/records.py).
+    entries = records.in_order(data_key, entries)
+    place = {entry.id: number for number, entry in enumerate(entries)}
+    attachments.sort(key=lambda item: place.get(item.entry_id, 0))
     for entry in entries:
         body = records.decrypt_entry(data_key, entry)
         kind = EntryKind(entry.kind)
@@ -136,7 +140,7 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
             continue
         author = Author(entry.author)
         shown = EntryView(
-            seq=entry.seq,
+            seq=records.entry_position(data_key, entry),
             kind=kind,
             author=author,
             staff_name=entry.staff_name if author == Author.OFFICE else None,

@@ -12,7 +12,15 @@ from intake.mail.outbox import (
     queue_case_notice,
     queue_notice,
     queue_notices,
+    reporter_audience,
     set_notify_mode,
 )
 
-__all__ = ["NOTIFY_MODES", "queue_case_notice", "queue_notice", "queue_notices", "set_notify_mode"]
+__all__ = [
+    "NOTIFY_MODES",
+    "queue_case_notice",
+    "queue_notice",
+    "queue_notices",
+    "reporter_audience",
+    "set_notify_mode",
+]

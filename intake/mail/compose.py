@@ -23,7 +23,10 @@ Something in Quietline needs your attention. Please sign in to see it.
 
 This email says nothing more on purpose: Quietline's emails never carry case
 details, and they leave at a random time so that their arrival does not tell
-when anything happened.
+when anything happened. Every officer is sent this notice for every new report
+and every reporter's message, including those that went to others, so you may
+find nothing new for you: that is expected, and tells you nothing about any
+case.
 """
 
 TEST_BODY = """\

@@ -1,7 +1,11 @@
 """Writing to the outbox, inside the transaction of the event that causes the email.
 
-A notice is queued for each active staff member who holds a key to the case:
-never the recovery key, never a reporter (Quietline has no reporter address).
+A notice goes to staff, never to the recovery key or a reporter (Quietline has
+no reporter address). What a reporter does (a new report, a message) notifies
+the same people whatever the routing: every active officer of every receiving
+group, and the case's other holders (:func:`reporter_audience`), so the
+outbox never tells a report that excludes someone, or one about the office,
+from a plain one. Staff-side events notify the case's key holders.
 No creation time is stored: a row keeps only the randomly delayed moment it
 may leave (up to ``QUIETLINE_MAIL_DELAY_MAX`` seconds after the event). A
 pending notice for the same person absorbs a new one, so a burst of events
@@ -129,6 +133,34 @@ async def key_holders(session: AsyncSession, case_id: str) -> list[Staff]:
         .order_by(col(Staff.id))
     )
     return list(result.all())
+
+
+async def reporter_audience(
+    session: AsyncSession,
+    *,
+    groups: Sequence[str],
+    roles: Sequence[str],
+    case_id: str | None = None,
+) -> list[Staff]:
+    """Who is told of something a reporter did: every active staff member of ``roles`` in
+    ``groups`` (the receiving officers), whoever the case went to, and the case's other
+    active key holders (an investigator granted it), in id order.
+
+    The first part does not depend on the case's routing (its exclusions, whether it involves
+    the office); the second depends only on grants made later by staff.
+    """
+    await session.flush()
+    result = await session.exec(
+        select(Staff)
+        .where(col(Staff.active))
+        .where(col(Staff.group_name).in_(list(groups)))
+        .where(col(Staff.role).in_(list(roles)))
+    )
+    people = {person.id: person for person in result.all()}
+    if case_id is not None:
+        for person in await key_holders(session, case_id):
+            people.setdefault(person.id, person)
+    return [people[key] for key in sorted(people)]
 
 
 async def queue_case_notice(

@@ -133,7 +133,9 @@ class CaseKey(SQLModel, table=True):
         Index("ix_casekey_staff_received", "staff_id", "received_on", "case_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    # Random, not a counter: a counter would order the copies written when reports arrive
+    # among those written by grants, whose audit events carry exact times.
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
     staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
     recovery_key_id: str | None = Field(default=None, foreign_key="recoverykey.id", max_length=32)
@@ -143,13 +145,18 @@ class CaseKey(SQLModel, table=True):
 
 
 class Entry(SQLModel, table=True):
-    """Something a person wrote on a case: the report, a message or a note."""
+    """Something a person wrote on a case: the report, a message or a note.
 
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    Its place in the case's conversation is ``position``, encrypted with the case data key, so
+    the rows do not tell in which order the reporter's and the office's entries of one day were
+    written. ``seq`` is random for entries written since migration 0010 (and the place itself,
+    in the clear, for older ones, whose ``position`` is empty): see intake/casework/records.py.
+    """
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
     seq: int
+    position: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     kind: str = Field(max_length=20)  # report | message | note
     author: str = Field(max_length=20)  # reporter | office
     staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)

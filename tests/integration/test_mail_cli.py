@@ -144,7 +144,8 @@ def test_mail_run_alone_delivers_what_serve_queued(
             answer = client.post("/api/v1/reports", json={"category": "safety", "body": "x" * 40})
             assert answer.status_code == 201
         status = server.command("mail", "status", "--json")
-        assert json.loads(status.stdout.splitlines()[-1])["notice"] == 2  # the two demo officers
+        # Every demo officer of both receiving groups is told of a report (SECURITY.md, "Mail").
+        assert json.loads(status.stdout.splitlines()[-1])["notice"] == 3
         assert smtp.messages() == []  # serve's own worker is off
 
         worker = subprocess.Popen(
@@ -154,8 +155,9 @@ def test_mail_run_alone_delivers_what_serve_queued(
             stderr=subprocess.PIPE,
             text=True,
         )
-        received = smtp.wait_for(2)
+        received = smtp.wait_for(3)
         assert sorted(m.rcpt_tos[0] for m in received) == [
+            "alternate@example.org",
             "officer2@example.org",
             "officer@example.org",
         ]

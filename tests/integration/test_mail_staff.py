@@ -52,6 +52,7 @@ async def test_staff_choose_the_daily_digest_on_the_api(
     kinds = await _kinds_by_email(seeded)
     assert kinds == {
         OFFICER: ["held"],
+        "alternate@example.org": ["notice"],
         "officer2@example.org": ["notice"],
         "officer3@example.org": ["notice"],
     }
