@@ -157,6 +157,7 @@ async def shred_case(
         delete(CaseKey).where(col(CaseKey.case_id) == case.id)
     )
     case.reporter_wrap = None
+    case.exclusions = None
     case.salt = b""
     case.assignee_id = None
     case.linked_case_id = None

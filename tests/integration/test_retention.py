@@ -129,6 +129,7 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
         ).all()
         assert (await audit.verify(session)).ok
     assert stub.reporter_wrap is None and stub.salt == b""
+    assert stub.exclusions is None  # the sealed list of excluded people goes with the rest
     assert (stub.category, stub.kind, stub.outcome) == ("financial", "report", "no_action")
     assert stub.received_on == doomed.received_on and stub.concluded_on == long_ago
     assert stub.first_reply_on == long_ago - timedelta(days=30)
