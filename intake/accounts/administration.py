@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyotp
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import crypto
 from intake.accounts import keyring, sessions
 from intake.accounts.sessions import SignedIn
 from intake.casework import deadline_settings
@@ -191,7 +189,7 @@ async def set_active(runtime: Runtime, admin: SignedIn, staff_id: str, *, active
 async def reset_staff(
     runtime: Runtime, admin: SignedIn, staff_id: str, *, password: str
 ) -> NewCredentials:
-    """A new password, key pair and TOTP secret for someone who lost theirs.
+    """A new password, key pairs (sealing and signing) and TOTP secret for someone who lost theirs.
 
     Their old private key is gone with the old password, so every case sealed to it becomes
     unreadable to them: those copies are deleted, and a holder (or the recovery key) must
@@ -199,11 +197,8 @@ async def reset_staff(
     """
     require_admin(admin)
     keyring.validate_password(password)
-    keypair = crypto.generate_keypair()
-    unlocked = keyring.StaffSecrets(
-        private_key=keypair.private,
-        totp_secret=pyotp.random_base32(keyring.TOTP_SECRET_LENGTH),
-    )
+    keys = keyring.new_staff_keys()
+    unlocked = keys.secrets
     credential = await keyring.lock_staff_secrets(runtime.settings, password, unlocked)
     async with db.transaction(runtime.sessions) as session:
         person = await _person(session, staff_id)
@@ -215,7 +210,8 @@ async def reset_staff(
         await session.exec(
             delete(CaseKey).where(col(CaseKey.staff_id) == person.id)  # type: ignore[call-overload]
         )
-        person.public_key = keypair.public
+        person.public_key = keys.public_key
+        person.signing_public = keys.signing_public
         person.credential = credential
         person.totp_last_step = 0
         person.failed_logins = 0
