@@ -12,7 +12,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.accounts import keyring, sessions
+from intake.accounts import enrolment, keyring, sessions
 from intake.accounts.sessions import SignedIn
 from intake.casework import deadline_settings
 from intake.casework.vocabulary import Role
@@ -41,6 +41,8 @@ class NewCredentials:
     totp_secret: str = field(repr=False)
     totp_uri: str = field(repr=False)
     cases_lost: int = 0
+    # The id of the directory change proposing the new member, where a root key is pinned.
+    directory_change: str | None = None
 
 
 def _clean_label(label: str | None) -> str | None:
@@ -67,11 +69,19 @@ class Account:
 
 
 async def create_account(
-    session: AsyncSession, settings: Settings, account: Account, password: str
+    session: AsyncSession,
+    settings: Settings,
+    account: Account,
+    password: str,
+    *,
+    root_public: bytes | None = None,
+    proposer: str = "cli",
 ) -> NewCredentials:
     """Add a staff account (committed with ``session``) and the credentials to hand over.
 
     The one way an account is made: by an administrator, ``quietline staff add`` and the demo.
+    Where a root key is pinned (``root_public``), the member's directory entry is proposed in
+    the same transaction, by ``proposer`` (a staff id, or ``"cli"`` for the operator).
     """
     staff, unlocked = await keyring.create_staff(
         session,
@@ -84,10 +94,16 @@ async def create_account(
     )
     staff.exclusion_label = _clean_label(account.exclusion_label)
     await session.flush()
+    change = None
+    if root_public is not None:
+        change = await enrolment.propose_member(
+            session, staff, root_public=root_public, proposer=proposer
+        )
     return NewCredentials(
         staff=staff,
         totp_secret=unlocked.totp_secret,
         totp_uri=keyring.totp_uri(staff, unlocked),
+        directory_change=change.id if change is not None else None,
     )
 
 
@@ -105,7 +121,14 @@ async def add_staff(
     require_admin(admin)
     account = Account(email, name, role, group, exclusion_label)
     async with db.transaction(runtime.sessions) as session:
-        made = await create_account(session, runtime.settings, account, password)
+        made = await create_account(
+            session,
+            runtime.settings,
+            account,
+            password,
+            root_public=runtime.secrets.root_public,
+            proposer=admin.staff.id,
+        )
         staff = made.staff
         await audit.record(
             session,
