@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyotp
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import crypto
-from intake.accounts import keyring, sessions
+from intake.accounts import enrolment, keyring, sessions
 from intake.accounts.sessions import SignedIn
 from intake.casework import deadline_settings
 from intake.casework.vocabulary import Role
@@ -43,6 +41,8 @@ class NewCredentials:
     totp_secret: str = field(repr=False)
     totp_uri: str = field(repr=False)
     cases_lost: int = 0
+    # The id of the directory change proposing the new member, where a root key is pinned.
+    directory_change: str | None = None
 
 
 def _clean_label(label: str | None) -> str | None:
@@ -69,11 +69,19 @@ class Account:
 
 
 async def create_account(
-    session: AsyncSession, settings: Settings, account: Account, password: str
+    session: AsyncSession,
+    settings: Settings,
+    account: Account,
+    password: str,
+    *,
+    root_public: bytes | None = None,
+    proposer: str = "cli",
 ) -> NewCredentials:
     """Add a staff account (committed with ``session``) and the credentials to hand over.
 
     The one way an account is made: by an administrator, ``quietline staff add`` and the demo.
+    Where a root key is pinned (``root_public``), the member's directory entry is proposed in
+    the same transaction, by ``proposer`` (a staff id, or ``"cli"`` for the operator).
     """
     staff, unlocked = await keyring.create_staff(
         session,
@@ -86,10 +94,16 @@ async def create_account(
     )
     staff.exclusion_label = _clean_label(account.exclusion_label)
     await session.flush()
+    change = None
+    if root_public is not None:
+        change = await enrolment.propose_member(
+            session, staff, root_public=root_public, proposer=proposer
+        )
     return NewCredentials(
         staff=staff,
         totp_secret=unlocked.totp_secret,
         totp_uri=keyring.totp_uri(staff, unlocked),
+        directory_change=change.id if change is not None else None,
     )
 
 
@@ -107,7 +121,14 @@ async def add_staff(
     require_admin(admin)
     account = Account(email, name, role, group, exclusion_label)
     async with db.transaction(runtime.sessions) as session:
-        made = await create_account(session, runtime.settings, account, password)
+        made = await create_account(
+            session,
+            runtime.settings,
+            account,
+            password,
+            root_public=runtime.secrets.root_public,
+            proposer=admin.staff.id,
+        )
         staff = made.staff
         await audit.record(
             session,
@@ -191,7 +212,7 @@ async def set_active(runtime: Runtime, admin: SignedIn, staff_id: str, *, active
 async def reset_staff(
     runtime: Runtime, admin: SignedIn, staff_id: str, *, password: str
 ) -> NewCredentials:
-    """A new password, key pair and TOTP secret for someone who lost theirs.
+    """A new password, key pairs (sealing and signing) and TOTP secret for someone who lost theirs.
 
     Their old private key is gone with the old password, so every case sealed to it becomes
     unreadable to them: those copies are deleted, and a holder (or the recovery key) must
@@ -199,11 +220,8 @@ async def reset_staff(
     """
     require_admin(admin)
     keyring.validate_password(password)
-    keypair = crypto.generate_keypair()
-    unlocked = keyring.StaffSecrets(
-        private_key=keypair.private,
-        totp_secret=pyotp.random_base32(keyring.TOTP_SECRET_LENGTH),
-    )
+    keys = keyring.new_staff_keys()
+    unlocked = keys.secrets
     credential = await keyring.lock_staff_secrets(runtime.settings, password, unlocked)
     async with db.transaction(runtime.sessions) as session:
         person = await _person(session, staff_id)
@@ -215,7 +233,8 @@ async def reset_staff(
         await session.exec(
             delete(CaseKey).where(col(CaseKey.staff_id) == person.id)  # type: ignore[call-overload]
         )
-        person.public_key = keypair.public
+        person.public_key = keys.public_key
+        person.signing_public = keys.signing_public
         person.credential = credential
         person.totp_last_step = 0
         person.failed_logins = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 
 import anyio.to_thread
 from sqlmodel import select
@@ -11,9 +12,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
 from intake import datadir
-from intake.accounts import keyring
+from intake.accounts import directory, installation
 from intake.accounts.administration import Account, create_account
+from intake.accounts.ceremony import (
+    DEFAULT_CUSTODIANS,
+    DEFAULT_THRESHOLD,
+    CeremonyResult,
+    CustodianPlan,
+    run_ceremony,
+)
+from intake.accounts.directory_rules import ROOT
 from intake.config import ConfigError, Settings
+from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Category, Setting, Staff
@@ -83,20 +93,83 @@ DEMO_STAFF = (
 )
 
 
-async def seed_demo(runtime: Runtime) -> list[str]:
-    """Demo staff and a recovery key for a first look; every secret is printed, none saved."""
+@dataclass(frozen=True)
+class Demo:
+    """What the demo made: a line for each account (with its secrets) and the ceremony, whose
+    shares are printed once and saved nowhere."""
+
+    staff: list[str]
+    ceremony: CeremonyResult
+    approved: int
+
+
+def demo_ceremony(settings: Settings) -> CeremonyResult:
+    """The key ceremony with its default custodians (numbered), as ``keys ceremony`` makes it."""
+    groups = [settings.default_group, settings.alternate_group]
+
+    def plan(prefix: str) -> CustodianPlan:
+        return CustodianPlan.numbered(DEFAULT_CUSTODIANS, DEFAULT_THRESHOLD, f"{prefix}-custodian")
+
+    return run_ceremony(
+        groups,
+        {group: plan(group) for group in groups},
+        plan(ROOT),
+        default_group=settings.default_group,
+        alternate_group=settings.alternate_group,
+    )
+
+
+async def seed_demo(runtime: Runtime) -> Demo:
+    """A first look on one machine: the key ceremony installed here (as ``keys ceremony
+    --install`` does), demo staff, and their directory entries approved with the root's shares.
+
+    Every secret is returned to be printed once; none is saved. In production the ceremony runs
+    offline and the root's custodians approve each entry themselves.
+    """
+    ceremony = demo_ceremony(runtime.settings)
+    root_public = ceremony.root.public
+    await installation.install(
+        runtime,
+        root_public=root_public,
+        recovery={group: key.public for group, key in ceremony.recovery.items()},
+        genesis=ceremony.genesis,
+    )
+    runtime.secrets = datadir.load_or_create_secrets(runtime.settings)  # the root is pinned now
     lines = []
     async with db.transaction(runtime.sessions) as session:
-        _, recovery_private = await keyring.create_recovery_key(session)
         for person in DEMO_STAFF:
             password = secrets.token_urlsafe(12)
-            made = await create_account(session, runtime.settings, person, password)
+            made = await create_account(
+                session, runtime.settings, person, password, root_public=root_public
+            )
             lines.append(
                 f"staff {person.email} ({person.role}, group {person.group}): "
                 f"password {password}  TOTP secret {made.totp_secret}"
             )
-    lines.append(
-        "office recovery key (demo only; in production generate it offline with "
-        f"'quietline keys recovery'): {keyring.format_recovery_key(recovery_private)}"
-    )
-    return lines
+    root_private = crypto.combine_shares(list(ceremony.root.shares[: ceremony.root.plan.threshold]))
+    return Demo(staff=lines, ceremony=ceremony, approved=await _approve_all(runtime, root_private))
+
+
+async def _approve_all(runtime: Runtime, root_private: bytes) -> int:
+    """Sign every pending directory change as the root, each in its own transaction."""
+    root_public = crypto.signing_public_key_of(root_private)
+    async with runtime.sessions() as session:
+        pending = [change.id for change in await directory.pending_changes(session)]
+    applied = 0
+    for change_id in pending:
+        async with db.transaction(runtime.sessions) as session:
+            outcome = await directory.approve(
+                session,
+                change_id,
+                root_public=root_public,
+                signer=ROOT,
+                signing_private=root_private,
+            )
+            await audit.record(
+                session,
+                actor="demo",
+                action="directory change approved",
+                detail={"change": change_id, "signer": ROOT, "outcome": outcome},
+            )
+        applied += outcome == "applied"
+    return applied

@@ -39,22 +39,77 @@ def password_cost(settings: Settings) -> crypto.PasswordCost:
     )
 
 
+# What a password unlocks, packed. Version 1 (accounts made before signing keys) is the X25519
+# private key and the TOTP secret, 64 bytes, no version byte; version 2 starts with the byte 2 and
+# adds the Ed25519 signing private key: 97 bytes. The lengths tell them apart.
+_V1_LENGTH = 32 + TOTP_SECRET_LENGTH
+_V2 = b"\x02"
+
+
 @dataclass(frozen=True)
 class StaffSecrets:
-    """What a staff member's password unlocks."""
+    """What a staff member's password unlocks. ``signing_key`` is None for an account made
+    before signing keys, until its next password change or reset."""
 
     private_key: bytes
     totp_secret: str
+    signing_key: bytes | None = None
 
     def pack(self) -> bytes:
-        return self.private_key + self.totp_secret.encode("ascii")
+        totp = self.totp_secret.encode("ascii")
+        if self.signing_key is None:
+            return self.private_key + totp
+        return _V2 + self.private_key + self.signing_key + totp
 
     @classmethod
     def unpack(cls, secret: bytes) -> StaffSecrets:
-        return cls(private_key=secret[:32], totp_secret=secret[32:].decode("ascii"))
+        if len(secret) == _V1_LENGTH:
+            return cls(private_key=secret[:32], totp_secret=secret[32:].decode("ascii"))
+        if secret[:1] != _V2 or len(secret) <= 65:
+            raise ValueError("unknown staff secrets format")
+        return cls(
+            private_key=secret[1:33],
+            signing_key=secret[33:65],
+            totp_secret=secret[65:].decode("ascii"),
+        )
+
+    def with_signing_key(self) -> tuple[StaffSecrets, bytes | None]:
+        """These secrets with a signing key, and the new public half if one had to be made."""
+        if self.signing_key is not None:
+            return self, None
+        pair = crypto.generate_signing_keypair()
+        made = StaffSecrets(self.private_key, self.totp_secret, signing_key=pair.private)
+        return made, pair.public
 
     def __repr__(self) -> str:
         return "StaffSecrets(<hidden>)"
+
+
+@dataclass(frozen=True)
+class NewStaffKeys:
+    """A fresh set of staff secrets and the public halves to store beside them."""
+
+    secrets: StaffSecrets
+    public_key: bytes
+    signing_public: bytes
+
+    def __repr__(self) -> str:
+        return "NewStaffKeys(<hidden>)"
+
+
+def new_staff_keys() -> NewStaffKeys:
+    """An X25519 pair (sealing), an Ed25519 pair (signing) and a TOTP secret."""
+    keypair = crypto.generate_keypair()
+    signing = crypto.generate_signing_keypair()
+    return NewStaffKeys(
+        secrets=StaffSecrets(
+            private_key=keypair.private,
+            totp_secret=pyotp.random_base32(TOTP_SECRET_LENGTH),
+            signing_key=signing.private,
+        ),
+        public_key=keypair.public,
+        signing_public=signing.public,
+    )
 
 
 def validate_password(password: str) -> None:
@@ -135,20 +190,18 @@ async def create_staff(
             field="email",
             email=email,
         )
-    keypair = crypto.generate_keypair()
-    secrets = StaffSecrets(
-        private_key=keypair.private, totp_secret=pyotp.random_base32(TOTP_SECRET_LENGTH)
-    )
+    keys = new_staff_keys()
     staff = Staff(
         email=email,
         name=name.strip(),
         role=role,
         group_name=group.strip(),
-        public_key=keypair.public,
-        credential=await lock_staff_secrets(settings, password, secrets),
+        public_key=keys.public_key,
+        signing_public=keys.signing_public,
+        credential=await lock_staff_secrets(settings, password, keys.secrets),
     )
     session.add(staff)
-    return staff, secrets
+    return staff, keys.secrets
 
 
 def totp_uri(staff: Staff, secrets: StaffSecrets) -> str:

@@ -43,6 +43,10 @@ SIGN_IN_FAILED = N_(
     "Each code works only once: if you just used it, wait for the next one."
 )
 SESSION_ENDED = N_("Please sign in: your session has ended or you are not signed in.")
+NO_SIGNING_KEY = N_(
+    "Your account has no signing key yet: change your password once to make one, then sign "
+    "in again."
+)
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,18 @@ class SignedIn:
     session_id: str
     csrf: str
     private_key: bytes = field(repr=False)
+    # None for an account made before signing keys, until its next password change or reset.
+    signing_key: bytes | None = field(default=None, repr=False)
 
     @property
     def actor(self) -> str:
         return self.staff.email
+
+    def sign(self, message: bytes, *, purpose: str) -> bytes:
+        """This officer's Ed25519 signature of ``message`` for ``purpose``."""
+        if self.signing_key is None:
+            raise InvalidInput(NO_SIGNING_KEY)
+        return crypto.sign(self.signing_key, message, purpose=purpose)
 
 
 @dataclass(frozen=True)
@@ -180,15 +192,24 @@ async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str
     if step is None:
         await _record_failure(runtime, staff, "wrong code")
         raise SignInFailed(SIGN_IN_FAILED)
-    opened = await _open_session(runtime, staff, unlocked.private_key, step)
+    opened = await _open_session(runtime, staff, unlocked, step)
     if opened is None:
         await _record_failure(runtime, staff, "code used already")
         raise SignInFailed(SIGN_IN_FAILED)
     return opened
 
 
+def _session_keys(unlocked: keyring.StaffSecrets) -> bytes:
+    """What a session row holds wrapped: the X25519 private key, then the signing key if any."""
+    return unlocked.private_key + (unlocked.signing_key or b"")
+
+
+def _split_session_keys(keys: bytes) -> tuple[bytes, bytes | None]:
+    return keys[:32], (keys[32:64] if len(keys) == 64 else None)
+
+
 async def _open_session(
-    runtime: Runtime, staff: Staff, private_key: bytes, step: int
+    runtime: Runtime, staff: Staff, unlocked: keyring.StaffSecrets, step: int
 ) -> NewSession | None:
     """Spend the TOTP step and store the session; None when the step was spent already."""
     session_id, session_key = secrets.token_bytes(32), secrets.token_bytes(32)
@@ -213,7 +234,7 @@ async def _open_session(
                 id=row_id,
                 staff_id=staff.id,
                 wrapped_key=crypto.wrap_key(
-                    session_key, private_key, context=_wrap_context(row_id)
+                    session_key, _session_keys(unlocked), context=_wrap_context(row_id)
                 ),
                 csrf=csrf,
                 created_at=now,
@@ -275,9 +296,10 @@ async def authenticate(runtime: Runtime, cookie: str | None) -> SignedIn:
         await _delete_session(runtime, row_id)
         raise ended or NotSignedIn(SESSION_ENDED)
     try:
-        private_key = crypto.unwrap_key(session_key, row.wrapped_key, context=_wrap_context(row_id))
+        keys = crypto.unwrap_key(session_key, row.wrapped_key, context=_wrap_context(row_id))
     except crypto.DecryptionError as exc:
         raise NotSignedIn(SESSION_ENDED) from exc
+    private_key, signing_key = _split_session_keys(keys)
     if now - row.last_seen > TOUCH_EVERY:
         async with db.transaction(runtime.sessions) as session:
             connection = await session.connection()
@@ -285,7 +307,13 @@ async def authenticate(runtime: Runtime, cookie: str | None) -> SignedIn:
                 text("UPDATE staffsession SET last_seen = :now WHERE id = :id"),
                 {"now": now, "id": row_id},
             )
-    return SignedIn(staff=staff, session_id=row_id, csrf=row.csrf, private_key=private_key)
+    return SignedIn(
+        staff=staff,
+        session_id=row_id,
+        csrf=row.csrf,
+        private_key=private_key,
+        signing_key=signing_key,
+    )
 
 
 async def _delete_ended_sessions(session: AsyncSession, runtime: Runtime, now: datetime) -> None:
@@ -322,7 +350,9 @@ async def end_all_sessions(
 
 
 async def change_password(runtime: Runtime, signed_in: SignedIn, *, current: str, new: str) -> None:
-    """Re-lock the private key and TOTP secret under the new password; end other sessions."""
+    """Re-lock the private keys and TOTP secret under the new password; end other sessions.
+
+    An account made before signing keys gets its signing key pair here."""
     keyring.validate_password(new)
     if new == current:
         raise InvalidInput(N_("The new password must differ from the current one."), field="new")
@@ -330,11 +360,14 @@ async def change_password(runtime: Runtime, signed_in: SignedIn, *, current: str
         unlocked = await keyring.unlock_staff_secrets(signed_in.staff.credential, current)
     except crypto.WrongPassword:
         raise InvalidInput(N_("The current password is not right."), field="current") from None
+    unlocked, signing_public = unlocked.with_signing_key()
     credential = await keyring.lock_staff_secrets(runtime.settings, new, unlocked)
     async with db.transaction(runtime.sessions) as session:
         staff = await session.get(Staff, signed_in.staff.id)
         assert staff is not None
         staff.credential = credential
+        if signing_public is not None:
+            staff.signing_public = signing_public
         session.add(staff)
         await end_all_sessions(session, staff.id, keep=signed_in.session_id)
         await audit.record(session, actor=signed_in.actor, action="staff.password_changed")

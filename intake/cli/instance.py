@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from intake.accounts import instance
+from intake.cli.ceremony import print_ceremony
 from intake.cli.command import AddParser, CommandError, in_runtime, say, with_runtime
 from intake.cli.directory import directory_status
 from intake.config import Settings
@@ -19,8 +20,13 @@ async def cmd_init(runtime: Runtime, args: argparse.Namespace) -> int:
 
 
 async def seed_demo(runtime: Runtime) -> None:
-    for line in await instance.seed_demo(runtime):
+    made = await instance.seed_demo(runtime)
+    for line in made.staff:
         say(f"created: {line}")
+    say()
+    print_ceremony(made.ceremony, installed=True)
+    say(f"The demo signed {made.approved} staff directory entries with the root's shares itself;")
+    say("in production the root's custodians approve each ('quietline directory approve').")
 
 
 async def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -82,7 +88,7 @@ def register(add_parser: AddParser) -> None:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument(
-        "--demo", action="store_true", help="seed demo staff and a recovery key on first start"
+        "--demo", action="store_true", help="seed a demo instance on first start"
     )
     serve_parser.set_defaults(run=serve)
 

@@ -30,7 +30,11 @@ async def cmd_staff_add(runtime: Runtime, args: argparse.Namespace) -> int:
     group = runtime.settings.default_group if args.group is None else args.group
     async with db.transaction(runtime.sessions) as session:
         made = await create_account(
-            session, runtime.settings, Account(args.email, args.name, args.role, group), password
+            session,
+            runtime.settings,
+            Account(args.email, args.name, args.role, group),
+            password,
+            root_public=runtime.secrets.root_public,
         )
     staff = made.staff
     if args.json:
@@ -40,6 +44,7 @@ async def cmd_staff_add(runtime: Runtime, args: argparse.Namespace) -> int:
                     "email": staff.email,
                     "totp_secret": made.totp_secret,
                     "otpauth_uri": made.totp_uri,
+                    "directory_change": made.directory_change,
                 }
             )
         )
@@ -47,6 +52,11 @@ async def cmd_staff_add(runtime: Runtime, args: argparse.Namespace) -> int:
         say(f"added {staff.email} ({staff.role}, group {staff.group_name})")
         say(f"TOTP secret (add it to an authenticator app): {made.totp_secret}")
         say(f"or scan this URI as a QR code: {made.totp_uri}")
+        if made.directory_change is not None:
+            say(
+                f"directory entry proposed ({made.directory_change}): it takes effect once "
+                "signed; see 'quietline directory pending'"
+            )
     return 0
 
 

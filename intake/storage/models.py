@@ -42,6 +42,9 @@ class Staff(SQLModel, table=True):
     public_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # The private key and TOTP secret, locked under a key derived from the password.
     credential: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The public half of the Ed25519 signing key locked in ``credential``; NULL for accounts
+    # made before signing keys, until their next password change or reset makes one.
+    signing_public: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     totp_last_step: int = 0
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))

@@ -55,12 +55,15 @@ def test_audit_verify_passes_live_and_fails_after_one_edited_row(
     verified = live_server.command("audit", "verify")
     assert verified.returncode == 0, verified.stderr
     events = int(re.search(r"(\d+) events", verified.stdout).group(1))
-    # failed sign-in, sign-in, view, stage, message, sign-out
-    assert events == 6
+    # the demo's ceremony and its four directory approvals, then failed sign-in, sign-in, view,
+    # stage, message, sign-out
+    assert events == 11
 
     with sqlite3.connect(live_server.data_dir / "quietline.db") as database:
         actions = [row[0] for row in database.execute("SELECT action FROM auditevent ORDER BY seq")]
         assert actions == [
+            "directory genesis installed",
+            *["directory change approved"] * 4,
             "staff.sign_in_failed",
             "staff.sign_in",
             "case.view",
@@ -68,7 +71,7 @@ def test_audit_verify_passes_live_and_fails_after_one_edited_row(
             "case.message",
             "staff.sign_out",
         ]
-        database.execute("UPDATE auditevent SET case_ref = 'QL-00000-00000' WHERE seq = 3")
+        database.execute("UPDATE auditevent SET case_ref = 'QL-00000-00000' WHERE seq = 8")
     broken = live_server.command("audit", "verify")
     assert broken.returncode == 1
-    assert "BROKEN at event 3" in broken.stderr
+    assert "BROKEN at event 8" in broken.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,30 @@ def test_demo_seeds_only_a_fresh_instance(tmp_path: Path) -> None:
     assert "officer@example.org" in first.stdout and "recovery key" in first.stdout
     again = run(tmp_path, "demo")
     assert again.returncode == 2 and "fresh" in again.stderr
+
+
+def test_demo_runs_the_ceremony_and_signs_its_staff_into_the_directory(tmp_path: Path) -> None:
+    demo = run(tmp_path, "demo")
+    assert demo.returncode == 0, demo.stderr
+    shares = re.findall(
+        r"share for (root|solicitor|alternate)-custodian-\d: ([a-z ]+)", demo.stdout
+    )
+    assert [who for who, _ in shares] == ["root"] * 3 + ["solicitor"] * 3 + ["alternate"] * 3
+    assert all(demo.stdout.count(share) == 1 for _, share in shares)  # shown once each
+    assert "signed 4 staff directory entries" in demo.stdout
+    verified = run(tmp_path, "directory", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.strip().endswith("intact, 8 entries")
+    assert "no pending directory changes" in run(tmp_path, "directory", "pending").stdout
+    shown = json.loads(run(tmp_path, "directory", "show", "--json").stdout.strip().splitlines()[-1])
+    assert sorted((m["group"], m["role"]) for m in shown["members"]) == [
+        ("alternate", "officer"),
+        ("solicitor", "admin"),
+        ("solicitor", "officer"),
+        ("solicitor", "officer"),
+    ]
+    # Nothing secret is kept: no share is in the data directory.
+    for path in tmp_path.iterdir():
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(share.encode() in content for _, share in shares)
