@@ -253,6 +253,11 @@ def check_sealable(public_key: bytes) -> None:
         ) from None
 
 
+async def active_recovery_key(session: AsyncSession) -> RecoveryKey | None:
+    """The recovery key new reports are sealed to, if one is installed."""
+    return (await session.exec(select(RecoveryKey).where(RecoveryKey.active))).first()
+
+
 async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
     """Make a public half generated elsewhere the active recovery key."""
     check_sealable(public_key)

@@ -8,7 +8,7 @@ import sys
 import crypto
 from intake.accounts import keyring
 from intake.cli import ceremony
-from intake.cli.command import AddParser, in_runtime, say
+from intake.cli.command import AddParser, CommandError, in_runtime, say
 from intake.config import Settings
 from intake.operations import audit
 from intake.runtime import Runtime
@@ -29,7 +29,21 @@ def recovery_offline() -> int:
     return 0
 
 
+async def _refuse_silent_replacement(runtime: Runtime, args: argparse.Namespace) -> None:
+    """A second ``keys recovery`` would leave the key in the safe opening no new case: only on
+    purpose."""
+    if args.replace:
+        return
+    async with runtime.sessions() as session:
+        if await keyring.active_recovery_key(session) is not None:
+            raise CommandError(
+                "an office recovery key is installed already; a new one would stop new reports "
+                "from being sealed to the key in the safe. Run again with --replace to do that."
+            )
+
+
 async def cmd_recovery(runtime: Runtime, args: argparse.Namespace) -> int:
+    await _refuse_silent_replacement(runtime, args)
     if args.public:
         public = keyring.parse_recovery_public(args.public)
         async with db.transaction(runtime.sessions) as session:
@@ -87,6 +101,11 @@ def register(add_parser: AddParser) -> None:
     )
     recovery_parser.add_argument(
         "--public", metavar="KEY", help="install a public half generated with --offline"
+    )
+    recovery_parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the installed recovery key (earlier keys still open their cases)",
     )
     recovery_parser.set_defaults(run=recovery)
     keys.add_parser(

@@ -177,3 +177,20 @@ def test_demo_runs_the_ceremony_and_signs_its_staff_into_the_directory(tmp_path:
         if path.is_file():
             content = path.read_bytes()
             assert not any(share.encode() in content for _, share in shares)
+
+
+def test_a_second_recovery_key_replaces_the_first_only_when_asked(tmp_path: Path) -> None:
+    """Run twice by mistake, ``keys recovery`` would leave the key in the office's safe opening
+    no new case; it refuses, changes nothing, and says how to replace it on purpose."""
+    first = run(tmp_path, "keys", "recovery")
+    assert first.returncode == 0
+    kept = [line.strip() for line in first.stdout.splitlines() if line.count("-") == 12]
+    second = run(tmp_path, "keys", "recovery")
+    assert second.returncode == 2 and "--replace" in second.stderr
+    assert not [line for line in second.stdout.splitlines() if line.count("-") == 12]
+    checked = run(tmp_path, "keys", "check-recovery", stdin=kept[0] + "\n")
+    assert "the active recovery key" in checked.stdout
+    replaced = run(tmp_path, "keys", "recovery", "--replace")
+    assert replaced.returncode == 0
+    checked = run(tmp_path, "keys", "check-recovery", stdin=kept[0] + "\n")
+    assert "the active recovery key" not in checked.stdout

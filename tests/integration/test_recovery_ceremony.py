@@ -48,7 +48,10 @@ def test_offline_key_installed_then_proven_to_open_the_cases(tmp_path: Path) -> 
 
     # On the server: staff and an earlier key exist; the public half becomes the active key.
     assert server.command("demo").returncode == 0
-    installed = _cli(server, "keys", "recovery", "--public", public.lower())
+    # The demo installed a recovery key: replacing it silently is refused, on purpose it is not.
+    silent = _cli(server, "keys", "recovery", "--public", public.lower())
+    assert silent.returncode == 2 and "--replace" in silent.stderr
+    installed = _cli(server, "keys", "recovery", "--public", public.lower(), "--replace")
     assert installed.returncode == 0, installed.stderr
     assert private not in installed.stdout + installed.stderr
 
@@ -77,7 +80,7 @@ def test_offline_key_installed_then_proven_to_open_the_cases(tmp_path: Path) -> 
     assert refused.returncode == 1 and "not a recovery key of this instance" in refused.stderr
     typo = _cli(server, "keys", "check-recovery", stdin=private[:-6] + "\n")
     assert typo.returncode == 2 and "not a recovery key" in typo.stderr
-    bad_public = _cli(server, "keys", "recovery", "--public", "AAAA-" * 12 + "AAAA")
+    bad_public = _cli(server, "keys", "recovery", "--replace", "--public", "AAAA-" * 12 + "AAAA")
     assert bad_public.returncode == 2 and "cannot be used" in bad_public.stderr
 
     # Both checks are in the audit log, and the chain still verifies.
