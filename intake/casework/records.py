@@ -204,9 +204,16 @@ def entry_position(data_key: bytes, entry: Placed) -> int:
 _Row = TypeVar("_Row", bound=Placed)
 
 
+def placed(data_key: bytes, entries: Iterable[_Row]) -> list[tuple[int, _Row]]:
+    """A case's entries with their places, in the order they were written (the stored rows'
+    order tells nothing); each place is decrypted once."""
+    return sorted(
+        ((entry_position(data_key, entry), entry) for entry in entries), key=lambda pair: pair[0]
+    )
+
+
 def in_order(data_key: bytes, entries: Iterable[_Row]) -> list[_Row]:
-    """A case's entries in the order they were written (the stored rows' order tells nothing)."""
-    return sorted(entries, key=lambda entry: entry_position(data_key, entry))
+    return [entry for _, entry in placed(data_key, entries)]
 
 
 def decrypt_entry(data_key: bytes, entry: Entry) -> str:

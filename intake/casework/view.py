@@ -126,10 +126,10 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
     notes: list[EntryView] = []
     reason = None
     # In the order written, which only the encrypted positions tell (intake/casework/records.py).
-    entries = records.in_order(data_key, entries)
-    place = {entry.id: number for number, entry in enumerate(entries)}
+    ordered = records.placed(data_key, entries)
+    place = {entry.id: number for number, (_, entry) in enumerate(ordered)}
     attachments.sort(key=lambda item: place.get(item.entry_id, 0))
-    for entry in entries:
+    for position, entry in ordered:
         body = records.decrypt_entry(data_key, entry)
         kind = EntryKind(entry.kind)
         if kind == EntryKind.REPORT:
@@ -140,7 +140,7 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
             continue
         author = Author(entry.author)
         shown = EntryView(
-            seq=records.entry_position(data_key, entry),
+            seq=position,
             kind=kind,
             author=author,
             staff_name=entry.staff_name if author == Author.OFFICE else None,
