@@ -1,7 +1,10 @@
 """What administrators manage: staff accounts, categories, groups and deadlines.
 
 Administrators hold no key to any case by their role: nothing here opens a
-case. Every change is audited in its transaction.
+case. Every change is audited in its transaction. A change to who may receive
+cases (a member's group, role, exclusion label, keys or return) is only proposed
+here: it takes effect in the recipient directory once the people its rule names
+have signed it (intake/accounts/membership.py).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.accounts import enrolment, keyring, sessions
+from intake.accounts import enrolment, keyring, membership, sessions
 from intake.accounts.sessions import SignedIn
 from intake.casework import deadline_settings
 from intake.casework.vocabulary import Role
@@ -146,17 +149,16 @@ async def _person(session: AsyncSession, staff_id: str) -> Staff:
     return person
 
 
-async def update_staff(
-    runtime: Runtime,
-    admin: SignedIn,
-    staff_id: str,
-    *,
-    name: str,
-    role: str,
-    group: str,
-    exclusion_label: str | None,
-) -> Staff:
-    require_admin(admin)
+@dataclass(frozen=True)
+class StaffUpdate:
+    """What became of an administrator's edit: the name is changed at once; a new role, group
+    or label waits for its signatures (``directory_change``, None when nothing had to change)."""
+
+    staff: Staff
+    directory_change: str | None
+
+
+def _check_update(admin: SignedIn, staff_id: str, *, name: str, role: str, group: str) -> None:
     if role not in tuple(Role):
         raise InvalidInput(
             N_("The role must be one of %(roles)s."), field="role", roles=", ".join(Role)
@@ -167,14 +169,36 @@ async def update_staff(
         raise InvalidInput(N_("A group (up to 50 characters) is needed."), field="group")
     if staff_id == admin.staff.id and role != Role.ADMIN:
         raise InvalidInput(N_("You cannot remove your own administrator role."), field="role")
+
+
+async def update_staff(
+    runtime: Runtime,
+    admin: SignedIn,
+    staff_id: str,
+    *,
+    name: str,
+    role: str,
+    group: str,
+    exclusion_label: str | None,
+) -> StaffUpdate:
+    require_admin(admin)
+    _check_update(admin, staff_id, name=name, role=role, group=group)
+    label = _clean_label(exclusion_label)
     async with db.transaction(runtime.sessions) as session:
         person = await _person(session, staff_id)
-        before = {"role": person.role, "group": person.group_name}
         person.name = name.strip()
-        person.role = role
-        person.group_name = group.strip()
-        person.exclusion_label = _clean_label(exclusion_label)
         session.add(person)
+        before = {"role": person.role, "group": person.group_name, "label": person.exclusion_label}
+        after = {"role": role, "group": group.strip(), "label": label}
+        change = await membership.propose_update(
+            session,
+            runtime,
+            person,
+            role=role,
+            group=group.strip(),
+            label=label,
+            proposer=admin.staff.id,
+        )
         await audit.record(
             session,
             actor=admin.actor,
@@ -182,15 +206,17 @@ async def update_staff(
             detail={
                 "email": person.email,
                 "before": before,
-                "after": {"role": role, "group": person.group_name},
-                "excludable": person.exclusion_label is not None,
+                "proposed": after,
+                "directory_change": change.id if change is not None else None,
             },
         )
-    return person
+    return StaffUpdate(staff=person, directory_change=change.id if change is not None else None)
 
 
 async def set_active(runtime: Runtime, admin: SignedIn, staff_id: str, *, active: bool) -> Staff:
-    """Disable (ending every session at once) or re-enable an account."""
+    """Disable an account (ending every session, deleting every copy of a case key it holds and
+    retiring it in the directory, all at once), or re-enable it (its return to the directory
+    is proposed and needs its rule's signatures before it receives anything)."""
     require_admin(admin)
     if staff_id == admin.staff.id and not active:
         raise InvalidInput(N_("You cannot disable your own account."), field="staff_id")
@@ -198,15 +224,34 @@ async def set_active(runtime: Runtime, admin: SignedIn, staff_id: str, *, active
         person = await _person(session, staff_id)
         person.active = active
         session.add(person)
-        if not active:
+        detail: dict[str, object] = {"email": person.email}
+        if active:
+            change = await membership.reactivate(session, runtime, person, proposer=admin.staff.id)
+        else:
             await sessions.end_all_sessions(session, person.id)
+            detail["cases_removed"] = await _delete_copies(session, person.id)
+            change = await membership.retire(session, runtime, person, admin)
+        detail["directory_change"] = change.id if change is not None else None
         await audit.record(
             session,
             actor=admin.actor,
             action="admin.staff_enable" if active else "admin.staff_disable",
-            detail={"email": person.email},
+            detail=detail,
         )
     return person
+
+
+async def _delete_copies(session: AsyncSession, staff_id: str) -> int:
+    """Delete every copy of a case key sealed to ``staff_id``; how many there were."""
+    count = (
+        await session.exec(
+            select(func.count()).select_from(CaseKey).where(CaseKey.staff_id == staff_id)
+        )
+    ).one()
+    await session.exec(
+        delete(CaseKey).where(col(CaseKey.staff_id) == staff_id)  # type: ignore[call-overload]
+    )
+    return int(count)
 
 
 async def reset_staff(
@@ -225,14 +270,7 @@ async def reset_staff(
     credential = await keyring.lock_staff_secrets(runtime.settings, password, unlocked)
     async with db.transaction(runtime.sessions) as session:
         person = await _person(session, staff_id)
-        lost = (
-            await session.exec(
-                select(func.count()).select_from(CaseKey).where(CaseKey.staff_id == person.id)
-            )
-        ).one()
-        await session.exec(
-            delete(CaseKey).where(col(CaseKey.staff_id) == person.id)  # type: ignore[call-overload]
-        )
+        lost = await _delete_copies(session, person.id)
         person.public_key = keys.public_key
         person.signing_public = keys.signing_public
         person.credential = credential
@@ -241,11 +279,13 @@ async def reset_staff(
         person.locked_until = None
         session.add(person)
         await sessions.end_all_sessions(session, person.id)
+        # The new keys receive nothing until the directory says they are this person's.
+        change = await membership.propose_keys(session, runtime, person, proposer=admin.staff.id)
         await audit.record(
             session,
             actor=admin.actor,
             action="admin.staff_reset",
-            detail={"email": person.email, "cases_lost": lost},
+            detail={"email": person.email, "cases_lost": lost, "directory_change": change.id},
         )
     return NewCredentials(
         staff=person,

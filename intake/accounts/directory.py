@@ -110,6 +110,22 @@ async def verified_state(session: AsyncSession, *, root_public: bytes) -> Direct
     return verification.state
 
 
+async def state_at(
+    session: AsyncSession, *, root_public: bytes, count: int, head_previous: bytes
+) -> DirectoryState:
+    """The verified directory, given what a caller read of its newest entry in the same
+    statement as its other reads (its position + 1 and its link): from memory when they match
+    the state last verified, else by :func:`verified_state`.
+
+    An entry rewritten in place behind a verified head changes nothing the service does: the
+    state it acts on is the one verified, until the next full verification names the change.
+    """
+    cached = _verified.get(root_public)
+    if cached is not None and cached.count == count and cached.head_previous == head_previous:
+        return cached
+    return await verified_state(session, root_public=root_public)
+
+
 async def propose(
     session: AsyncSession,
     *,

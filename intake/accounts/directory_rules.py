@@ -93,6 +93,7 @@ class DirectoryState:
     members: dict[str, Member] = field(default_factory=dict)
     head: bytes = GENESIS
     count: int = 0
+    head_previous: bytes = GENESIS  # the newest entry's link, to recognise the head cheaply
 
     def officers(self, group: str, *, besides: str | None = None) -> list[Member]:
         return [
@@ -171,6 +172,7 @@ def _extend_in_place(state: DirectoryState, entry: Entry, root_public: bytes) ->
         raise DirectoryInvalid(position, "its link to the entry before does not match")
     _check_signatures(state, entry, position, root_public)
     _apply(state, entry, position)
+    state.head_previous = entry.previous
     state.head = entry.digest()
     state.count += 1
 
@@ -183,7 +185,7 @@ def required_signers(state: DirectoryState, entry: Entry) -> tuple[int, set[str]
     """
     if entry.kind != "member":
         return 0, set()
-    new = _member_of(entry.body)
+    new = member_of_body(entry.body)
     old = state.members.get(new.staff_id)
     group = new.group
     officers = {m.staff_id for m in state.officers(group, besides=new.staff_id)}
@@ -244,7 +246,7 @@ def _check_signatures(state: DirectoryState, entry: Entry, position: int, root: 
 
 
 def _is_staff_role_entry(state: DirectoryState, entry: Entry) -> bool:
-    new = _member_of(entry.body)
+    new = member_of_body(entry.body)
     old = state.members.get(new.staff_id)
     return new.role != RECEIVING_ROLE and (old is None or old.role != RECEIVING_ROLE)
 
@@ -264,7 +266,7 @@ def _apply(state: DirectoryState, entry: Entry, position: int) -> None:
                 custodians=tuple(str(c) for c in body["custodians"]),
             )
         elif entry.kind == "member":
-            member = _member_of(body)
+            member = member_of_body(body)
             _require_group(state, member.group, position)
             if member.role not in ROLES:
                 raise DirectoryInvalid(position, f"the role {member.role!r} does not exist")
@@ -289,7 +291,8 @@ def _require_unique_label(state: DirectoryState, member: Member, position: int) 
             raise DirectoryInvalid(position, "its exclusion label is already another person's")
 
 
-def _member_of(body: Mapping[str, Any]) -> Member:
+def member_of_body(body: Mapping[str, Any]) -> Member:
+    """The member a ``member`` entry's body sets; KeyError, ValueError or TypeError if malformed."""
     label = body.get("label")
     return Member(
         staff_id=str(body["staff_id"]),

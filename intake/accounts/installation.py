@@ -4,16 +4,18 @@ The ceremony (:mod:`intake.accounts.ceremony`) runs offline and prints the root'
 group's recovery public key and the root-signed genesis entries. Installing pins the root
 outside the database (:func:`intake.datadir.pin_root_public`), checks that the genesis entries
 are signed by that root and declare exactly the recovery keys given, and appends them as the
-directory's first entries. Until routing reads the verified directory, the default group's
-recovery key also becomes the active recovery key reports are sealed to, where none is yet.
+directory's first entries. Each group's recovery public key also gets a row that the sealed
+copies of its cases refer to; routing uses a row only where its key is the one the verified
+directory declares for the group (intake/casework/routing.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import datadir
 from intake.accounts import directory, keyring
@@ -30,7 +32,7 @@ from intake.storage.models import RecoveryKey
 class Installed:
     root_pinned: bool  # False: this root was pinned already
     entries_added: int  # 0: the directory began with these entries already
-    recovery_activated: bool  # the default group's key became the active recovery key
+    recovery_rows_added: int  # recovery keys that had no row yet
 
 
 def check_genesis(genesis: Sequence[Entry], *, recovery: Mapping[str, bytes]) -> None:
@@ -76,17 +78,23 @@ async def install(
     pinned = datadir.pin_root_public(settings, root_public)
     async with db.transaction(runtime.sessions) as session:
         added = await directory.install_genesis(session, list(genesis), root_public=root_public)
-        active = (
-            await session.exec(select(RecoveryKey).where(RecoveryKey.active == True))  # noqa: E712
-        ).first()
-        activate = active is None
-        if activate:
-            await keyring.install_recovery_public(session, recovery[settings.default_group])
-        if added or activate:
+        rows = await _add_recovery_rows(session, recovery.values())
+        if added or rows:
             await audit.record(
                 session,
                 actor="cli",
                 action="directory genesis installed",
                 detail={"entries": added, "groups": sorted(recovery)},
             )
-    return Installed(root_pinned=pinned, entries_added=added, recovery_activated=activate)
+    return Installed(root_pinned=pinned, entries_added=added, recovery_rows_added=rows)
+
+
+async def _add_recovery_rows(session: AsyncSession, publics: Iterable[bytes]) -> int:
+    stored = set((await session.exec(select(RecoveryKey.public_key))).all())
+    added = 0
+    for public in publics:
+        if public not in stored:
+            session.add(RecoveryKey(public_key=public))
+            stored.add(public)
+            added += 1
+    return added

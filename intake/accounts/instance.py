@@ -22,6 +22,7 @@ from intake.accounts.ceremony import (
     run_ceremony,
 )
 from intake.accounts.directory_rules import ROOT
+from intake.casework import holders
 from intake.config import ConfigError, Settings
 from intake.operations import audit
 from intake.runtime import Runtime
@@ -152,18 +153,13 @@ async def seed_demo(runtime: Runtime) -> Demo:
 
 async def _approve_all(runtime: Runtime, root_private: bytes) -> int:
     """Sign every pending directory change as the root, each in its own transaction."""
-    root_public = crypto.signing_public_key_of(root_private)
     async with runtime.sessions() as session:
         pending = [change.id for change in await directory.pending_changes(session)]
     applied = 0
     for change_id in pending:
         async with db.transaction(runtime.sessions) as session:
-            outcome = await directory.approve(
-                session,
-                change_id,
-                root_public=root_public,
-                signer=ROOT,
-                signing_private=root_private,
+            outcome = await holders.approve_change(
+                session, runtime, change_id, signer=ROOT, signing_private=root_private
             )
             await audit.record(
                 session,

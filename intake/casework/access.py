@@ -14,6 +14,7 @@ key in their own session, and holds what each role may do.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, TypeVar
 
@@ -23,10 +24,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
 from intake import i18n, mail
-from intake.accounts import keyring
+from intake.accounts import keyring, trusted
+from intake.accounts.directory_rules import Member
 from intake.accounts.sessions import SignedIn
 from intake.casework import records, routing
 from intake.casework.vocabulary import Role
+from intake.config import Settings
 from intake.errors import (
     CaseDeleted,
     CaseNotFound,
@@ -193,18 +196,40 @@ def open_by_token(canonical: str, case: Found | None) -> tuple[Found, bytes]:
 
 
 async def grantable_staff(runtime: Runtime) -> list[Staff]:
+    """Active staff whose rows agree with the verified directory: the only ones a case can be
+    given to."""
     async with runtime.sessions() as session:
+        state = await trusted.directory_state(session, runtime)
         result = await session.exec(
             select(Staff).where(col(Staff.active)).order_by(Staff.group_name, Staff.name)
         )
-        return list(result.all())
+        people = list(result.all())
+    if state is None:
+        return []
+    return [
+        person
+        for person in people
+        if person.id in state.members
+        and trusted.disagreement(state.members[person.id], person) is None
+        and state.members[person.id].active
+    ]
 
 
-async def _grantee(session: AsyncSession, staff_id: str) -> Staff:
+async def _grantee(session: AsyncSession, runtime: Runtime, staff_id: str) -> Grantee:
     person = await session.get(Staff, staff_id) if is_id(staff_id) else None
     if person is None or not person.active:
         raise InvalidInput(N_("There is no active staff member with this id."), field="staff_id")
-    return person
+    state = await trusted.directory_state(session, runtime)
+    return Grantee(person, trusted.trusted_member(state, person))
+
+
+@dataclass(frozen=True)
+class Grantee:
+    """A staff member a case may be given to, and their entry in the verified directory: the
+    entry's group and key are the ones the routing rules and the sealing use."""
+
+    staff: Staff
+    member: Member
 
 
 async def _holds(session: AsyncSession, case_id: str, staff_id: str) -> bool:
@@ -214,20 +239,26 @@ async def _holds(session: AsyncSession, case_id: str, staff_id: str) -> bool:
     return found.first() is not None
 
 
+def fits_routing(case: Case, member: Member, settings: Settings) -> bool:
+    """Whether the office rule lets ``member`` (as the directory has them) hold ``case``."""
+    return not (case.involves_office and member.group == settings.default_group)
+
+
 async def _seal_to(
-    session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes, person: Staff
+    session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes, grantee: Grantee
 ) -> None:
+    person, member = grantee.staff, grantee.member
     if person.id in records.decrypt_exclusions(data_key, case):
         raise Forbidden(
             N_("%(name)s was excluded by the reporter and can never be given this case."),
             name=person.name,
         )
-    if case.involves_office and person.group_name == runtime.settings.default_group:
+    if not fits_routing(case, member, runtime.settings):
         raise Forbidden(
             N_(
                 "The reporter said this case involves %(group)s: it cannot be given to its members."
             ),
-            group=i18n.gettext(routing.group_display_name(runtime.settings, person.group_name)),
+            group=i18n.gettext(routing.group_display_name(runtime.settings, member.group)),
         )
     session.add(
         CaseKey(
@@ -235,7 +266,10 @@ async def _seal_to(
             staff_id=person.id,
             received_on=case.received_on,
             sealed=crypto.seal(
-                data_key, person.public_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+                data_key,
+                member.encryption_public,
+                case_id=case.id,
+                purpose=keyring.CASE_KEY_PURPOSE,
             ),
         )
     )
@@ -246,12 +280,13 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
     require_role(signed_in, "grant")
     async with db.transaction(runtime.sessions) as session:
         case, data_key = await open_for_staff(session, signed_in, ref)
-        person = await _grantee(session, staff_id)
+        grantee = await _grantee(session, runtime, staff_id)
+        person = grantee.staff
         if await _holds(session, case.id, person.id):
             raise InvalidInput(
                 N_("%(name)s has access to this case already."), field="staff_id", name=person.name
             )
-        await _seal_to(session, runtime, case, data_key, person)
+        await _seal_to(session, runtime, case, data_key, grantee)
         await audit.record(
             session,
             actor=signed_in.actor,
@@ -311,10 +346,11 @@ async def assign(
     require_role(signed_in, "assign")
     async with db.transaction(runtime.sessions) as session:
         case, data_key = await open_for_staff(session, signed_in, ref, for_update=True)
-        person = await _grantee(session, staff_id) if staff_id else None
+        grantee = await _grantee(session, runtime, staff_id) if staff_id else None
+        person = grantee.staff if grantee else None
         detail: dict[str, object] = {"to": person.email if person else None}
-        if person is not None and not await _holds(session, case.id, person.id):
-            await _seal_to(session, runtime, case, data_key, person)
+        if grantee is not None and not await _holds(session, case.id, grantee.staff.id):
+            await _seal_to(session, runtime, case, data_key, grantee)
             detail["granted"] = True
         case.assignee_id = person.id if person else None
         session.add(case)

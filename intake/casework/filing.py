@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
 from intake import mail
-from intake.accounts import keyring
+from intake.accounts import keyring, trusted
 from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
@@ -39,7 +39,7 @@ from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.batching import Batcher
-from intake.storage.models import Case, Category, Entry, Staff, new_id
+from intake.storage.models import Case, Category, Entry, new_id
 from intake.storage.models import CaseKey as CaseKeyRow
 
 REPRISAL_CATEGORY = "reprisal"
@@ -79,22 +79,34 @@ async def active_categories(session: AsyncSession) -> list[Category]:
     return list(result.all())
 
 
-async def exclusion_choices(session: AsyncSession) -> list[Staff]:
-    """The people a reporter may ask never to receive their report."""
-    result = await session.exec(
-        select(Staff)
-        .where(col(Staff.active))
-        .where(col(Staff.exclusion_label).is_not(None))
-        .order_by(Staff.exclusion_label)
+@dataclass(frozen=True)
+class Excludable:
+    """A person a reporter may ask never to receive their report, by the label they see."""
+
+    id: str
+    label: str
+
+
+async def exclusion_choices(session: AsyncSession, runtime: Runtime) -> list[Excludable]:
+    """The labels the verified directory gives its active members, sorted; none while there is
+    no verified directory (reports are refused then anyway)."""
+    state = await trusted.directory_state(session, runtime)
+    if state is None:
+        return []
+    return sorted(
+        (
+            Excludable(id=m.staff_id, label=m.label)
+            for m in state.members.values()
+            if m.active and m.label
+        ),
+        key=lambda person: person.label,
     )
-    return list(result.all())
 
 
-async def _checked_exclusions(session: AsyncSession, wanted: tuple[str, ...]) -> tuple[str, ...]:
+def _checked_exclusions(read: FilingRead, wanted: tuple[str, ...]) -> tuple[str, ...]:
     if not wanted:
         return ()
-    offered = {person.id for person in await exclusion_choices(session)}
-    if not set(wanted) <= offered:
+    if not set(wanted) <= read.excludable():
         raise InvalidInput(
             N_("Please choose people to exclude from the list only."), field="exclude"
         )
@@ -307,7 +319,7 @@ class _ReportRows:
     pending: _PendingReport
     case: dict[str, Any]
     keys: list[dict[str, Any]]
-    notify: list[routing.KeyHolderRow]
+    notify: list[routing.KeyHolder]
 
 
 async def _write_reports(
@@ -323,7 +335,7 @@ async def _write_reports(
     outcomes: list[_Outcome | Exception] = []
     async with db.transaction(runtime.sessions) as session:
         connection = await session.connection()
-        read = await read_for_filing(connection, runtime)
+        read = await read_for_filing(session, runtime)
         accepted: list[_ReportRows] = []
         for pending in batch:
             try:
@@ -380,7 +392,7 @@ async def _report_rows(
     report = pending.report
     if report.category not in read.open_categories:
         raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
-    excluded = await _checked_exclusions(session, report.excluded_staff_ids)
+    excluded = _checked_exclusions(read, report.excluded_staff_ids)
     linked = (
         await _original_case_id(session, runtime, report.original_token)
         if report.original_token and report.original_token.strip()
@@ -415,9 +427,5 @@ async def _report_rows(
         pending=pending,
         case=case,
         keys=keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
-        notify=[
-            holder
-            for holder in read.holders
-            if holder.what == routing.HOLDER and holder.id != recorder
-        ],
+        notify=[holder for holder in read.notified(runtime.settings) if holder.id != recorder],
     )

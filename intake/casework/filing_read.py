@@ -2,8 +2,9 @@
 
 Each statement is a round trip, and the writer waits behind every request the event loop has
 ready, so filing reads everything it checks a batch of reports against at once: the key holders
-of both receiving groups (``routing.KEY_HOLDERS``), the open categories and the stored deadline
-rules.
+of both receiving groups and the directory's head (``routing.KEY_HOLDERS``), the open categories
+and the stored deadline rules. The verified directory comes from memory while its head is the one
+read (:func:`intake.accounts.directory.state_at`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import literal, null, union_all
 from sqlalchemy import select as sa_select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.accounts import directory
+from intake.accounts.directory_rules import DirectoryInvalid, DirectoryState
 from intake.casework import deadline_settings, routing
 from intake.config import Settings
 from intake.deadlines import DeadlineRules
@@ -41,7 +44,19 @@ class FilingRead:
     open_categories: set[str]
     rules: DeadlineRules
     holders: list[routing.KeyHolderRow]  # rows of routing.KEY_HOLDERS
+    directory: DirectoryState | None  # None: there is none, or it does not verify
     routes: dict[routing.Route, routing.Recipients] = field(default_factory=dict)
+
+    def excludable(self) -> set[str]:
+        """The staff ids a reporter may exclude: the directory's labelled active members."""
+        if self.directory is None:
+            return set()
+        return {m.staff_id for m in self.directory.members.values() if m.active and m.label}
+
+    def notified(self, settings: Settings) -> list[routing.KeyHolder]:
+        if self.directory is None:
+            return []
+        return routing.notified_officers(self.holders, self.directory, settings)
 
     def recipients(
         self, settings: Settings, *, involves_office: bool, excluded: tuple[str, ...]
@@ -49,20 +64,41 @@ class FilingRead:
         route = (involves_office, excluded)
         if route not in self.routes:
             self.routes[route] = routing.recipients_from(
-                self.holders, settings, involves_office=involves_office, excluded_staff_ids=excluded
+                self.holders,
+                self.directory,
+                settings,
+                involves_office=involves_office,
+                excluded_staff_ids=excluded,
             )
         return self.routes[route]
 
 
-async def read_for_filing(connection: AsyncConnection, runtime: Runtime) -> FilingRead:
+async def read_for_filing(session: AsyncSession, runtime: Runtime) -> FilingRead:
+    connection = await session.connection()
     rows = (
         await connection.execute(
             _FILING_READ, {"groups": routing.receiving_groups(runtime.settings)}
         )
     ).all()
     stored_rules = next((row.id for row in rows if row.what == _DEADLINES), None)
+    head = next((row for row in rows if row.what == routing.DIRECTORY_HEAD), None)
     return FilingRead(
         open_categories={row.id for row in rows if row.what == _CATEGORY},
         rules=deadline_settings.rules_from(stored_rules, runtime),
         holders=[row for row in rows if row.what in (routing.HOLDER, routing.RECOVERY)],
+        directory=await _directory(session, runtime, head),
     )
+
+
+async def _directory(
+    session: AsyncSession, runtime: Runtime, head: routing.KeyHolderRow | None
+) -> DirectoryState | None:
+    root = runtime.secrets.root_public
+    if root is None or head is None:
+        return None
+    try:
+        return await directory.state_at(
+            session, root_public=root, count=int(head.id) + 1, head_previous=head.public_key
+        )
+    except DirectoryInvalid:
+        return None

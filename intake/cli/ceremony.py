@@ -185,8 +185,8 @@ async def cmd_install(runtime: Runtime, args: argparse.Namespace) -> int:
         say(f"The recipient directory begins with {done.entries_added} root-signed entries.")
     else:
         say("The directory already begins with these entries: nothing was added.")
-    if done.recovery_activated:
-        say(f"New reports are sealed to the recovery key of {runtime.settings.default_group}.")
+    if done.recovery_rows_added:
+        say("New reports are sealed to the recovery key of the group that receives them.")
     return 0
 
 

@@ -14,8 +14,9 @@ import sys
 from typing import Any
 
 import crypto
-from intake.accounts import directory
+from intake.accounts import directory, keyring, trusted
 from intake.accounts.directory_rules import ROOT, DirectoryState, entry_as_json
+from intake.casework import holders
 from intake.cli.command import AddParser, CommandError, in_runtime, say
 from intake.operations import audit
 from intake.runtime import Runtime
@@ -40,22 +41,41 @@ async def directory_status(runtime: Runtime) -> str:
         return "recipient directory: no office root key is pinned, so it is not verified"
     async with runtime.sessions() as session:
         checked = await directory.verify_all(session, root_public=root)
+        disagreeing = (
+            trusted.disagreements(checked.state, await keyring.list_staff(session))
+            if (checked.state is not None)
+            else []
+        )
     if checked.problem is not None:
         return f"recipient directory: NOT INTACT: {checked.problem}"
     assert checked.state is not None
-    return f"recipient directory: intact, {checked.state.count} entries"
+    line = f"recipient directory: intact, {checked.state.count} entries"
+    if disagreeing:
+        line += (
+            f"; {len(disagreeing)} staff rows disagree with it and receive nothing: "
+            "run 'quietline directory verify'"
+        )
+    return line
 
 
 async def cmd_verify(runtime: Runtime, args: argparse.Namespace) -> int:
     root = pinned_root(runtime)
     async with runtime.sessions() as session:
         checked = await directory.verify_all(session, root_public=root)
+        staff = await keyring.list_staff(session)
     if checked.problem is not None:
         print(f"quietline: the recipient directory fails at {checked.problem}", file=sys.stderr)
         return 1
     assert checked.state is not None
+    disagreeing = trusted.disagreements(checked.state, staff)
+    for found in disagreeing:
+        print(
+            f"quietline: the staff row of {found.email} disagrees with the directory "
+            f"({found.reason}): it is ignored for routing and grants",
+            file=sys.stderr,
+        )
     say(f"intact, {checked.state.count} entries")
-    return 0
+    return 1 if disagreeing else 0
 
 
 def state_json(state: DirectoryState) -> dict[str, Any]:
@@ -156,8 +176,8 @@ async def cmd_approve(runtime: Runtime, args: argparse.Namespace) -> int:
     applied = 0
     for change_id in ids:
         async with db.transaction(runtime.sessions) as session:
-            outcome = await directory.approve(
-                session, change_id, root_public=root, signer=ROOT, signing_private=private
+            outcome = await holders.approve_change(
+                session, runtime, change_id, signer=ROOT, signing_private=private
             )
             await audit.record(
                 session,

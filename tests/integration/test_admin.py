@@ -122,6 +122,19 @@ async def test_disabling_ends_sessions_and_reset_warns_that_old_cases_are_lost(
     people = (await client.get("/admin/")).text
     officer2_id = re.search(r'href="/admin/staff/([0-9a-f]+)">Officer Two<', people).group(1)
 
+    officer3_id = re.search(r'href="/admin/staff/([0-9a-f]+)">Officer Three<', people).group(1)
+
+    async def copies_held(staff_id: str) -> int:
+        async with sqlite_seeded.runtime.sessions() as session:
+            held = (
+                await session.exec(
+                    text("SELECT count(*) FROM casekey WHERE staff_id = :id"),
+                    params={"id": staff_id},
+                )
+            ).one()
+        return int(held[0])
+
+    assert await copies_held(officer2_id) == 1
     disabled = await client.post(
         f"/admin/staff/{officer2_id}/active", data={"csrf": csrf, "active": "no"}
     )
@@ -130,29 +143,25 @@ async def test_disabling_ends_sessions_and_reset_warns_that_old_cases_are_lost(
     client.cookies.clear()
     assert (await client.get("/api/v1/cases", headers=officer_cookie)).status_code == 401
     client.cookies.update(admin_cookies)
+    # Disabling takes every copy away at once; enabling again gives none back.
+    assert await copies_held(officer2_id) == 0
     await client.post(f"/admin/staff/{officer2_id}/active", data={"csrf": csrf, "active": "yes"})
+    assert await copies_held(officer2_id) == 0
 
-    person_page = await client.get(f"/admin/staff/{officer2_id}")
+    person_page = await client.get(f"/admin/staff/{officer3_id}")
     assert "unreadable" in person_page.text
     unconfirmed = await client.post(
-        f"/admin/staff/{officer2_id}/reset",
+        f"/admin/staff/{officer3_id}/reset",
         data={"csrf": csrf, "password": "a brand new password"},
     )
     assert unconfirmed.status_code == 422
     reset = await client.post(
-        f"/admin/staff/{officer2_id}/reset",
+        f"/admin/staff/{officer3_id}/reset",
         data={"csrf": csrf, "password": "a brand new password", "understood": "yes"},
     )
     assert reset.status_code == 200
     assert "1 cases are no longer readable" in reset.text
-    async with sqlite_seeded.runtime.sessions() as session:
-        held = (
-            await session.exec(
-                text("SELECT count(*) FROM casekey WHERE staff_id = :id"),
-                params={"id": officer2_id},
-            )
-        ).one()
-    assert held[0] == 0
+    assert await copies_held(officer3_id) == 0
     actions = await _audit_actions(sqlite_seeded)
     assert {"admin.staff_disable", "admin.staff_enable", "admin.staff_reset"} <= set(actions)
     # The administrator read no case while doing all this.

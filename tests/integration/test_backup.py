@@ -26,7 +26,7 @@ from intake.runtime import open_runtime
 from intake.storage.models import Case, CaseKey, Entry, Staff
 from tests.support.casefactory import file_report
 from tests.support.instance import quietline_environ
-from tests.support.live import LiveServer, free_port
+from tests.support.live import LiveServer, approve_all, free_port, install_ceremony
 from tests.support.postgres import PG_ADMIN_DSN, pg_admin, run_sync
 
 PASSWORD = "correct horse battery staple"
@@ -46,6 +46,10 @@ def cli(environ: dict[str, str], *args: str, stdin: str = "") -> subprocess.Comp
 
 
 def _set_up(environ: dict[str, str]) -> bytes:
+    def command(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return cli(environ, *args, stdin=stdin)
+
+    shares = install_ceremony(command)
     for email in OFFICERS:
         added = cli(
             environ,
@@ -53,10 +57,8 @@ def _set_up(environ: dict[str, str]) -> bytes:
             "--password-stdin", stdin=PASSWORD + "\n",
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
-    recovery = cli(environ, "keys", "recovery")
-    assert recovery.returncode == 0, recovery.stderr
-    printed = [line.strip() for line in recovery.stdout.splitlines() if line.count("-") == 12]
-    return keyring.parse_recovery_key(printed[0])
+    approve_all(command, shares)
+    return crypto.combine_shares(shares["solicitor"][:2])
 
 
 class Submitter(threading.Thread):
@@ -204,7 +206,8 @@ def test_backup_under_load_restores_every_acknowledged_case(
     assert restored.returncode == 0, restored.stderr
     verified = cli(restored_env, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
-    assert "intact: 3 events" in verified.stdout
+    # The ceremony's installation, the two officers' directory approvals and the three holds.
+    assert "intact: 6 events" in verified.stdout
 
     # Every reporter acknowledged before the backup began finds their case.
     again = LiveServer(data_dir=restored_dir, port=free_port(), environ=restored_env).start()

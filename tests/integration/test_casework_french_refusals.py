@@ -4,13 +4,11 @@ by their display names, never by internal ids."""
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import text
 from sqlmodel import select
 
-from intake.storage import db
 from intake.storage.models import Case, Staff
 from tests.support.casefactory import report_token, update_case
-from tests.support.instance import Instance
+from tests.support.instance import Instance, set_labels
 from tests.support.staffing import StaffClient, sign_in
 
 FRENCH = {"Accept-Language": "fr-CA"}
@@ -47,11 +45,7 @@ async def test_a_deleted_case_is_answered_in_french(
 async def test_granting_an_excluded_person_is_refused_in_french(
     sqlite_client: httpx.AsyncClient, sqlite_seeded: Instance
 ) -> None:
-    async with db.transaction(sqlite_seeded.runtime.sessions) as session:
-        await session.exec(
-            text("UPDATE staff SET exclusion_label = 'Officer Three' WHERE email = :email"),
-            params={"email": EXCLUDED},
-        )
+    await set_labels(sqlite_seeded, {EXCLUDED: "Officer Three"})
     excluded = await _person(sqlite_seeded, EXCLUDED)
     await report_token(sqlite_seeded.runtime, excluded_staff_ids=(excluded.id,))
     ref = (await _only_case(sqlite_seeded)).ref

@@ -139,7 +139,7 @@ def test_reports_are_refused_without_any_recipient(tmp_path: Path) -> None:
             server.url + "/api/v1/reports", json={"category": "financial", "body": "x"}, timeout=30
         )
         assert answer.status_code == 503
-        assert "no one is set up" in answer.json()["error"]
+        assert "not fully set up" in answer.json()["error"]
     finally:
         server.stop()
 

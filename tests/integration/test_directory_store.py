@@ -13,6 +13,7 @@ from intake.accounts.directory_rules import ROOT, Member, member_body
 from intake.errors import InvalidInput
 from intake.storage import db
 from intake.storage.models import DirectoryEntry
+from tests.support.instance import make_instance
 
 ROOT_KEY = crypto.generate_signing_keypair()
 
@@ -47,9 +48,10 @@ async def _root_entry(runtime, kind, body) -> None:
 
 
 @pytest.fixture
-async def office(seeded):
+async def office(database_url, tmp_path):
     directory.forget_verified()
-    runtime = seeded.runtime
+    made = await make_instance(tmp_path / "data", database_url, seed=False)
+    runtime = made.runtime
     await _root_entry(runtime, "group", {"group": "solicitor", "name": "Solicitor's office"})
     keys = {}
     for staff_id in ("olivia", "sam"):
@@ -58,6 +60,7 @@ async def office(seeded):
         await _root_entry(runtime, "member", member_body(member))
     yield runtime, keys
     directory.forget_verified()
+    await runtime.close()
 
 
 async def test_a_change_takes_effect_with_two_officers_and_not_before(office) -> None:

@@ -135,7 +135,7 @@ def test_nothing_written_identifies_a_client(tmp_path: Path) -> None:
         "QUIETLINE_RATE_LOOKUPS": "20",
     }
     server = LiveServer(data_dir=tmp_path / "data", port=free_port(), environ=environ)
-    assert server.command("demo").returncode == 0
+    assert server.demo().returncode == 0
     totp_secret = server.add_staff(STAFF_EMAIL, STAFF_PASSWORD)
     server.start()
     try:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import httpx
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from intake.casework import records, reporter
@@ -22,7 +22,7 @@ from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Attachment, AuditEvent, CaseKey, Entry, Outbox, Staff, is_id
 from tests.support import casefactory
-from tests.support.instance import Instance
+from tests.support.instance import Instance, set_labels
 from tests.support.staffing import sign_in
 
 DELAY = 900
@@ -39,17 +39,14 @@ async def staff_id(runtime: Runtime, email: str) -> str:
         return (await session.exec(select(Staff.id).where(Staff.email == email))).one()
 
 
-async def prepare(runtime: Runtime) -> str:
+async def prepare(made: Instance, runtime: Runtime) -> str:
     """officer2 takes the daily digest; officer3 may be excluded. Returns officer3's id."""
     async with db.transaction(runtime.sessions) as session:
         person = (
             await session.exec(select(Staff).where(Staff.email == "officer2@example.org"))
         ).one()
         await set_notify_mode(session, person, "digest")
-        await session.exec(
-            text("UPDATE staff SET exclusion_label = 'Officer Three' WHERE email = :email"),
-            params={"email": "officer3@example.org"},
-        )
+    await set_labels(made, {"officer3@example.org": "Officer Three"})
     return await staff_id(runtime, "officer3@example.org")
 
 
@@ -89,7 +86,7 @@ async def test_the_outbox_cannot_tell_an_excluding_or_office_report_from_a_plain
     seeded: Instance,
 ) -> None:
     runtime = with_delay(seeded)
-    officer3 = await prepare(runtime)
+    officer3 = await prepare(seeded, runtime)
     routes = {
         "plain": {},
         "excluding": {"excluded_staff_ids": (officer3,)},
@@ -134,12 +131,7 @@ async def test_the_exclusion_list_has_one_length_for_none_one_or_five_excluded(
         "investigator@example.org",
         "admin@example.org",
     ]
-    async with db.transaction(runtime.sessions) as session:
-        for number, email in enumerate(others):
-            await session.exec(
-                text("UPDATE staff SET exclusion_label = :label WHERE email = :email"),
-                params={"label": f"Person {number}", "email": email},
-            )
+    await set_labels(seeded, {email: f"Person {number}" for number, email in enumerate(others)})
     ids = [await staff_id(runtime, email) for email in others]
     officer1 = seeded.staff_private["officer1@example.org"]
     lengths = set()

@@ -13,15 +13,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlmodel import select
 
 import crypto
 from intake.accounts import keyring
-from intake.storage import db
 from intake.storage.models import Case, CaseKey, Staff
 from intake.web.app import create_app
-from tests.support.instance import Instance, make_instance
+from tests.support.instance import Instance, make_instance, set_labels
 from tests.support.postgres import fresh_database, run_sync
 from tests.support.staffing import StaffClient, sign_in
 
@@ -43,11 +41,7 @@ async def _staff_id(made: Instance, email: str) -> str:
 
 async def _prepared_case(client: httpx.AsyncClient, made: Instance) -> tuple[str, StaffClient]:
     """A report that excludes officer3, acknowledged, with a message and a note."""
-    async with db.transaction(made.runtime.sessions) as session:
-        await session.exec(
-            text("UPDATE staff SET exclusion_label = 'Officer Three' WHERE email = :email"),
-            params={"email": EXCLUDED},
-        )
+    await set_labels(made, {EXCLUDED: "Officer Three"})
     form = (await client.get("/api/v1/form")).json()
     choices = {item["label"]: item["id"] for item in form["routing"]["exclude"]}
     assert list(choices) == ["Officer Three"]

@@ -7,9 +7,7 @@ import json
 
 import httpx
 
-from intake import datadir
-from intake.accounts import administration, directory, installation, sessions
-from intake.accounts.instance import demo_ceremony
+from intake.accounts import administration, directory, sessions
 from tests.support.instance import Instance
 from tests.support.staffing import sign_in
 
@@ -19,14 +17,6 @@ async def test_an_administrator_adding_an_account_proposes_its_entry(
 ) -> None:
     made = sqlite_seeded
     runtime = made.runtime
-    ceremony = demo_ceremony(made.settings)
-    await installation.install(
-        runtime,
-        root_public=ceremony.root.public,
-        recovery={group: key.public for group, key in ceremony.recovery.items()},
-        genesis=ceremony.genesis,
-    )
-    runtime.secrets = datadir.load_or_create_secrets(made.settings)
     client = await sign_in(made, sqlite_client, "admin@example.org")
     admin = await sessions.authenticate(runtime, client.cookie)
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.support.instance import Instance
+from tests.support.instance import Instance, set_labels
 from tests.support.staffing import fresh_totp
 
 OFFICER = "officer1@example.org"
@@ -128,11 +128,8 @@ async def test_the_report_form_offers_exclusions_and_honours_them(
 
     from intake.storage import db
 
+    await set_labels(sqlite_seeded, {"officer3@example.org": "Deputy solicitor"})
     async with db.transaction(sqlite_seeded.runtime.sessions) as session:
-        await session.exec(
-            text("UPDATE staff SET exclusion_label = 'Deputy solicitor' WHERE email = :email"),
-            params={"email": "officer3@example.org"},
-        )
         officer3 = (
             await session.exec(text("SELECT id FROM staff WHERE email = 'officer3@example.org'"))
         ).one()[0]
@@ -149,11 +146,8 @@ async def test_the_report_form_offers_exclusions_and_honours_them(
     assert officer3 not in held and len(held) >= 3  # two officers and the recovery key (None)
 
     # A form with files (multipart) keeps every ticked box.
+    await set_labels(sqlite_seeded, {"officer2@example.org": "Second officer"})
     async with db.transaction(sqlite_seeded.runtime.sessions) as session:
-        await session.exec(
-            text("UPDATE staff SET exclusion_label = 'Second officer' WHERE email = :email"),
-            params={"email": "officer2@example.org"},
-        )
         officer2 = (
             await session.exec(text("SELECT id FROM staff WHERE email = 'officer2@example.org'"))
         ).one()[0]

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.accounts import instance, keyring
+import crypto
+from intake import datadir
+from intake.accounts import directory, enrolment, installation, instance, keyring, membership
+from intake.accounts.ceremony import CustodianPlan, SplitKey, genesis_entries
+from intake.accounts.directory_rules import ROOT
+from intake.casework import holders
 from intake.config import Settings, load_settings
 from intake.runtime import Runtime, open_runtime
 from intake.storage import db
@@ -37,7 +42,11 @@ class Instance:
     staff_passwords: dict[str, str] = field(default_factory=dict)
     staff_private: dict[str, bytes] = field(default_factory=dict)
     totp_secrets: dict[str, str] = field(default_factory=dict)
+    # The default group's recovery private key; every group's in ``recovery_privates``.
     recovery_private: bytes = b""
+    recovery_privates: dict[str, bytes] = field(default_factory=dict)
+    # The office root key, whole: tests sign directory changes with it as its custodians would.
+    root_private: bytes = b""
 
 
 SEED_STAFF = (
@@ -67,10 +76,10 @@ async def make_instance(
     made = Instance(settings=settings, runtime=runtime, clock=clock)
     if not seed:
         return made
+    await install_test_ceremony(made)
     async with db.transaction(runtime.sessions) as session:
-        _, made.recovery_private = await keyring.create_recovery_key(session)
         for email, name, role, group in SEED_STAFF:
-            _, unlocked = await keyring.create_staff(
+            staff, unlocked = await keyring.create_staff(
                 session,
                 settings,
                 email=email,
@@ -79,7 +88,83 @@ async def make_instance(
                 group=group,
                 password=PASSWORD,
             )
+            await session.flush()
+            await enrolment.propose_member(
+                session, staff, root_public=runtime.secrets.root_public or b"", proposer="cli"
+            )
             made.staff_passwords[email] = PASSWORD
             made.staff_private[email] = unlocked.private_key
             made.totp_secrets[email] = unlocked.totp_secret
+    await approve_pending_as_root(made)
     return made
+
+
+# Custodian roles as a city might name them: the alternate group's are not the default group's.
+TEST_CUSTODIANS = {
+    "solicitor": ("city-solicitor", "deputy-solicitor", "city-clerk"),
+    "alternate": ("city-auditor", "council-chair", "city-clerk"),
+}
+
+
+async def install_test_ceremony(made: Instance) -> None:
+    """The key ceremony's outcome, installed: a root key and each group's recovery key, kept
+    whole by the test (no shares: splitting costs time and is tested where it matters)."""
+    settings, runtime = made.settings, made.runtime
+    root = crypto.generate_signing_keypair()
+    pairs = {
+        group: crypto.generate_keypair()
+        for group in (settings.default_group, settings.alternate_group)
+    }
+    split = {
+        group: SplitKey(
+            public=pair.public,
+            shares=(),
+            plan=CustodianPlan(TEST_CUSTODIANS.get(group, ("custodian-1", "custodian-2")), 2),
+        )
+        for group, pair in pairs.items()
+    }
+    await installation.install(
+        runtime,
+        root_public=root.public,
+        recovery={group: pair.public for group, pair in pairs.items()},
+        genesis=genesis_entries(root.private, split),
+    )
+    runtime.secrets = datadir.load_or_create_secrets(settings)
+    made.root_private = root.private
+    made.recovery_privates = {group: pair.private for group, pair in pairs.items()}
+    made.recovery_private = pairs[settings.default_group].private
+
+
+async def approve_pending_as_root(made: Instance) -> int:
+    """Sign every pending directory change with the root key; how many took effect."""
+    runtime = made.runtime
+    async with runtime.sessions() as session:
+        pending = [change.id for change in await directory.pending_changes(session)]
+    applied = 0
+    for change_id in pending:
+        async with db.transaction(runtime.sessions) as session:
+            outcome = await holders.approve_change(
+                session, runtime, change_id, signer=ROOT, signing_private=made.root_private
+            )
+        applied += outcome == "applied"
+    return applied
+
+
+async def set_labels(made: Instance, labels: dict[str, str | None]) -> None:
+    """Give staff (by email) the exclusion labels reporters see, as the directory would: each
+    change proposed and signed by the root."""
+    runtime = made.runtime
+    async with db.transaction(runtime.sessions) as session:
+        for email, label in labels.items():
+            person = await keyring.staff_by_email(session, email)
+            assert person is not None, email
+            await membership.propose_update(
+                session,
+                runtime,
+                person,
+                role=person.role,
+                group=person.group_name,
+                label=label,
+                proposer="cli",
+            )
+    await approve_pending_as_root(made)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -32,17 +33,32 @@ class LiveServer:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen[bytes] | None = None
         self.runs = 0
+        # The key ceremony's shares (key id -> shares), once demo() or ceremony() ran.
+        self.shares: dict[str, list[str]] = {}
 
-    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def command(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         """Run a ``quietline`` CLI command against this server's data directory."""
         return subprocess.run(
             [sys.executable, "-m", "intake.cli", "--data-dir", str(self.data_dir), *args],
             env=self.environ,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=120,
             check=False,
         )
+
+    def demo(self) -> subprocess.CompletedProcess[str]:
+        """``quietline demo``, keeping the shares it prints once (to approve later changes)."""
+        done = self.command("demo")
+        if done.returncode == 0:
+            self.shares = shares_printed(done.stdout)
+        return done
+
+    def ceremony(self) -> dict[str, list[str]]:
+        """``quietline keys ceremony --install --json``; the shares, kept for approvals too."""
+        self.shares = install_ceremony(self.command)
+        return self.shares
 
     def add_staff(
         self, email: str, password: str, *, role: str = "officer", group: str = "solicitor"
@@ -78,6 +94,8 @@ class LiveServer:
         if added.returncode != 0:
             raise RuntimeError(f"staff add failed: {added.stderr}")
         secret: str = json.loads(added.stdout.strip().splitlines()[-1])["totp_secret"]
+        if self.shares:
+            approve_all(self.command, self.shares)
         return secret
 
     def start(self, *extra: str) -> LiveServer:
@@ -128,6 +146,43 @@ class LiveServer:
     def output(self) -> bytes:
         """Everything the server processes printed so far."""
         return b"".join(path.read_bytes() for path in sorted(self.log_dir.iterdir()))
+
+
+class Command(Protocol):
+    def __call__(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]: ...
+
+
+def install_ceremony(command: Command) -> dict[str, list[str]]:
+    """Run the key ceremony on this instance (``keys ceremony --install --json``); its shares,
+    by key (``"root"`` and each group)."""
+    done = command("keys", "ceremony", "--install", "--json")
+    if done.returncode != 0:
+        raise RuntimeError(f"keys ceremony failed: {done.stderr}")
+    shares: dict[str, list[str]] = json.loads(done.stdout)["shares"]
+    return shares
+
+
+def approve_all(command: Command, shares: dict[str, list[str]]) -> None:
+    """Sign every pending directory change as the root, with two of its shares."""
+    done = command(
+        "directory", "approve", "--all", "--root-shares-stdin", stdin="\n".join(shares["root"][:2])
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"directory approve failed: {done.stderr}")
+
+
+def shares_printed(output: str) -> dict[str, list[str]]:
+    """The shares ``quietline demo`` prints, by key (``"root"`` and each group)."""
+    shares: dict[str, list[str]] = {}
+    key = ""
+    for line in output.splitlines():
+        if line.startswith("the office root key"):
+            key = "root"
+        elif line.startswith("the recovery key of the group "):
+            key = line.removeprefix("the recovery key of the group ").split(":")[0]
+        elif line.strip().startswith("share for ") and key:
+            shares.setdefault(key, []).append(line.split(": ", 1)[1].strip())
+    return shares
 
 
 def bytes_written_under(directory: Path) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -44,8 +45,11 @@ def two_servers(tmp_path: Path, pg_database: str) -> Iterator[tuple[LiveServer, 
         environ = {**quietline_environ(data, pg_database), **shared}
         servers.append(LiveServer(data_dir=data, port=free_port(), environ=environ))
     first, second = servers
-    seeded = first.command("demo")
+    seeded = first.demo()
     assert seeded.returncode == 0, seeded.stderr
+    # One office, one root: the second process pins the root the demo's ceremony made.
+    pinned = json.loads((first.data_dir / "server-secrets.json").read_text())["root_public_key"]
+    second.environ["QUIETLINE_ROOT_PUBLIC_KEY"] = pinned
     try:
         first.start()
         second.start()

@@ -120,7 +120,7 @@ def person_action(
 
 
 async def _update(request: Request, me: SignedIn, staff_id: str, form: Any) -> str:
-    await administration.update_staff(
+    update = await administration.update_staff(
         runtime_of(request),
         me,
         staff_id,
@@ -129,7 +129,7 @@ async def _update(request: Request, me: SignedIn, staff_id: str, form: Any) -> s
         group=text(form, "group"),
         exclusion_label=text(form, "exclusion_label"),
     )
-    return "saved"
+    return "proposed" if update.directory_change else "saved"
 
 
 async def _disable(request: Request, me: SignedIn, staff_id: str, form: Any) -> str:

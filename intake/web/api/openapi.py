@@ -302,7 +302,7 @@ async def openapi_json(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.sessions() as session:
         categories = [category.id for category in await filing.active_categories(session)]
-        excludable = [person.id for person in await filing.exclusion_choices(session)]
+        excludable = [person.id for person in await filing.exclusion_choices(session, runtime)]
     return JSONResponse(
         specialise(
             document(), categories=categories, excludable=excludable, settings=runtime.settings

@@ -41,7 +41,7 @@ async def form(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
-        exclusions = await filing.exclusion_choices(session)
+        exclusions = await filing.exclusion_choices(session, runtime)
     return JSONResponse(
         {
             "categories": [{"id": item.id, "label": item.label} for item in categories],
@@ -53,7 +53,7 @@ async def form(request: Request) -> Response:
                     )
                 ),
                 "exclude": [
-                    {"id": person.id, "label": person.exclusion_label} for person in exclusions
+                    {"id": person.id, "label": person.label} for person in exclusions
                 ],
             },
             "kinds": {

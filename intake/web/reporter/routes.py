@@ -104,7 +104,7 @@ async def guide(request: Request) -> Response:
 async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
-        exclusions = await filing.exclusion_choices(session)
+        exclusions = await filing.exclusion_choices(session, runtime)
     return {
         "categories": categories,
         "exclusions": exclusions,

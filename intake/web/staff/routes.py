@@ -324,9 +324,10 @@ async def _revoke(request: Request, who: sessions.SignedIn, ref: str, form: Form
 
 
 async def _intake_context(request: Request, **extra: Any) -> dict[str, Any]:
-    async with runtime_of(request).sessions() as session:
+    runtime = runtime_of(request)
+    async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
-        exclusions = await filing.exclusion_choices(session)
+        exclusions = await filing.exclusion_choices(session, runtime)
     return {"categories": categories, "exclusions": exclusions, "entered": {}, **extra}
 
 

@@ -1,0 +1,85 @@
+"""Directory changes as they reach cases: approving one, and re-checking what a member holds.
+
+When a member's group, role or active state changes in the verified directory, every case they
+hold is checked again against the routing rules: a retired member keeps no copy, and a member
+now in the default group keeps no copy of a case that involves it. Copies that no longer fit are
+removed (and the case's key moves to a new epoch: :mod:`intake.casework.epochs`), so a group move
+and back cannot leave anyone holding a report routed around them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from intake.accounts import directory, membership
+from intake.accounts.directory import ChangeOutcome
+from intake.accounts.directory_rules import Member
+from intake.casework import access
+from intake.operations import audit
+from intake.runtime import Runtime
+from intake.storage.models import Case, CaseKey, DirectoryChange
+
+DIRECTORY_ACTOR = "directory"
+
+
+async def approve_change(
+    session: AsyncSession,
+    runtime: Runtime,
+    change_id: str,
+    *,
+    signer: str,
+    signing_private: bytes,
+) -> ChangeOutcome:
+    """Sign a pending change; once it takes effect, the staff row follows it and the member's
+    cases are re-checked (all in ``session``'s transaction)."""
+    root = membership.pinned_root(runtime)
+    outcome = await directory.approve(
+        session, change_id, root_public=root, signer=signer, signing_private=signing_private
+    )
+    if outcome == "applied":
+        change = await session.get(DirectoryChange, change_id)
+        assert change is not None
+        member = await membership.follow_entry(session, directory.entry_of(change))
+        if member is not None:
+            await recheck_holder(session, runtime, member)
+    return outcome
+
+
+async def recheck_holder(session: AsyncSession, runtime: Runtime, member: Member) -> int:
+    """Remove ``member``'s copies of the cases the routing rules no longer let them hold;
+    returns how many were removed."""
+    rows = (
+        await session.exec(
+            select(CaseKey, Case)
+            .join(Case, col(Case.id) == col(CaseKey.case_id))
+            .where(CaseKey.staff_id == member.staff_id)
+        )
+    ).all()
+    removed = 0
+    for _copy, case in rows:
+        if member.active and access.fits_routing(case, member, runtime.settings):
+            continue
+        await remove_holder(session, case, member.staff_id)
+        await audit.record(
+            session,
+            actor=DIRECTORY_ACTOR,
+            action="case.revoke",
+            case_ref=case.ref,
+            detail={"from": member.staff_id, "why": "directory change"},
+        )
+        removed += 1
+    return removed
+
+
+async def remove_holder(session: AsyncSession, case: Case, staff_id: str) -> None:
+    """Delete every copy of ``case``'s key that ``staff_id`` holds, and their assignment."""
+    await session.exec(
+        delete(CaseKey)  # type: ignore[call-overload]
+        .where(col(CaseKey.case_id) == case.id)
+        .where(col(CaseKey.staff_id) == staff_id)
+    )
+    if case.assignee_id == staff_id:
+        case.assignee_id = None
+        session.add(case)
