@@ -269,6 +269,40 @@ def build_pdf(folder: Path, photo: Path) -> Path:
     return path
 
 
+def pdf_with_form_field(signed: bool) -> bytes:
+    """A one-page PDF with a form field (a text field, or a signature field signed in the
+    name of :data:`AUTHOR`) and an author in its document information."""
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page()
+    field = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Widget,
+            FT=pikepdf.Name.Sig if signed else pikepdf.Name.Tx,
+            T=pikepdf.String("amount"),
+            Rect=[10, 10, 100, 30],
+            M=pikepdf.String("D:20190714093000"),
+            P=page.obj,
+        )
+    )
+    if signed:
+        field.V = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Sig,
+                Filter=pikepdf.Name("/Adobe.PPKLite"),
+                ByteRange=[0, 10, 20, 30],
+                Contents=pikepdf.String(b"\x00" * 64),
+                Name=pikepdf.String(AUTHOR),
+            )
+        )
+    page.Annots = pdf.make_indirect(pikepdf.Array([field]))
+    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
+    pdf.docinfo["/Author"] = AUTHOR
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
 def _xmp_stream(pdf: pikepdf.Pdf) -> pikepdf.Stream:
     xmp = (
         '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'

@@ -67,6 +67,7 @@ _ACTIONS = {
 }  # fmt: skip
 # Annotations that are files or media: removed from their page.
 _FILE_ANNOTATIONS = {"/FileAttachment", "/Sound", "/Movie", "/Screen", "/RichMedia"}
+_SIGNATURES = {"/Sig", "/DocTimeStamp"}
 _ANNOTATION_TRACES = ("/T", "/NM", "/M", "/CreationDate")
 _WIDGET_TRACES = ("/NM", "/M", "/CreationDate")  # a form field's /T is its name, not an author
 
@@ -82,7 +83,8 @@ class _Cleaner:
     def run(self) -> tuple[str, ...]:
         pdf = self.pdf
         if "/Info" in pdf.trailer:
-            if len(pdf.trailer.Info.keys()):
+            info = pdf.trailer.Info
+            if not isinstance(info, Dictionary) or len(info.keys()):
                 self.note(INFO)
             del pdf.trailer["/Info"]
         root = pdf.Root
@@ -120,7 +122,7 @@ class _Cleaner:
                 del root["/Perms"]
 
     def _dictionary(self, obj: Dictionary | Stream) -> None:
-        if obj.get("/Type") == Name.Sig or (obj.get("/FT") == Name.Sig and "/V" in obj):
+        if str(obj.get("/Type")) in _SIGNATURES or (obj.get("/FT") == Name.Sig and "/V" in obj):
             raise Unreadable(SIGNED)
         for key, what in _DROPPED_KEYS.items():
             if key in obj:
@@ -152,6 +154,8 @@ class _Cleaner:
                 if key in obj:
                     self.note(COMMENTS)
                     del obj[key]
+        if obj.get("/Type") == Name.Filespec:
+            self._file_name(obj)
         if obj.get("/Type") == Name.Thread and "/I" in obj:
             self.note(INFO)
             del obj["/I"]
@@ -159,6 +163,16 @@ class _Cleaner:
             self._profile(obj.DestOutputProfile)
         if isinstance(obj, Stream) and obj.get("/Subtype") == Name.Image:
             self._picture(obj)
+
+    def _file_name(self, filespec: Dictionary) -> None:
+        """A file specification still in use keeps no path (they often name the sender's own
+        folders, ``C:\\Users\\...``): a neutral name takes its place."""
+        paths = [key for key in ("/F", "/UF", "/DOS", "/Mac", "/Unix", "/Desc") if key in filespec]
+        if paths:
+            self.note(FILES)
+            for key in paths:
+                del filespec[key]
+            filespec.F = pikepdf.String("file")
 
     def _array(self, array: Array) -> None:
         if len(array) == 2 and array[0] == Name.ICCBased:

@@ -139,40 +139,8 @@ FORBIDDEN_PDF_KEYS = {
 }  # fmt: skip
 
 
-def _pdf_with_form_field(signed: bool) -> bytes:
-    pdf = pikepdf.new()
-    page = pdf.add_blank_page()
-    field = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot,
-            Subtype=pikepdf.Name.Widget,
-            FT=pikepdf.Name.Sig if signed else pikepdf.Name.Tx,
-            T=pikepdf.String("amount"),
-            Rect=[10, 10, 100, 30],
-            M=pikepdf.String("D:20190714093000"),
-            P=page.obj,
-        )
-    )
-    if signed:
-        field.V = pdf.make_indirect(
-            pikepdf.Dictionary(
-                Type=pikepdf.Name.Sig,
-                Filter=pikepdf.Name("/Adobe.PPKLite"),
-                ByteRange=[0, 10, 20, 30],
-                Contents=pikepdf.String(b"\x00" * 64),
-                Name=pikepdf.String(files.AUTHOR),
-            )
-        )
-    page.Annots = pdf.make_indirect(pikepdf.Array([field]))
-    pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
-    pdf.docinfo["/Author"] = files.AUTHOR
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
 def test_pdf_form_fields_keep_their_names_but_not_their_times() -> None:
-    cleaned, _ = clean(_pdf_with_form_field(signed=False))
+    cleaned, _ = clean(corpus.pdf_with_form_field(signed=False))
     with pikepdf.open(io.BytesIO(cleaned)) as pdf:
         widget = pdf.pages[0].Annots[0]
         assert str(widget.T) == "amount" and "/M" not in widget
@@ -180,7 +148,7 @@ def test_pdf_form_fields_keep_their_names_but_not_their_times() -> None:
 
 def test_a_signed_pdf_is_not_cleaned_and_the_reporter_is_told_why() -> None:
     with pytest.raises(Unreadable, match="digital signature, which cleaning would break"):
-        clean(_pdf_with_form_field(signed=True))
+        clean(corpus.pdf_with_form_field(signed=True))
 
 
 def test_pdf_loses_document_info_xmp_and_comment_authors_but_keeps_its_text() -> None:
