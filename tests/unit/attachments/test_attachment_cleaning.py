@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
 from intake.attachments.cleaning.errors import Unreadable
@@ -249,3 +251,24 @@ def test_opendocument_loses_its_author_and_comment_authors_but_keeps_its_text() 
     assert cleaned[:4] == b"PK\x03\x04" and cleaned[6:8] == b"\x00\x00"
     assert cleaned[30:38] == b"mimetype"
     assert cleaned[38:77] == b"application/vnd.oasis.opendocument.text"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 700), st.integers(0, 255)), max_size=12),
+    st.integers(0, 700),
+)
+def test_a_damaged_colour_profile_is_refused_or_rebuilt_never_a_crash(
+    changes: list[tuple[int, int]], cut: int
+) -> None:
+    from intake.attachments.cleaning.icc import scrub_profile
+
+    profile = bytearray(corpus.traced_profile())
+    for at, value in changes:
+        if at < len(profile):
+            profile[at] = value
+    try:
+        cleaned = scrub_profile(bytes(profile[: len(profile) - cut]))
+    except Unreadable:
+        return
+    assert scrub_profile(cleaned) == cleaned  # what it writes, it reads back unchanged
