@@ -334,12 +334,16 @@ def exiftool_findings(path: Path) -> list[str]:
     return findings
 
 
-def mat2_findings(path: Path) -> list[str]:
+def mat2_findings(path: Path) -> list[str] | None:
     """What ``mat2 --show`` lists for ``path`` that names who, with what, where or when (it
-    also lists what only describes the picture: colour primaries, resolution, format)."""
+    also lists what only describes the picture: colour primaries, resolution, format), or None
+    when mat2 does not read this format (Debian 12's mat2 0.13 does not read WebP)."""
     output = _run(tool("mat2"), "--show", str(path))
+    lines = output.splitlines()
+    if lines and "is not supported" in lines[0]:
+        return None
     findings = []
-    for line in output.splitlines()[1:]:
+    for line in lines[1:]:
         name, _, value = line.strip().partition(":")
         if name and _finding(name, value.strip()):
             findings.append(line.strip())
