@@ -5,7 +5,8 @@ expand without bound or take unbounded time. So PDFs are cleaned in a separate P
 that caps its own address space and CPU time before it reads anything, and is killed after a
 wall-clock timeout. The document travels through pipes (never a file); the child writes a
 length-prefixed JSON header (what it removed) and then the cleaned bytes. If it fails, runs out
-of memory or time, or its output is cut short, the caller keeps the file as uploaded.
+of memory or time, or its output is cut short, the caller keeps the file as uploaded; when the
+cleaner refused the document for a stated reason, that reason is passed on.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ def clean_in_child(
             write(piece)
         if child.wait() != 0 or not header:
             raise Unreadable(N_("it could not be read, or was too complex to clean"))
-        return tuple(str(item) for item in json.loads(header)["removed"])
+        answer = json.loads(header)
+        if "unreadable" in answer:
+            raise Unreadable(str(answer["unreadable"]))
+        return tuple(str(item) for item in answer["removed"])
     finally:
         timer.cancel()
         if child.poll() is None:

@@ -1,11 +1,14 @@
 """JPEG: drop every application segment and comment except those needed to show the image.
 
 A JPEG is a sequence of marker segments; the entropy-coded image data follows each SOS. Kept:
-APP0 JFIF/JFXX (pixel density), APP2 ICC_PROFILE (colours), APP14 Adobe (colour transform) and
-every non-APP segment (tables, frame, scans). Dropped: APP1 (EXIF: camera, serial numbers, GPS
-position, times, thumbnail; XMP), APP13 (IPTC/Photoshop), other APPn (maker data, MPF), COM
-(comments), and anything after the end-of-image marker (phone "trailers", appended images).
-Streams in fixed-size reads; memory stays flat.
+APP0 JFIF (pixel density; its optional thumbnail is cut off), APP2 ICC_PROFILE (colours, with
+its identifying parts scrubbed by :mod:`.icc`), APP14 Adobe (colour transform) and every non-APP
+segment (tables, frame, scans). Dropped: APP0 JFXX (the JFIF extension thumbnail, which can show
+the photo as it was before cropping), APP1 (EXIF: camera, serial numbers, GPS position, times,
+thumbnail; XMP), APP13 (IPTC/Photoshop), other APPn (maker data, MPF), COM (comments), and
+anything after the end-of-image marker (phone "trailers", appended images). Streams in
+fixed-size reads; memory stays flat, except for the colour profile, held (up to
+:data:`.icc.MAX_PROFILE`) while it is rebuilt.
 """
 
 from __future__ import annotations
@@ -13,11 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import BinaryIO
 
+from intake.attachments.cleaning import icc
 from intake.attachments.cleaning.errors import N_, Unreadable
 
 _READ = 65536
 SOI, EOI, SOS, COM = 0xD8, 0xD9, 0xDA, 0xFE
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}
+APP0, APP2 = 0xE0, 0xE2
+_JFIF_HEADER = 14  # "JFIF\0", version, units, densities, thumbnail width and height
+_ICC_MARK = b"ICC_PROFILE\x00"
+_ICC_PIECE = 65535 - 2 - len(_ICC_MARK) - 2
+THUMBNAIL = N_("thumbnail (a small copy of the picture, possibly before cropping)")
 
 
 class _Input:
@@ -95,17 +104,59 @@ def _describe(code: int, payload_head: bytes) -> str:
         return N_("IPTC/Photoshop data (author, captions, location)")
     if code == COM:
         return N_("comments")
+    if code == APP0 and payload_head.startswith(b"JFXX\x00"):
+        return THUMBNAIL
     return N_("maker and application data")
 
 
 def _kept(code: int, payload_head: bytes) -> bool:
-    if code == 0xE0:
-        return payload_head.startswith((b"JFIF\x00", b"JFXX\x00"))
-    if code == 0xE2:
-        return payload_head.startswith(b"ICC_PROFILE\x00")
+    if code == APP0:
+        return payload_head.startswith(b"JFIF\x00")
+    if code == APP2:
+        return payload_head.startswith(_ICC_MARK)
     if code == 0xEE:
         return payload_head.startswith(b"Adobe")
     return not (0xE0 <= code <= 0xEF or code == COM)
+
+
+class _Profile:
+    """The pieces of an ICC profile (APP2 segments), gathered to be rebuilt as one."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[int, bytes]] = []
+        self.size = 0
+        self.too_large = False
+
+    def _reset(self) -> None:
+        self.pieces, self.size, self.too_large = [], 0, False
+
+    def add(self, data: _Input, head: bytes, rest: int) -> None:
+        self.size += len(head) + rest
+        if self.too_large or self.size > icc.MAX_PROFILE:
+            self.too_large = True
+            self.pieces = []
+            data.copy(rest, None)
+            return
+        payload = head + data.exact(rest)
+        number = payload[len(_ICC_MARK)] if len(payload) > len(_ICC_MARK) else 0
+        self.pieces.append((number, payload[len(_ICC_MARK) + 2 :]))
+
+    def flush(self, write: Callable[[bytes], object], removed: list[str]) -> None:
+        if not self.pieces and not self.too_large:
+            return
+        pieces, too_large = self.pieces, self.too_large
+        self._reset()
+        removed.append(icc.REMOVED)
+        if too_large:
+            return
+        try:
+            profile = icc.scrub_profile(b"".join(piece for _, piece in sorted(pieces)))
+        except Unreadable:
+            return  # a damaged profile is dropped: colours fall back to sRGB
+        parts = [profile[at : at + _ICC_PIECE] for at in range(0, len(profile), _ICC_PIECE)]
+        for number, part in enumerate(parts, start=1):
+            payload = _ICC_MARK + bytes([number, len(parts)]) + part
+            write(bytes([0xFF, APP2]) + (len(payload) + 2).to_bytes(2, "big") + payload)
 
 
 def clean_jpeg(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str, ...]:
@@ -114,9 +165,11 @@ def clean_jpeg(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str,
         raise Unreadable(N_("this is not a JPEG image"))
     write(b"\xff\xd8")
     removed: list[str] = []
+    profile = _Profile()
     code = _next_marker(data)
     while True:
         if code == EOI:
+            profile.flush(write, removed)
             write(b"\xff\xd9")
             if data.has_more():
                 removed.append(N_("data after the end of the image"))
@@ -129,7 +182,20 @@ def clean_jpeg(source: BinaryIO, write: Callable[[bytes], object]) -> tuple[str,
             raise Unreadable(N_("the JPEG image has a damaged segment"))
         head = data.exact(min(length - 2, 40))
         rest = length - 2 - len(head)
-        if _kept(code, head):
+        if code == APP2 and head.startswith(_ICC_MARK):
+            profile.add(data, head, rest)
+            code = _next_marker(data)
+            continue
+        profile.flush(write, removed)
+        if code == APP0 and head.startswith(b"JFIF\x00") and length - 2 > _JFIF_HEADER:
+            # The JFIF header may carry an uncompressed thumbnail after its 14 bytes.
+            if len(head) < _JFIF_HEADER:
+                raise Unreadable(N_("the JPEG image has a damaged segment"))
+            header = head[: _JFIF_HEADER - 2] + b"\x00\x00"
+            write(bytes([0xFF, APP0]) + (_JFIF_HEADER + 2).to_bytes(2, "big") + header)
+            data.copy(rest, None)
+            removed.append(THUMBNAIL)
+        elif _kept(code, head):
             write(bytes([0xFF, code]) + length_bytes + head)
             data.copy(rest, write)
         else:
