@@ -133,6 +133,22 @@ async def test_guessing_the_current_password_locks_the_account_and_ends_its_sess
     assert (await login(seeded, client, OFFICER)).status_code == 429
 
 
+async def test_concurrent_guesses_of_the_current_password_each_count(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    officer = await sign_in(seeded, client, OFFICER)
+    guesses = [
+        officer.post("/api/v1/staff/password", {"current": f"guess {n}", "new": "brand new 4242"})
+        for n in range(12)
+    ]
+    statuses = [answer.status_code for answer in await asyncio.gather(*guesses)]
+    max_failures = seeded.settings.login_max_failures
+    # Five were tried; the rest were refused as locked, or found the session already ended.
+    assert statuses.count(422) == max_failures, statuses
+    assert set(statuses) <= {422, 429, 401}, statuses
+    assert len(await _audited(seeded, "staff.password_change_failed")) == max_failures
+
+
 async def test_a_locked_account_cannot_change_its_password(
     client: httpx.AsyncClient, seeded: Instance
 ) -> None:
