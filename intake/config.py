@@ -29,6 +29,7 @@ from typing import Literal
 from intake.config_fields import (
     PREFIX,
     ConfigError,
+    Network,
     existing_file,
     hour,
     known_time_zone,
@@ -36,7 +37,9 @@ from intake.config_fields import (
     non_negative,
     parse_categories,
     parse_comma_list,
+    parse_header_name,
     parse_min_cell,
+    parse_networks,
     parse_onion,
     parse_public_key,
     parse_retention,
@@ -74,7 +77,6 @@ DEFAULT_RETENTION_MONTHS = (
 )
 
 
-
 def parse_quick_exit_url(name: str, value: str) -> str:
     value = value.strip() or DEFAULT_QUICK_EXIT_URL
     if not value.startswith(("https://", "http://")) or any(c in value for c in '"<> '):
@@ -104,9 +106,7 @@ class Settings:
         "(intake/storage/sqlite_driver.py); `stock`: SQLAlchemy's own aiosqlite dialect, "
         "slower, for a SQLAlchemy release that moved the internals the fast one uses",
     )
-    development: bool = setting(
-        False, env="DEV", doc="local development: cookies without `Secure`"
-    )
+    development: bool = setting(False, env="DEV", doc="local development: cookies without `Secure`")
     categories: tuple[tuple[str, str], ...] = setting(
         DEFAULT_CATEGORIES,
         env="CATEGORIES",
@@ -210,7 +210,9 @@ class Settings:
     login_max_failures: int = setting(
         5,
         env="LOGIN_MAX_FAILURES",
-        doc="failed sign-ins in a row before an account is locked",
+        doc="failed sign-ins or password changes in a row before an account is locked (each "
+        "attempt is counted before its password is checked)",
+        check=positive,
     )
     login_lock_minutes: int = setting(
         15, env="LOGIN_LOCK_MINUTES", doc="how long such a lock lasts"
@@ -218,7 +220,33 @@ class Settings:
     login_global_failures_per_minute: int = setting(
         60,
         env="LOGIN_GLOBAL_FAILURES_PER_MINUTE",
-        doc="failed sign-ins (all accounts) that pause every sign-in for a minute",
+        doc="failed sign-ins a minute (all accounts, all processes) beyond which every sign-in "
+        "from outside `QUIETLINE_STAFF_NETWORKS` is slowed down; `0` turns it off",
+        check=non_negative,
+    )
+    login_slowdown_seconds: float = setting(
+        5.0,
+        env="LOGIN_SLOWDOWN_SECONDS",
+        doc="how long such a sign-in waits before its password is checked",
+        check=non_negative,
+    )
+    staff_networks: tuple[Network, ...] = setting(
+        (),
+        env="STAFF_NETWORKS",
+        shown="none (everywhere)",
+        doc="address ranges, comma-separated (`10.20.0.0/16, 2001:db8::/48`), from which staff "
+        "pages and the staff API answer; elsewhere they answer 404, and sign-ins from them are "
+        "never slowed down. The address is checked, never stored or logged",
+        parse=parse_networks,
+    )
+    staff_address_header: str = setting(
+        "",
+        env="STAFF_ADDRESS_HEADER",
+        shown="none (the connection's address)",
+        doc="behind a proxy: the request header the proxy sets to the client's address on staff "
+        "paths only (the `deploy/` nginx sends `X-Quietline-Staff-Address`); only then may the "
+        "app be reachable through that proxy alone",
+        parse=parse_header_name,
     )
     smtp_host: str | None = setting(
         None,
@@ -298,19 +326,21 @@ class Settings:
     rate_submissions: int = setting(
         6000,
         env="RATE_SUBMISSIONS",
-        doc="reports a minute per process (page and API) before 429; `0` is no limit",
+        doc="reports a minute (page and API; all processes of a PostgreSQL database together) "
+        "before 429; `0` is no limit",
         check=non_negative,
     )
     rate_lookups: int = setting(
         12000,
         env="RATE_LOOKUPS",
-        doc="token look-ups and reporter messages a minute per process; `0` is no limit",
+        doc="token look-ups and reporter messages a minute (all processes together); `0` is no "
+        "limit",
         check=non_negative,
     )
     rate_signins: int = setting(
         120,
         env="RATE_SIGNINS",
-        doc="staff sign-in attempts a minute per process; `0` is no limit",
+        doc="staff sign-in attempts a minute (all processes together); `0` is no limit",
         check=non_negative,
     )
     # HTTP hardening (intake/web/middleware.py). TLS ends at the reverse proxy, so HSTS is a

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import ipaddress
 import re
 import types
 import typing
@@ -249,6 +250,34 @@ def parse_retention(name: str, value: str) -> tuple[tuple[str, int], ...]:
 
 def parse_comma_list(name: str, value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(name: str, value: str) -> tuple[Network, ...]:
+    """Address ranges, comma-separated (``10.20.0.0/16, 192.0.2.7, 2001:db8::/48``)."""
+    networks = []
+    for item in parse_comma_list(name, value):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: expected address ranges such as 10.20.0.0/16 or 2001:db8::/48, "
+                f"separated by commas, got {item!r}"
+            ) from None
+    return tuple(networks)
+
+
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def parse_header_name(name: str, value: str) -> str:
+    """An HTTP header name (letters, digits and dashes), kept in lower case; empty for none."""
+    header = value.strip().lower()
+    if header and not HEADER_NAME.match(header):
+        raise ConfigError(f"{name} must be a header name (letters, digits, dashes), got {value!r}")
+    return header
 
 
 def parse_stripped(name: str, value: str) -> str:

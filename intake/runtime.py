@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -15,7 +16,8 @@ from intake.config import Settings
 from intake.datadir import ServerSecrets, load_or_create_secrets
 from intake.deadlines import DeadlineRules
 from intake.storage import db
-from intake.throttle import LoginThrottle
+from intake.storage.limits import DatabaseLimits
+from intake.throttle import Limits, LocalLimits
 
 
 class Clock(Protocol):
@@ -25,12 +27,19 @@ class Clock(Protocol):
         """The current moment, as an aware UTC datetime."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait this long (the sign-in slowdown waits here)."""
+        ...
+
 
 class SystemClock:
     """The machine's clock."""
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 @dataclass
@@ -40,7 +49,9 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     rules: DeadlineRules
-    login_throttle: LoginThrottle
+    # The rate limits and the sign-in failure count: in this process's memory on SQLite (one
+    # process), in the database on PostgreSQL, where every process must draw on the same figures.
+    limits: Limits
     # Group-commit writers by what they write (intake/storage/batching.py), made on first use.
     batchers: dict[str, Any] = field(default_factory=dict)
     # Replaceable so that tests can set the time instead of waiting for it.
@@ -58,6 +69,13 @@ class Runtime:
         await self.engine.dispose()
 
 
+def limits_for(engine: AsyncEngine) -> Limits:
+    """Where the limits live: the database when it may be shared by several processes."""
+    if engine.dialect.name == "postgresql":
+        return DatabaseLimits(engine)
+    return LocalLimits()
+
+
 def open_runtime(settings: Settings) -> Runtime:
     """Create the engine and load secrets; the schema must already be migrated."""
     engine = db.create_engine(settings)
@@ -72,7 +90,7 @@ def open_runtime(settings: Settings) -> Runtime:
             clock=settings.deadline_clock,
             holidays=settings.holidays,
         ),
-        login_throttle=LoginThrottle(per_minute=settings.login_global_failures_per_minute),
+        limits=limits_for(engine),
     )
 
 

@@ -6,7 +6,8 @@ random session key and stored in a ``StaffSession`` row; the session key and
 the random session id live only in the signed cookie, and the row is found by
 the SHA-256 of the id. So a copy of the database holds no usable private key,
 and any app process can serve any session. Nothing about a session is kept in
-process memory except the global count of recent failed sign-ins.
+process memory; the count of recent failed sign-ins is in ``runtime.limits``
+(shared by every process on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -22,17 +23,19 @@ from datetime import datetime, timedelta
 
 import pyotp
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, text
+from sqlalchemy import and_, case, delete, literal, null, or_, select, text, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
+from intake import throttle
 from intake.accounts import keyring
 from intake.errors import InvalidInput, NotSignedIn, SignInFailed, TooManyAttempts
 from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
+from intake.storage.db import UTCDateTime
 from intake.storage.models import Staff, StaffSession
 
 COOKIE_SALT = "quietline/staff-session/v1"
@@ -130,29 +133,73 @@ def _minutes_left(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
-async def _record_failure(runtime: Runtime, staff: Staff | None, reason: str) -> None:
-    runtime.login_throttle.note_failure()
+@dataclass(frozen=True)
+class Attempt:
+    """A password attempt reserved on an account: its place among the failures in a row."""
+
+    failures: int
+    locks: bool  # this attempt took the last place: should it fail, the account stays locked
+
+
+async def _reserve_attempt(runtime: Runtime, staff_id: str) -> Attempt | datetime:
+    """Count an attempt on the account before its password is checked; the lock, if locked.
+
+    One statement reserves the attempt and checks the lock together, so concurrent
+    attempts each take their own place: once ``login_max_failures`` are reserved, the
+    account is locked and the next attempt is refused without a derivation, however
+    many arrive at once. An attempt that succeeds clears the count (``_open_session``,
+    ``change_password``); one that fails leaves its place taken. A lock that has
+    expired starts the count again.
+    """
     settings = runtime.settings
+    now = runtime.now()
+    until = now + timedelta(minutes=settings.login_lock_minutes)
+    locked_until = col(Staff.locked_until)
+    expired = and_(locked_until.is_not(None), locked_until <= now)
+    count = case((expired, 1), else_=col(Staff.failed_logins) + 1)
+    reserve = (
+        update(Staff)
+        .where(col(Staff.id) == staff_id, or_(locked_until.is_(None), locked_until <= now))
+        .values(
+            failed_logins=count,
+            locked_until=case(
+                (count >= settings.login_max_failures, literal(until, UTCDateTime())),
+                (expired, null()),
+                else_=locked_until,
+            ),
+        )
+        .returning(col(Staff.failed_logins))
+    )
+    async with db.transaction(runtime.sessions) as session:
+        connection = await session.connection()
+        failures = (await connection.execute(reserve)).scalar_one_or_none()
+        if failures is not None:
+            return Attempt(failures=failures, locks=failures >= settings.login_max_failures)
+        held = (
+            await connection.execute(select(locked_until).where(col(Staff.id) == staff_id))
+        ).scalar_one_or_none()
+    return held if held is not None else until
+
+
+def _lock_minutes(until: datetime, now: datetime) -> dict[str, int]:
+    """The parameters of a lockout's refusal: its minutes left, and Retry-After in seconds."""
+    minutes = _minutes_left(until, now)
+    return {"minutes": minutes, "retry_after": minutes * 60}
+
+
+async def _record_failure(
+    runtime: Runtime, staff: Staff | None, reason: str, attempt: Attempt | None = None
+) -> None:
+    """Audit a failed sign-in and count it towards the global protection.
+
+    The account's own count was taken when the attempt was reserved."""
+    per_minute = runtime.settings.login_global_failures_per_minute
+    if per_minute > 0:
+        await runtime.limits.take(throttle.SIGN_IN_FAILURES, per_minute)
     async with db.transaction(runtime.sessions) as session:
         detail: dict[str, str | int] = {"reason": reason}
-        if staff is not None:
-            connection = await session.connection()
-            failures = (
-                await connection.execute(
-                    text(
-                        "UPDATE staff SET failed_logins = failed_logins + 1 WHERE id = :id "
-                        "RETURNING failed_logins"
-                    ),
-                    {"id": staff.id},
-                )
-            ).scalar_one()
-            if failures >= settings.login_max_failures:
-                person = await session.get(Staff, staff.id)
-                assert person is not None
-                person.failed_logins = 0
-                person.locked_until = runtime.now() + timedelta(minutes=settings.login_lock_minutes)
-                session.add(person)
-                detail["locked_minutes"] = settings.login_lock_minutes
+        if attempt is not None and attempt.locks:
+            detail["locked_minutes"] = runtime.settings.login_lock_minutes
         await audit.record(
             session,
             actor=staff.email if staff is not None else "unknown",
@@ -161,24 +208,46 @@ async def _record_failure(runtime: Runtime, staff: Staff | None, reason: str) ->
         )
 
 
-async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str) -> NewSession:
-    """Check password and TOTP code; open a session. Raises SignInFailed or TooManyAttempts."""
-    runtime.login_throttle.check()
+async def _slow_down_strangers(runtime: Runtime, on_staff_network: bool) -> None:
+    """Past the global count of failed sign-ins, a sign-in from outside the staff networks
+    waits before anything is checked: strangers guessing across accounts are slowed down,
+    while nobody is refused and staff on an allowed network never wait."""
+    per_minute = runtime.settings.login_global_failures_per_minute
+    if on_staff_network or per_minute <= 0 or runtime.settings.login_slowdown_seconds <= 0:
+        return
+    if await runtime.limits.exhausted(throttle.SIGN_IN_FAILURES, per_minute):
+        await runtime.clock.sleep(runtime.settings.login_slowdown_seconds)
+
+
+async def sign_in(
+    runtime: Runtime,
+    *,
+    email: str,
+    password: str,
+    totp_code: str,
+    on_staff_network: bool = False,
+) -> NewSession:
+    """Check password and TOTP code; open a session. Raises SignInFailed or TooManyAttempts.
+
+    ``on_staff_network``: the request came from one of ``QUIETLINE_STAFF_NETWORKS``, so the
+    global slowdown does not apply to it."""
+    await _slow_down_strangers(runtime, on_staff_network)
     staff = None
     if len(email) <= 254 and email.isprintable():
         async with runtime.sessions() as session:
             staff = await keyring.staff_by_email(session, email)
-    now = runtime.now()
-    if staff is not None and staff.locked_until is not None and staff.locked_until > now:
-        minutes = _minutes_left(staff.locked_until, now)
-        raise TooManyAttempts(
-            N_(
-                "Too many failed sign-ins for this account. Try again in %(minutes)s minutes, "
-                "or ask an administrator."
-            ),
-            minutes=minutes,
-            retry_after=minutes * 60,
-        )
+    attempt = None
+    if staff is not None:
+        reserved = await _reserve_attempt(runtime, staff.id)
+        if isinstance(reserved, datetime):
+            raise TooManyAttempts(
+                N_(
+                    "Too many failed sign-ins for this account. Try again in %(minutes)s "
+                    "minutes, or ask an administrator."
+                ),
+                **_lock_minutes(reserved, runtime.now()),
+            )
+        attempt = reserved
     if staff is None or not staff.active:
         await _spend_like_a_sign_in(runtime, password)
         await _record_failure(runtime, None, "unknown or disabled account")
@@ -186,15 +255,15 @@ async def sign_in(runtime: Runtime, *, email: str, password: str, totp_code: str
     try:
         unlocked = await keyring.unlock_staff_secrets(staff.credential, password)
     except crypto.WrongPassword:
-        await _record_failure(runtime, staff, "wrong password")
+        await _record_failure(runtime, staff, "wrong password", attempt)
         raise SignInFailed(SIGN_IN_FAILED) from None
     step = totp_step(unlocked.totp_secret, totp_code, runtime.now())
     if step is None:
-        await _record_failure(runtime, staff, "wrong code")
+        await _record_failure(runtime, staff, "wrong code", attempt)
         raise SignInFailed(SIGN_IN_FAILED)
     opened = await _open_session(runtime, staff, unlocked, step)
     if opened is None:
-        await _record_failure(runtime, staff, "code used already")
+        await _record_failure(runtime, staff, "code used already", attempt)
         raise SignInFailed(SIGN_IN_FAILED)
     return opened
 
@@ -352,13 +421,27 @@ async def end_all_sessions(
 async def change_password(runtime: Runtime, signed_in: SignedIn, *, current: str, new: str) -> None:
     """Re-lock the private keys and TOTP secret under the new password; end other sessions.
 
-    An account made before signing keys gets its signing key pair here."""
+    The current password is checked as at sign-in: the attempt is reserved on the account
+    first, so wrong guesses lock it after ``login_max_failures`` (a lock also ends every
+    session of the account: a stolen or unattended session cannot keep guessing), and
+    each attempt is audited, without the passwords. An account made before signing keys
+    gets its signing key pair here."""
     keyring.validate_password(new)
     if new == current:
         raise InvalidInput(N_("The new password must differ from the current one."), field="new")
+    reserved = await _reserve_attempt(runtime, signed_in.staff.id)
+    if isinstance(reserved, datetime):
+        raise TooManyAttempts(
+            N_(
+                "Too many wrong passwords were tried for this account, so it is locked. Try "
+                "again in %(minutes)s minutes, or ask an administrator."
+            ),
+            **_lock_minutes(reserved, runtime.now()),
+        )
     try:
         unlocked = await keyring.unlock_staff_secrets(signed_in.staff.credential, current)
     except crypto.WrongPassword:
+        await _password_change_failed(runtime, signed_in, reserved)
         raise InvalidInput(N_("The current password is not right."), field="current") from None
     unlocked, signing_public = unlocked.with_signing_key()
     credential = await keyring.lock_staff_secrets(runtime.settings, new, unlocked)
@@ -366,8 +449,22 @@ async def change_password(runtime: Runtime, signed_in: SignedIn, *, current: str
         staff = await session.get(Staff, signed_in.staff.id)
         assert staff is not None
         staff.credential = credential
+        staff.failed_logins = 0
+        staff.locked_until = None
         if signing_public is not None:
             staff.signing_public = signing_public
         session.add(staff)
         await end_all_sessions(session, staff.id, keep=signed_in.session_id)
         await audit.record(session, actor=signed_in.actor, action="staff.password_changed")
+
+
+async def _password_change_failed(runtime: Runtime, signed_in: SignedIn, attempt: Attempt) -> None:
+    """Audit a wrong current password; when it locks the account, end all its sessions."""
+    async with db.transaction(runtime.sessions) as session:
+        detail: dict[str, str | int] = {"reason": "wrong password"}
+        if attempt.locks:
+            detail["locked_minutes"] = runtime.settings.login_lock_minutes
+            await end_all_sessions(session, signed_in.staff.id)
+        await audit.record(
+            session, actor=signed_in.actor, action="staff.password_change_failed", detail=detail
+        )

@@ -281,3 +281,15 @@ class DirectoryChange(SQLModel, table=True):
     status: str = Field(default="pending", index=True, max_length=10)
     proposed_at: datetime = Field(sa_column=Timestamp())
     decided_at: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
+
+
+class SharedLimit(SQLModel, table=True):
+    """One rate limit shared by the processes of a PostgreSQL database (intake/storage/limits.py).
+
+    ``tat`` is the limit's arrival time in seconds of the database clock; ``name`` names the
+    limit (a route class, the sign-in failure count), never a person or an address. UNLOGGED on
+    PostgreSQL; unused on SQLite, where one process keeps its limits in memory.
+    """
+
+    name: str = Field(primary_key=True, max_length=64)
+    tat: float

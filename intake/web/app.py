@@ -34,6 +34,7 @@ from intake.web.middleware import (
     CrossSiteRequestMiddleware,
     RateLimitMiddleware,
     SecurityHeadersMiddleware,
+    StaffNetworkMiddleware,
     rate_limits_from,
 )
 from intake.web.reporter import routes as reporter_pages
@@ -204,6 +205,14 @@ def create_app(
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(i18n.LocaleMiddleware),
             Middleware(InternalErrorMiddleware, reporter_errors=reporter_errors),
+            # Before the limits: a stranger's staff request is answered 404 and counts for nothing.
+            Middleware(
+                StaffNetworkMiddleware,
+                networks=settings.staff_networks,
+                header=settings.staff_address_header,
+                is_staff_path=is_staff_path,
+                refuse=refuse,
+            ),
             Middleware(CrossSiteRequestMiddleware, refuse=refuse),
             Middleware(RateLimitMiddleware, limits=rate_limits_from(settings), refuse=refuse),
             Middleware(

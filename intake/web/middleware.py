@@ -1,4 +1,4 @@
-"""HTTP hardening shared by every route: headers, cross-site refusal, size, time and rate limits.
+"""HTTP hardening shared by every route: headers, cross-site refusal, limits, staff networks.
 
 Each middleware here is pure ASGI so it works before a body is read. Refusals
 raised from inside ``receive`` (size, slowness) reach the app's own error
@@ -10,19 +10,23 @@ every other error (JSON under ``/api/``, a page elsewhere).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from intake import throttle
 from intake.config import Settings
+from intake.config_fields import Network
 from intake.errors import Forbidden, QuietlineError, TooManyAttempts
 from intake.i18n import N_, N_plural, Size
+from intake.runtime import runtime_of
 
 # Pages need their own stylesheet and nothing else: no script at all, no inline style.
 CONTENT_SECURITY_POLICY = (
@@ -237,44 +241,16 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-@dataclass
-class TokenBucket:
-    """``per_minute`` requests a minute, in bursts of up to ``per_minute``.
-
-    One bucket per route class for the whole process: no key, so nothing about
-    who sent a request is kept, not even for a moment.
-    """
-
-    per_minute: int
-    tokens: float = 0.0
-    updated: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.tokens = float(self.per_minute)
-        self.updated = time.monotonic()
-
-    def take(self) -> float:
-        """Take one token; return 0 if it was there, else the seconds until one will be."""
-        now = time.monotonic()
-        rate = self.per_minute / 60.0
-        self.tokens = min(float(self.per_minute), self.tokens + (now - self.updated) * rate)
-        self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / rate
-
-
-# Which requests count against which bucket. Matched on method and exact path.
+# Which requests count against which limit. Matched on method and exact path.
 ROUTE_CLASSES: dict[tuple[str, str], str] = {
-    ("POST", "/report"): "submissions",
-    ("POST", "/api/v1/reports"): "submissions",
-    ("POST", "/status"): "lookups",
-    ("POST", "/status/message"): "lookups",
-    ("POST", "/api/v1/reports/status"): "lookups",
-    ("POST", "/api/v1/reports/messages"): "lookups",
-    ("POST", "/staff/login"): "signins",
-    ("POST", "/api/v1/staff/login"): "signins",
+    ("POST", "/report"): throttle.SUBMISSIONS,
+    ("POST", "/api/v1/reports"): throttle.SUBMISSIONS,
+    ("POST", "/status"): throttle.LOOKUPS,
+    ("POST", "/status/message"): throttle.LOOKUPS,
+    ("POST", "/api/v1/reports/status"): throttle.LOOKUPS,
+    ("POST", "/api/v1/reports/messages"): throttle.LOOKUPS,
+    ("POST", "/staff/login"): throttle.SIGNINS,
+    ("POST", "/api/v1/staff/login"): throttle.SIGNINS,
 }
 
 
@@ -316,39 +292,108 @@ def rate_refusal(route_class: str, seconds: int) -> TooManyAttempts:
 
 def rate_limits_from(settings: Settings) -> dict[str, int]:
     return {
-        "submissions": settings.rate_submissions,
-        "lookups": settings.rate_lookups,
-        "signins": settings.rate_signins,
+        throttle.SUBMISSIONS: settings.rate_submissions,
+        throttle.LOOKUPS: settings.rate_lookups,
+        throttle.SIGNINS: settings.rate_signins,
     }
 
 
 class RateLimitMiddleware:
-    """Global token buckets per route class, in memory only, answering 429 with Retry-After.
+    """A global limit per route class, answering 429 with Retry-After.
 
     The limits are about load, not guessing: a token has 120 random bits, so
     even a billion guesses a second would take longer than the age of the
-    universe to find one case. A bucket shared by everyone means a flood slows
+    universe to find one case. A limit shared by everyone means a flood slows
     every reporter of that route class, but it keeps the others (and staff
-    work) responsive, and no address is ever looked at. Each process keeps its
-    own buckets: with N processes the service allows N times the figure.
+    work) responsive, and no address is ever looked at. The counts are the
+    runtime's (``intake.throttle``): this process's memory on SQLite, the
+    database on PostgreSQL, so that every process of one database draws on the
+    same figure (one statement per limited request there; none on SQLite).
     """
 
     def __init__(self, app: ASGIApp, *, limits: Mapping[str, int], refuse: Refuse) -> None:
         self.app = app
         self.refuse = refuse
-        self.buckets = {
-            name: TokenBucket(per_minute) for name, per_minute in limits.items() if per_minute > 0
-        }
+        self.limits = {name: per_minute for name, per_minute in limits.items() if per_minute > 0}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             route_class = ROUTE_CLASSES.get((scope["method"], scope["path"]))
-            bucket = self.buckets.get(route_class) if route_class else None
-            if bucket is not None and route_class is not None:
-                wait = bucket.take()
+            per_minute = self.limits.get(route_class) if route_class is not None else None
+            if per_minute and route_class is not None:
+                limits = runtime_of(HTTPConnection(scope)).limits
+                wait = await limits.take(route_class, per_minute)
                 if wait > 0:
                     seconds = max(1, math.ceil(wait))
                     response = self.refuse(scope, rate_refusal(route_class, seconds))
                     await response(scope, receive, send)
                     return
+        await self.app(scope, receive, send)
+
+
+class NoSuchPage(QuietlineError):
+    status = 404
+
+
+# Set in the request's scope when it came from one of QUIETLINE_STAFF_NETWORKS.
+ON_STAFF_NETWORK = "quietline.on_staff_network"
+
+
+def on_staff_network(scope: Scope) -> bool:
+    """Whether ``StaffNetworkMiddleware`` found this request on an allowed staff network."""
+    return bool(scope.get(ON_STAFF_NETWORK, False))
+
+
+class StaffNetworkMiddleware:
+    """Staff pages and the staff API answer only from ``QUIETLINE_STAFF_NETWORKS``.
+
+    Elsewhere they answer 404, word for word what a page that does not exist
+    answers, before any limit is drawn on or any account is looked at: a
+    stranger can then neither guess passwords nor lock accounts. The address is
+    the connection's, or behind a proxy the one the proxy puts in
+    ``QUIETLINE_STAFF_ADDRESS_HEADER`` on staff paths only (deploy/nginx); it is
+    compared with the ranges and forgotten, never stored or logged. With no
+    ranges set, every request passes and none counts as on a staff network.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        networks: tuple[Network, ...],
+        header: str,
+        is_staff_path: Callable[[str], bool],
+        refuse: Refuse,
+    ) -> None:
+        self.app = app
+        self.networks = networks
+        self.header = header
+        self.is_staff_path = is_staff_path
+        self.refuse = refuse
+
+    def _address(self, scope: Scope) -> str | None:
+        if self.header:
+            return Headers(scope=scope).get(self.header)
+        client = scope.get("client")
+        return str(client[0]) if client else None
+
+    def allowed(self, scope: Scope) -> bool:
+        text = self._address(scope)
+        if not text:
+            return False
+        try:
+            address = ipaddress.ip_address(text.strip())
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.networks and self.is_staff_path(scope["path"]):
+            if not self.allowed(scope):
+                response = self.refuse(scope, NoSuchPage(N_("There is no such page.")))
+                await response(scope, receive, send)
+                return
+            scope[ON_STAFF_NETWORK] = True
         await self.app(scope, receive, send)

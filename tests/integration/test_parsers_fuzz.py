@@ -111,6 +111,8 @@ def test_operator_settings_parse_or_say_what_is_wrong(text: str) -> None:
         config_fields.parse_onion,
         config_fields.parse_retention,
         config_fields.parse_int,
+        config_fields.parse_networks,
+        config_fields.parse_header_name,
     ):
         try:
             parse("QUIETLINE_SETTING", text)

@@ -306,16 +306,3 @@ async def test_the_reprisal_category_makes_a_reprisal_complaint(
         row["due"]["acknowledgement"]
         == (seeded.runtime.today() + timedelta(days=reprisal_days)).isoformat()
     )
-
-
-async def test_many_failures_across_accounts_pause_every_sign_in(
-    client: httpx.AsyncClient, seeded: Instance
-) -> None:
-    seeded.runtime.login_throttle.per_minute = 3
-    for email in ("officer2@example.org", "officer3@example.org", "nobody@example.org"):
-        answer = await login(seeded, client, email, password="wrong password here", totp="123456")
-        assert answer.status_code == 401
-    paused = await login(seeded, client, OFFICER)  # right password and code
-    assert paused.status_code == 429
-    assert "try again in a minute" in paused.json()["error"]
-    assert COOKIE not in paused.cookies

@@ -12,16 +12,18 @@ import dataclasses
 import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from intake import i18n
+from intake.accounts import keyring
 from intake.devtools import catalogs, sentences
-from intake.throttle import LoginThrottle
 from intake.web.app import create_app
 from tests.support.instance import Instance
+from tests.support.staffing import sign_in
 
 FRENCH = {"accept-language": "fr-CA"}
 REPORT = {"category": "financial", "body": "Invoices were paid twice."}
@@ -242,19 +244,26 @@ async def test_429_in_french(sqlite_seeded: Instance) -> None:
         assert "Too many reports are arriving" in json_error(english)
 
 
-async def test_429_sign_in_throttle_in_french(sqlite_seeded: Instance) -> None:
-    throttled = (
-        "Too many failed sign-ins on this service in the last minute. Please try again in a minute."
+async def test_429_password_change_lock_in_french(sqlite_seeded: Instance) -> None:
+    locked = (
+        "Too many wrong passwords were tried for this account, so it is locked. Try again in "
+        "%(minutes)s minutes, or ask an administrator."
     )
-    throttle = LoginThrottle(per_minute=1)
-    async with app_client(sqlite_seeded, {"login_throttle": throttle}) as client:
-        wrong = {"email": "nobody@example.org", "password": "not the password", "totp": "000000"}
-        answers = [
-            await client.post("/api/v1/staff/login", json=wrong, headers=FRENCH) for _ in range(3)
-        ]
-        refused = [answer for answer in answers if answer.status_code == 429]
-        assert refused, [answer.status_code for answer in answers]
-        assert french(throttled) in json_error(refused[0])
+    async with app_client(sqlite_seeded) as client:
+        officer = await sign_in(sqlite_seeded, client, "officer1@example.org")
+        async with sqlite_seeded.runtime.sessions() as session:
+            staff = await keyring.staff_by_email(session, officer.email)
+            assert staff is not None
+            staff.locked_until = sqlite_seeded.clock.now() + timedelta(minutes=10)
+            session.add(staff)
+            await session.commit()
+        refused = await client.post(
+            "/api/v1/staff/password",
+            json={"current": "correct horse battery staple", "new": "a brand new one 42"},
+            headers={**officer.headers, **FRENCH},
+        )
+        assert refused.status_code == 429
+        assert french(locked) % {"minutes": 10} in json_error(refused)
 
 
 async def test_413_in_french_with_french_units(sqlite_seeded: Instance) -> None:

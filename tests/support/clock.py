@@ -14,6 +14,8 @@ class SettableClock:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        # Every wait the service asked for, in seconds (the sign-in slowdown).
+        self.waits: list[float] = []
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -23,3 +25,8 @@ class SettableClock:
         if by < timedelta(0):
             raise ValueError("a test clock only moves forward")
         self.offset += by
+
+    async def sleep(self, seconds: float) -> None:
+        """Record the wait and move the clock on by it, instead of waiting."""
+        self.waits.append(seconds)
+        self.advance(timedelta(seconds=seconds))

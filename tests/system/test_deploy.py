@@ -213,6 +213,32 @@ def test_nginx_passes_no_client_address_and_keeps_no_log(
         assert "203.0.113.9" not in repr(sent) and "127.0.0.1" not in repr(sent)
         assert sent["host"] == "quietline.example"
 
+        # The staff address: on staff paths of the TLS server only, nginx's own view of the
+        # client (the app checks it against QUIETLINE_STAFF_NETWORKS); a client's forged
+        # header never passes, on any path or listener.
+        forged = b"X-Quietline-Staff-Address: 10.20.30.40\r\n"
+        staff = _https(
+            https_port,
+            b"POST /api/v1/staff/login HTTP/1.1\r\nHost: localhost\r\n"
+            + forged
+            + b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+        )
+        assert staff.startswith(b"HTTP/1.1 200"), staff[:200]
+        assert seen[-1]["x-quietline-staff-address"] == "127.0.0.1"
+        _https(
+            https_port,
+            b"GET /report HTTP/1.1\r\nHost: localhost\r\n" + forged + b"Connection: close\r\n\r\n",
+        )
+        assert "x-quietline-staff-address" not in seen[-1]
+        with socket.create_connection(("127.0.0.1", onion_port), timeout=10) as onion:
+            onion.sendall(
+                b"GET /staff/login HTTP/1.1\r\nHost: x.onion\r\n"
+                + forged
+                + b"Connection: close\r\n\r\n"
+            )
+            assert onion.recv(4096).startswith(b"HTTP/1.1 200")
+        assert "x-quietline-staff-address" not in seen[-1]
+
         too_big = _https(
             https_port,
             b"POST /api/v1/reports/status HTTP/1.1\r\nHost: localhost\r\n"

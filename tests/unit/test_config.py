@@ -135,3 +135,23 @@ def test_the_configuration_page_is_what_the_fields_say() -> None:
         name = variable(field)
         if name is not None:
             assert f"| `{name}` |" in config_doc.render()
+
+
+def test_staff_networks_are_address_ranges_and_the_header_a_header_name() -> None:
+    settings = load_settings(
+        {
+            "QUIETLINE_STAFF_NETWORKS": "10.20.0.0/16, 192.0.2.7 ,2001:db8::/48",
+            "QUIETLINE_STAFF_ADDRESS_HEADER": "X-Quietline-Staff-Address",
+        }
+    )
+    assert [str(network) for network in settings.staff_networks] == [
+        "10.20.0.0/16",
+        "192.0.2.7/32",
+        "2001:db8::/48",
+    ]
+    assert settings.staff_address_header == "x-quietline-staff-address"
+    assert load_settings({}).staff_networks == ()
+    with pytest.raises(ConfigError, match="QUIETLINE_STAFF_NETWORKS"):
+        load_settings({"QUIETLINE_STAFF_NETWORKS": "10.20.0.0/16, the office"})
+    with pytest.raises(ConfigError, match="QUIETLINE_STAFF_ADDRESS_HEADER"):
+        load_settings({"QUIETLINE_STAFF_ADDRESS_HEADER": "X-Staff: 1"})

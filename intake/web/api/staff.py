@@ -17,6 +17,7 @@ from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
 from intake.web.api.parsing import StrictBody, read_json
 from intake.web.download import case_attachment
+from intake.web.middleware import on_staff_network
 from intake.web.staff_auth import clear_session_cookie, current_staff, set_session_cookie
 
 
@@ -71,7 +72,11 @@ async def login(request: Request) -> Response:
     runtime = runtime_of(request)
     sent = await read_json(request, LoginIn)
     opened = await sessions.sign_in(
-        runtime, email=sent.email, password=sent.password, totp_code=sent.totp
+        runtime,
+        email=sent.email,
+        password=sent.password,
+        totp_code=sent.totp,
+        on_staff_network=on_staff_network(request.scope),
     )
     response = JSONResponse({"csrf": opened.csrf})
     set_session_cookie(response, runtime.settings, opened.cookie)

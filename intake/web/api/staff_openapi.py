@@ -119,6 +119,7 @@ STAFF_PATHS: dict[str, Any] = {
             400,
             413,
             422,
+            429,
             path_ref=False,
         )
     },

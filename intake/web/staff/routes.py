@@ -22,11 +22,12 @@ from intake.casework import access, filing, workflow
 from intake.casework import queue as case_queue
 from intake.casework import view as case_view
 from intake.casework.vocabulary import CaseKind, EntryKind, Outcome, Stage
-from intake.errors import InvalidInput, NotSignedIn, QuietlineError
+from intake.errors import InvalidInput, NotSignedIn, QuietlineError, TooManyAttempts
 from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
 from intake.runtime import runtime_of
 from intake.web import download
+from intake.web.middleware import on_staff_network
 from intake.web.staff_auth import (
     CSRF_FIELD,
     clear_session_cookie,
@@ -89,7 +90,11 @@ async def login_submit(request: Request) -> Response:
     email = text(form, "email")
     try:
         opened = await sessions.sign_in(
-            runtime, email=email, password=text(form, "password"), totp_code=text(form, "totp")
+            runtime,
+            email=email,
+            password=text(form, "password"),
+            totp_code=text(form, "totp"),
+            on_staff_network=on_staff_network(request.scope),
         )
     except QuietlineError as error:
         return render(
@@ -130,7 +135,7 @@ async def password_submit(request: Request) -> Response:
         await sessions.change_password(
             runtime_of(request), signed_in, current=text(form, "current"), new=new
         )
-    except InvalidInput as error:
+    except (InvalidInput, TooManyAttempts) as error:
         return render(
             request,
             "staff/password.html",
