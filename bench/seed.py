@@ -1,9 +1,10 @@
 """Preparing a Quietline instance for the benchmarks, in-process, before its server starts.
 
 Staff keys are real: three officers of the receiving group (each report is
-sealed to them and to the office recovery key, as with ``tests/conftest.py``'s
+sealed to them and to the group's recovery key, as with ``tests/conftest.py``'s
 seed), all with Argon2id at the default cost, since that is what a sign-in
-pays in production.
+pays in production. The key ceremony is installed and each officer's directory
+entry signed by the root, as in production (routing reads the verified directory).
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.accounts import instance, keyring
+import crypto
+from intake import datadir
+from intake.accounts import directory, enrolment, installation, instance, keyring
+from intake.accounts.directory_rules import ROOT
+from intake.casework import holders
 from intake.config import Settings, load_settings
 from intake.runtime import open_runtime
 from intake.storage import db
@@ -61,8 +66,15 @@ async def seed_instance(data_dir: Path, database_url: str | None) -> SeededInsta
     seeded = SeededInstance(settings=settings, environ=environ, password=secrets.token_urlsafe(18))
     try:
         await instance.initialise(runtime)
+        ceremony = instance.demo_ceremony(settings)
+        await installation.install(
+            runtime,
+            root_public=ceremony.root.public,
+            recovery={group: key.public for group, key in ceremony.recovery.items()},
+            genesis=ceremony.genesis,
+        )
+        runtime.secrets = datadir.load_or_create_secrets(settings)
         async with db.transaction(runtime.sessions) as session:
-            await keyring.create_recovery_key(session)
             for email, name in OFFICERS:
                 staff, unlocked = await keyring.create_staff(
                     session,
@@ -76,6 +88,17 @@ async def seed_instance(data_dir: Path, database_url: str | None) -> SeededInsta
                 seeded.totp_secrets[email] = unlocked.totp_secret
                 await session.flush()
                 seeded.staff_ids[email] = staff.id
+                await enrolment.propose_member(
+                    session, staff, root_public=ceremony.root.public, proposer="cli"
+                )
+        root = crypto.combine_shares(list(ceremony.root.shares[: ceremony.root.plan.threshold]))
+        async with runtime.sessions() as session:
+            pending = [change.id for change in await directory.pending_changes(session)]
+        for change_id in pending:
+            async with db.transaction(runtime.sessions) as session:
+                await holders.approve_change(
+                    session, runtime, change_id, signer=ROOT, signing_private=root
+                )
     finally:
         await runtime.close()
     return seeded

@@ -4,6 +4,7 @@ Every stored blob starts with a format version byte (0x01), so the construction 
 without a flag day; an unknown version fails to open with :class:`DecryptionError`.
 """
 
+from crypto.epochs import FIRST_EPOCH, KeyEpochs
 from crypto.errors import (
     CryptoError,
     DecryptionError,
@@ -56,7 +57,9 @@ __all__ = [
     "CHUNK_SIZE",
     "DATA_KEY_BYTES",
     "DEFAULT_COST",
+    "FIRST_EPOCH",
     "HEADER_SIZE",
+    "KeyEpochs",
     "SEALED_CHUNK_SIZE",
     "SIGNATURE_BYTES",
     "TOKEN_BITS",

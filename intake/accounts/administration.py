@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,7 +26,7 @@ from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import CaseKey, Category, Staff, is_id
+from intake.storage.models import Case, CaseKey, Category, Staff, is_id
 
 MAX_LABEL = 200
 
@@ -248,6 +248,12 @@ async def _delete_copies(session: AsyncSession, staff_id: str) -> int:
             select(func.count()).select_from(CaseKey).where(CaseKey.staff_id == staff_id)
         )
     ).one()
+    # Their cases move to a new key epoch at the next writing (intake/casework/epochs.py).
+    await session.exec(
+        update(Case)  # type: ignore[call-overload]
+        .where(col(Case.id).in_(select(CaseKey.case_id).where(CaseKey.staff_id == staff_id)))
+        .values(rekey_due=True)
+    )
     await session.exec(
         delete(CaseKey).where(col(CaseKey.staff_id) == staff_id)  # type: ignore[call-overload]
     )

@@ -46,6 +46,7 @@ class StoredAttachment:
     size: int
     content_type: str
     cleaning: Cleaning
+    epoch: int = crypto.FIRST_EPOCH  # the case key epoch it is encrypted in
 
     @property
     def cleaned(self) -> bool:
@@ -60,8 +61,10 @@ async def save(
     entry_id: str,
     position: int,
     prepared: PreparedAttachment,
+    epoch: int = crypto.FIRST_EPOCH,
 ) -> None:
-    """Write one prepared attachment in the caller's transaction (copying its ciphertext)."""
+    """Write one prepared attachment in the caller's transaction (copying its ciphertext);
+    ``data_key`` is the key of the case's ``epoch``, which it was prepared with."""
     details = {
         "size": prepared.size,
         "content_type": prepared.content_type,
@@ -82,6 +85,7 @@ async def save(
             case_id=case_id,
             field=details_field(prepared.id),
         ),
+        epoch=epoch,
     )
     session.add(attachment)
     await session.flush()
@@ -93,7 +97,8 @@ async def save(
         )
 
 
-def _decrypt(data_key: bytes, attachment: Attachment) -> StoredAttachment:
+def _decrypt(keys: crypto.KeyEpochs, attachment: Attachment) -> StoredAttachment:
+    data_key = keys.of(attachment.epoch)
     name = crypto.decrypt_field(
         data_key, attachment.name, case_id=attachment.case_id, field=name_field(attachment.id)
     ).decode("utf-8")
@@ -113,11 +118,12 @@ def _decrypt(data_key: bytes, attachment: Attachment) -> StoredAttachment:
         size=int(details["size"]),
         content_type=str(details["content_type"]),
         cleaning=Cleaning.from_dict(details["cleaning"]),
+        epoch=attachment.epoch,
     )
 
 
 async def list_for_case(
-    session: AsyncSession, case_id: str, data_key: bytes
+    session: AsyncSession, case_id: str, keys: crypto.KeyEpochs
 ) -> list[StoredAttachment]:
     """Every attachment of a case, each entry's in the order they were sent. The entries' own
     order is encrypted (intake/casework/records.py): callers sort by it."""
@@ -127,17 +133,17 @@ async def list_for_case(
         .where(Attachment.case_id == case_id)
         .order_by(col(Attachment.entry_id), col(Attachment.position))
     )
-    return [_decrypt(data_key, row) for row in rows.all()]
+    return [_decrypt(keys, row) for row in rows.all()]
 
 
 async def find(
-    session: AsyncSession, case_id: str, attachment_id: str, data_key: bytes
+    session: AsyncSession, case_id: str, attachment_id: str, keys: crypto.KeyEpochs
 ) -> StoredAttachment | None:
     """One attachment of the given case (None if it does not exist or is another case's)."""
     row = await session.get(Attachment, attachment_id)
     if row is None or row.case_id != case_id:
         return None
-    return _decrypt(data_key, row)
+    return _decrypt(keys, row)
 
 
 async def plaintext(

@@ -27,7 +27,7 @@ from intake import i18n, mail
 from intake.accounts import keyring, trusted
 from intake.accounts.directory_rules import Member
 from intake.accounts.sessions import SignedIn
-from intake.casework import records, routing
+from intake.casework import epochs, records, routing
 from intake.casework.vocabulary import Role
 from intake.config import Settings
 from intake.errors import (
@@ -86,8 +86,8 @@ def require_role(signed_in: SignedIn, action: str) -> None:
 
 async def open_for_staff(
     session: AsyncSession, signed_in: SignedIn, ref: str, *, for_update: bool = False
-) -> tuple[Case, bytes]:
-    """The case and its data key, through this person's own sealed copy; else CaseNotFound."""
+) -> tuple[Case, crypto.KeyEpochs]:
+    """The case and its keys, through this person's own sealed copy; else CaseNotFound."""
     ref = ref.strip().upper()
     if not REF_PATTERN.fullmatch(ref):
         raise CaseNotFound(NO_SUCH_CASE)
@@ -107,13 +107,15 @@ async def open_for_staff(
     if sealed is None:
         raise CaseNotFound(NO_SUCH_CASE)
     try:
-        data_key = crypto.unseal(
-            sealed, signed_in.private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+        keys = crypto.KeyEpochs.unpack(
+            crypto.unseal(
+                sealed, signed_in.private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+            )
         )
     except crypto.DecryptionError:
         # A copy sealed to a key this person no longer has (their account was reset).
         raise CaseNotFound(NO_SUCH_CASE) from None
-    return case, data_key
+    return case, keys
 
 
 class NoKeyToCase(QuietlineError):
@@ -124,9 +126,9 @@ class NoKeyToCase(QuietlineError):
 
 async def open_with_private_key(
     session: AsyncSession, case: Case, private_key: bytes, *, staff_id: str | None
-) -> bytes:
-    """Unseal the case data key with a staff private key (their own copy) or, with
-    ``staff_id=None``, with the office recovery key (any recovery copy)."""
+) -> crypto.KeyEpochs:
+    """Unseal the case's keys with a staff private key (their own copy) or, with
+    ``staff_id=None``, with a recovery key (any recovery copy it opens)."""
     query = select(CaseKey).where(CaseKey.case_id == case.id)
     if staff_id is None:
         query = query.where(col(CaseKey.recovery_key_id).is_not(None))
@@ -134,8 +136,10 @@ async def open_with_private_key(
         query = query.where(CaseKey.staff_id == staff_id)
     for wrap in (await session.exec(query)).all():
         try:
-            return crypto.unseal(
-                wrap.sealed, private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+            return crypto.KeyEpochs.unpack(
+                crypto.unseal(
+                    wrap.sealed, private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+                )
             )
         except crypto.DecryptionError:
             continue
@@ -166,14 +170,19 @@ class TokenOpens(Protocol):
     def reporter_wrap(self) -> bytes | None: ...
     @property
     def purged_on(self) -> date | None: ...
+    @property
+    def reporter_sealed(self) -> bytes | None: ...
 
 
 Found = TypeVar("Found", bound=TokenOpens)
 
 
-def open_by_token(canonical: str, case: Found | None) -> tuple[Found, bytes]:
-    """The case and its data key, opened with the reporter's token; or what the reporter is told
-    when no case matches or it was purged. ``case`` is a Case or a row with its columns."""
+def open_by_token(canonical: str, case: Found | None) -> tuple[Found, crypto.KeyEpochs]:
+    """The case and its keys, opened with the reporter's token; or what the reporter is told
+    when no case matches or it was purged. ``case`` is a Case or a row with its columns.
+
+    The first key comes from the reporter's wrap; once the case has moved to a later epoch,
+    every epoch's key is sealed to the reporter's token-derived key pair as well."""
     if case is not None and case.purged_on is not None:
         raise CaseDeleted(CASE_DELETED)
     if case is None or case.reporter_wrap is None:
@@ -184,12 +193,22 @@ def open_by_token(canonical: str, case: Found | None) -> tuple[Found, bytes]:
             ),
             field="token",
         )
+    if case.reporter_sealed is not None:
+        private = crypto.reporter_keypair(canonical, case.salt).private
+        return case, crypto.KeyEpochs.unpack(
+            crypto.unseal(
+                case.reporter_sealed,
+                private,
+                case_id=case.id,
+                purpose=epochs.REPORTER_KEYS_PURPOSE,
+            )
+        )
     data_key = crypto.unwrap_key(
         crypto.reporter_key(canonical, case.salt),
         case.reporter_wrap,
         context=reporter_wrap_context(case.id),
     )
-    return case, data_key
+    return case, crypto.KeyEpochs.first(data_key)
 
 
 # --- giving and taking access ----------------------------------------------------------------
@@ -245,10 +264,10 @@ def fits_routing(case: Case, member: Member, settings: Settings) -> bool:
 
 
 async def _seal_to(
-    session: AsyncSession, runtime: Runtime, case: Case, data_key: bytes, grantee: Grantee
+    session: AsyncSession, runtime: Runtime, case: Case, keys: crypto.KeyEpochs, grantee: Grantee
 ) -> None:
     person, member = grantee.staff, grantee.member
-    if person.id in records.decrypt_exclusions(data_key, case):
+    if person.id in records.decrypt_exclusions(keys, case):
         raise Forbidden(
             N_("%(name)s was excluded by the reporter and can never be given this case."),
             name=person.name,
@@ -266,7 +285,7 @@ async def _seal_to(
             staff_id=person.id,
             received_on=case.received_on,
             sealed=crypto.seal(
-                data_key,
+                keys.pack(),
                 member.encryption_public,
                 case_id=case.id,
                 purpose=keyring.CASE_KEY_PURPOSE,
@@ -279,14 +298,14 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
     """Seal the case key to another staff member (unwrapped here, in this session)."""
     require_role(signed_in, "grant")
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await open_for_staff(session, signed_in, ref)
+        case, keys = await open_for_staff(session, signed_in, ref)
         grantee = await _grantee(session, runtime, staff_id)
         person = grantee.staff
         if await _holds(session, case.id, person.id):
             raise InvalidInput(
                 N_("%(name)s has access to this case already."), field="staff_id", name=person.name
             )
-        await _seal_to(session, runtime, case, data_key, grantee)
+        await _seal_to(session, runtime, case, keys, grantee)
         await audit.record(
             session,
             actor=signed_in.actor,
@@ -329,7 +348,8 @@ async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str)
         )
         if case.assignee_id == staff_id:
             case.assignee_id = None
-            session.add(case)
+        case.rekey_due = True  # what is written next is under a key they never had
+        session.add(case)
         await audit.record(
             session,
             actor=signed_in.actor,
@@ -345,12 +365,12 @@ async def assign(
     """Assign the case (granting access first when needed), or clear the assignment."""
     require_role(signed_in, "assign")
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await open_for_staff(session, signed_in, ref, for_update=True)
+        case, keys = await open_for_staff(session, signed_in, ref, for_update=True)
         grantee = await _grantee(session, runtime, staff_id) if staff_id else None
         person = grantee.staff if grantee else None
         detail: dict[str, object] = {"to": person.email if person else None}
         if grantee is not None and not await _holds(session, case.id, grantee.staff.id):
-            await _seal_to(session, runtime, case, data_key, grantee)
+            await _seal_to(session, runtime, case, keys, grantee)
             detail["granted"] = True
         case.assignee_id = person.id if person else None
         session.add(case)

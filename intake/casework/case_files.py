@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import crypto
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import StagedFile, staging_directory
@@ -59,10 +60,18 @@ async def save_attachments(
     *,
     case_id: str,
     entry_id: str,
+    epoch: int = crypto.FIRST_EPOCH,
 ) -> list[AttachmentOutcome]:
-    """Store prepared files under an entry of the case; what the reporter is told of each."""
+    """Store prepared files under an entry of the case; what the reporter is told of each.
+    ``data_key`` is the key of ``epoch``, the one they were prepared with."""
     for position, item in enumerate(prepared):
         await attachment_store.save(
-            session, data_key, case_id=case_id, entry_id=entry_id, position=position, prepared=item
+            session,
+            data_key,
+            case_id=case_id,
+            entry_id=entry_id,
+            position=position,
+            prepared=item,
+            epoch=epoch,
         )
     return [AttachmentOutcome(item.name, item.size, item.cleaning) for item in prepared]

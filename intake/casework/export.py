@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import crypto
 from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.embedding import base64_pieces
@@ -64,7 +65,7 @@ class CaseExport:
     outcomes: list[ExportedEntry]
     files: list[StoredAttachment]
     sessions: async_sessionmaker[AsyncSession]
-    data_key: bytes = field(repr=False)
+    keys: crypto.KeyEpochs = field(repr=False)
 
     @property
     def file_name(self) -> str:
@@ -72,7 +73,9 @@ class CaseExport:
 
     def encoded(self, attachment: StoredAttachment) -> AsyncIterator[str]:
         """The attachment's content in base64, decrypted and encoded row by row."""
-        return base64_pieces(attachment_store.plaintext(self.sessions, attachment, self.data_key))
+        return base64_pieces(
+            attachment_store.plaintext(self.sessions, attachment, self.keys.of(attachment.epoch))
+        )
 
 
 def cleaning_note(attachment: StoredAttachment) -> str:
@@ -112,7 +115,7 @@ async def gather(
     session: AsyncSession,
     runtime: Runtime,
     case: Case,
-    data_key: bytes,
+    keys: crypto.KeyEpochs,
     *,
     exported_by: str,
     exported_on: date,
@@ -120,14 +123,14 @@ async def gather(
     """The case's facts and decrypted entries, and the list of its attachments."""
     category = await session.get(Category, case.category)
     entries = records.in_order(
-        data_key, (await session.exec(select(Entry).where(Entry.case_id == case.id))).all()
+        keys, (await session.exec(select(Entry).where(Entry.case_id == case.id))).all()
     )
     place = {entry.id: number for number, entry in enumerate(entries)}
     staff_names = {person.id: person.name for person in (await session.exec(select(Staff))).all()}
     reports: list[list[tuple[str, str]]] = []
     others: dict[str, list[ExportedEntry]] = {"message": [], "note": [], "outcome": []}
     for entry in entries:
-        text = records.decrypt_entry(data_key, entry)
+        text = records.decrypt_entry(keys, entry)
         if entry.kind == "report":
             reports.append(_report_text(text))
             continue
@@ -150,18 +153,20 @@ async def gather(
         notes=others["note"],
         outcomes=others["outcome"],
         files=sorted(
-            await attachment_store.list_for_case(session, case.id, data_key),
+            await attachment_store.list_for_case(session, case.id, keys),
             key=lambda item: place.get(item.entry_id, 0),
         ),
         sessions=runtime.sessions,
-        data_key=data_key,
+        keys=keys,
     )
 
 
-async def _bundle(runtime: Runtime, case: Case, data_key: bytes, *, actor: str) -> CaseExport:
+async def _bundle(
+    runtime: Runtime, case: Case, keys: crypto.KeyEpochs, *, actor: str
+) -> CaseExport:
     async with runtime.sessions() as session:
         return await gather(
-            session, runtime, case, data_key, exported_by=actor, exported_on=runtime.today()
+            session, runtime, case, keys, exported_by=actor, exported_on=runtime.today()
         )
 
 
@@ -170,7 +175,7 @@ async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> C
     anyone else is answered as if the case did not exist. Audited."""
     access.require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await access.open_for_staff(session, signed_in, ref)
+        case, keys = await access.open_for_staff(session, signed_in, ref)
         await audit.record(
             session,
             actor=signed_in.actor,
@@ -178,7 +183,7 @@ async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> C
             case_ref=case.ref,
             detail={"by": "staff key"},
         )
-    return await _bundle(runtime, case, data_key, actor=signed_in.actor)
+    return await _bundle(runtime, case, keys, actor=signed_in.actor)
 
 
 def file_name(case: Case) -> str:
@@ -198,7 +203,7 @@ async def export_case(
         case = (await session.exec(select(Case).where(Case.ref == ref.strip().upper()))).first()
         if case is None or case.purged_on is not None:
             raise CaseNotFound(N_("There is no case with this reference (or it was deleted)."))
-        data_key = await access.open_with_private_key(session, case, private_key, staff_id=staff_id)
+        keys = await access.open_with_private_key(session, case, private_key, staff_id=staff_id)
         await audit.record(
             session,
             actor=actor,
@@ -206,4 +211,4 @@ async def export_case(
             case_ref=case.ref,
             detail={"by": "recovery key" if staff_id is None else "staff key"},
         )
-    return await _bundle(runtime, case, data_key, actor=actor)
+    return await _bundle(runtime, case, keys, actor=actor)

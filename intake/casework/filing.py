@@ -250,8 +250,11 @@ async def _file_report(
             data_key,
             context=access.reporter_wrap_context(case_id),
         ),
+        reporter_public=records.encrypt_reporter_public(
+            data_key, case_id, crypto.reporter_keypair(canonical, salt).public
+        ),
         entry=records.entry_values(
-            data_key,
+            crypto.KeyEpochs.first(data_key),
             case_id=case_id,
             seq=1,
             kind=EntryKind.REPORT,
@@ -287,6 +290,7 @@ class _PendingReport:
     lookup: bytes
     salt: bytes
     reporter_wrap: bytes
+    reporter_public: bytes
     entry: dict[str, Any]
     prepared: list[PreparedAttachment]
 
@@ -418,6 +422,8 @@ async def _report_rows(
         "lookup": pending.lookup,
         "salt": pending.salt,
         "reporter_wrap": pending.reporter_wrap,
+        # The reporter as a recipient of later key epochs (intake/casework/epochs.py).
+        "reporter_public": pending.reporter_public,
         # Always written, at a fixed length: it does not tell whether or how many were excluded.
         "exclusions": records.encrypt_exclusions(data_key, case_id, excluded),
         "next_seq": 2,

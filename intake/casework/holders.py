@@ -82,4 +82,5 @@ async def remove_holder(session: AsyncSession, case: Case, staff_id: str) -> Non
     )
     if case.assignee_id == staff_id:
         case.assignee_id = None
-        session.add(case)
+    case.rekey_due = True  # intake/casework/epochs.py
+    session.add(case)

@@ -1,6 +1,9 @@
 """What a case stores of what people wrote: entries and exclusions, encrypted with the case's
 data key and bound to their case and field; the checks a text passes before it is stored; and
 the numbering of a case's entries.
+
+A case's keys come in epochs (:class:`crypto.KeyEpochs`; intake/casework/epochs.py): an entry is
+written under the newest and records its epoch, and is read with that epoch's key.
 """
 
 from __future__ import annotations
@@ -109,7 +112,7 @@ async def next_seq(session: AsyncSession, case_id: str) -> int:
 
 
 def entry_values(
-    data_key: bytes,
+    keys: crypto.KeyEpochs,
     *,
     case_id: str,
     seq: int,
@@ -119,12 +122,14 @@ def entry_values(
     body: str,
     staff_id: str | None = None,
 ) -> dict[str, Any]:
-    """An entry's columns, its body encrypted for the case and bound to the entry's id.
+    """An entry's columns, its body encrypted for the case (under its newest key) and bound to
+    the entry's id.
 
     ``seq`` is the entry's place in the case (from :func:`next_seq`): it is stored only
     encrypted (``position``); the ``seq`` column gets a random number, which orders nothing.
     """
     entry_id = new_id()
+    data_key = keys.latest
     return {
         "id": entry_id,
         "case_id": case_id,
@@ -142,11 +147,12 @@ def entry_values(
         "body": crypto.encrypt_field(
             data_key, body.encode("utf-8"), case_id=case_id, field=entry_field(kind, entry_id)
         ),
+        "epoch": keys.current,
     }
 
 
 def encrypted_entry(
-    data_key: bytes,
+    keys: crypto.KeyEpochs,
     *,
     case_id: str,
     seq: int,
@@ -159,7 +165,7 @@ def encrypted_entry(
     """The same as :func:`entry_values`, as a model object for the ORM."""
     return Entry(
         **entry_values(
-            data_key,
+            keys,
             case_id=case_id,
             seq=seq,
             kind=kind,
@@ -188,15 +194,17 @@ class Placed(Protocol):
     def seq(self) -> int: ...
     @property
     def position(self) -> bytes | None: ...
+    @property
+    def epoch(self) -> int: ...
 
 
-def entry_position(data_key: bytes, entry: Placed) -> int:
+def entry_position(keys: crypto.KeyEpochs, entry: Placed) -> int:
     """An entry's place in its case: decrypted, or its ``seq`` for an entry written before
     positions were encrypted (migration 0010)."""
     if entry.position is None:
         return entry.seq
     plain = crypto.decrypt_field(
-        data_key, entry.position, case_id=entry.case_id, field=position_field(entry.id)
+        keys.of(entry.epoch), entry.position, case_id=entry.case_id, field=position_field(entry.id)
     )
     return int.from_bytes(plain, "big")
 
@@ -204,22 +212,22 @@ def entry_position(data_key: bytes, entry: Placed) -> int:
 _Row = TypeVar("_Row", bound=Placed)
 
 
-def placed(data_key: bytes, entries: Iterable[_Row]) -> list[tuple[int, _Row]]:
+def placed(keys: crypto.KeyEpochs, entries: Iterable[_Row]) -> list[tuple[int, _Row]]:
     """A case's entries with their places, in the order they were written (the stored rows'
     order tells nothing); each place is decrypted once."""
     return sorted(
-        ((entry_position(data_key, entry), entry) for entry in entries), key=lambda pair: pair[0]
+        ((entry_position(keys, entry), entry) for entry in entries), key=lambda pair: pair[0]
     )
 
 
-def in_order(data_key: bytes, entries: Iterable[_Row]) -> list[_Row]:
-    return [entry for _, entry in placed(data_key, entries)]
+def in_order(keys: crypto.KeyEpochs, entries: Iterable[_Row]) -> list[_Row]:
+    return [entry for _, entry in placed(keys, entries)]
 
 
-def decrypt_entry(data_key: bytes, entry: Entry) -> str:
+def decrypt_entry(keys: crypto.KeyEpochs, entry: Entry) -> str:
     """An entry's text (``entry`` is an Entry, or a row with its columns)."""
     return crypto.decrypt_field(
-        data_key,
+        keys.of(entry.epoch),
         entry.body,
         case_id=entry.case_id,
         field=entry_field(EntryKind(entry.kind), entry.id),
@@ -243,9 +251,32 @@ def encrypt_exclusions(data_key: bytes, case_id: str, staff_ids: tuple[str, ...]
     )
 
 
-def decrypt_exclusions(data_key: bytes, case: Case) -> set[str]:
-    """The staff ids the reporter excluded from the case."""
+def decrypt_exclusions(keys: crypto.KeyEpochs, case: Case) -> set[str]:
+    """The staff ids the reporter excluded from the case (written with its first key)."""
     if case.exclusions is None:
         return set()
-    plain = crypto.decrypt_field(data_key, case.exclusions, case_id=case.id, field=EXCLUSIONS_FIELD)
+    plain = crypto.decrypt_field(
+        keys.of(crypto.FIRST_EPOCH), case.exclusions, case_id=case.id, field=EXCLUSIONS_FIELD
+    )
     return set(json.loads(plain))
+
+
+REPORTER_PUBLIC_FIELD = "reporter-public"
+
+
+def encrypt_reporter_public(data_key: bytes, case_id: str, public: bytes) -> bytes:
+    """The reporter's public key, sealed with the case's first key: only someone holding the
+    case can read it, and no one without the key can put another in its place."""
+    return crypto.encrypt_field(data_key, public, case_id=case_id, field=REPORTER_PUBLIC_FIELD)
+
+
+def decrypt_reporter_public(keys: crypto.KeyEpochs, case: Case) -> bytes | None:
+    """The reporter's public key, for a case filed since the reporter became a recipient."""
+    if case.reporter_public is None:
+        return None
+    return crypto.decrypt_field(
+        keys.of(crypto.FIRST_EPOCH),
+        case.reporter_public,
+        case_id=case.id,
+        field=REPORTER_PUBLIC_FIELD,
+    )

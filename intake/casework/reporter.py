@@ -20,7 +20,7 @@ import crypto
 from intake import mail
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import StagedFile
-from intake.casework import access, records, routing
+from intake.casework import access, epochs, records, routing
 from intake.casework.case_files import AttachmentOutcome, prepare_attachments, save_attachments
 from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
 from intake.runtime import Runtime
@@ -45,13 +45,18 @@ class CaseStatus:
     messages: list[Message] = field(default_factory=list)
 
 
-async def _open_by_token(
+async def _open_for_writing(
     session: AsyncSession, runtime: Runtime, token_text: str
-) -> tuple[Case, bytes]:
+) -> tuple[Case, crypto.KeyEpochs]:
+    """The case (row locked) and the keys to write with: the reporter holds every epoch's key,
+    so a new epoch begins here where one is due (intake/casework/epochs.py)."""
     canonical = access.canonical_token(token_text)
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
-    case = (await session.exec(select(Case).where(Case.lookup == lookup))).first()
-    return access.open_by_token(canonical, case)
+    found = (
+        await session.exec(select(Case).where(Case.lookup == lookup).with_for_update())
+    ).first()
+    case, keys = access.open_by_token(canonical, found)
+    return case, await epochs.keys_for_writing(session, runtime, case, keys)
 
 
 _CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
@@ -64,6 +69,7 @@ _STATUS = (
         _CASE_TABLE.c.id,
         _CASE_TABLE.c.salt,
         _CASE_TABLE.c.reporter_wrap,
+        _CASE_TABLE.c.reporter_sealed,
         _CASE_TABLE.c.stage,
         _CASE_TABLE.c.received_on,
         _CASE_TABLE.c.acknowledged_on,
@@ -77,6 +83,7 @@ _STATUS = (
         _ENTRY_TABLE.c.body.label("message_body"),
         _ENTRY_TABLE.c.seq.label("message_seq"),
         _ENTRY_TABLE.c.position.label("message_position"),
+        _ENTRY_TABLE.c.epoch.label("message_epoch"),
     )
     .select_from(
         _CASE_TABLE.outerjoin(
@@ -99,6 +106,7 @@ class _Placed:
     case_id: str
     seq: int
     position: bytes | None
+    epoch: int
 
 
 async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
@@ -106,19 +114,22 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
     lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
     async with db.single_statement(runtime.engine) as connection:
         rows = (await connection.execute(_STATUS, {"lookup": lookup})).all()
-    case, data_key = access.open_by_token(canonical, rows[0] if rows else None)
+    case, keys = access.open_by_token(canonical, rows[0] if rows else None)
     # In the order written: the stored rows do not say it (the place is encrypted).
     rows = [row for row in rows if row.message_id is not None]
     rows.sort(
         key=lambda row: records.entry_position(
-            data_key, _Placed(row.message_id, case.id, row.message_seq, row.message_position)
+            keys,
+            _Placed(
+                row.message_id, case.id, row.message_seq, row.message_position, row.message_epoch
+            ),
         )
     )
     messages = [
         Message(
             sender=Author.REPORTER if row.message_author == Author.REPORTER else Author.OFFICE,
             body=crypto.decrypt_field(
-                data_key,
+                keys.of(row.message_epoch),
                 row.message_body,
                 case_id=case.id,
                 field=records.entry_field(EntryKind.MESSAGE, row.message_id),
@@ -147,17 +158,20 @@ async def add_reporter_message(
         )
     with ExitStack() as stack:
         prepared: list[PreparedAttachment] = []
+        files_epoch, files_key = crypto.FIRST_EPOCH, b""
         if files:
-            async with runtime.sessions() as session:
-                case, data_key = await _open_by_token(session, runtime, token_text)
+            # Files are encrypted before the write, with the key of the epoch they are sent in.
+            async with db.transaction(runtime.sessions) as session:
+                case, keys = await _open_for_writing(session, runtime, token_text)
+            files_epoch, files_key = keys.current, keys.latest
             prepared = await prepare_attachments(
-                runtime, stack, files, data_key=data_key, case_id=case.id
+                runtime, stack, files, data_key=files_key, case_id=case.id
             )
         async with db.transaction(runtime.sessions) as session:
-            case, data_key = await _open_by_token(session, runtime, token_text)
+            case, keys = await _open_for_writing(session, runtime, token_text)
             seq = await records.next_seq(session, case.id)
             entry = records.encrypted_entry(
-                data_key,
+                keys,
                 case_id=case.id,
                 seq=seq,
                 kind=EntryKind.MESSAGE,
@@ -168,7 +182,7 @@ async def add_reporter_message(
             session.add(entry)
             await session.flush()
             outcomes = await save_attachments(
-                session, data_key, prepared, case_id=case.id, entry_id=entry.id
+                session, files_key, prepared, case_id=case.id, entry_id=entry.id, epoch=files_epoch
             )
             # The same people whatever the case's routing (intake/mail/outbox.py).
             people = await mail.reporter_audience(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from sqlalchemy import String, bindparam, cast, literal
 from sqlalchemy import select as sa_select
@@ -140,6 +140,11 @@ NOT_SET_UP = N_(
 )
 
 
+def refuse_not_set_up() -> NoReturn:
+    """Refuse what needs the verified directory while there is none (503, nothing saved)."""
+    raise NoRecipients(NOT_SET_UP)
+
+
 def routable_officers(
     rows: Iterable[KeyHolderRow], directory: DirectoryState, group: str
 ) -> list[KeyHolder]:
@@ -188,7 +193,7 @@ def recipients_from(
     """Who receives a report, from the rows of :data:`KEY_HOLDERS` read in its transaction and
     the verified directory (None: there is none, or it does not verify)."""
     if directory is None:
-        raise NoRecipients(NOT_SET_UP)
+        refuse_not_set_up()
     group = receiving_group(settings, involves_office=involves_office)
     rows = list(rows)
     staff = [

@@ -100,6 +100,7 @@ _CASE_ENTRIES = (
         _ENTRY.c.author,
         _ENTRY.c.on,
         _ENTRY.c.body,
+        _ENTRY.c.epoch,
         _STAFF.c.name.label("staff_name"),
     )
     .select_from(_ENTRY.outerjoin(_STAFF, _STAFF.c.id == _ENTRY.c.staff_id))
@@ -110,11 +111,11 @@ _CASE_ENTRIES = (
 async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView:
     access.require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await access.open_for_staff(session, signed_in, ref)
+        case, keys = await access.open_for_staff(session, signed_in, ref)
         connection = await session.connection()
         entries = (await connection.execute(_CASE_ENTRIES, {"case_id": case.id})).all()
         holders = await _holders(session, case.id)
-        attachments = await attachment_store.list_for_case(session, case.id, data_key)
+        attachments = await attachment_store.list_for_case(session, case.id, keys)
         linked_ref = (
             (await session.exec(select(Case.ref).where(Case.id == case.linked_case_id))).first()
             if case.linked_case_id
@@ -126,11 +127,11 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
     notes: list[EntryView] = []
     reason = None
     # In the order written, which only the encrypted positions tell (intake/casework/records.py).
-    ordered = records.placed(data_key, entries)
+    ordered = records.placed(keys, entries)
     place = {entry.id: number for number, (_, entry) in enumerate(ordered)}
     attachments.sort(key=lambda item: place.get(item.entry_id, 0))
     for position, entry in ordered:
-        body = records.decrypt_entry(data_key, entry)
+        body = records.decrypt_entry(keys, entry)
         kind = EntryKind(entry.kind)
         if kind == EntryKind.REPORT:
             report = json.loads(body)
@@ -187,8 +188,8 @@ async def open_attachment(
     is audited (in this transaction, before any byte is sent)."""
     access.require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await access.open_for_staff(session, signed_in, ref)
-        attachment = await attachment_store.find(session, case.id, attachment_id, data_key)
+        case, keys = await access.open_for_staff(session, signed_in, ref)
+        attachment = await attachment_store.find(session, case.id, attachment_id, keys)
         if attachment is None:
             raise CaseNotFound(NO_SUCH_FILE)
         await audit.record(
@@ -198,4 +199,4 @@ async def open_attachment(
             case_ref=case.ref,
             detail={"attachment": attachment.id},
         )
-    return attachment, data_key
+    return attachment, keys.of(attachment.epoch)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from intake.accounts.sessions import SignedIn
-from intake.casework import access, deadline_settings, records, retention
+from intake.casework import access, deadline_settings, epochs, records, retention
 from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
 from intake.errors import InvalidInput
 from intake.i18n import N_
@@ -78,7 +78,7 @@ async def change_stage(
         )
     today = runtime.today()
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await access.open_for_staff(session, signed_in, ref, for_update=True)
+        case, keys = await access.open_for_staff(session, signed_in, ref, for_update=True)
         allowed = next_stages(case.stage)
         if wanted not in allowed:
             if not allowed:
@@ -106,9 +106,10 @@ async def change_stage(
             case.next_due = None
             case.outcome = concluded_as
             seq = await records.next_seq(session, case.id)
+            keys = await epochs.keys_for_writing(session, runtime, case, keys)
             session.add(
                 records.encrypted_entry(
-                    data_key,
+                    keys,
                     case_id=case.id,
                     seq=seq,
                     kind=EntryKind.OUTCOME_REASON,
@@ -140,15 +141,17 @@ async def add_entry(
     limit = runtime.settings.max_message_chars if kind == EntryKind.MESSAGE else MAX_NOTE_CHARS
     body = records.check_text(body, limit=limit, what=action, field_name="body")
     async with db.transaction(runtime.sessions) as session:
-        case, data_key = await access.open_for_staff(session, signed_in, ref)
+        # Locked: a new key epoch may begin here (intake/casework/epochs.py).
+        case, keys = await access.open_for_staff(session, signed_in, ref, for_update=True)
         seq = await records.next_seq(session, case.id)
+        keys = await epochs.keys_for_writing(session, runtime, case, keys)
         if kind == EntryKind.MESSAGE and case.first_reply_on is None:
             # Plaintext, to the day: the statistics' feedback deadline (intake/operations/stats.py).
             case.first_reply_on = runtime.today()
             session.add(case)
         session.add(
             records.encrypted_entry(
-                data_key,
+                keys,
                 case_id=case.id,
                 seq=seq,
                 kind=kind,

@@ -109,8 +109,16 @@ class Case(SQLModel, table=True):
     # HMAC(pepper, token): finds the case; the token itself is never stored.
     lookup: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
     salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    # The case data key wrapped under HKDF(token, salt): the reporter's own key.
+    # The case's first data key wrapped under HKDF(token, salt): the reporter's own key.
     reporter_wrap: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    # Key epochs (intake/casework/epochs.py): the epoch new entries belong to; whether someone
+    # lost access since it began, so the next writer starts a new one; the reporter's public
+    # key (derived from the token), encrypted with the first key so no database writer can swap
+    # it; and every epoch's key sealed to it, once the case has more than one.
+    epoch: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    rekey_due: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    reporter_public: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    reporter_sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
     next_seq: int = 1
     legal_hold: bool = False
     # Whom the reporter excluded (a JSON list of staff ids), sealed with the case data key:
@@ -165,6 +173,8 @@ class Entry(SQLModel, table=True):
     staff_id: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
     on: date
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The key epoch its body and position are encrypted in.
+    epoch: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class StaffSession(SQLModel, table=True):
@@ -197,6 +207,8 @@ class Attachment(SQLModel, table=True):
     header: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     name: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     details: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The key epoch it is encrypted in (that of the entry it came with).
+    epoch: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class AttachmentChunk(SQLModel, table=True):

@@ -65,7 +65,7 @@ async def staff_files(
 ) -> dict[str, tuple[store.StoredAttachment, bytes]]:
     case, data_key = await staff_case(seeded, token)
     async with seeded.runtime.sessions() as session:
-        listed = await store.list_for_case(session, case.id, data_key)
+        listed = await store.list_for_case(session, case.id, crypto.KeyEpochs.first(data_key))
     downloaded = {}
     for item in listed:
         content = b"".join(

@@ -128,7 +128,7 @@ async def _opens_for_key_holders(
                     data_key = crypto.unseal(
                         wrap.sealed, key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
                     )
-                    assert body in records.decrypt_entry(data_key, report)
+                    assert body in records.decrypt_entry(crypto.KeyEpochs.first(data_key), report)
     finally:
         await runtime.close()
 

@@ -11,7 +11,7 @@ from sqlalchemy import insert, text
 
 from intake.config import load_settings
 from intake.storage import db
-from intake.storage.models import Case, RecoveryKey, is_id
+from intake.storage.models import RecoveryKey, is_id
 from tests.support.instance import quietline_environ
 
 
@@ -31,17 +31,23 @@ async def test_integer_case_key_ids_become_random_text(tmp_path, database_url: s
             )
             for number in (1, 2):
                 case_id = str(number) * 32
+                # Plain SQL: the models describe today's tables, not those of revision 0008.
                 await connection.execute(
-                    insert(Case.__table__).values(  # type: ignore[attr-defined]
-                        id=case_id,
-                        ref=f"QL-0000{number}-00000",
-                        category="financial",
-                        group_name="solicitor",
-                        received_on=date(2026, 1, 1),
-                        ack_due=date(2026, 1, 8),
-                        lookup=bytes([number]),
-                        salt=b"s",
-                    )
+                    text(
+                        'INSERT INTO "case" (id, ref, kind, channel, category, group_name, '
+                        "involves_office, stage, received_on, ack_due, lookup, salt, next_seq, "
+                        "legal_hold) VALUES (:id, :ref, 'report', 'web', 'financial', "
+                        "'solicitor', false, 'received', :received, :due, :lookup, :salt, 1, "
+                        "false)"
+                    ),
+                    {
+                        "id": case_id,
+                        "ref": f"QL-0000{number}-00000",
+                        "received": date(2026, 1, 1),
+                        "due": date(2026, 1, 8),
+                        "lookup": bytes([number]),
+                        "salt": b"s",
+                    },
                 )
                 await connection.execute(
                     text(

@@ -79,16 +79,18 @@ async def update_case(runtime: Runtime, case_id: str, **values: object) -> Case:
 
 async def data_key_with(
     runtime: Runtime, case_id: str, private_key: bytes, *, recovery: bool = False
-) -> bytes | None:
-    """Open the case data key with a private key, trying every wrap; None when none opens."""
+) -> crypto.KeyEpochs | None:
+    """Open the case's keys with a private key, trying every wrap; None when none opens."""
     async with runtime.sessions() as session:
         wraps = (await session.exec(select(CaseKey).where(CaseKey.case_id == case_id))).all()
     for wrap in wraps:
         if recovery != (wrap.recovery_key_id is not None):
             continue
         try:
-            return crypto.unseal(
-                wrap.sealed, private_key, case_id=case_id, purpose=keyring.CASE_KEY_PURPOSE
+            return crypto.KeyEpochs.unpack(
+                crypto.unseal(
+                    wrap.sealed, private_key, case_id=case_id, purpose=keyring.CASE_KEY_PURPOSE
+                )
             )
         except crypto.DecryptionError:
             continue
@@ -98,7 +100,7 @@ async def data_key_with(
 async def add_entry(
     runtime: Runtime,
     case_id: str,
-    data_key: bytes,
+    keys: crypto.KeyEpochs,
     *,
     kind: EntryKind,
     author: Author,
@@ -108,7 +110,7 @@ async def add_entry(
     async with db.transaction(runtime.sessions) as session:
         seq = await records.next_seq(session, case_id)
         entry = records.encrypted_entry(
-            data_key, case_id=case_id, seq=seq, kind=kind, author=author, on=on, body=body
+            keys, case_id=case_id, seq=seq, kind=kind, author=author, on=on, body=body
         )
         session.add(entry)
     return entry

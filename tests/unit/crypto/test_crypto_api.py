@@ -10,7 +10,8 @@ import crypto
 from crypto import CryptoError, DecryptionError, TokenTypo, WrongPassword
 
 EXPECTED = {
-    "CHUNK_SIZE", "DATA_KEY_BYTES", "DEFAULT_COST", "HEADER_SIZE", "SEALED_CHUNK_SIZE",
+    "CHUNK_SIZE", "DATA_KEY_BYTES", "DEFAULT_COST", "FIRST_EPOCH", "HEADER_SIZE", "KeyEpochs",
+    "SEALED_CHUNK_SIZE",
     "TOKEN_BITS", "TOKEN_LENGTH", "CryptoError", "DecryptionError", "KeyPair", "PasswordCost",
     "StreamChunkOpener", "StreamDecryptor", "StreamEncryptor", "TokenTypo", "WrongPassword",
     "credential_cost",
