@@ -82,6 +82,7 @@ async def save(
             case_id=case_id,
             field=details_field(prepared.id),
         ),
+        stored_bytes=prepared.sealed.stored_size(),
     )
     session.add(attachment)
     await session.flush()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import anyio.to_thread
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.attachments import budget
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import StagedFile, staging_directory
@@ -66,3 +67,14 @@ async def save_attachments(
             session, data_key, case_id=case_id, entry_id=entry_id, position=position, prepared=item
         )
     return [AttachmentOutcome(item.name, item.size, item.cleaning) for item in prepared]
+
+
+async def charge_budget(
+    session: AsyncSession, runtime: Runtime, prepared: Sequence[PreparedAttachment]
+) -> None:
+    """Count a reporter's files, just stored in the caller's transaction, against the storage
+    budget (intake/attachments/budget.py); a :class:`~intake.attachments.budget.StorageFull`
+    rolls the whole write back. Call it last before the commit."""
+    if prepared:
+        stored = sum(item.sealed.stored_size() for item in prepared)
+        await budget.charge(await session.connection(), runtime, stored)
