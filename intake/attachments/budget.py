@@ -21,7 +21,8 @@ so concurrent uploads in several processes cannot together overshoot. A refusal 
 rolls back the whole write: no case, no message, no file.
 
 :func:`usage` says how full each budget is, for the administration page and the operator's log
-(:func:`alarms`, from 80%).
+(:meth:`Usage.alarms`, from 80%). The sum of an hour that has ended is deleted by the next upload
+or by :func:`forget_past_hours` (``serve`` runs it every ten minutes), whichever comes first.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from intake.config import Settings
 from intake.errors import QuietlineError
 from intake.i18n import N_, Phrase, Size
 from intake.runtime import Runtime
+from intake.storage import db
 from intake.storage.models import Attachment, Entry, UploadHour
 
 ALARM_FRACTION = 0.8
@@ -174,6 +176,16 @@ async def usage(runtime: Runtime) -> Usage:
         free_bytes=free_disk_bytes(settings),
         free_floor=settings.attachment_min_free_bytes,
     )
+
+
+async def forget_past_hours(runtime: Runtime) -> None:
+    """Delete the sums of hours that have ended: the row of the hour now running is the only
+    one kept, so a copy of the database never shows in which earlier hour files came in."""
+    async with db.transaction(runtime.sessions) as session:
+        connection = await session.connection()
+        await connection.execute(
+            delete(UploadHour).where(col(UploadHour.hour) < current_hour(runtime))
+        )
 
 
 def _limited(settings: Settings) -> bool:

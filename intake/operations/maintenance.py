@@ -42,8 +42,9 @@ BUDGET_WATCH_SECONDS = 600.0
 
 
 async def budget_watch_loop(runtime: Runtime, *, interval: float = BUDGET_WATCH_SECONDS) -> None:
-    """Every ten minutes, tell the operator (one log line each) of every storage budget at 80%
-    or more (intake/attachments/budget.py), at most once an hour for each.
+    """Every ten minutes, delete the storage budget's sum of any hour that has ended, and tell
+    the operator (one log line each) of every budget at 80% or more
+    (intake/attachments/budget.py), at most once an hour for each.
 
     The line is written by this loop, on its own schedule, never by an upload: its time says
     nothing of when a reporter sent a file, and it names no case, request or address.
@@ -51,6 +52,7 @@ async def budget_watch_loop(runtime: Runtime, *, interval: float = BUDGET_WATCH_
     said: dict[str, int] = {}
     while True:
         try:
+            await budget.forget_past_hours(runtime)
             await warn_of_budget(runtime, said)
         except Exception as exc:  # keep serving; look again at the next interval
             logger.error("storage budget check failed: %s", type(exc).__name__)

@@ -116,6 +116,12 @@ async def test_an_upload_flood_stops_at_the_hourly_budget_and_the_rest_goes_on(
         )
         assert page.status_code == 507
         assert "Les fichiers ne peuvent pas être conservés pour le moment" in page.text
+        reply_page = await client.post(
+            "/status/message",
+            data={"token": token, "body": "More"},
+            files=[("files", ("more.bin", os.urandom(200_000), "application/octet-stream"))],
+        )
+        assert reply_page.status_code == 507 and REFUSED in reply_page.text
         assert await counts(seeded) == before
         assert staging_is_empty(seeded)
 
@@ -143,8 +149,12 @@ async def test_an_upload_flood_stops_at_the_hourly_budget_and_the_rest_goes_on(
         reply = await officer.post(f"/api/v1/cases/{ref}/messages", {"body": "Received."})
         assert reply.status_code in (200, 201), reply.text
 
-        # The next hour has its own budget.
+        # Once the hour has ended its sum is forgotten (serve's budget watch), and the next
+        # hour has its own budget.
         seeded.clock.advance(timedelta(hours=1))
+        await budget.forget_past_hours(seeded.runtime)
+        async with seeded.runtime.sessions() as session:
+            assert (await session.exec(select(UploadHour))).all() == []
         later = await client.post("/api/v1/reports", **with_file())
         assert later.status_code == 201, later.text
     async with seeded.runtime.sessions() as session:
