@@ -69,9 +69,15 @@ def test_format_matches_the_documented_layout() -> None:
 def test_the_data_key_itself_opens_no_field() -> None:
     """Key separation: a field is sealed under a key derived for fields, so the case data key
     (from which attachment keys are derived too) is never a cipher key itself."""
+    key = new_data_key()
+    blob = encrypt_field(key, b"The report text.", case_id="case-1", field="report")
     for associated_data in (KAT_AD, KAT_AD_V1):
         with pytest.raises(InvalidTag):
-            ChaCha20Poly1305(KAT_KEY).decrypt(KAT_BLOB[1:13], KAT_BLOB[13:], associated_data)
+            ChaCha20Poly1305(key).decrypt(blob[1:13], blob[13:], associated_data)
+    field_key = HKDF(SHA256(), 32, salt=None, info=KAT_FIELD_KEY_INFO).derive(key)
+    assert ChaCha20Poly1305(field_key).decrypt(blob[1:13], blob[13:], KAT_AD) == (
+        b"The report text."
+    )
 
 
 def test_format_1_still_opens() -> None:

@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from cryptography.exceptions import AlreadyFinalized
+from cryptography.exceptions import AlreadyFinalized, InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -150,6 +150,23 @@ def test_format_matches_the_documented_layout() -> None:
     nonce = bytes(7) + (0).to_bytes(4, "big") + b"\x01"
     opened = ChaCha20Poly1305(subkey).decrypt(nonce, KAT_SMALL[HEADER_SIZE:], None)
     assert opened == b"attachment"
+
+
+def test_attachment_keys_come_from_the_attachment_key_not_the_data_key() -> None:
+    """Key separation: the per-file subkey is derived from the case's attachment key, itself
+    derived from the data key with its own label; never from the data key directly."""
+    key = new_data_key()
+    encryptor = StreamEncryptor(key, **IDS)
+    sealed = encryptor.update(b"attachment") + encryptor.finalize()
+    salt = encryptor.header[1:]
+    nonce = bytes(7) + (0).to_bytes(4, "big") + b"\x01"
+    for info in (KAT_INFO, KAT_INFO_V1):
+        direct = HKDF(SHA256(), 32, salt=salt, info=info).derive(key)
+        with pytest.raises(InvalidTag):
+            ChaCha20Poly1305(direct).decrypt(nonce, sealed, None)
+    attachment_key = HKDF(SHA256(), 32, salt=None, info=KAT_ATTACHMENT_KEY_INFO).derive(key)
+    subkey = HKDF(SHA256(), 32, salt=salt, info=KAT_INFO).derive(attachment_key)
+    assert ChaCha20Poly1305(subkey).decrypt(nonce, sealed, None) == b"attachment"
 
 
 def test_format_1_still_opens() -> None:
