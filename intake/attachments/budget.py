@@ -100,39 +100,37 @@ class Usage:
 
     def alarms(self) -> list[Phrase]:
         """What the operator is told: each budget at :data:`ALARM_FRACTION` or more."""
-        said: list[Phrase] = []
+        return list(self.alarms_by_kind().values())
+
+    def alarms_by_kind(self) -> dict[str, Phrase]:
+        """The alarms keyed by budget: ``hour``, ``total``, ``disk``."""
+        said: dict[str, Phrase] = {}
         if self.hour_limit and self.hour_bytes >= ALARM_FRACTION * self.hour_limit:
-            said.append(
-                Phrase(
-                    N_(
-                        "Reporters' files have used %(percent)s of this hour's storage budget "
-                        "(%(used)s of %(limit)s); files beyond it are refused until the hour "
-                        "ends."
-                    ),
-                    _shares(self.hour_bytes, self.hour_limit),
-                )
+            said["hour"] = Phrase(
+                N_(
+                    "Reporters' files have used %(percent)s of this hour's storage budget "
+                    "(%(used)s of %(limit)s); files beyond it are refused until the hour "
+                    "ends."
+                ),
+                _shares(self.hour_bytes, self.hour_limit),
             )
         if self.total_limit and self.total_bytes >= ALARM_FRACTION * self.total_limit:
-            said.append(
-                Phrase(
-                    N_(
-                        "Reporters' files have used %(percent)s of the total storage budget "
-                        "(%(used)s of %(limit)s); once it is used up, new files are refused "
-                        "until cases are deleted or QUIETLINE_ATTACHMENT_BUDGET_TOTAL_BYTES is "
-                        "raised."
-                    ),
-                    _shares(self.total_bytes, self.total_limit),
-                )
+            said["total"] = Phrase(
+                N_(
+                    "Reporters' files have used %(percent)s of the total storage budget "
+                    "(%(used)s of %(limit)s); once it is used up, new files are refused "
+                    "until cases are deleted or QUIETLINE_ATTACHMENT_BUDGET_TOTAL_BYTES is "
+                    "raised."
+                ),
+                _shares(self.total_bytes, self.total_limit),
             )
         if self.free_floor and self.free_bytes * ALARM_FRACTION <= self.free_floor:
-            said.append(
-                Phrase(
-                    N_(
-                        "The data directory's disk has %(free)s free; below %(floor)s, "
-                        "reporters' files are refused."
-                    ),
-                    {"free": Size(self.free_bytes), "floor": Size(self.free_floor)},
-                )
+            said["disk"] = Phrase(
+                N_(
+                    "The data directory's disk has %(free)s free; below %(floor)s, "
+                    "reporters' files are refused."
+                ),
+                {"free": Size(self.free_bytes), "floor": Size(self.free_floor)},
             )
         return said
 

@@ -263,15 +263,24 @@ async def test_the_operator_is_told_when_the_budget_nears_its_end(
         french = await admin.get("/admin/", params={"lang": "fr-CA"})
         assert "budget de stockage" in french.text
     settings = dataclasses.replace(
-        seeded.settings, attachment_budget_hour_bytes=2_000_000, attachment_min_free_bytes=0
+        seeded.settings,
+        attachment_budget_hour_bytes=2_000_000,
+        attachment_budget_total_bytes=2_000_000,
+        attachment_min_free_bytes=0,
     )
     runtime = dataclasses.replace(seeded.runtime, settings=settings)
-    said: dict[str, int] = {}
     with caplog.at_level(logging.WARNING, logger="quietline.maintenance"):
-        logged = await maintenance.warn_of_budget(runtime, said)
-        assert await maintenance.warn_of_budget(runtime, said) == []  # once an hour
-    assert len(logged) == 1 and "90% of this hour's storage budget" in logged[0]
+        # The hourly budget is told at the first look, once an hour; the total budget only at
+        # a look drawn at random, never in step with an upload.
+        later = maintenance.BudgetWatch(runtime, slow_look_at=runtime.now() + timedelta(hours=1))
+        first = await later.look()
+        assert await later.look() == []
+        due = maintenance.BudgetWatch(runtime, slow_look_at=runtime.now())
+        both = await due.look()
+        assert await due.look() == []
+    assert len(first) == 1 and "90% of this hour's storage budget" in first[0]
+    assert len(both) == 2 and "90% of the total storage budget" in both[1]
     lines = [record.getMessage() for record in caplog.records]
-    assert lines == [f"storage budget: {logged[0]}"]
+    assert lines == [f"storage budget: {line}" for line in first + both]
     # No personal data: nothing but the sentence, with sizes and a percentage.
-    assert REPORT["body"] not in lines[0] and "scan.bin" not in lines[0]
+    assert not any(REPORT["body"] in line or "scan.bin" in line for line in lines)
