@@ -244,6 +244,10 @@ def run(megabytes: int, repeat: int, pdf_megabytes: int, export_megabytes: int) 
                 max(size, pdf_megabytes * 1_100_000, export_megabytes * 1_000_000)
             ),
             "QUIETLINE_ATTACHMENT_CLEAN_MAX_BYTES": str(pdf_megabytes * 1_100_000),
+            # The storage budget is counted (its cost is measured) but never reached here.
+            "QUIETLINE_ATTACHMENT_BUDGET_HOUR_BYTES": str(1000 * 1_000_000_000),
+            "QUIETLINE_ATTACHMENT_BUDGET_TOTAL_BYTES": str(1000 * 1_000_000_000),
+            "QUIETLINE_ATTACHMENT_MIN_FREE_BYTES": "0",
         }
         cli = [sys.executable, "-m", "intake.cli", "--data-dir", str(data_dir)]
         demo = subprocess.run(

@@ -1,7 +1,8 @@
 """Quietline's cryptography: pure functions over bytes, no web and no database.
 
-Every stored blob starts with a format version byte (0x01), so the construction can change
-without a flag day; an unknown version fails to open with :class:`DecryptionError`.
+Every stored blob starts with a format version byte (0x02 for fields and attachments, whose keys
+are derived from the case data key; 0x01 elsewhere), so the construction can change without a
+flag day; an unknown version fails to open with :class:`DecryptionError`.
 """
 
 from crypto.epochs import FIRST_EPOCH, KeyEpochs

@@ -1,8 +1,10 @@
-"""The version-1 AEAD blob shared by :mod:`crypto.fields`, :mod:`crypto.wrapping` and
+"""The AEAD blob shared by :mod:`crypto.fields`, :mod:`crypto.wrapping` and
 :mod:`crypto.passwords`.
 
-Layout: ``0x01 || nonce (12 random bytes) || ChaCha20-Poly1305 ciphertext || tag (16)``, with the
-associated data ``encode_context(label, **context)``, which begins with the same version byte.
+Layout: ``version || nonce (12 random bytes) || ChaCha20-Poly1305 ciphertext || tag (16)``, with
+the associated data ``encode_context(label, **context)`` (whose own first byte is the context
+encoding's version, 0x01). The version byte is the caller's: 0x01 everywhere, except fields of
+format 2 (:mod:`crypto.fields`), whose key is derived from the case data key.
 
 Random 96-bit nonces are safe here because each key encrypts few messages: a case data key
 encrypts the fields of one case, a key-encryption key a handful of wraps.
@@ -28,20 +30,25 @@ def _random_nonce() -> bytes:
     return os.urandom(NONCE_BYTES)
 
 
-def encrypt(key: bytes, plaintext: bytes, *, label: str, **context: str) -> bytes:
+def encrypt(
+    key: bytes, plaintext: bytes, *, label: str, version: int = VERSION_1, **context: str
+) -> bytes:
     """Seal ``plaintext`` under ``key`` (already checked by the caller) bound to the context."""
     require_bytes(plaintext, "plaintext")
     associated_data = encode_context(label, **context)
     nonce = _random_nonce()
     sealed = ChaCha20Poly1305(key).encrypt(nonce, plaintext, associated_data)
-    return bytes([VERSION_1]) + nonce + sealed
+    return bytes([version]) + nonce + sealed
 
 
-def decrypt(key: bytes, blob: bytes, *, label: str, **context: str) -> bytes:
-    """Open a blob made by :func:`encrypt`; every failure is a :class:`DecryptionError`."""
+def decrypt(
+    key: bytes, blob: bytes, *, label: str, version: int = VERSION_1, **context: str
+) -> bytes:
+    """Open a blob made by :func:`encrypt` with the same ``version``; every failure is a
+    :class:`DecryptionError`."""
     require_bytes(blob, "ciphertext")
     associated_data = encode_context(label, **context)
-    if len(blob) < OVERHEAD or blob[0] != VERSION_1:
+    if len(blob) < OVERHEAD or blob[0] != version:
         raise DecryptionError()
     nonce = blob[1 : 1 + NONCE_BYTES]
     try:

@@ -11,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 VERSION_1 = 0x01
-"""The first byte of every stored blob this package produces."""
+"""The first byte of the blobs of the first format, and of every encoded context."""
+
+VERSION_2 = 0x02
+"""The first byte of field and attachment blobs whose key is derived from the case data key
+(:mod:`crypto._subkeys`) rather than the data key itself."""
 
 KEY_BYTES = 32
 

@@ -5,13 +5,18 @@ own subkey, and each chunk is sealed with a nonce that holds its position and wh
 last one. A chunk therefore opens only at its own place in its own file, and a stream cut short
 at a chunk boundary fails because its last chunk is not flagged as last.
 
-- header: ``0x01 || salt (16 random bytes)`` (:data:`HEADER_SIZE` bytes)
-- subkey: HKDF-SHA256(ikm = case data key, salt = salt,
-  info = ``0x01 || len || "quietline/stream/v1" || len || case_id || len || attachment_id``)
+- header: ``0x02 || salt (16 random bytes)`` (:data:`HEADER_SIZE` bytes)
+- subkey: HKDF-SHA256(ikm = the case's attachment key, salt = salt,
+  info = ``0x01 || len || "quietline/stream/v2" || len || case_id || len || attachment_id``),
+  where the attachment key is ``HKDF-SHA256(data key, info = "quietline/case-subkey/v2",
+  "attachments")`` (:mod:`crypto._subkeys`), never the key that encrypts fields
 - chunk *i*: ChaCha20-Poly1305(subkey, nonce = 7 zero bytes || i (u32, big-endian) || last
   (0 or 1), no associated data)
 - every chunk but the last holds exactly :data:`CHUNK_SIZE` bytes of plaintext; the last holds
   0 to :data:`CHUNK_SIZE` bytes (an empty file is one empty, flagged chunk).
+
+Format 1 (still read, no longer written) has the header ``0x01 || salt`` and derives the subkey
+from the case data key itself, with the label ``"quietline/stream/v1"``.
 
 The decryptor releases plaintext chunk by chunk, each authenticated, but only
 :meth:`StreamDecryptor.finalize` proves the file is complete: treat the output as provisional
@@ -32,7 +37,8 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from crypto._encoding import VERSION_1, encode_context, require_bytes, require_key
+from crypto._encoding import VERSION_1, VERSION_2, encode_context, require_bytes, require_key
+from crypto._subkeys import ATTACHMENTS, case_subkey
 from crypto.errors import DecryptionError
 
 __all__ = [
@@ -49,7 +55,7 @@ _TAG_BYTES = 16
 SEALED_CHUNK_SIZE = CHUNK_SIZE + _TAG_BYTES
 _SALT_BYTES = 16
 HEADER_SIZE = 1 + _SALT_BYTES
-_LABEL = "quietline/stream/v1"
+_LABELS = {VERSION_1: "quietline/stream/v1", VERSION_2: "quietline/stream/v2"}
 _MAX_CHUNKS = 2**32
 
 
@@ -81,10 +87,12 @@ def _feed(
 class _ChunkCipher:
     """The per-file subkey and the chunk counter, shared by both directions."""
 
-    def __init__(self, data_key: bytes, salt: bytes, case_id: str, attachment_id: str) -> None:
+    def __init__(self, data_key: bytes, header: bytes, case_id: str, attachment_id: str) -> None:
         require_key(data_key, "data_key")
-        info = encode_context(_LABEL, case_id=case_id, attachment_id=attachment_id)
-        subkey = HKDF(SHA256(), 32, salt=salt, info=info).derive(data_key)
+        version, salt = header[0], header[1:]
+        ikm = case_subkey(data_key, ATTACHMENTS) if version == VERSION_2 else data_key
+        info = encode_context(_LABELS[version], case_id=case_id, attachment_id=attachment_id)
+        subkey = HKDF(SHA256(), 32, salt=salt, info=info).derive(ikm)
         self._aead = ChaCha20Poly1305(subkey)
         self._counter = 0
 
@@ -120,9 +128,8 @@ class StreamEncryptor:
     :meth:`finalize` return, in order."""
 
     def __init__(self, data_key: bytes, *, case_id: str, attachment_id: str) -> None:
-        salt = _random_salt()
-        self._cipher = _ChunkCipher(data_key, salt, case_id, attachment_id)
-        self._header = bytes([VERSION_1]) + salt
+        self._header = bytes([VERSION_2]) + _random_salt()
+        self._cipher = _ChunkCipher(data_key, self._header, case_id, attachment_id)
         self._pending = bytearray()
         self._finalized = False
 
@@ -159,9 +166,9 @@ class StreamDecryptor:
     def __init__(self, data_key: bytes, header: bytes, *, case_id: str, attachment_id: str) -> None:
         require_bytes(header, "header")
         require_key(data_key, "data_key")
-        if len(header) != HEADER_SIZE or header[0] != VERSION_1:
+        if len(header) != HEADER_SIZE or header[0] not in _LABELS:
             raise DecryptionError()
-        self._cipher = _ChunkCipher(data_key, header[1:], case_id, attachment_id)
+        self._cipher = _ChunkCipher(data_key, header, case_id, attachment_id)
         self._pending = bytearray()
         self._done = False
 
@@ -204,9 +211,9 @@ class StreamChunkOpener:
     def __init__(self, data_key: bytes, header: bytes, *, case_id: str, attachment_id: str) -> None:
         require_bytes(header, "header")
         require_key(data_key, "data_key")
-        if len(header) != HEADER_SIZE or header[0] != VERSION_1:
+        if len(header) != HEADER_SIZE or header[0] not in _LABELS:
             raise DecryptionError()
-        self._cipher = _ChunkCipher(data_key, header[1:], case_id, attachment_id)
+        self._cipher = _ChunkCipher(data_key, header, case_id, attachment_id)
 
     def open(self, index: int, sealed: bytes, *, last: bool) -> bytes:
         """The plaintext of chunk ``index``; raises :class:`DecryptionError` if it does not open

@@ -106,7 +106,11 @@ class Settings:
         "(intake/storage/sqlite_driver.py); `stock`: SQLAlchemy's own aiosqlite dialect, "
         "slower, for a SQLAlchemy release that moved the internals the fast one uses",
     )
-    development: bool = setting(False, env="DEV", doc="local development: cookies without `Secure`")
+    development: bool = setting(
+        False,
+        env="DEV",
+        doc="local development: cookies without `Secure`, and `demo` / `serve --demo` allowed",
+    )
     categories: tuple[tuple[str, str], ...] = setting(
         DEFAULT_CATEGORIES,
         env="CATEGORIES",
@@ -147,6 +151,31 @@ class Settings:
         env="ATTACHMENT_CLEAN_MAX_BYTES",
         doc="largest PDF or Office document that is cleaned (larger ones are kept as sent, "
         'flagged "not cleaned: too large")',
+    )
+    # The storage budget of reporters' files (intake/attachments/budget.py): shared by every
+    # process of one database. Staff uploads and text-only reports are never refused by it.
+    attachment_budget_hour_bytes: int = setting(
+        1_000_000_000,
+        env="ATTACHMENT_BUDGET_HOUR_BYTES",
+        doc="attachment bytes reporters' requests may store in one hour, all processes together "
+        "(1 GB: five reports with the largest files allowed); beyond it files are refused "
+        "with 507 until the hour ends; `0` is no limit",
+        check=non_negative,
+    )
+    attachment_budget_total_bytes: int = setting(
+        50_000_000_000,
+        env="ATTACHMENT_BUDGET_TOTAL_BYTES",
+        doc="attachment bytes reporters' files may occupy in the database in all (50 GB); "
+        "beyond it files are refused with 507 until retention or the operator frees space; "
+        "`0` is no limit",
+        check=non_negative,
+    )
+    attachment_min_free_bytes: int = setting(
+        2_000_000_000,
+        env="ATTACHMENT_MIN_FREE_BYTES",
+        doc="free space the data directory's disk must keep (2 GB): below it reporters' files "
+        "are refused with 507; `0` is no floor",
+        check=non_negative,
     )
     ack_days: int = setting(
         7,

@@ -237,6 +237,10 @@ class SealedFile:
             self._file.flush()
             self._finished = True
 
+    def stored_size(self) -> int:
+        """The bytes the database will hold for this file: its header and its ciphertext."""
+        return len(self.header) + self._file.seek(0, io.SEEK_END)
+
     def pieces(self, size: int) -> list[tuple[int, int]]:
         """(offset, length) of consecutive runs of at most ``size`` ciphertext bytes."""
         total = self._file.seek(0, io.SEEK_END)

@@ -86,6 +86,7 @@ async def save(
             field=details_field(prepared.id),
         ),
         epoch=epoch,
+        stored_bytes=prepared.sealed.stored_size(),
     )
     session.add(attachment)
     await session.flush()

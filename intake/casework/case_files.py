@@ -11,6 +11,7 @@ import anyio.to_thread
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
+from intake.attachments import budget
 from intake.attachments import store as attachment_store
 from intake.attachments.prepare import Cleaning, PreparedAttachment, prepare
 from intake.attachments.staging import StagedFile, staging_directory
@@ -75,3 +76,14 @@ async def save_attachments(
             epoch=epoch,
         )
     return [AttachmentOutcome(item.name, item.size, item.cleaning) for item in prepared]
+
+
+async def charge_budget(
+    session: AsyncSession, runtime: Runtime, prepared: Sequence[PreparedAttachment]
+) -> None:
+    """Count a reporter's files, just stored in the caller's transaction, against the storage
+    budget (intake/attachments/budget.py); a :class:`~intake.attachments.budget.StorageFull`
+    rolls the whole write back. Call it last before the commit."""
+    if prepared:
+        stored = sum(item.sealed.stored_size() for item in prepared)
+        await budget.charge(await session.connection(), runtime, stored)

@@ -30,7 +30,12 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
 from intake.casework import access, records, routing
-from intake.casework.case_files import AttachmentOutcome, prepare_attachments, save_attachments
+from intake.casework.case_files import (
+    AttachmentOutcome,
+    charge_budget,
+    prepare_attachments,
+    save_attachments,
+)
 from intake.casework.filing_read import FilingRead, read_for_filing
 from intake.casework.vocabulary import Author, CaseKind, Channel, EntryKind
 from intake.errors import InvalidInput, QuietlineError
@@ -380,6 +385,18 @@ async def _write_reports(
         # from a plain one (intake/mail/outbox.py). Only the officer who entered it is left out.
         people = {person.id: person for rows in accepted for person in rows.notify}
         await mail.queue_notices(session, settings, list(people.values()))
+        # A reporter's files count against the storage budget; staff entering a report are
+        # never refused by it. Last, so its lock is held only until the commit.
+        await charge_budget(
+            session,
+            runtime,
+            [
+                item
+                for rows in accepted
+                if rows.pending.recorded_by is None
+                for item in rows.pending.prepared
+            ],
+        )
     return [
         outcome if isinstance(outcome, Exception) else saved[pending.case_id]
         for pending, outcome in zip(batch, outcomes, strict=True)

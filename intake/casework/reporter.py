@@ -21,7 +21,12 @@ from intake import mail
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import StagedFile
 from intake.casework import access, epochs, records, routing
-from intake.casework.case_files import AttachmentOutcome, prepare_attachments, save_attachments
+from intake.casework.case_files import (
+    AttachmentOutcome,
+    charge_budget,
+    prepare_attachments,
+    save_attachments,
+)
 from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
 from intake.runtime import Runtime
 from intake.storage import db
@@ -192,4 +197,5 @@ async def add_reporter_message(
                 case_id=case.id,
             )
             await mail.queue_notices(session, runtime.settings, people)
+            await charge_budget(session, runtime, prepared)
             return outcomes

@@ -29,6 +29,25 @@ async def seed_demo(runtime: Runtime) -> None:
     say("in production the root's custodians approve each ('quietline directory approve').")
 
 
+def require_development(settings: Settings, command: str) -> None:
+    """Refuse the demo outside local development, before the instance is opened.
+
+    The demo prints every password, TOTP secret and custodian share it makes, and makes staff
+    accounts whose secrets were on a terminal: on a production host that would be a set of known
+    credentials and a root key put together on one machine. ``make run`` sets ``QUIETLINE_DEV``.
+    """
+    if not settings.development:
+        raise CommandError(
+            f"{command} seeds staff with known passwords and prints them with every key share; "
+            "it runs only in local development (set QUIETLINE_DEV=1, as 'make run' does)"
+        )
+
+
+def demo(settings: Settings, args: argparse.Namespace) -> int:
+    require_development(settings, "demo")
+    return in_runtime(cmd_demo)(settings, args)
+
+
 async def cmd_demo(runtime: Runtime, args: argparse.Namespace) -> int:
     if not await instance.is_empty(runtime):
         raise CommandError("this data directory has staff already; demo seeds only a fresh one")
@@ -73,6 +92,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from intake.web.app import create_app
 
+    if args.demo:
+        require_development(settings, "serve --demo")
     asyncio.run(with_runtime(settings, cmd_serve_prepare, args, migrate_in_child=True))
     say(f"Quietline is serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, **server_options(settings))
@@ -88,10 +109,12 @@ def register(add_parser: AddParser) -> None:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument(
-        "--demo", action="store_true", help="seed a demo instance on first start"
+        "--demo",
+        action="store_true",
+        help="seed a demo instance on first start (local development only)",
     )
     serve_parser.set_defaults(run=serve)
 
-    add_parser("demo", help="seed a fresh instance with demo staff").set_defaults(
-        run=in_runtime(cmd_demo)
-    )
+    add_parser(
+        "demo", help="seed a fresh instance with demo staff (local development only)"
+    ).set_defaults(run=demo)

@@ -9,7 +9,15 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from intake.storage.db import UTCDateTime, utcnow
@@ -209,6 +217,21 @@ class Attachment(SQLModel, table=True):
     details: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     # The key epoch it is encrypted in (that of the entry it came with).
     epoch: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # The length of the stored ciphertext (header and chunks), which the chunk rows show anyway:
+    # the storage budget sums it (intake/attachments/budget.py) without reading the chunks.
+    stored_bytes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+
+
+class UploadHour(SQLModel, table=True):
+    """Attachment bytes stored by reporters' requests in the current hour, for the hourly
+    storage budget shared by every process (intake/attachments/budget.py).
+
+    One row, for the hour now running (hours since 1970, UTC); the row of an earlier hour is
+    deleted when the next upload is counted. It holds one sum, no case and no request.
+    """
+
+    hour: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    stored_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class AttachmentChunk(SQLModel, table=True):

@@ -14,7 +14,7 @@ import ipaddress
 import math
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
@@ -60,6 +60,13 @@ class RequestTooSlow(QuietlineError):
     status = 408
 
 
+def onion_location(onion: str, path: str) -> str:
+    """The same page at the onion address. ``path`` is the decoded path: percent-encoding it
+    again keeps the header to ASCII, so a path such as ``/%E2%82%AC`` (``/€``), or one holding a
+    line break, can neither fail the answer nor add a header."""
+    return f"http://{onion}{quote(path, safe='/')}"
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers to every response; nothing but static files is cached.
 
@@ -91,7 +98,7 @@ class SecurityHeadersMiddleware:
                 if self.hsts:
                     headers["strict-transport-security"] = self.hsts
                 if self.onion and host != self.onion:
-                    headers["onion-location"] = f"http://{self.onion}{scope['path']}"
+                    headers["onion-location"] = onion_location(self.onion, scope["path"])
                 if "server" in headers:
                     del headers["server"]
             await send(message)

@@ -19,10 +19,12 @@ from pathlib import Path
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from intake.attachments import budget
 from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.config import Settings
 from intake.errors import InvalidInput, QuietlineError
 from intake.i18n import N_, Size, format_size
+from intake.runtime import runtime_of
 from intake.web.api.parsing import MalformedRequest
 
 FILE_FIELD = "files"
@@ -130,9 +132,15 @@ class _Reader:
     """The parser's callbacks: route each part's bytes to a text buffer or a staged file."""
 
     def __init__(
-        self, directory: Path, limits: UploadLimits, upload: Upload, case_key: CaseKey | None
+        self,
+        directory: Path,
+        limits: UploadLimits,
+        upload: Upload,
+        case_key: CaseKey | None,
+        room: int | None = None,
     ) -> None:
         self.directory = directory
+        self.room = room
         self.case_key = case_key
         self.limits = limits
         self.upload = upload
@@ -211,6 +219,8 @@ class _Reader:
         self.file_bytes += count
         if self.file_bytes > self.limits.max_total_bytes:
             raise self.limits.total_too_large()
+        if self.room is not None and self.file_bytes > self.room:
+            raise budget.storage_full()
         self.staged.write(data[start:end])
 
     def on_part_end(self) -> None:
@@ -235,9 +245,14 @@ class _Reader:
 async def read_upload(
     request: Request, settings: Settings, *, case_key: CaseKey | None = None
 ) -> Upload:
-    """Read a ``multipart/form-data`` request: text fields in memory, files encrypted (under
-    ``case_key`` when the case they will belong to is known in advance: a new report)."""
+    """Read a reporter's ``multipart/form-data`` request: text fields in memory, files encrypted
+    (under ``case_key`` when the case they will belong to is known in advance: a new report).
+
+    File bytes beyond the room the storage budget leaves (intake/attachments/budget.py) are
+    refused with 507 as they arrive; text fields never are.
+    """
     limits = UploadLimits.from_settings(settings)
+    room = await budget.room(runtime_of(request))
     _, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if not boundary:
@@ -246,7 +261,7 @@ async def read_upload(
     if declared.isdigit() and int(declared) > limits.envelope:
         raise limits.total_too_large()
     upload = Upload()
-    reader = _Reader(staging_directory(settings.data_dir), limits, upload, case_key)
+    reader = _Reader(staging_directory(settings.data_dir), limits, upload, case_key, room)
     callbacks = {
         name: getattr(reader, name)
         for name in (

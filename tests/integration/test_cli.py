@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pyotp
+import pytest
 
 from tests.support.instance import quietline_environ
 
@@ -150,6 +151,31 @@ def test_demo_seeds_only_a_fresh_instance(tmp_path: Path) -> None:
     assert "officer@example.org" in first.stdout and "recovery key" in first.stdout
     again = run(tmp_path, "demo")
     assert again.returncode == 2 and "fresh" in again.stderr
+
+
+@pytest.mark.parametrize("command", [("demo",), ("serve", "--demo", "--port", "0")])
+def test_demo_refuses_without_development_mode(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """The demo prints passwords, TOTP secrets and every custodian's share, and makes accounts
+    whose secrets were on a terminal: on a host without ``QUIETLINE_DEV=1`` (production), it
+    refuses before it touches anything."""
+    data = tmp_path / "data"
+    environ = {**os.environ, **quietline_environ(data)}
+    environ.pop("QUIETLINE_DEV")
+    try:
+        refused = subprocess.run(
+            [sys.executable, "-m", "intake.cli", "--data-dir", str(data), *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env=environ,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{' '.join(command)} ran without QUIETLINE_DEV")
+    assert refused.returncode == 2, refused.stdout
+    assert "QUIETLINE_DEV=1" in refused.stderr
+    assert "password" not in refused.stdout and "share" not in refused.stdout
+    assert not data.exists()
 
 
 def test_demo_runs_the_ceremony_and_signs_its_staff_into_the_directory(tmp_path: Path) -> None:

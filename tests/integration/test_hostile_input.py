@@ -9,8 +9,10 @@ import pytest
 from sqlmodel import func, select
 
 from intake.storage.models import Case, Entry
+from tests.support import reports
 from tests.support.instance import Instance
 from tests.support.live import LiveServer
+from tests.support.staffing import sign_in
 
 
 async def _counts(made: Instance) -> tuple[int, int]:
@@ -133,3 +135,60 @@ def test_one_megabyte_header_is_refused_by_the_real_server(live_server: LiveServ
     assert status_line.startswith(b"HTTP/1.1 4"), reply[:200]
     # The server is still healthy afterwards.
     assert httpx.get(live_server.url + "/api/v1/form", timeout=10).status_code == 200
+
+
+def _nested(depth: int) -> str:
+    """A JSON object whose ``body`` nests ``depth`` lists inside the object itself."""
+    return '{"category": "financial", "body": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+
+
+REPORTER_JSON_ENDPOINTS = [
+    "/api/v1/reports",
+    "/api/v1/reports/status",
+    "/api/v1/reports/messages",
+    "/api/v1/staff/login",
+]
+STAFF_JSON_ENDPOINTS = [
+    "/api/v1/staff/password",
+    "/api/v1/staff/notifications",
+    "/api/v1/cases",
+    "/api/v1/cases/{ref}/stage",
+    "/api/v1/cases/{ref}/messages",
+    "/api/v1/cases/{ref}/notes",
+    "/api/v1/cases/{ref}/assign",
+    "/api/v1/cases/{ref}/grants",
+    "/api/v1/cases/{ref}/legal-hold",
+]
+
+
+async def test_deeply_nested_json_is_refused_clearly_on_every_json_endpoint(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """JSON nested a thousand levels deep (or just past the limit of 64) is a 400 that says so,
+    never a 500, on the reporter API and the staff API alike, and changes nothing."""
+    await reports.file_report(client)
+    officer = await sign_in(seeded, client, "officer1@example.org")
+    ref = (await officer.get("/api/v1/cases")).json()["cases"][0]["ref"]
+    before = await _counts(seeded)
+    for depth in (1000, 65):
+        body = _nested(depth)
+        for path in REPORTER_JSON_ENDPOINTS:
+            answer = await client.post(path, content=body, headers=JSON)
+            assert answer.status_code == 400, (path, depth, answer.text)
+            assert "more than 64 levels deep" in answer.json()["error"], path
+        for path in STAFF_JSON_ENDPOINTS:
+            answer = await client.post(
+                path.format(ref=ref), content=body, headers={**JSON, **officer.headers}
+            )
+            assert answer.status_code == 400, (path, depth, answer.text)
+            assert "more than 64 levels deep" in answer.json()["error"], path
+        multipart = await client.post(
+            "/api/v1/reports",
+            files={"report": (None, body, "application/json"), "files": ("a.txt", b"x")},
+        )
+        assert multipart.status_code == 400, multipart.text
+        assert "“report” part nests" in multipart.json()["error"]
+    assert await _counts(seeded) == before
+    # At the limit the document is parsed, and refused for what it says.
+    at_limit = await client.post("/api/v1/reports", content=_nested(64), headers=JSON)
+    assert at_limit.status_code == 422, at_limit.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -89,6 +90,24 @@ async def test_hsts_and_onion_location_when_configured(sqlite_seeded: Instance) 
         # Through the onion service itself the header is pointless and left out.
         via_onion = await client.get("/report", headers={"host": ONION})
         assert "onion-location" not in via_onion.headers
+
+
+async def test_onion_location_of_a_path_outside_ascii_is_percent_encoded(
+    sqlite_seeded: Instance, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A path that decodes to characters a header cannot carry (``/€``) is answered as any other
+    path, its ``Onion-Location`` percent-encoded, and no error reaches a log."""
+    async with app_client(sqlite_seeded, onion_address=ONION) as client:
+        missing = await client.get("/%E2%82%AC")
+        assert missing.status_code == 404
+        assert missing.headers["onion-location"] == f"http://{ONION}/%E2%82%AC"
+        spaced = await client.get("/report%20x%0d%0aX-Injected:%201")
+        assert spaced.status_code == 404
+        assert spaced.headers["onion-location"] == (
+            f"http://{ONION}/report%20x%0D%0AX-Injected%3A%201"
+        )
+        assert "x-injected" not in spaced.headers
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
 
 
 def test_onion_address_setting_is_checked(tmp_path) -> None:

@@ -9,8 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from intake import i18n
 from intake.accounts import administration
 from intake.accounts.sessions import SignedIn
+from intake.attachments import budget
 from intake.casework.deadline_settings import DeadlineForm
 from intake.casework.vocabulary import Role
 from intake.errors import InvalidInput
@@ -31,8 +33,11 @@ async def _admin(request: Request, form: Any = None) -> SignedIn:
 
 async def _staff_context(request: Request, me: SignedIn, **extra: Any) -> dict[str, Any]:
     runtime = runtime_of(request)
+    usage = await budget.usage(runtime)
     return {
         "me": me,
+        # The storage budget near its end (80% or more), for the operator's attention.
+        "storage_alarms": [alarm.localized(i18n.current_locale()) for alarm in usage.alarms()],
         "people": await administration.all_staff(runtime),
         "roles": tuple(Role),
         "default_group": runtime.settings.default_group,

@@ -53,6 +53,8 @@ def error_answers(*codes: int) -> dict[str, Any]:
         422: "Invalid input (the message says which field and why)",
         429: "Too many requests or attempts right now: wait as the message and Retry-After say",
         503: "Cannot accept it now (no recipient set up)",
+        507: "The files do not fit the storage budget now; nothing was saved (send the text "
+        "without them)",
     }
     return {str(code): json_answer(text[code]) for code in codes}
 
@@ -185,7 +187,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         "properties": {"token": TOKEN, "attachments": ATTACHMENT_OUTCOMES},
                     },
                 ),
-                **error_answers(400, 403, 408, 413, 422, 429, 503),
+                **error_answers(400, 403, 408, 413, 422, 429, 503, 507),
             },
         }
     },
@@ -254,7 +256,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         },
                     },
                 ),
-                **error_answers(400, 403, 404, 408, 410, 413, 422, 429),
+                **error_answers(400, 403, 404, 408, 410, 413, 422, 429, 507),
             },
         }
     },

@@ -76,13 +76,58 @@ def invalid_request(error: ValidationError) -> InvalidInput:
     return InvalidInput(N_("Invalid request: %(problems)s."), problems=Listing(problems))
 
 
+MAX_JSON_DEPTH = 64
+"""How many objects and lists a JSON document may nest. No body of the API needs more than a
+few; a document nested a thousand deep would otherwise exhaust the parser's recursion (a 500)
+or cost the validator a walk for nothing."""
+
+
+class TooDeeplyNested(ValueError):
+    """A JSON document nests more than :data:`MAX_JSON_DEPTH` objects and lists."""
+
+
+def load_json(raw: str | bytes) -> object:
+    """``json.loads``, refusing a document nested beyond :data:`MAX_JSON_DEPTH`.
+
+    Raises :class:`TooDeeplyNested` for that (a subclass of ``ValueError``, so check it first),
+    ``UnicodeDecodeError`` or ``ValueError`` for a document that is not JSON.
+    """
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise TooDeeplyNested() from None
+    if nested_deeper_than(data, MAX_JSON_DEPTH):
+        raise TooDeeplyNested()
+    return data
+
+
+def nested_deeper_than(data: object, limit: int) -> bool:
+    """Whether ``data`` (parsed JSON) nests more than ``limit`` objects and lists; iterative, so
+    any depth the parser accepted is measured without recursion."""
+    if not isinstance(data, (dict, list)):
+        return False
+    pending: list[tuple[dict[str, object] | list[object], int]] = [(data, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 async def read_json(request: Request, model: type[Model]) -> Model:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise MalformedRequest(N_("Send the request as JSON (Content-Type: application/json)."))
     raw = await request.body()
     try:
-        data = json.loads(raw)
+        data = load_json(raw)
+    except TooDeeplyNested:
+        raise MalformedRequest(
+            N_("The request body nests objects and lists more than %(limit)s levels deep."),
+            limit=MAX_JSON_DEPTH,
+        ) from None
     except UnicodeDecodeError as exc:
         raise MalformedRequest(N_("The request body is not valid UTF-8.")) from exc
     except ValueError as exc:

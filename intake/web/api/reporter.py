@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -15,7 +14,16 @@ from intake.casework.case_files import AttachmentOutcome
 from intake.casework.vocabulary import CaseKind
 from intake.i18n import N_
 from intake.runtime import runtime_of
-from intake.web.api.parsing import MalformedRequest, Model, StrictBody, parse_model, read_json
+from intake.web.api.parsing import (
+    MAX_JSON_DEPTH,
+    MalformedRequest,
+    Model,
+    StrictBody,
+    TooDeeplyNested,
+    load_json,
+    parse_model,
+    read_json,
+)
 from intake.web.upload import Upload, is_multipart, read_upload
 
 
@@ -86,7 +94,13 @@ def _json_part(upload: Upload, name: str, model: type[Model]) -> Model:
             N_("The multipart request needs a “%(name)s” part holding JSON."), name=name
         )
     try:
-        data = json.loads(upload.fields[name])
+        data = load_json(upload.fields[name])
+    except TooDeeplyNested:
+        raise MalformedRequest(
+            N_("The “%(name)s” part nests objects and lists more than %(limit)s levels deep."),
+            name=name,
+            limit=MAX_JSON_DEPTH,
+        ) from None
     except ValueError as exc:
         raise MalformedRequest(N_("The “%(name)s” part is not valid JSON."), name=name) from exc
     return parse_model(model, data)

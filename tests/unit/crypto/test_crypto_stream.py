@@ -6,7 +6,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from cryptography.exceptions import AlreadyFinalized
+from cryptography.exceptions import AlreadyFinalized, InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -28,10 +28,24 @@ IDS = {"case_id": "case-1", "attachment_id": "att-1"}
 KAT_KEY = bytes(range(32))
 KAT_SALT = bytes(range(0x30, 0x40))
 KAT_SMALL = bytes.fromhex(
+    "02303132333435363738393a3b3c3d3e3f7aee5994b7988c7971c6f3add33a0dbca98565b556a4fd6abd9b"
+)
+KAT_BIG_SHA256 = "7ea82f7e7de8dd1ad57e5d88d360d9ac59b5b9535f1b66b139725063cf1ff002"
+# The attachment key is derived from the data key with its own label (key separation).
+KAT_ATTACHMENT_KEY_INFO = (
+    b"\x01" + b"\x00\x00\x00\x18quietline/case-subkey/v2" + b"\x00\x00\x00\x0battachments"
+)
+KAT_INFO = (
+    b"\x01"
+    + b"\x00\x00\x00\x13quietline/stream/v2"
+    + b"\x00\x00\x00\x06case-1"
+    + b"\x00\x00\x00\x05att-1"
+)
+# Format 1, written before key separation (subkey straight from the data key): still read.
+KAT_SMALL_V1 = bytes.fromhex(
     "01303132333435363738393a3b3c3d3e3fd64f04fab994ab1abce511130e754eb1185df5d3a4255ac63814"
 )
-KAT_BIG_SHA256 = "d5f059c1d4d4e0ee3ecd2435632f2e03f9cd9f78b3a2021c05bf79486276ec12"
-KAT_INFO = (
+KAT_INFO_V1 = (
     b"\x01"
     + b"\x00\x00\x00\x13quietline/stream/v1"
     + b"\x00\x00\x00\x06case-1"
@@ -79,7 +93,7 @@ def test_round_trip_with_random_slicing(size: int, seed: int) -> None:
     rng = random.Random(seed * 1000 + size)
     data = rng.randbytes(size)
     header, body = _encrypt(data, rng)
-    assert len(header) == HEADER_SIZE == 17 and header[0] == 0x01
+    assert len(header) == HEADER_SIZE == 17 and header[0] == 0x02
     full_chunks = max(0, (size - 1) // CHUNK_SIZE)
     assert len(body) == full_chunks * SEALED_CHUNK_SIZE + (size - full_chunks * CHUNK_SIZE) + 16
     assert _decrypt(header, body, rng) == data
@@ -131,10 +145,50 @@ def test_known_answer(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_format_matches_the_documented_layout() -> None:
-    subkey = HKDF(SHA256(), 32, salt=KAT_SALT, info=KAT_INFO).derive(KAT_KEY)
+    attachment_key = HKDF(SHA256(), 32, salt=None, info=KAT_ATTACHMENT_KEY_INFO).derive(KAT_KEY)
+    subkey = HKDF(SHA256(), 32, salt=KAT_SALT, info=KAT_INFO).derive(attachment_key)
     nonce = bytes(7) + (0).to_bytes(4, "big") + b"\x01"
     opened = ChaCha20Poly1305(subkey).decrypt(nonce, KAT_SMALL[HEADER_SIZE:], None)
     assert opened == b"attachment"
+
+
+def test_attachment_keys_come_from_the_attachment_key_not_the_data_key() -> None:
+    """Key separation: the per-file subkey is derived from the case's attachment key, itself
+    derived from the data key with its own label; never from the data key directly."""
+    key = new_data_key()
+    encryptor = StreamEncryptor(key, **IDS)
+    sealed = encryptor.update(b"attachment") + encryptor.finalize()
+    salt = encryptor.header[1:]
+    nonce = bytes(7) + (0).to_bytes(4, "big") + b"\x01"
+    for info in (KAT_INFO, KAT_INFO_V1):
+        direct = HKDF(SHA256(), 32, salt=salt, info=info).derive(key)
+        with pytest.raises(InvalidTag):
+            ChaCha20Poly1305(direct).decrypt(nonce, sealed, None)
+    attachment_key = HKDF(SHA256(), 32, salt=None, info=KAT_ATTACHMENT_KEY_INFO).derive(key)
+    subkey = HKDF(SHA256(), 32, salt=salt, info=KAT_INFO).derive(attachment_key)
+    assert ChaCha20Poly1305(subkey).decrypt(nonce, sealed, None) == b"attachment"
+
+
+def test_format_1_still_opens() -> None:
+    """Attachments stored before key separation (a development database) keep opening."""
+    subkey = HKDF(SHA256(), 32, salt=KAT_SALT, info=KAT_INFO_V1).derive(KAT_KEY)
+    nonce = bytes(7) + (0).to_bytes(4, "big") + b"\x01"
+    assert ChaCha20Poly1305(subkey).decrypt(nonce, KAT_SMALL_V1[HEADER_SIZE:], None) == (
+        b"attachment"
+    )
+    decryptor = StreamDecryptor(KAT_KEY, KAT_SMALL_V1[:HEADER_SIZE], **IDS)
+    assert decryptor.update(KAT_SMALL_V1[HEADER_SIZE:]) + decryptor.finalize() == b"attachment"
+    opener = StreamChunkOpener(KAT_KEY, KAT_SMALL_V1[:HEADER_SIZE], **IDS)
+    assert opener.open(0, KAT_SMALL_V1[HEADER_SIZE:], last=True) == b"attachment"
+
+
+def test_version_byte_cannot_be_swapped() -> None:
+    """A format-2 stream relabelled as format 1 (or the reverse) fails to open."""
+    for blob in (b"\x01" + KAT_SMALL[1:], b"\x02" + KAT_SMALL_V1[1:]):
+        decryptor = StreamDecryptor(KAT_KEY, blob[:HEADER_SIZE], **IDS)
+        with pytest.raises(DecryptionError):
+            decryptor.update(blob[HEADER_SIZE:])
+            decryptor.finalize()
 
 
 @pytest.fixture(scope="module")
@@ -211,7 +265,7 @@ def test_flipped_bytes_fail(three_chunks: tuple[bytes, bytes, bytes]) -> None:
         _fails(bytes(bad_header), body)
 
 
-@pytest.mark.parametrize("bad_header", [b"", b"\x01", b"\x02" + bytes(16), b"\x01" + bytes(17)])
+@pytest.mark.parametrize("bad_header", [b"", b"\x01", b"\x03" + bytes(16), b"\x01" + bytes(17)])
 def test_malformed_header_fails(bad_header: bytes) -> None:
     with pytest.raises(DecryptionError):
         StreamDecryptor(KEY, bad_header, **IDS)
