@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from intake.config import Settings
-from intake.datadir import SECRETS_FILE
+from intake.datadir import SECRETS_FILE, check_private
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -134,6 +134,7 @@ def create(settings: Settings, out: Path, *, include_secrets: bool = True) -> Su
     out = out.expanduser().resolve()
     if out.is_relative_to(settings.data_dir):
         raise BackupError("write the backup outside the data directory it copies")
+    check_private(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     engine = "sqlite" if settings.is_sqlite else "postgresql"
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".quietline-backup-") as scratch:
