@@ -78,7 +78,7 @@ def test_every_file_the_service_writes_is_private(
     assert sent.returncode == 0, sent.stderr
     assert list((data / "mail").glob("*.eml")), "the notice was written as a file"
     backups = tmp_path / "backups"
-    plain = run_cli(environ, "backup", "--out", str(backups / "plain.tar"))
+    plain = run_cli(environ, "backup", "--out", str(backups / "plain.tar"), "--plain")
     assert plain.returncode == 0, plain.stderr
     assert loose_modes(data, backups) == []
 
@@ -106,7 +106,7 @@ def test_a_data_directory_others_can_open_is_refused_at_start(
     for command in (
         ("serve", "--port", str(free_port())),
         ("init",),
-        ("backup", "--out", str(tmp_path / "backup.tar")),
+        ("backup", "--out", str(tmp_path / "backup.tar"), "--plain"),
     ):
         refused = run_cli(environ, *command, timeout=60)
         assert refused.returncode == 2, (command, refused.stdout)
