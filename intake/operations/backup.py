@@ -239,6 +239,8 @@ def create(
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(partial, out)
+        except OSError as exc:
+            raise BackupError(f"the backup could not be written to {out}: {exc}") from exc
         finally:
             partial.unlink(missing_ok=True)
     return Summary(out, engine, revision, secrets_state, protection.kind)
@@ -348,20 +350,25 @@ def restore(
             "Restore into a new directory, or add --force to replace its database, "
             "server secrets"
         )
-    kind = backup_protection.kind_of(source)
-    scratch_parent = data_dir.resolve().parent
-    scratch_parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".quietline-restore-") as scratch:
-        os.chmod(scratch, 0o700)
-        plain = source
-        if kind != "plain":
-            plain = Path(scratch) / "archive.tar"
-            descriptor = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                backup_protection.decrypt_file(
-                    source, handle, identities=identities, passphrase=passphrase
-                )
-        summary = _restore_archive(settings, plain, Path(scratch), force=force)
+    try:
+        kind = backup_protection.kind_of(source)
+        scratch_parent = data_dir.resolve().parent
+        scratch_parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(
+            dir=scratch_parent, prefix=".quietline-restore-"
+        ) as scratch:
+            os.chmod(scratch, 0o700)
+            plain = source
+            if kind != "plain":
+                plain = Path(scratch) / "archive.tar"
+                descriptor = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "wb") as handle:
+                    backup_protection.decrypt_file(
+                        source, handle, identities=identities, passphrase=passphrase
+                    )
+            summary = _restore_archive(settings, plain, Path(scratch), force=force)
+    except OSError as exc:
+        raise BackupError(f"the restore could not go on: {exc}") from exc
     return Summary(source, summary.engine, summary.schema_revision, summary.server_secrets, kind)
 
 

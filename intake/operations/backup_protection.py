@@ -272,6 +272,6 @@ def decrypt_file(
         raise BackupError(f"this backup could not be decrypted ({error}); it is damaged") from None
     except OSError as error:  # pyrage reports a damaged or truncated payload as an I/O error
         raise BackupError(
-            f"this backup could not be decrypted ({error}): it is damaged or cut short; "
-            "nothing was changed"
+            f"this backup could not be decrypted ({error}): the file is damaged or cut short "
+            "(or the disk is full); nothing was changed"
         ) from None
