@@ -84,6 +84,16 @@ def parse_quick_exit_url(name: str, value: str) -> str:
     return value
 
 
+def parse_age_recipients(name: str, value: str) -> tuple[str, ...]:
+    """age public keys (``age1...``), separated by commas or spaces; `quietline backup`
+    checks each fully when it encrypts."""
+    keys = tuple(part for part in re.split(r"[\s,]+", value) if part)
+    for key in keys:
+        if not key.startswith("age1"):
+            raise ConfigError(f"{name} takes age public keys (age1...), separated by commas")
+    return keys
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = setting(
@@ -456,6 +466,14 @@ class Settings:
         doc="the operator's own guidance pages: `<page>.<language>.html` replaces one built-in "
         "page in one language (intake/web/reporter/guidance.py)",
         derived=lambda data_dir: str(data_dir / "guidance"),
+    )
+    backup_recipients: tuple[str, ...] = setting(
+        (),
+        env="BACKUP_RECIPIENTS",
+        shown="none",
+        doc="age public keys (`age1...`, comma-separated) that `quietline backup` encrypts to "
+        "when no `--to` is given; keep their identities off this machine",
+        parse=parse_age_recipients,
     )
     # Not read from the environment: the staff queue's page length.
     queue_page_size: int = 50

@@ -11,6 +11,12 @@ The same file may pin the office root key's public half (``root_public_key``, wr
 ``quietline keys install``), unless ``QUIETLINE_ROOT_PUBLIC_KEY`` does: the recipient directory
 is verified against it, so it is kept outside the database, where a database writer cannot
 replace it.
+
+Everything in the data directory is the service account's alone: folders 0700, files 0600 (the
+``quietline`` command sets the umask 077 at start, and each file is also created with its mode).
+Every command that opens the data directory first checks it (:func:`check_private`) and refuses
+a directory, database or secrets file that group or others may open, naming the command that
+fixes it.
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ import base64
 import json
 import os
 import secrets
+import shlex
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from intake.config import ConfigError, Settings
 from intake.config_fields import key_as_text, key_from_text
@@ -44,6 +54,43 @@ def prepare(data_dir: Path) -> None:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
+def sqlite_file(settings: Settings) -> Path | None:
+    """The SQLite database file, or None on PostgreSQL (or an in-memory database)."""
+    if not settings.is_sqlite:
+        return None
+    database = make_url(settings.database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def check_private(settings: Settings) -> None:
+    """Refuse (ConfigError) a data directory, database or secrets file that group or others
+    may open: the database holds every case's ciphertext and the staff's sealed keys, the
+    secrets file the token pepper. An existing directory keeps its mode, so it is checked on
+    every start rather than trusted from the day it was made. What does not exist yet passes:
+    it is created private."""
+    data_dir = settings.data_dir
+    database = sqlite_file(settings)
+    watched = [data_dir, data_dir / SECRETS_FILE]
+    if database is not None:
+        watched += [database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+    for path in watched:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            inside = path == data_dir or path.parent.resolve() == data_dir.resolve()
+            fix = data_dir if inside else path
+            what = "folder" if path.is_dir() else "file"
+            raise ConfigError(
+                f"the {what} {path} can be opened by group or others (mode {mode:04o}); it "
+                "must be the service account's alone (folders 0700, files 0600). Nothing was "
+                f"started or changed. Fix it with: chmod -R go-rwx {shlex.quote(str(fix))}"
+            )
+
+
 def _decode(name: str, value: str) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
@@ -59,7 +106,12 @@ def _encode(raw: bytes) -> str:
 
 
 def load_or_create_secrets(settings: Settings) -> ServerSecrets:
-    """Return the server secrets, creating the file on first start."""
+    """Return the server secrets, creating the file on first start.
+
+    Refuses (ConfigError) a data directory that is not private (:func:`check_private`): every
+    command that opens the instance comes through here first.
+    """
+    check_private(settings)
     stored: dict[str, str] = {}
     path = settings.data_dir / SECRETS_FILE
     if path.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from intake.cli import audit, backup, cases, directory, instance, keys, mail, staff, stats
@@ -27,7 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Every file and folder the command makes is its account's alone (0600, 0700), whatever the
+# shell's umask: the database, the server secrets, mail files, backups, files a child writes.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(data_dir=args.data_dir)

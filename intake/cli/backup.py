@@ -3,16 +3,62 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from intake.cli.command import AddParser, say
+from intake.cli.command import AddParser, CommandError, say
 from intake.config import Settings
-from intake.operations import backup
+from intake.operations import backup, backup_protection
+
+
+def read_passphrase() -> str:
+    """The passphrase: the first line of standard input (never an argument, which other users
+    of the machine could read)."""
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise CommandError("--passphrase-stdin: standard input held no passphrase")
+    return line
+
+
+def what_a_plain_backup_holds(summary: backup.Summary) -> list[str]:
+    """What anyone who reads an unencrypted archive has, said plainly."""
+    lines = [
+        "This backup is NOT encrypted. Anyone who can read the file has:",
+        "- the database: every case's ciphertext and sealed keys, the staff accounts (password "
+        "hashes, and private keys and TOTP secrets sealed under their passwords), the audit "
+        "log, and what is plaintext on purpose (how many cases, of which category and stage, "
+        "received on which day)",
+    ]
+    if summary.server_secrets == "included":
+        lines.append(
+            "- server-secrets.json: the token pepper (with a token it finds the case; without, "
+            "it lets token guesses be tested offline), the session signing key (it signs staff "
+            "session cookies) and the pinned root public key, if any"
+        )
+    lines.append(
+        "Staff sessions are not in it. Keep it as safe as the data directory, and encrypt it "
+        "(--to or --passphrase-stdin) before it leaves this machine."
+    )
+    return lines
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    summary = backup.create(settings, Path(args.out), include_secrets=not args.without_secrets)
-    say(f"backup written to {summary.path} ({summary.engine}, schema {summary.schema_revision})")
+    protection = backup_protection.choose(
+        to=args.to or [],
+        configured=settings.backup_recipients,
+        passphrase=read_passphrase() if args.passphrase_stdin else None,
+        plain=args.plain,
+    )
+    summary = backup.create(
+        settings, Path(args.out), protection=protection, include_secrets=not args.without_secrets
+    )
+    say(
+        f"backup written to {summary.path} ({summary.engine}, schema {summary.schema_revision}), "
+        f"{protection.describe()}"
+    )
+    if summary.protection == "plain":
+        for line in what_a_plain_backup_holds(summary):
+            say(line)
     if summary.server_secrets == "included":
         say("server-secrets.json is included: keep this file as safe as the data directory")
     else:
@@ -24,20 +70,50 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    summary = backup.restore(settings, Path(getattr(args, "in")), force=args.force)
+    if args.identity and args.passphrase_stdin:
+        raise CommandError("give --identity or --passphrase-stdin, not both")
+    summary = backup.restore(
+        settings,
+        Path(getattr(args, "in")),
+        identities=backup_protection.identities_from(args.identity or []),
+        passphrase=read_passphrase() if args.passphrase_stdin else None,
+        force=args.force,
+    )
     say(f"restored {summary.engine} backup into {settings.data_dir}")
+    if summary.protection == "plain":
+        say("the backup was not encrypted: destroy copies of it you no longer need")
     if summary.server_secrets != "included":
         say(
             "the backup holds no server secrets: start the instance with the original "
             "QUIETLINE_TOKEN_PEPPER and QUIETLINE_SECRET_KEY, or reporters' tokens will not work"
         )
+    say("staff sessions are never restored: every staff member signs in again")
     say("next: 'quietline audit verify', then 'quietline serve' (it applies any migrations)")
     return 0
 
 
 def register(add_parser: AddParser) -> None:
-    backup_parser = add_parser("backup", help="write a consistent copy of a running instance")
+    backup_parser = add_parser(
+        "backup", help="write a consistent, encrypted copy of a running instance"
+    )
     backup_parser.add_argument("--out", required=True, help="the archive file to write")
+    backup_parser.add_argument(
+        "--to",
+        action="append",
+        metavar="RECIPIENT",
+        help="encrypt to this age public key (age1...), or to each in this file; repeatable "
+        "(default: QUIETLINE_BACKUP_RECIPIENTS)",
+    )
+    backup_parser.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="encrypt with a passphrase read from standard input (at least 12 characters)",
+    )
+    backup_parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="write the archive unencrypted (it says what it holds)",
+    )
     backup_parser.add_argument(
         "--without-secrets",
         action="store_true",
@@ -49,6 +125,17 @@ def register(add_parser: AddParser) -> None:
     restore_parser.add_argument("--in", required=True, help="the archive file to read")
     restore_parser.add_argument(
         "--data-dir", default=argparse.SUPPRESS, help="the data directory to restore into"
+    )
+    restore_parser.add_argument(
+        "--identity",
+        action="append",
+        metavar="FILE",
+        help="an age identity file (AGE-SECRET-KEY-1...) that opens the backup; repeatable",
+    )
+    restore_parser.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="the backup's passphrase, read from standard input",
     )
     restore_parser.add_argument(
         "--force",

@@ -1,6 +1,6 @@
 """Backup and restore: one archive file holds the database and what is needed to use it.
 
-The archive is a tar file (mode 0600) with:
+The archive is a tar file with (every member mode 0600, owned by nobody in particular):
 
 - ``manifest.json``: format, engine, schema revision, creation time, what it holds;
 - ``quietline.db`` (SQLite, taken with SQLite's online backup API: a consistent
@@ -9,9 +9,20 @@ The archive is a tar file (mode 0600) with:
 - ``server-secrets.json`` when the data directory has one: without its token
   pepper no reporter's token finds its case again.
 
+The file written is that tar file encrypted with age (:mod:`intake.operations.backup_protection`)
+to the operator's recipients or passphrase, or, only when asked for (``--plain``), the tar file
+itself; it is mode 0600 either way.
+
+Staff sessions are left out: a session row holds the staff member's private key wrapped under a
+key in their cookie, so a backup taken during a session, with that cookie, would give the key
+even after sign-out. The SQLite copy has them deleted (with ``secure_delete``, so their bytes are
+gone), ``pg_dump`` skips their rows, and ``restore`` deletes any an older archive held.
+
 Attachments are ciphertext rows in the database, so the snapshot holds them too;
 nothing else in the data directory is needed to restore (``staging/`` holds only
-uploads in flight, ``mail/`` only content-free notices).
+uploads in flight, ``mail/`` only content-free notices). The plaintext snapshot exists only in a
+private scratch folder inside the data directory while the archive is written, and a decrypted
+archive only in a private scratch folder beside the target data directory while it is restored.
 
 Everything a person wrote is still ciphertext in the archive; SECURITY.md says
 what the archive holds and how to keep it.
@@ -22,20 +33,26 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess  # nosec B404
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from pyrage import x25519
 from sqlalchemy.engine import make_url
 
 from intake.config import Settings
-from intake.datadir import SECRETS_FILE
+from intake.datadir import SECRETS_FILE, check_private, sqlite_file
+from intake.operations import backup_protection
+from intake.operations.backup_protection import BackupError, Protection
+from intake.storage.models import StaffSession
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -43,8 +60,9 @@ SQLITE_MEMBER = "quietline.db"
 PG_MEMBER = "database.pgdump"
 
 
-class BackupError(Exception):
-    """A backup or restore that cannot go ahead; the message says why and what to do."""
+__all__ = ["BackupError", "Protection", "Summary", "create", "restore"]
+
+SESSIONS_TABLE = StaffSession.__tablename__
 
 
 @dataclass(frozen=True)
@@ -53,13 +71,14 @@ class Summary:
     engine: str
     schema_revision: str | None
     server_secrets: str  # "included" | "environment" | "missing"
+    protection: str = "plain"  # "plain" | "recipients" | "passphrase"
 
 
 def sqlite_path(settings: Settings) -> Path:
-    url = make_url(settings.database_url)
-    if not url.database:
+    database = sqlite_file(settings)
+    if database is None:
         raise BackupError("the SQLite database URL names no file")
-    return Path(url.database)
+    return database
 
 
 def libpq_target(settings: Settings) -> tuple[str, dict[str, str]]:
@@ -99,6 +118,7 @@ def _sqlite_snapshot(source: Path, target: Path) -> str | None:
         live.execute("PRAGMA busy_timeout=30000")
         live.backup(copy)
         copy.execute("PRAGMA journal_mode=DELETE")
+        _forget_sessions(copy)
         status = copy.execute("PRAGMA quick_check").fetchone()[0]
         if status != "ok":
             raise BackupError(f"the copy failed its integrity check: {status}")
@@ -111,32 +131,75 @@ def _sqlite_snapshot(source: Path, target: Path) -> str | None:
     return None if row is None else str(row[0])
 
 
+def _forget_sessions(connection: sqlite3.Connection) -> None:
+    """Delete every staff session row of a SQLite copy, overwriting their bytes."""
+    present = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SESSIONS_TABLE,)
+    ).fetchone()
+    if present is None:
+        return
+    # No rollback journal on disk holding the rows for a moment; their bytes zeroed.
+    connection.execute("PRAGMA journal_mode=MEMORY")
+    connection.execute("PRAGMA secure_delete=ON")
+    connection.execute(f'DELETE FROM "{SESSIONS_TABLE}"')  # noqa: S608  # nosec B608 - a constant
+    connection.commit()
+
+
 def _pg_snapshot(settings: Settings, target: Path) -> str | None:
     url, environ = libpq_target(settings)
     _run_tool(
         "pg_dump",
-        ["--format=custom", "--no-owner", "--no-privileges", f"--file={target}", url],
+        [
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--exclude-table-data={SESSIONS_TABLE}",
+            f"--file={target}",
+            url,
+        ],
         environ,
     )
     return None  # the revision is read from the restored database
 
 
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+def _member_info(name: str, size: int) -> tarfile.TarInfo:
+    """A member owned by nobody in particular, readable by its owner only."""
     info = tarfile.TarInfo(name)
-    info.size = len(data)
+    info.size = size
     info.mode = 0o600
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
     info.mtime = int(datetime.now(UTC).timestamp())
-    archive.addfile(info, io.BytesIO(data))
+    return info
 
 
-def create(settings: Settings, out: Path, *, include_secrets: bool = True) -> Summary:
-    """Write a backup archive of a running (or stopped) instance to ``out``."""
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    archive.addfile(_member_info(name, len(data)), io.BytesIO(data))
+
+
+def _add_file(archive: tarfile.TarFile, name: str, path: Path) -> None:
+    with path.open("rb") as source:
+        archive.addfile(_member_info(name, os.fstat(source.fileno()).st_size), source)
+
+
+def create(
+    settings: Settings,
+    out: Path,
+    *,
+    protection: Protection,
+    include_secrets: bool = True,
+) -> Summary:
+    """Write a backup archive of a running (or stopped) instance to ``out``, protected as
+    ``protection`` says (age recipients, a passphrase, or plain)."""
     out = out.expanduser().resolve()
-    if out.is_relative_to(settings.data_dir):
+    if out.is_relative_to(settings.data_dir.resolve()):
         raise BackupError("write the backup outside the data directory it copies")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_private(settings)
+    out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = "sqlite" if settings.is_sqlite else "postgresql"
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".quietline-backup-") as scratch:
+    # The plaintext snapshot waits where the database already is, never beside the backups.
+    scratch_parent = settings.data_dir if settings.data_dir.is_dir() else out.parent
+    with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".quietline-backup-") as scratch:
         os.chmod(scratch, 0o700)
         member = SQLITE_MEMBER if settings.is_sqlite else PG_MEMBER
         snapshot = Path(scratch) / member
@@ -158,19 +221,29 @@ def create(settings: Settings, out: Path, *, include_secrets: bool = True) -> Su
             "schema_revision": revision,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "server_secrets": secrets_state,
+            "staff_sessions": "left out",
         }
-        partial = Path(scratch) / "archive.tar"
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            with tarfile.open(fileobj=handle, mode="w") as archive:
+
+        def write_archive(handle: IO[bytes]) -> None:
+            with tarfile.open(fileobj=handle, mode="w|") as archive:
                 _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=2).encode())
-                archive.add(snapshot, arcname=member)
+                _add_file(archive, member, snapshot)
                 if secrets_state == "included":
-                    _add_bytes(archive, SECRETS_FILE, secrets_file.read_bytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, out)
-    return Summary(out, engine, revision, secrets_state)
+                    _add_file(archive, SECRETS_FILE, secrets_file)
+
+        partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.writing")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                backup_protection.write_protected(handle, protection, write_archive)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, out)
+        except OSError as exc:
+            raise BackupError(f"the backup could not be written to {out}: {exc}") from exc
+        finally:
+            partial.unlink(missing_ok=True)
+    return Summary(out, engine, revision, secrets_state, protection.kind)
 
 
 def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
@@ -224,8 +297,49 @@ def _pg_is_empty(settings: Settings) -> bool:
     return asyncio.run(count_tables()) == 0
 
 
-def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary:
-    """Bring a backup back into ``settings.data_dir`` (and its database)."""
+def _forget_restored_sessions(database: Path) -> None:
+    connection = sqlite3.connect(database)
+    try:
+        _forget_sessions(connection)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"the restored database cannot be opened: {exc}") from exc
+    finally:
+        connection.close()
+
+
+def _pg_forget_sessions(settings: Settings) -> None:
+    """Delete staff session rows an older archive brought back (newer ones hold none)."""
+    import asyncio
+
+    import asyncpg
+
+    url, environ = libpq_target(settings)
+
+    async def forget() -> None:
+        connection = await asyncpg.connect(url, password=environ.get("PGPASSWORD"))
+        try:
+            if await connection.fetchval("SELECT to_regclass($1)", SESSIONS_TABLE):
+                await connection.execute(f'DELETE FROM "{SESSIONS_TABLE}"')  # noqa: S608  # nosec B608
+        finally:
+            await connection.close()
+
+    asyncio.run(forget())
+
+
+def restore(
+    settings: Settings,
+    source: Path,
+    *,
+    identities: Sequence[x25519.Identity] = (),
+    passphrase: str | None = None,
+    force: bool = False,
+) -> Summary:
+    """Bring a backup back into ``settings.data_dir`` (and its database).
+
+    An encrypted backup is decrypted, and its authentication checked to the end, into a private
+    scratch folder before anything of the target is touched: a wrong key or a damaged file
+    changes nothing. Staff sessions are never restored: everyone signs in again.
+    """
     source = source.expanduser().resolve()
     if not source.is_file():
         raise BackupError(f"there is no backup file at {source}")
@@ -236,6 +350,30 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
             "Restore into a new directory, or add --force to replace its database, "
             "server secrets"
         )
+    try:
+        kind = backup_protection.kind_of(source)
+        scratch_parent = data_dir.resolve().parent
+        scratch_parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(
+            dir=scratch_parent, prefix=".quietline-restore-"
+        ) as scratch:
+            os.chmod(scratch, 0o700)
+            plain = source
+            if kind != "plain":
+                plain = Path(scratch) / "archive.tar"
+                descriptor = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "wb") as handle:
+                    backup_protection.decrypt_file(
+                        source, handle, identities=identities, passphrase=passphrase
+                    )
+            summary = _restore_archive(settings, plain, Path(scratch), force=force)
+    except OSError as exc:
+        raise BackupError(f"the restore could not go on: {exc}") from exc
+    return Summary(source, summary.engine, summary.schema_revision, summary.server_secrets, kind)
+
+
+def _restore_archive(settings: Settings, source: Path, scratch: Path, *, force: bool) -> Summary:
+    data_dir = settings.data_dir
     try:
         archive = tarfile.open(source, mode="r:")
     except (tarfile.TarError, OSError) as exc:
@@ -257,25 +395,44 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Summary
         os.chmod(data_dir, 0o700)
         if engine == "sqlite":
             database = sqlite_path(settings)
+            staged = scratch / SQLITE_MEMBER
+            _write_member(archive, manifest["database"], staged)
+            _forget_restored_sessions(staged)
             for stale in (
                 database.with_name(database.name + suffix) for suffix in ("-wal", "-shm")
             ):
                 stale.unlink(missing_ok=True)
-            _write_member(archive, manifest["database"], database)
+            _move_into_place(staged, database)
         else:
-            with tempfile.TemporaryDirectory(prefix=".quietline-restore-") as scratch:
-                dump = Path(scratch) / PG_MEMBER
-                _write_member(archive, manifest["database"], dump)
-                url, environ = libpq_target(settings)
-                options = [
-                    "--no-owner",
-                    "--no-privileges",
-                    "--single-transaction",
-                    "--exit-on-error",
-                ]
-                if force:
-                    options += ["--clean", "--if-exists"]
-                _run_tool("pg_restore", [*options, f"--dbname={url}", str(dump)], environ)
+            dump = scratch / PG_MEMBER
+            _write_member(archive, manifest["database"], dump)
+            url, environ = libpq_target(settings)
+            options = [
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                "--exit-on-error",
+            ]
+            if force:
+                options += ["--clean", "--if-exists"]
+            _run_tool("pg_restore", [*options, f"--dbname={url}", str(dump)], environ)
+            _pg_forget_sessions(settings)
         if manifest["server_secrets"] == "included":
             _write_member(archive, SECRETS_FILE, data_dir / SECRETS_FILE)
     return Summary(source, engine, manifest.get("schema_revision"), manifest["server_secrets"])
+
+
+def _move_into_place(staged: Path, target: Path) -> None:
+    """Move ``staged`` to ``target`` atomically (copying first when they are on different file
+    systems), mode 0600."""
+    partial = target.with_name(f".{target.name}.restoring")
+    try:
+        os.replace(staged, partial)
+    except OSError:  # another file system: copy, then sync
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle, staged.open("rb") as source:
+            shutil.copyfileobj(source, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.chmod(partial, 0o600)
+    os.replace(partial, target)

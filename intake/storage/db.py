@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from sqlalchemy.types import DateTime, TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.config import Settings
+from intake.datadir import sqlite_file
 from intake.storage import sqlite_driver
 
 if TYPE_CHECKING:
@@ -106,9 +108,24 @@ def _sqlite_reset(dbapi_connection: Any, _record: Any, reset_state: Any) -> None
         dbapi_connection.rollback()
 
 
+def prepare_sqlite_file(settings: Settings) -> None:
+    """Create the data directory (0700) and an empty database file with mode 0600 before SQLite
+    opens it: SQLite would create it with the process's umask (0644 in most shells), and gives
+    its ``-wal`` and ``-shm`` files the database file's mode."""
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    database = sqlite_file(settings)
+    if database is None or database.exists():
+        return
+    try:
+        descriptor = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it a moment ago
+        return
+    os.close(descriptor)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
-        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        prepare_sqlite_file(settings)
         url = settings.database_url
         engine = create_async_engine(
             sqlite_driver.one_trip_url(url) if settings.sqlite_driver == "fast" else url,
@@ -173,7 +190,7 @@ def migrate(settings: Settings) -> None:
     from alembic import command
 
     if settings.is_sqlite:
-        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        prepare_sqlite_file(settings)
     command.upgrade(alembic_config(settings), "head")
 
 

@@ -4,6 +4,7 @@ key holders and the recovery key; the audit chain verifies."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -15,7 +16,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pyrage
 import pytest
+from pyrage import x25519
 from sqlmodel import select
 
 import crypto
@@ -156,6 +159,9 @@ def test_backup_under_load_restores_every_acknowledged_case(
     recovery_private = _set_up(live_env)
     server = LiveServer(data_dir=tmp_path / "live", port=free_port(), environ=live_env).start()
     archive = tmp_path / "backups" / "quietline.backup"
+    identity = x25519.Identity.generate()
+    identity_file = tmp_path / "backup-identity.txt"
+    identity_file.write_text(f"{identity}\n")
     submitters = [Submitter(server.url, f"t{index}") for index in range(2)]
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -170,7 +176,7 @@ def test_backup_under_load_restores_every_acknowledged_case(
         while sum(len(s.acknowledged) for s in submitters) < 20:
             time.sleep(0.05)
         started = time.monotonic()
-        made = cli(live_env, "backup", "--out", str(archive))
+        made = cli(live_env, "backup", "--out", str(archive), "--to", str(identity.to_public()))
         finished = time.monotonic()
         assert made.returncode == 0, made.stderr
         assert "server-secrets.json is included" in made.stdout
@@ -188,7 +194,8 @@ def test_backup_under_load_restores_every_acknowledged_case(
     ]
     assert len(before) >= 20
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
-    with tarfile.open(archive) as opened:
+    opened_bytes = pyrage.decrypt(archive.read_bytes(), [identity])
+    with tarfile.open(fileobj=io.BytesIO(opened_bytes)) as opened:
         manifest = json.loads(opened.extractfile("manifest.json").read())
     assert manifest["engine"] == ("sqlite" if database_url is None else "postgresql")
 
@@ -202,7 +209,10 @@ def test_backup_under_load_restores_every_acknowledged_case(
 
     restored_dir = tmp_path / "restored"
     restored_env = quietline_environ(restored_dir, restore_database)
-    restored = cli(restored_env, "restore", "--in", str(archive), "--data-dir", str(restored_dir))
+    restored = cli(
+        restored_env, "restore", "--in", str(archive), "--data-dir", str(restored_dir),
+        "--identity", str(identity_file),
+    )  # fmt: skip
     assert restored.returncode == 0, restored.stderr
     verified = cli(restored_env, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
@@ -232,7 +242,9 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
     assert answer.returncode == 2 and "not a Quietline backup" in answer.stderr
     missing = cli(quietline_environ(target), "restore", "--in", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "no backup file" in missing.stderr
-    nothing = cli(quietline_environ(tmp_path / "empty"), "backup", "--out", str(tmp_path / "x"))
+    nothing = cli(
+        quietline_environ(tmp_path / "empty"), "backup", "--out", str(tmp_path / "x"), "--plain"
+    )
     assert nothing.returncode == 2 and "no database" in nothing.stderr
 
 
@@ -246,7 +258,7 @@ def test_a_server_with_another_token_pepper_refuses_to_start_until_the_secrets_a
     _set_up(live_env)
     token = run_sync(_file_one_report(live_env))
     archive = tmp_path / "no-secrets.backup"
-    made = cli(live_env, "backup", "--out", str(archive), "--without-secrets")
+    made = cli(live_env, "backup", "--out", str(archive), "--without-secrets", "--plain")
     assert made.returncode == 0, made.stderr
 
     restored_dir = tmp_path / "restored"

@@ -185,6 +185,21 @@ def shares_printed(output: str) -> dict[str, list[str]]:
     return shares
 
 
+def run_cli(
+    environ: dict[str, str], *args: str, stdin: str = "", timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``quietline ARGS`` in a child process with ``environ`` added to this one's."""
+    return subprocess.run(
+        [sys.executable, "-m", "intake.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **environ},
+    )
+
+
 def bytes_written_under(directory: Path) -> bytes:
     """Every byte of every file under ``directory`` (database, WAL, secrets, mail...)."""
     return b"".join(path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file())
