@@ -14,7 +14,7 @@ from intake.casework.directory_decisions import STALE
 from intake.casework.routing import group_display_name
 from intake.config import Settings
 from intake.i18n import N_
-from intake.web.labels import role_phrase
+from intake.web.labels import custodian_words, role_phrase
 
 ROLE_EFFECT = {
     "officer": N_(
@@ -33,11 +33,6 @@ ROLE_EFFECT = {
 def group_words(settings: Settings, group: str | None) -> str:
     """A group as people read it: the receiving groups by what they are, others by their id."""
     return i18n.gettext(group_display_name(settings, group)) if group else ""
-
-
-def custodian_words(roles: tuple[str, ...] | list[str]) -> str:
-    """Custodian role ids as the office wrote them, hyphens read as spaces."""
-    return ", ".join(role.replace("-", " ").replace("_", " ") for role in roles)
 
 
 def names(people: tuple[Person, ...]) -> str:
