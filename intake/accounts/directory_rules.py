@@ -223,7 +223,9 @@ class Outstanding:
     @property
     def eligible(self) -> frozenset[str]:
         """Who may still add a signature that counts."""
-        return frozenset() if self.root_only else (self.among | self.named) - self.signed
+        if self.root_only:
+            return frozenset()
+        return ((self.among if self.count else frozenset()) | self.named) - self.signed
 
 
 def outstanding(state: DirectoryState, entry: Entry) -> Outstanding:
