@@ -13,9 +13,10 @@ before and after.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from sqlmodel import select
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.accounts import change_review, directory
@@ -28,7 +29,6 @@ from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import DirectoryChange, is_id
 
 NOT_NAMED = N_(
     "You cannot approve this change: its rule asks for the approval of other people (the page "
@@ -74,12 +74,21 @@ def audit_detail(seen: ChangeReview, **more: Any) -> dict[str, Any]:
     return detail
 
 
-async def _lock(session: AsyncSession, change_id: str) -> None:
-    """Hold the change's row for this transaction, so two approvals at once both count
-    (each reads the signatures the other wrote, rather than overwriting them)."""
-    if is_id(change_id):
-        await session.exec(
-            select(DirectoryChange).where(DirectoryChange.id == change_id).with_for_update()
+# One PostgreSQL advisory lock for every signed-in decision on the directory (the key is the
+# first 8 bytes of SHA-256 of "quietline/directory-decisions", as a signed 64-bit integer).
+_PG_DECISIONS_LOCK = int.from_bytes(
+    hashlib.sha256(b"quietline/directory-decisions").digest()[:8], "big", signed=True
+)
+
+
+async def _serialise(session: AsyncSession) -> None:
+    """Decide one change at a time, so two approvals at once both count (each reads the
+    signatures the other wrote rather than overwriting them) and two changes taking effect at
+    once do not both claim the directory's next position. SQLite has one writer already."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_DECISIONS_LOCK}
         )
 
 
@@ -88,7 +97,7 @@ async def approve(runtime: Runtime, me: SignedIn, change_id: str) -> ChangeOutco
     if me.signing_key is None:
         raise InvalidInput(NO_SIGNING_KEY)
     async with db.transaction(runtime.sessions) as session:
-        await _lock(session, change_id)
+        await _serialise(session)
         seen = await change_review.one_review(session, runtime, me, change_id)
         if seen.stale:
             raise InvalidInput(STALE)
@@ -111,7 +120,7 @@ async def approve(runtime: Runtime, me: SignedIn, change_id: str) -> ChangeOutco
 async def refuse(runtime: Runtime, me: SignedIn, change_id: str) -> None:
     """Refuse a pending change: it leaves the pending list and never takes effect."""
     async with db.transaction(runtime.sessions) as session:
-        await _lock(session, change_id)
+        await _serialise(session)
         seen = await change_review.one_review(session, runtime, me, change_id)
         if not seen.may_refuse:
             raise Forbidden(NOT_YOURS_TO_REFUSE)

@@ -6,6 +6,7 @@ a refused change leaves the list; every decision is audited and needs the sessio
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -220,3 +221,18 @@ async def test_the_page_in_french_says_what_each_change_does_and_approves_one(
     shown = await client.get(approved.headers["location"])
     assert "Approuvé. Le changement entrera en vigueur" in html.unescape(shown.text)
     assert "Vous avez approuvé ce changement." in html.unescape(shown.text)
+
+
+async def test_two_officers_approving_at_once_both_count(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    made = seeded
+    await _add_officer(made, client)
+    [change] = await _pending(made, client, OLIVIA)
+    olivia = await sign_in(made, client, OLIVIA)
+    omar = await sign_in(made, client, OMAR)
+    path = f"/api/v1/directory/changes/{change['id']}/approve"
+    answers = await asyncio.gather(olivia.post(path), omar.post(path))
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert sorted(answer.json()["outcome"] for answer in answers) == ["applied", "pending"]
+    assert await _pending(made, client, OLIVIA) == []
