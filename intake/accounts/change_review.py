@@ -140,10 +140,13 @@ def _may_sign(state: DirectoryState, me: SignedIn, needs: Outstanding, stale: bo
     return crypto.signing_public_key_of(me.signing_key) == state.signing_key(me.staff.id)
 
 
-def _may_refuse(state: DirectoryState, me: SignedIn, groups: set[str]) -> bool:
-    """Officers of the group a change is in (before or after it) and administrators."""
+def _may_refuse(
+    state: DirectoryState, me: SignedIn, groups: set[str], about: Person | None
+) -> bool:
+    """Officers of the group a change is in (before or after it) and administrators; never the
+    person the change is about, who could otherwise keep themselves in place."""
     mine = state.members.get(me.staff.id)
-    if mine is None or not mine.active:
+    if mine is None or not mine.active or (about is not None and about.id == me.staff.id):
         return False
     return mine.role == "admin" or (mine.role == "officer" and mine.group in groups)
 
@@ -210,7 +213,7 @@ def review(
         named_people=_people(needs.named, known),
         stale=stale,
         may_sign=_may_sign(state, me, needs, stale),
-        may_refuse=_may_refuse(state, me, groups),
+        may_refuse=_may_refuse(state, me, groups, member),
     )
 
 

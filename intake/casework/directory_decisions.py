@@ -42,7 +42,8 @@ STALE = N_(
     "longer hold: refuse it, and ask for it to be proposed again."
 )
 NOT_YOURS_TO_REFUSE = N_(
-    "Only the officers of the group this change is in, and administrators, can refuse it."
+    "Only the officers of the group this change is in, and administrators, can refuse it; "
+    "never the person it is about."
 )
 
 

@@ -236,3 +236,30 @@ async def test_two_officers_approving_at_once_both_count(
     assert [answer.status_code for answer in answers] == [200, 200]
     assert sorted(answer.json()["outcome"] for answer in answers) == ["applied", "pending"]
     assert await _pending(made, client, OLIVIA) == []
+
+
+async def test_the_person_a_change_is_about_cannot_refuse_it(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    made = seeded
+    admin = await sign_in(made, client, ADMIN)
+    signed_in = await sessions.authenticate(made.runtime, admin.cookie)
+    async with made.runtime.sessions() as session:
+        omar = await keyring.staff_by_email(session, OMAR)
+    assert omar is not None
+    # Omar would stop being an intake officer: he must not be able to keep himself in place.
+    await administration.update_staff(
+        made.runtime,
+        signed_in,
+        omar.id,
+        name=omar.name,
+        role="investigator",
+        group="solicitor",
+        exclusion_label=None,
+    )
+    [change] = await _pending(made, client, OMAR)
+    assert change["you_may_refuse"] is False and change["you_may_sign"] is False
+    himself = await sign_in(made, client, OMAR)
+    refused = await himself.post(f"/api/v1/directory/changes/{change['id']}/refuse")
+    assert refused.status_code == 403
+    assert len(await _pending(made, client, OLIVIA)) == 1
