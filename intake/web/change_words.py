@@ -18,7 +18,7 @@ from intake.web.labels import custodian_words, role_phrase
 
 ROLE_EFFECT = {
     "officer": N_(
-        "As an intake officer of %(group)s, %(name)s would receive every new report sent to it."
+        "As an intake officer, %(name)s would receive every new report sent to %(group)s."
     ),
     "investigator": N_(
         "As an investigator, %(name)s would open only the cases someone gives them."
