@@ -119,9 +119,10 @@ class Entry:
 
     def signed_bytes(self) -> bytes:
         """What every signer signs: the entry without the signatures, chained to the one before."""
-        return canonical(
-            {"kind": self.kind, "body": dict(self.body), "proposer": self.proposer}
-        ) + self.previous
+        return (
+            canonical({"kind": self.kind, "body": dict(self.body), "proposer": self.proposer})
+            + self.previous
+        )
 
     def digest(self) -> bytes:
         return hashlib.sha256(b"quietline/directory/v1\x00" + self.signed_bytes()).digest()
@@ -202,6 +203,65 @@ def required_signers(state: DirectoryState, entry: Entry) -> tuple[int, set[str]
         return 0, set()
     # An investigator or administrator: one officer and the proposing administrator.
     return 2, officers | {entry.proposer}
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """What a pending entry still needs, for the people asked to sign it.
+
+    ``count`` more signatures from ``among``, and each of ``named`` (the proposing
+    administrator); or, where ``root_only``, the office root key alone. ``signed`` are the
+    eligible signers whose signatures on the entry are valid.
+    """
+
+    root_only: bool
+    signed: frozenset[str] = frozenset()
+    count: int = 0
+    among: frozenset[str] = frozenset()
+    named: frozenset[str] = frozenset()
+
+    @property
+    def eligible(self) -> frozenset[str]:
+        """Who may still add a signature that counts."""
+        if self.root_only:
+            return frozenset()
+        return ((self.among if self.count else frozenset()) | self.named) - self.signed
+
+
+def outstanding(state: DirectoryState, entry: Entry) -> Outstanding:
+    """Who has validly signed ``entry`` so far, and whose signatures its rule still needs."""
+    needed, eligible = required_signers(state, entry)
+    if needed == 0:
+        return Outstanding(root_only=True)
+    message = entry.signed_bytes()
+    signed = set()
+    for signer, signature in entry.signatures.items():
+        public = state.signing_key(signer)
+        if signer not in eligible or public is None:
+            continue
+        try:
+            crypto.verify(public, message, signature, purpose=SIGNATURE_PURPOSE)
+        except crypto.SignatureError:
+            continue
+        signed.add(signer)
+    if needed == 2 and _is_staff_role_entry(state, entry):
+        proposer = state.members.get(entry.proposer)
+        if proposer is None or not proposer.active or proposer.role != "admin":
+            return Outstanding(root_only=True)
+        officers = eligible - {entry.proposer}
+        return Outstanding(
+            root_only=False,
+            signed=frozenset(signed),
+            count=0 if signed & officers else 1,
+            among=frozenset(officers),
+            named=frozenset({entry.proposer} - signed),
+        )
+    return Outstanding(
+        root_only=False,
+        signed=frozenset(signed),
+        count=max(0, needed - len(signed)),
+        among=frozenset(eligible - signed),
+    )
 
 
 def _only_retired(old: Member, new: Member) -> bool:

@@ -46,3 +46,9 @@ def stage_label(stage: str | None) -> str:
 
 def outcome_label(outcome: str | None) -> str:
     return _label(OUTCOME_LABELS, outcome)
+
+
+def custodian_words(roles: tuple[str, ...] | list[str]) -> str:
+    """A recovery key's custodian roles as the office wrote them (its own words, so never
+    translated), with hyphens and underscores read as spaces."""
+    return ", ".join(role.replace("-", " ").replace("_", " ") for role in roles)

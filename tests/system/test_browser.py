@@ -502,3 +502,83 @@ def test_links_carry_the_switched_language_only_when_it_was_switched(
     context.close()
     answer = httpx.get(site.url + "/report", headers={"accept-language": "fr-CA,fr;q=0.9"})
     assert answer.headers["content-language"] == "fr-CA"
+
+
+# --- the staff page "Directory changes" ------------------------------------------------------
+
+
+def _staff_cookie(site: LiveServer, email: str) -> str:
+    """The session cookie of a demo staff member, signed in once through the staff API (each
+    TOTP time step signs in once; the browser contexts share the cookie)."""
+    found = re.search(
+        rf"staff {re.escape(email)} \([a-z]+, group [a-z]+\): password (\S+)\s+TOTP secret (\S+)",
+        site.demo_output,  # type: ignore[attr-defined]
+    )
+    assert found, f"the demo output names no {email}"
+    signed = httpx.post(
+        f"{site.url}/api/v1/staff/login",
+        json={"email": email, "password": found.group(1), "totp": pyotp.TOTP(found.group(2)).now()},
+        timeout=30,
+    )
+    assert signed.status_code == 200, signed.text
+    return signed.cookies["quietline_staff"]
+
+
+def _serious_violations(page: object, axe_source: str) -> list[dict[str, object]]:
+    page.add_script_tag(content=axe_source)  # type: ignore[attr-defined]
+    found: list[dict[str, object]] = page.evaluate(  # type: ignore[attr-defined]
+        """async () => {
+            const found = await axe.run(document, {resultTypes: ['violations']});
+            return found.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => ({id: v.id, impact: v.impact,
+                            nodes: v.nodes.map(n => n.target.join(' '))}));
+        }"""
+    )
+    return found
+
+
+def test_an_officer_reads_and_approves_a_directory_change_without_javascript(
+    chromium: object, site: LiveServer, axe_source: str
+) -> None:
+    """The page an officer approves a new colleague on: axe in both languages at desktop and
+    phone width, and the Approve button working with JavaScript off."""
+    added = site.command(
+        "staff",
+        "add",
+        "--email",
+        "nadia@example.org",
+        "--name",
+        "Nadia New",
+        "--role",
+        "officer",
+        "--password-stdin",
+        stdin="a long first password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    cookie = {"name": "quietline_staff", "value": _staff_cookie(site, "officer2@example.org")}
+    problems: list[str] = []
+    for lang in ("en", "fr-CA"):
+        for width, height in ((1280, 900), (320, 640)):
+            context = _context(
+                chromium, javascript=True, viewport={"width": width, "height": height}
+            )
+            context.add_cookies([{**cookie, "url": site.url}])
+            page = context.new_page()
+            page.goto(f"{site.url}/staff/directory?lang={lang}")
+            assert "Nadia New" in page.content()
+            for violation in _serious_violations(page, axe_source):
+                problems.append(f"{lang} {width}px: {json.dumps(violation)}")
+            context.close()
+    assert problems == []
+
+    context = _context(chromium)
+    context.add_cookies([{**cookie, "url": site.url}])
+    page = context.new_page()
+    page.goto(f"{site.url}/staff/directory")
+    page.locator("section.change", has_text="Nadia New").get_by_role(
+        "button", name="Approve"
+    ).click()
+    assert "takes effect once the others its rule names approve it" in page.content()
+    assert "You have approved this change." in page.content()
+    context.close()

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from intake import i18n
-from intake.accounts import administration
+from intake.accounts import administration, vouching
 from intake.accounts.sessions import SignedIn
 from intake.attachments import budget
 from intake.casework.deadline_settings import DeadlineForm
@@ -18,6 +18,7 @@ from intake.casework.vocabulary import Role
 from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.runtime import runtime_of
+from intake.storage.models import Staff
 from intake.web.staff.routes import read_form, see_other, signed_in_page, text
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -34,11 +35,13 @@ async def _admin(request: Request, form: Any = None) -> SignedIn:
 async def _staff_context(request: Request, me: SignedIn, **extra: Any) -> dict[str, Any]:
     runtime = runtime_of(request)
     usage = await budget.usage(runtime)
+    people = await administration.all_staff(runtime)
     return {
         "me": me,
         # The storage budget near its end (80% or more), for the operator's attention.
         "storage_alarms": [alarm.localized(i18n.current_locale()) for alarm in usage.alarms()],
-        "people": await administration.all_staff(runtime),
+        "people": people,
+        "vouching": await vouching.vouching(runtime, people),
         "roles": tuple(Role),
         "default_group": runtime.settings.default_group,
         "done": request.query_params.get("done"),
@@ -79,21 +82,20 @@ async def staff_add(request: Request) -> Response:
     )
 
 
+async def _person_context(request: Request, me: SignedIn, person: Staff) -> dict[str, Any]:
+    found = await vouching.vouching(runtime_of(request), [person])
+    return {"me": me, "person": person, "roles": tuple(Role), "vouching": found[person.id]}
+
+
 @signed_in_page
 async def staff_edit_form(request: Request) -> Response:
     me = await _admin(request)
     person = await administration.staff_member(runtime_of(request), request.path_params["id"])
     if person is None:
         return see_other("/admin/")
+    context = await _person_context(request, me, person)
     return render(
-        request,
-        "admin/person.html",
-        {
-            "me": me,
-            "person": person,
-            "roles": tuple(Role),
-            "done": request.query_params.get("done"),
-        },
+        request, "admin/person.html", {**context, "done": request.query_params.get("done")}
     )
 
 
@@ -111,11 +113,9 @@ def person_action(
             person = await administration.staff_member(runtime_of(request), staff_id)
             if person is None:
                 return see_other("/admin/")
+            context = await _person_context(request, me, person)
             return render(
-                request,
-                "admin/person.html",
-                {"me": me, "person": person, "roles": tuple(Role), "error": error},
-                status_code=error.status,
+                request, "admin/person.html", {**context, "error": error}, status_code=error.status
             )
         if isinstance(outcome, Response):
             return outcome

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from intake.web.api import (
     case_openapi,
+    directory,
     openapi,
     operations,
     operations_openapi,
@@ -23,5 +24,6 @@ routes: list[BaseRoute] = [
     *reporter.routes,
     *staff.routes,
     *operations.routes,
+    *directory.routes,
     *openapi.routes,
 ]

@@ -165,6 +165,124 @@ STAFF_PATHS: dict[str, Any] = {
     },
 }
 
+CHANGE_ID = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 32},
+    "description": "A pending directory change's id, from GET /api/v1/directory/pending",
+}
+PERSON = object_schema(["id", "name", "email"], {"id": STRING, "name": STRING, "email": STRING})
+STANDING = {
+    "type": ["object", "null"],
+    "properties": {
+        "group": STRING,
+        "role": STRING,
+        "label": OPTIONAL_STRING,
+        "active": {"type": "boolean"},
+    },
+}
+PENDING_CHANGE = {
+    "type": "object",
+    "required": [
+        "id",
+        "kind",
+        "proposed_by",
+        "proposed_on",
+        "before",
+        "after",
+        "keys_change",
+        "signed_by",
+        "needs",
+        "you_may_sign",
+        "you_may_refuse",
+        "summary",
+    ],
+    "properties": {
+        "id": STRING,
+        "kind": {"enum": ["member", "group", "recovery"]},
+        "proposed_by": {
+            "type": "string",
+            "description": "The proposer's email, 'operator' (the command line) or 'office root'",
+        },
+        "proposed_on": {"type": "string", "format": "date"},
+        "group": OPTIONAL_STRING,
+        "member": {"oneOf": [PERSON, {"type": "null"}]},
+        "before": STANDING,
+        "after": STANDING,
+        "keys_change": {"type": "boolean"},
+        "recovery": {"type": ["object", "null"]},
+        "signed_by": {"type": "array", "items": PERSON},
+        "needs": {
+            "type": "object",
+            "description": "count more approvals from 'from', and each of 'each_of'; or the "
+            "office root key alone",
+            "properties": {
+                "root_only": {"type": "boolean"},
+                "count": {"type": "integer"},
+                "from": {"type": "array", "items": PERSON},
+                "each_of": {"type": "array", "items": PERSON},
+            },
+        },
+        "stale": {"type": "boolean"},
+        "you_may_sign": {"type": "boolean"},
+        "you_may_refuse": {"type": "boolean"},
+        "summary": {
+            "type": "array",
+            "items": STRING,
+            "description": "What the change does and who must still approve it, in plain words",
+        },
+    },
+}
+
+
+def _decision(summary: str, outcome: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": SIGNED_IN,
+        "parameters": [CHANGE_ID, CSRF],
+        "responses": {
+            "200": json_answer(
+                "Done", object_schema(["id", "outcome"], {"id": STRING, "outcome": outcome})
+            ),
+            **error_answers(401, 403, 422),
+        },
+    }
+
+
+DIRECTORY_PATHS: dict[str, Any] = {
+    "/api/v1/directory/pending": {
+        "get": {
+            "summary": "Recipient directory changes waiting for approval (officers and "
+            "administrators)",
+            "security": SIGNED_IN,
+            "responses": {
+                "200": json_answer(
+                    "The pending changes, oldest first",
+                    object_schema(
+                        ["changes"], {"changes": {"type": "array", "items": PENDING_CHANGE}}
+                    ),
+                ),
+                **error_answers(401, 403, 422),
+            },
+        }
+    },
+    "/api/v1/directory/changes/{id}/approve": {
+        "post": _decision(
+            "Approve (sign) a pending change as the signed-in officer or administrator its rule "
+            "names; it takes effect once the rule is satisfied (audited)",
+            {"enum": ["applied", "pending"]},
+        )
+    },
+    "/api/v1/directory/changes/{id}/refuse": {
+        "post": _decision(
+            "Refuse a pending change: officers of its group and administrators (audited)",
+            {"enum": ["refused"]},
+        )
+    },
+}
+STAFF_PATHS.update(DIRECTORY_PATHS)
+
 SECURITY_SCHEMES = {
     "staffSession": {
         "type": "apiKey",

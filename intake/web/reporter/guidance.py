@@ -19,10 +19,14 @@ import jinja2
 from markupsafe import Markup
 
 from intake import i18n
+from intake.accounts import trusted
+from intake.accounts.directory_rules import DirectoryState
 from intake.casework import deadline_settings
+from intake.casework.routing import group_display_name
 from intake.config import Settings
 from intake.i18n import N_
 from intake.runtime import Runtime
+from intake.web.labels import custodian_words
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,45 @@ async def deadline_values(runtime: Runtime) -> dict[str, Any]:
         "feedback_months": rules.feedback_months,
         "business_days": rules.clock == "business",
     }
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Who can open a report routed to one group: its intake officers, and ``threshold`` of the
+    custodians of its recovery key acting together (None where the verified directory names no
+    recovery key for it). ``group`` is the group's name as a catalog message id."""
+
+    group: str
+    threshold: int | None
+    custodians: str
+
+
+def readers_of(settings: Settings, state: DirectoryState | None) -> list[Readers]:
+    """For the default group, then the alternate group, who can open a report sent to it, as
+    the verified recipient directory ``state`` says: the custodians' roles and how many must
+    act together."""
+    found = []
+    for group in (settings.default_group, settings.alternate_group):
+        recovery = state.recovery.get(group) if state is not None else None
+        found.append(
+            Readers(
+                group=group_display_name(settings, group),
+                threshold=recovery.threshold if recovery is not None else None,
+                custodians=custodian_words(recovery.custodians) if recovery is not None else "",
+            )
+        )
+    return found
+
+
+async def readers(runtime: Runtime) -> list[Readers]:
+    async with runtime.sessions() as session:
+        state = await trusted.directory_state(session, runtime)
+    return readers_of(runtime.settings, state)
+
+
+async def guide_values(runtime: Runtime) -> dict[str, Any]:
+    """What every guidance page (built in or the operator's) is rendered with."""
+    return {**await deadline_values(runtime), "readers": await readers(runtime)}
 
 
 def override_file(settings: Settings, slug: str, locale: str) -> Path | None:

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 import crypto
 from intake import i18n
+from intake.accounts import trusted
 from intake.attachments.staging import CaseKey
 from intake.casework import filing, reporter
 from intake.casework.case_files import AttachmentOutcome
@@ -86,7 +87,7 @@ async def guide(request: Request) -> Response:
         raise HTTPException(404)
     runtime = runtime_of(request)
     settings = runtime.settings
-    values = await guidance.deadline_values(runtime)
+    values = await guidance.guide_values(runtime)
     position = guidance.PAGES.index(page)
     override = guidance.override_file(settings, page.slug, i18n.current_locale())
     context = {
@@ -105,9 +106,11 @@ async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
         exclusions = await filing.exclusion_choices(session, runtime)
+        state = await trusted.directory_state(session, runtime)
     return {
         "categories": categories,
         "exclusions": exclusions,
+        "readers": guidance.readers_of(runtime.settings, state),
         "max_chars": runtime.settings.max_report_chars,
         "upload": _limits_context(runtime),
         **extra,

@@ -14,6 +14,7 @@ from intake.accounts.directory_rules import (
     Entry,
     Member,
     member_body,
+    outstanding,
     replay,
     sign_entry,
 )
@@ -208,3 +209,56 @@ def test_another_root_key_verifies_nothing(office) -> None:
     log, _ = office
     with pytest.raises(DirectoryInvalid, match="entry 1: the root key's signature"):
         replay(log.entries, root_public=crypto.generate_signing_keypair().public)
+
+
+# --- what a pending entry still needs (the Directory changes page) ----------------------------
+
+
+def _pending(log: Log, member: Member, *, proposer: str, signers: list) -> Entry:
+    """An entry proposed against the log's head and signed by ``signers``, not appended."""
+    entry = Entry(
+        kind="member",
+        body=member_body(member),
+        proposer=proposer,
+        previous=log.head(),
+        signatures={},
+    )
+    for signer in signers:
+        entry = sign_entry(entry, signer.member.staff_id, signer.signing.private)
+    return entry
+
+
+def test_a_new_officer_still_needs_two_officers_then_one(office) -> None:
+    log, people = office
+    rita = Person("rita", "solicitor", "officer", "Rita")
+    state = log.state()
+    needs = outstanding(state, _pending(log, rita.member, proposer="ada", signers=[]))
+    assert not needs.root_only and needs.count == 2
+    assert needs.eligible == {"olivia", "sam"}  # the administrator who proposed it is not named
+    signed = _pending(log, rita.member, proposer="ada", signers=[people["olivia"], people["ada"]])
+    needs = outstanding(state, signed)
+    assert needs.signed == {"olivia"} and needs.count == 1 and needs.eligible == {"sam"}
+
+
+def test_an_investigator_still_needs_the_proposing_administrator(office) -> None:
+    log, people = office
+    ivy = Person("ivy", "solicitor", "investigator")
+    entry = _pending(log, ivy.member, proposer="ada", signers=[people["olivia"]])
+    needs = outstanding(log.state(), entry)
+    assert needs.count == 0 and needs.named == {"ada"} and needs.eligible == {"ada"}
+
+
+def test_a_forged_signature_does_not_count_and_a_move_to_a_small_group_is_the_roots(
+    office,
+) -> None:
+    log, people = office
+    olivia, sam = people["olivia"], people["sam"]
+    rita = Person("rita", "solicitor", "officer", "Rita")
+    forged = replace(
+        _pending(log, rita.member, proposer="ada", signers=[]),
+        signatures={"olivia": b"\x00" * 64},
+    )
+    assert outstanding(log.state(), forged).signed == frozenset()
+    moved = _pending(log, replace(olivia.member, group="alternate"), proposer="ada", signers=[sam])
+    assert outstanding(log.state(), moved).root_only
+    assert outstanding(log.state(), moved).eligible == frozenset()
