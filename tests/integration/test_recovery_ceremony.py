@@ -24,7 +24,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 
 import crypto
-from intake.accounts import custody, keyring, sessions
+from intake.accounts import custody, directory, keyring, sessions
 from intake.accounts.ceremony import CustodianPlan, format_public
 from intake.casework import export, holders, recovery
 from intake.errors import Forbidden, InvalidInput
@@ -352,3 +352,56 @@ async def test_the_recovery_commands(seeded: Instance, tmp_path: Path) -> None:
         details = " ".join(e.detail for e in (await session.exec(select(AuditEvent))).all())
     for share in [*shares, *new_shares, *root_shares]:
         assert share not in details and share.split()[-1] not in details.split()
+
+
+async def test_the_guidance_names_who_could_open_a_report_together(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """The reporter is told, in both languages, which custodian roles of each group could open a
+    report together: as the verified directory says now, not as the office once wrote it."""
+    english = (await client.get("/guide/process")).text
+    assert "2 of its recovery custodians acting together" in english
+    assert "(city-solicitor, deputy-solicitor, city-clerk)" in english
+    assert "(city-auditor, council-chair, city-clerk)" in english
+    french = (await client.get("/guide/process", params={"lang": "fr-CA"})).text
+    assert "2 de ses gardiens de récupération agissant ensemble" in french
+    assert "(city-auditor, council-chair, city-clerk)" in french
+    new = crypto.generate_keypair()
+    runtime = seeded.runtime
+    async with db.transaction(runtime.sessions) as session:
+        change = await custody.propose_recovery(
+            session,
+            runtime,
+            group="alternate",
+            public=new.public,
+            plan=CustodianPlan(("city-auditor", "council-chair", "ombudsperson"), 3),
+            replace=True,
+            proposer="cli",
+        )
+    assert "ombudsperson" not in (await client.get("/guide/process")).text  # not yet signed
+    async with db.transaction(runtime.sessions) as session:
+        await holders.approve_change(
+            session, runtime, change.id, signer="root", signing_private=seeded.root_private
+        )
+    english = (await client.get("/guide/process")).text
+    assert "3 of their own recovery custodians" in english
+    assert "(city-auditor, council-chair, ombudsperson)" in english
+
+
+async def test_a_replacement_the_default_groups_custodians_could_complete_is_refused(
+    seeded: Instance,
+) -> None:
+    runtime = seeded.runtime
+    with pytest.raises(InvalidInput, match="would be enough to open alternate"):
+        async with db.transaction(runtime.sessions) as session:
+            await custody.propose_recovery(
+                session,
+                runtime,
+                group="alternate",
+                public=crypto.generate_keypair().public,
+                plan=CustodianPlan(("city-solicitor", "deputy-solicitor", "mayor"), 2),
+                replace=True,
+                proposer="cli",
+            )
+    async with runtime.sessions() as session:
+        assert await directory.pending_changes(session) == []

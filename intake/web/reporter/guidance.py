@@ -5,7 +5,8 @@ the catalogs. An operator replaces one page in one language by writing an HTML f
 ``<guidance dir>/<slug>.<language>.html`` (for example ``other-channels.fr-CA.html``; a file
 named for the language alone, ``other-channels.fr.html``, serves every variant of it). The
 fragment is a Jinja template with the same values as the built-in page (``ack_days``,
-``feedback_months``, ``business_days``), so deadlines stay in step with the settings. The
+``feedback_months``, ``business_days``, ``custody``), so deadlines stay in step with the
+settings and custody with the recipient directory. The
 operator is trusted: the fragment is HTML and is not escaped.
 """
 
@@ -19,6 +20,7 @@ import jinja2
 from markupsafe import Markup
 
 from intake import i18n
+from intake.accounts import trusted
 from intake.casework import deadline_settings
 from intake.config import Settings
 from intake.i18n import N_
@@ -61,6 +63,31 @@ async def deadline_values(runtime: Runtime) -> dict[str, Any]:
         "feedback_months": rules.feedback_months,
         "business_days": rules.clock == "business",
     }
+
+
+async def custody_values(runtime: Runtime) -> dict[str, Any]:
+    """Who, besides a group's officers, could open a report routed to it: that group's recovery
+    custodians acting together, as the verified directory names them (roles, never names), so
+    the guidance says it truthfully. ``custody`` maps ``default`` and ``alternate`` to the
+    threshold and the roles; a group the directory gives no key is left out."""
+    settings = runtime.settings
+    async with runtime.sessions() as session:
+        state = await trusted.directory_state(session, runtime)
+    custody: dict[str, dict[str, Any]] = {}
+    groups = (("default", settings.default_group), ("alternate", settings.alternate_group))
+    for which, group in groups:
+        declared = state.recovery.get(group) if state is not None else None
+        if declared is not None:
+            custody[which] = {
+                "threshold": declared.threshold,
+                "roles": ", ".join(declared.custodians),
+            }
+    return {"custody": custody}
+
+
+async def page_values(runtime: Runtime) -> dict[str, Any]:
+    """What every guidance page (built in or the operator's) may show: deadlines and custody."""
+    return {**await deadline_values(runtime), **await custody_values(runtime)}
 
 
 def override_file(settings: Settings, slug: str, locale: str) -> Path | None:

@@ -86,7 +86,7 @@ async def guide(request: Request) -> Response:
         raise HTTPException(404)
     runtime = runtime_of(request)
     settings = runtime.settings
-    values = await guidance.deadline_values(runtime)
+    values = await guidance.page_values(runtime)
     position = guidance.PAGES.index(page)
     override = guidance.override_file(settings, page.slug, i18n.current_locale())
     context = {
