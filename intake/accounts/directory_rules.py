@@ -90,6 +90,9 @@ class DirectoryState:
 
     groups: dict[str, str] = field(default_factory=dict)  # id -> display name
     recovery: dict[str, Recovery] = field(default_factory=dict)
+    # Each group's recovery keys the directory declared before the one in force, oldest first:
+    # the cases filed while one was in force are sealed to it, and its shares still open them.
+    former_recovery: dict[str, list[Recovery]] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
     head: bytes = GENESIS
     count: int = 0
@@ -101,6 +104,11 @@ class DirectoryState:
             for m in self.members.values()
             if m.active and m.role == RECEIVING_ROLE and m.group == group and m.staff_id != besides
         ]
+
+    def recovery_keys(self, group: str) -> list[Recovery]:
+        """Every recovery key the directory declared for ``group``: the one in force first."""
+        current = [self.recovery[group]] if group in self.recovery else []
+        return current + list(reversed(self.former_recovery.get(group, [])))
 
     def signing_key(self, signer: str) -> bytes | None:
         member = self.members.get(signer)
@@ -319,12 +327,15 @@ def _apply(state: DirectoryState, entry: Entry, position: int) -> None:
         elif entry.kind == "recovery":
             group = str(body["group"])
             _require_group(state, group, position)
-            state.recovery[group] = Recovery(
+            declared = Recovery(
                 group=group,
                 public=bytes.fromhex(str(body["public"])),
                 threshold=int(body["threshold"]),
                 custodians=tuple(str(c) for c in body["custodians"]),
             )
+            if group in state.recovery:
+                state.former_recovery.setdefault(group, []).append(state.recovery[group])
+            state.recovery[group] = declared
         elif entry.kind == "member":
             member = member_of_body(body)
             _require_group(state, member.group, position)

@@ -78,7 +78,7 @@ async def install(
     pinned = datadir.pin_root_public(settings, root_public)
     async with db.transaction(runtime.sessions) as session:
         added = await directory.install_genesis(session, list(genesis), root_public=root_public)
-        rows = await _add_recovery_rows(session, recovery.values())
+        rows = await add_recovery_rows(session, recovery.values())
         if added or rows:
             await audit.record(
                 session,
@@ -89,7 +89,10 @@ async def install(
     return Installed(root_pinned=pinned, entries_added=added, recovery_rows_added=rows)
 
 
-async def _add_recovery_rows(session: AsyncSession, publics: Iterable[bytes]) -> int:
+async def add_recovery_rows(session: AsyncSession, publics: Iterable[bytes]) -> int:
+    """A ``recoverykey`` row for each public key that has none (the sealed copies refer to it);
+    how many were added. A row alone receives nothing: routing seals only to the key the
+    verified directory declares (a replacement adds its row when its entry applies)."""
     stored = set((await session.exec(select(RecoveryKey.public_key))).all())
     added = 0
     for public in publics:

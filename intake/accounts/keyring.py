@@ -253,38 +253,23 @@ def check_sealable(public_key: bytes) -> None:
         ) from None
 
 
-async def active_recovery_key(session: AsyncSession) -> RecoveryKey | None:
-    """The recovery key new reports are sealed to, if one is installed."""
-    return (await session.exec(select(RecoveryKey).where(RecoveryKey.active))).first()
-
-
-async def install_recovery_public(session: AsyncSession, public_key: bytes) -> RecoveryKey:
-    """Make a public half generated elsewhere the active recovery key."""
-    check_sealable(public_key)
-    await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
-    recovery = RecoveryKey(public_key=public_key)
-    session.add(recovery)
-    return recovery
-
-
 @dataclass(frozen=True)
 class RecoveryCheck:
-    key_id: str | None
-    active: bool
     sealed: int
     opened: int
 
 
 async def check_recovery_key(session: AsyncSession, private_key: bytes) -> RecoveryCheck:
-    """Which stored recovery key this private half belongs to, and how many of the case keys
-    sealed to it it opens. Nothing decrypted leaves this function."""
+    """How many case keys are sealed to this recovery private key's public half, and how many
+    of them it opens. Nothing decrypted leaves this function."""
     public = crypto.public_key_of(private_key)
-    found = (
-        await session.exec(select(RecoveryKey).where(RecoveryKey.public_key == public))
-    ).first()
-    if found is None:
-        return RecoveryCheck(key_id=None, active=False, sealed=0, opened=0)
-    copies = (await session.exec(select(CaseKey).where(CaseKey.recovery_key_id == found.id))).all()
+    copies = (
+        await session.exec(
+            select(CaseKey)
+            .join(RecoveryKey, col(RecoveryKey.id) == col(CaseKey.recovery_key_id))
+            .where(RecoveryKey.public_key == public)
+        )
+    ).all()
     opened = 0
     for copy in copies:
         try:
@@ -292,7 +277,7 @@ async def check_recovery_key(session: AsyncSession, private_key: bytes) -> Recov
         except crypto.DecryptionError:
             continue
         opened += 1
-    return RecoveryCheck(key_id=found.id, active=found.active, sealed=len(copies), opened=opened)
+    return RecoveryCheck(sealed=len(copies), opened=opened)
 
 
 async def create_recovery_key(session: AsyncSession) -> tuple[RecoveryKey, bytes]:

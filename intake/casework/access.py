@@ -1,14 +1,17 @@
 """Who may open a case, and the one place a case's data key is opened.
 
 A case's data key is sealed to each holder (``CaseKey`` rows), wrapped to the reporter's
-token-derived key, and sealed to the office recovery key. This module opens it in each of those
-three ways: :func:`open_for_staff` with a staff member's own copy and their session's private
-key, :func:`open_by_token` with the reporter's token, :func:`open_with_private_key` with a staff
-or recovery private key given outright (the export command). A case that cannot be opened is
-answered exactly like a case that does not exist, so a refusal reveals nothing.
+token-derived key, and sealed to the receiving group's recovery key. This module opens it in
+each of those ways: :func:`open_for_staff` with a staff member's own copy and their session's
+private key, :func:`open_by_token` with the reporter's token, :func:`open_with_private_key`
+with a staff private key given outright, and :func:`open_with_recovery_key` with a group's
+recovery key put together from its custodians' shares (intake/casework/recovery.py). A case
+that cannot be opened is answered exactly like a case that does not exist, so a refusal
+reveals nothing.
 
 It also gives and takes access (grant, revoke, assign), always through a holder who opened the
-key in their own session, and holds what each role may do.
+key in their own session or through recovery (:func:`give_recovered`), and holds what each
+role may do.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, Staff, is_id
+from intake.storage.models import Case, CaseKey, RecoveryKey, Staff, is_id
 
 NO_SUCH_CASE = N_("No case with this reference is open to you.")
 REF_PATTERN = re.compile(r"QL-[0-9A-Z]{5}-[0-9A-Z]{5}")
@@ -125,15 +128,12 @@ class NoKeyToCase(QuietlineError):
 
 
 async def open_with_private_key(
-    session: AsyncSession, case: Case, private_key: bytes, *, staff_id: str | None
+    session: AsyncSession, case: Case, private_key: bytes, *, staff_id: str
 ) -> crypto.KeyEpochs:
-    """Unseal the case's keys with a staff private key (their own copy) or, with
-    ``staff_id=None``, with a recovery key (any recovery copy it opens)."""
-    query = select(CaseKey).where(CaseKey.case_id == case.id)
-    if staff_id is None:
-        query = query.where(col(CaseKey.recovery_key_id).is_not(None))
-    else:
-        query = query.where(CaseKey.staff_id == staff_id)
+    """Unseal the case's keys with a staff member's private key given outright (their own
+    copy). A recovery key is never given outright: it is put together from its custodians'
+    shares (:func:`open_with_recovery_key`)."""
+    query = select(CaseKey).where(CaseKey.case_id == case.id).where(CaseKey.staff_id == staff_id)
     for wrap in (await session.exec(query)).all():
         try:
             return crypto.KeyEpochs.unpack(
@@ -144,6 +144,43 @@ async def open_with_private_key(
         except crypto.DecryptionError:
             continue
     raise NoKeyToCase(N_("You hold no key to this case, so it cannot be exported."))
+
+
+async def open_with_recovery_key(
+    session: AsyncSession, case: Case, private_key: bytes, public_key: bytes
+) -> crypto.KeyEpochs:
+    """Unseal the case's keys with a recovery key put together from shares: only a copy
+    sealed to that key's row is tried."""
+    copies = await session.exec(
+        select(CaseKey.sealed)
+        .join(RecoveryKey, col(RecoveryKey.id) == col(CaseKey.recovery_key_id))
+        .where(CaseKey.case_id == case.id)
+        .where(RecoveryKey.public_key == public_key)
+    )
+    for sealed in copies.all():
+        try:
+            return crypto.KeyEpochs.unpack(
+                crypto.unseal(
+                    sealed, private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+                )
+            )
+        except crypto.DecryptionError:
+            continue
+    raise NoKeyToCase(
+        N_("This case is not sealed to the recovery key these shares open: nothing was opened.")
+    )
+
+
+async def active_holders(session: AsyncSession, case_id: str) -> int:
+    """How many active staff accounts hold a copy of the case's key."""
+    found = await session.exec(
+        select(func.count())
+        .select_from(CaseKey)
+        .join(Staff, col(Staff.id) == col(CaseKey.staff_id))
+        .where(CaseKey.case_id == case_id)
+        .where(col(Staff.active))
+    )
+    return int(found.one())
 
 
 def reporter_wrap_context(case_id: str) -> str:
@@ -292,6 +329,37 @@ async def _seal_to(
             ),
         )
     )
+
+
+async def give_recovered(
+    session: AsyncSession,
+    runtime: Runtime,
+    case: Case,
+    keys: crypto.KeyEpochs,
+    staff_id: str,
+    *,
+    actor: str,
+    detail: dict[str, object],
+) -> Staff:
+    """Seal a case key opened by recovery to ``staff_id``, under a grant's rules: someone the
+    verified directory vouches for as they are, never a person the reporter excluded, never a
+    member of the office the report is about. Audited as a grant, with ``detail``."""
+    grantee = await _grantee(session, runtime, staff_id)
+    person = grantee.staff
+    if await _holds(session, case.id, person.id):
+        raise InvalidInput(
+            N_("%(name)s has access to this case already."), field="staff_id", name=person.name
+        )
+    await _seal_to(session, runtime, case, keys, grantee)
+    await audit.record(
+        session,
+        actor=actor,
+        action="case.grant",
+        case_ref=case.ref,
+        detail={"to": person.email, **detail},
+    )
+    await mail.queue_notices(session, runtime.settings, [person])
+    return person
 
 
 async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> Staff:

@@ -1,9 +1,11 @@
 """Export one case as a self-contained HTML file: the report, messages, notes and
 attachments, for someone who holds a key to it. Every export is audited.
 
-The file holds decrypted content: whoever exports it is responsible for it. It
-carries no script and loads nothing (a Content-Security-Policy in the file says
-so to the browser that opens it); attachments are embedded as data: links.
+Staff export a case they hold with their own key; the command line exports one with k shares of
+its group's recovery key (:func:`export_recovered`). The file holds decrypted content: whoever
+exports it is responsible for it. It carries no script and loads nothing (a
+Content-Security-Policy in the file says so to the browser that opens it); attachments are
+embedded as data: links.
 
 The key is checked and the export audited before a byte is written; the file is
 then streamed (:mod:`intake.web.export_file` renders it), each attachment
@@ -14,7 +16,7 @@ of the case's files.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -27,7 +29,7 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.embedding import base64_pieces
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, records
+from intake.casework import access, records, recovery
 from intake.errors import CaseNotFound
 from intake.i18n import N_
 from intake.operations import audit
@@ -195,10 +197,11 @@ async def export_case(
     *,
     ref: str,
     private_key: bytes,
-    staff_id: str | None,
+    staff_id: str,
     actor: str,
 ) -> CaseExport:
-    """Check the key, record the export in the audit log, and return what the file shows."""
+    """With a staff member's private key given outright: check it opens their own copy, record
+    the export in the audit log, and return what the file shows."""
     async with db.transaction(runtime.sessions) as session:
         case = (await session.exec(select(Case).where(Case.ref == ref.strip().upper()))).first()
         if case is None or case.purged_on is not None:
@@ -209,6 +212,26 @@ async def export_case(
             actor=actor,
             action="case.export",
             case_ref=case.ref,
-            detail={"by": "recovery key" if staff_id is None else "staff key"},
+            detail={"by": "staff key"},
         )
     return await _bundle(runtime, case, keys, actor=actor)
+
+
+async def export_recovered(
+    runtime: Runtime, *, ref: str, shares: Iterable[str], force_reason: str | None
+) -> CaseExport:
+    """With k shares of the case's group's recovery key (intake/casework/recovery.py): refused
+    while an active staff member holds the case unless ``force_reason`` says why; audited with
+    the reason, before a byte of the file is written."""
+    async with db.transaction(runtime.sessions) as session:
+        recovered = await recovery.open_case(
+            session, runtime, ref=ref, shares=shares, force_reason=force_reason
+        )
+        await audit.record(
+            session,
+            actor=recovery.RECOVERY_ACTOR,
+            action="case.export",
+            case_ref=recovered.case.ref,
+            detail=recovered.audit_detail(),
+        )
+    return await _bundle(runtime, recovered.case, recovered.keys, actor=recovery.RECOVERY_ACTOR)

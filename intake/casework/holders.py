@@ -13,7 +13,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.accounts import directory, membership
+from intake.accounts import directory, installation, membership
 from intake.accounts.directory import ChangeOutcome
 from intake.accounts.directory_rules import Member
 from intake.casework import access
@@ -33,7 +33,8 @@ async def approve_change(
     signing_private: bytes,
 ) -> ChangeOutcome:
     """Sign a pending change; once it takes effect, the staff row follows it and the member's
-    cases are re-checked (all in ``session``'s transaction)."""
+    cases are re-checked, or a group's new recovery key gets its row (all in ``session``'s
+    transaction)."""
     root = membership.pinned_root(runtime)
     outcome = await directory.approve(
         session, change_id, root_public=root, signer=signer, signing_private=signing_private
@@ -41,7 +42,14 @@ async def approve_change(
     if outcome == "applied":
         change = await session.get(DirectoryChange, change_id)
         assert change is not None
-        member = await membership.follow_entry(session, directory.entry_of(change))
+        entry = directory.entry_of(change)
+        if entry.kind == "recovery":
+            # The group's new recovery key: new reports are sealed to it from now on, and the
+            # sealed copies refer to its row.
+            public = bytes.fromhex(str(entry.body["public"]))
+            await installation.add_recovery_rows(session, [public])
+            return outcome
+        member = await membership.follow_entry(session, entry)
         if member is not None:
             await recheck_holder(session, runtime, member)
     return outcome

@@ -1,4 +1,5 @@
-"""``quietline purge``, ``hold`` and ``export``: cases past retention, on hold, for counsel."""
+"""``quietline purge``, ``hold``, ``export`` and ``cases regrant``: cases past retention, on
+hold, for counsel, and given again with the recovery custodians' shares."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from intake.accounts import keyring
-from intake.casework import export, retention
+from intake.accounts import custody
+from intake.casework import export, recovery, retention
 from intake.cli.command import AddParser, CommandError, in_runtime, say
 from intake.runtime import Runtime
 from intake.storage import db
@@ -40,11 +41,20 @@ async def cmd_hold(runtime: Runtime, args: argparse.Namespace) -> int:
     return 0
 
 
+def read_recovery_shares(args: argparse.Namespace) -> list[str]:
+    """k shares of a recovery key, one a line on standard input."""
+    if not args.recovery_shares_stdin:
+        raise CommandError(
+            "give k of the recovery custodians' shares on standard input, one a line, with "
+            "--recovery-shares-stdin"
+        )
+    return custody.shares_from_text(sys.stdin.read())
+
+
 async def cmd_export(runtime: Runtime, args: argparse.Namespace) -> int:
-    """Export a case with the office recovery key (for counsel when no holder is left)."""
-    if not args.recovery_key_stdin:
-        raise CommandError("give the recovery key on standard input with --recovery-key-stdin")
-    private = keyring.parse_recovery_key(sys.stdin.readline())
+    """Export a case with k shares of its group's recovery key (for counsel, or when no holder
+    is left)."""
+    shares = read_recovery_shares(args)
     out = Path(args.out)
     try:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -52,8 +62,8 @@ async def cmd_export(runtime: Runtime, args: argparse.Namespace) -> int:
         raise CommandError(f"{out} exists already; choose a new file name") from None
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         try:
-            bundle = await export.export_case(
-                runtime, ref=args.ref, private_key=private, staff_id=None, actor="cli:recovery-key"
+            bundle = await export.export_recovered(
+                runtime, ref=args.ref, shares=shares, force_reason=args.force
             )
             await export_file.write(bundle, handle)
         except BaseException:
@@ -62,6 +72,29 @@ async def cmd_export(runtime: Runtime, args: argparse.Namespace) -> int:
     case = bundle.case
     say(f"{case.ref} exported to {out} (decrypted: keep it confidential); the export is audited")
     return 0
+
+
+async def cmd_regrant(runtime: Runtime, args: argparse.Namespace) -> int:
+    """Give a case to a staff member with k shares of its group's recovery key."""
+    shares = read_recovery_shares(args)
+    person = await recovery.regrant(
+        runtime, ref=args.ref, email=args.to, shares=shares, force_reason=args.force
+    )
+    say(f"{person.email} can now open {args.ref.strip().upper()}; the grant is audited")
+    return 0
+
+
+def add_recovery_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--recovery-shares-stdin",
+        action="store_true",
+        help="read k of the case's group's recovery custodians' shares on stdin, one a line",
+    )
+    parser.add_argument(
+        "--force",
+        metavar="REASON",
+        help="recover a case an active staff member still holds, saying why (audited)",
+    )
 
 
 def register(add_parser: AddParser) -> None:
@@ -74,14 +107,26 @@ def register(add_parser: AddParser) -> None:
     purge.set_defaults(run=in_runtime(cmd_purge))
 
     export_parser = add_parser(
-        "export", help="export one case as a self-contained HTML file, with the recovery key"
+        "export",
+        help="export one case as a self-contained HTML file, with its group's recovery shares",
     )
     export_parser.add_argument("--ref", required=True, help="the case reference")
     export_parser.add_argument("--out", required=True, help="the HTML file to write")
-    export_parser.add_argument(
-        "--recovery-key-stdin", action="store_true", help="read the office recovery key from stdin"
-    )
+    add_recovery_options(export_parser)
     export_parser.set_defaults(run=in_runtime(cmd_export))
+
+    cases = add_parser("cases", help="recovering access to cases").add_subparsers(
+        dest="cases_command", required=True
+    )
+    regrant = cases.add_parser(
+        "regrant",
+        help="give a case to a staff member with its group's recovery shares (after a reset, "
+        "or when no holder is left)",
+    )
+    regrant.add_argument("--ref", required=True, help="the case reference")
+    regrant.add_argument("--to", required=True, metavar="EMAIL", help="the staff member")
+    add_recovery_options(regrant)
+    regrant.set_defaults(run=in_runtime(cmd_regrant))
 
     hold = add_parser("hold", help="put a case on legal hold (it is never deleted)")
     hold.add_argument("--ref", required=True, help="the case reference, QL-XXXXX-XXXXX")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
+import crypto
 from tests.support.instance import quietline_environ
 
 
@@ -118,14 +119,18 @@ def test_staff_add_refuses_bad_input_clearly(tmp_path: Path) -> None:
     assert "exists already" in twice[1].stderr
 
 
-def test_recovery_key_is_printed_once_and_only_its_public_half_stored(tmp_path: Path) -> None:
-    result = run(tmp_path, "keys", "recovery")
-    assert result.returncode == 0
-    printed = [line.strip() for line in result.stdout.splitlines() if line.count("-") == 12]
-    assert len(printed) == 1
-    raw = printed[0].replace("-", "")
+def test_a_new_recovery_key_is_printed_as_shares_once_and_nothing_secret_stored(
+    tmp_path: Path,
+) -> None:
+    assert run(tmp_path, "keys", "ceremony", "--install", "--json").returncode == 0
+    result = run(tmp_path, "keys", "recovery", "--group", "solicitor", "--replace")
+    assert result.returncode == 0, result.stderr
+    shares = re.findall(r"share for [\w-]+: (.+)", result.stdout)
+    assert len(shares) == 3 and all(result.stdout.count(share) == 1 for share in shares)
+    private = crypto.combine_shares(shares[:2])
     stored = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
-    assert raw.encode() not in stored
+    assert private not in stored and private.hex().encode() not in stored
+    assert not any(share.encode() in stored for share in shares)
 
 
 def test_reports_are_refused_without_any_recipient(tmp_path: Path) -> None:
@@ -203,20 +208,3 @@ def test_demo_runs_the_ceremony_and_signs_its_staff_into_the_directory(tmp_path:
         if path.is_file():
             content = path.read_bytes()
             assert not any(share.encode() in content for _, share in shares)
-
-
-def test_a_second_recovery_key_replaces_the_first_only_when_asked(tmp_path: Path) -> None:
-    """Run twice by mistake, ``keys recovery`` would leave the key in the office's safe opening
-    no new case; it refuses, changes nothing, and says how to replace it on purpose."""
-    first = run(tmp_path, "keys", "recovery")
-    assert first.returncode == 0
-    kept = [line.strip() for line in first.stdout.splitlines() if line.count("-") == 12]
-    second = run(tmp_path, "keys", "recovery")
-    assert second.returncode == 2 and "--replace" in second.stderr
-    assert not [line for line in second.stdout.splitlines() if line.count("-") == 12]
-    checked = run(tmp_path, "keys", "check-recovery", stdin=kept[0] + "\n")
-    assert "the active recovery key" in checked.stdout
-    replaced = run(tmp_path, "keys", "recovery", "--replace")
-    assert replaced.returncode == 0
-    checked = run(tmp_path, "keys", "check-recovery", stdin=kept[0] + "\n")
-    assert "the active recovery key" not in checked.stdout

@@ -17,6 +17,7 @@ import anyio.to_thread
 import pytest
 from sqlmodel import col, select
 
+import crypto
 from intake.accounts import keyring
 from intake.casework import access, export
 from intake.storage.models import AuditEvent
@@ -127,7 +128,7 @@ async def test_export_is_refused_to_anyone_without_a_key(seeded: Instance) -> No
     assert await _exports(seeded) == []
 
 
-async def test_recovery_key_holder_exports_from_the_command_line(
+async def test_recovery_custodians_export_from_the_command_line(
     sqlite_seeded: Instance, tmp_path
 ) -> None:
     ref, markers = await _case_with_history(sqlite_seeded)
@@ -140,25 +141,30 @@ async def test_recovery_key_holder_exports_from_the_command_line(
             input=stdin, capture_output=True, text=True, env=environ, timeout=120, check=False,
         )  # fmt: skip
 
-    recovery = keyring.format_recovery_key(sqlite_seeded.recovery_private)
-    call = functools.partial(run, "export", "--ref", ref, "--out", str(out), "--recovery-key-stdin")
-    done = await anyio.to_thread.run_sync(functools.partial(call, stdin=recovery + "\n"))
+    shares = "\n".join(
+        crypto.split_secret(sqlite_seeded.recovery_private, threshold=2, shares=3)[:2]
+    )
+    recover = ("--recovery-shares-stdin", "--force", "counsel's request")
+    call = functools.partial(run, "export", "--ref", ref, "--out", str(out), *recover)
+    done = await anyio.to_thread.run_sync(functools.partial(call, stdin=shares))
     assert done.returncode == 0, done.stderr
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     assert markers["note"] in out.read_text()
-    again = await anyio.to_thread.run_sync(functools.partial(call, stdin=recovery + "\n"))
+    again = await anyio.to_thread.run_sync(functools.partial(call, stdin=shares))
     assert again.returncode == 2 and "exists already" in again.stderr
     wrong = tmp_path / "wrong.html"
-    other = keyring.format_recovery_key(sqlite_seeded.staff_private["officer1@example.org"])
-    refused = await anyio.to_thread.run_sync(
-        functools.partial(
-            run, "export", "--ref", ref, "--out", str(wrong), "--recovery-key-stdin", stdin=other
+    other = "\n".join(
+        crypto.split_secret(
+            sqlite_seeded.staff_private["officer1@example.org"], threshold=2, shares=2
         )
     )
-    assert refused.returncode == 2 and "no key" in refused.stderr
+    refused = await anyio.to_thread.run_sync(
+        functools.partial(run, "export", "--ref", ref, "--out", str(wrong), *recover, stdin=other)
+    )
+    assert refused.returncode == 2 and "not a recovery key" in refused.stderr
     assert not wrong.exists()
     events = await _exports(sqlite_seeded)
-    assert [(e.actor, e.case_ref) for e in events] == [("cli:recovery-key", ref)]
+    assert [(e.actor, e.case_ref) for e in events] == [("cli", ref)]
 
 
 async def test_an_export_streams_with_flat_memory_whatever_the_attachments_weigh(

@@ -5,7 +5,8 @@ the catalogs. An operator replaces one page in one language by writing an HTML f
 ``<guidance dir>/<slug>.<language>.html`` (for example ``other-channels.fr-CA.html``; a file
 named for the language alone, ``other-channels.fr.html``, serves every variant of it). The
 fragment is a Jinja template with the same values as the built-in page (``ack_days``,
-``feedback_months``, ``business_days``), so deadlines stay in step with the settings. The
+``feedback_months``, ``business_days``, ``custody``), so deadlines stay in step with the
+settings and custody with the recipient directory. The
 operator is trusted: the fragment is HTML and is not escaped.
 """
 
