@@ -4,6 +4,7 @@ Every stored blob starts with a format version byte (0x01), so the construction 
 without a flag day; an unknown version fails to open with :class:`DecryptionError`.
 """
 
+from crypto.chain import AUDIT_LINK_BYTES, audit_key_id, audit_link
 from crypto.errors import (
     CryptoError,
     DecryptionError,
@@ -53,6 +54,7 @@ from crypto.tokens import (
 from crypto.wrapping import unwrap_key, wrap_key
 
 __all__ = [
+    "AUDIT_LINK_BYTES",
     "CHUNK_SIZE",
     "DATA_KEY_BYTES",
     "DEFAULT_COST",
@@ -74,6 +76,8 @@ __all__ = [
     "StreamEncryptor",
     "TokenTypo",
     "WrongPassword",
+    "audit_key_id",
+    "audit_link",
     "combine_shares",
     "credential_cost",
     "decrypt_field",

@@ -176,6 +176,8 @@ def create_app(
         tasks: list[asyncio.Task[None]] = []
         if run_background and settings.purge_interval_hours > 0:
             tasks.append(asyncio.create_task(maintenance.retention_loop(active)))
+        if run_background:
+            tasks.append(asyncio.create_task(maintenance.checkpoint_loop(active)))
         try:
             yield
         finally:
