@@ -54,6 +54,8 @@ async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
     public = _public_key(args.public_key)
     async with runtime.sessions() as session:
         result = await audit.verify(session, given=given, signing_public=public)
+    for warning in result.warnings:
+        print(f"quietline: warning: {warning}", file=sys.stderr)
     for problem in result.problems:
         print(f"quietline: audit checkpoint REFUSED: {problem}", file=sys.stderr)
     if result.broken_at is not None:
@@ -65,9 +67,10 @@ async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
     if not result.ok:
         return 1
     legacy = f"; the first {result.legacy} from before the keyed chain" if result.legacy else ""
+    held = ", ".join(f"{count} in {source}" for source, count in result.sources) or "none"
     say(
         f"audit log intact: {result.events} events, every link verified{legacy}; "
-        f"{result.checkpoints} signed checkpoints hold"
+        f"signed checkpoints that hold: {held}"
     )
     return 0
 

@@ -42,6 +42,8 @@ from intake.storage.models import AuditCheckpoint, AuditEvent
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x51A0D17  # an arbitrary constant naming the audit chain's lock
 _PENDING = "quietline.audit.pending"  # checkpoints for the witness file, once committed
+WITNESS_SOURCE = "the witness file"
+DATABASE_SOURCE = "the database"
 
 
 class AuditKeysMissing(RuntimeError):
@@ -148,11 +150,12 @@ def _add_checkpoint(
 
 
 def _write_pending(sync_session: Session) -> None:
-    """After the commit: the checkpoints of what committed go to the witness file."""
+    """After the commit: the checkpoints of what committed go to the witness file, appended and
+    synced by the writer thread so that the request does not wait for the disk."""
     pending: list[Checkpoint] = sync_session.info.get(_PENDING) or []
     anchors = sync_session.info.get(AUDIT_INFO)
     if pending and isinstance(anchors, AuditAnchors) and anchors.witness_file is not None:
-        checkpoints.append(anchors.witness_file, pending)
+        checkpoints.append_later(anchors.witness_file, pending)
     pending.clear()
 
 
@@ -166,6 +169,7 @@ async def checkpoint_now(runtime: Runtime) -> Checkpoint:
     """Sign the chain's head now (the hourly checkpoint, ``quietline audit checkpoint``)."""
     async with db.transaction(runtime.sessions) as session:
         made = await add_checkpoint_now(session)
+    await checkpoints.written()
     return made
 
 
@@ -210,9 +214,11 @@ class Verification:
     broken_at: int | None = None
     reason: str = ""
     proof: str = ""
-    checkpoints: int = 0
+    checkpoints: int = 0  # signed copies held against the chain, from every source
     legacy: int = 0  # events from before the keyed chain, checked as an unkeyed chain only
     problems: tuple[str, ...] = field(default_factory=tuple)  # checkpoints that do not hold
+    sources: tuple[tuple[str, int], ...] = ()  # where the signed checkpoints were read, how many
+    warnings: tuple[str, ...] = ()  # what weakens the check without proving a change
 
     @property
     def ok(self) -> bool:
@@ -230,7 +236,7 @@ class _Finding:
 async def stored_checkpoints(session: AsyncSession) -> list[Checkpoint]:
     """The checkpoints in the database, read back from their text."""
     texts = (await session.exec(select(AuditCheckpoint.text))).all()
-    found, _ = checkpoints.parse("".join(texts), "the database")
+    found, _ = checkpoints.parse("".join(texts), DATABASE_SOURCE)
     return found
 
 
@@ -250,10 +256,22 @@ async def verify(
     """
     anchors = anchors_of(session)
     public = signing_public or anchors.secrets.signing_public
+    await checkpoints.written()  # this process's own, still on their way to the witness file
     known: list[Checkpoint] = [*await stored_checkpoints(session), *given]
+    warnings: list[str] = []
     if anchors.witness_file is not None:
-        in_file, _ = checkpoints.read_file(anchors.witness_file, "the witness file")
+        in_file, unreadable = checkpoints.read_file(anchors.witness_file, WITNESS_SOURCE)
         known.extend(in_file)
+        warnings.extend(
+            f"checkpoint {block.number} of the witness file could not be read (cut short or "
+            "altered); it is left out"
+            for block in unreadable
+        )
+        if not in_file and known:
+            warnings.append(
+                f"the witness file ({anchors.witness_file}) holds no checkpoint: it was moved, "
+                "emptied or never written, so it anchors nothing"
+            )
     problems: list[str] = []
     trusted: list[Checkpoint] = []
     for checkpoint in known:
@@ -270,6 +288,9 @@ async def verify(
     if walk.broken is not None:
         findings.append(walk.broken)
     first = min(findings, key=lambda f: (f.broken_at, f.precision), default=None)
+    sources: dict[str, int] = {}
+    for checkpoint in trusted:
+        sources[checkpoint.source] = sources.get(checkpoint.source, 0) + 1
     return Verification(
         events=walk.count if first is None else min(walk.count, first.broken_at - 1),
         broken_at=first.broken_at if first else None,
@@ -278,6 +299,8 @@ async def verify(
         checkpoints=len(trusted),
         legacy=walk.legacy,
         problems=tuple(problems),
+        sources=tuple(sources.items()),
+        warnings=tuple(warnings),
     )
 
 

@@ -12,12 +12,15 @@ elsewhere: ``quietline audit verify`` holds the log against every copy it is giv
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -184,3 +187,30 @@ def append(path: Path, checkpoints: Iterable[Checkpoint]) -> bool:
         logger.error("the audit witness file could not be written: %s", type(exc).__name__)
         return False
     return True
+
+
+# One writer thread per process: appends leave in the order they were handed over, and the
+# request that caused a checkpoint does not wait for the disk.
+_writer_lock = threading.Lock()
+_writer: ThreadPoolExecutor | None = None
+_last_write: Future[bool] | None = None
+
+
+def append_later(path: Path, checkpoints: Iterable[Checkpoint]) -> None:
+    """Hand checkpoints to the writer thread, which appends and syncs them (:func:`append`)."""
+    global _writer, _last_write
+    batch = list(checkpoints)
+    if not batch:
+        return
+    with _writer_lock:
+        if _writer is None:
+            _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quietline-witness")
+        _last_write = _writer.submit(append, path, batch)
+
+
+async def written() -> None:
+    """Wait until every checkpoint handed to the writer so far is on disk (or has failed)."""
+    with _writer_lock:
+        last = _last_write
+    if last is not None:
+        await asyncio.wrap_future(last)

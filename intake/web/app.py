@@ -24,7 +24,7 @@ from intake.config import Settings
 from intake.errors import QuietlineError, TooManyAttempts
 from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
-from intake.operations import maintenance
+from intake.operations import checkpoints, maintenance
 from intake.runtime import Runtime, open_runtime
 from intake.web.admin import routes as admin_pages
 from intake.web.api import routes as api
@@ -187,6 +187,7 @@ def create_app(
                     await task
             if worker is not None:
                 await worker.stop()
+            await checkpoints.written()  # the last checkpoints, on disk before the app stops
             if runtime is None:
                 await active.close()
             reporter_errors.flush()

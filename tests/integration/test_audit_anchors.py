@@ -5,6 +5,7 @@ reordered or removed, even by someone who also holds the server's secrets."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -14,10 +15,11 @@ import httpx
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from intake.accounts import keyring
+from intake import datadir
+from intake.accounts import instance, keyring
 from intake.mail.worker import MailWorker
 from intake.operations import audit, checkpoints, witnesses
-from intake.runtime import Runtime
+from intake.runtime import Runtime, open_runtime
 from intake.storage import db
 from intake.storage.models import AuditCheckpoint, AuditEvent
 from tests.support import casefactory
@@ -54,6 +56,7 @@ async def _history(made: Instance, client: httpx.AsyncClient) -> tuple[str, int]
     assert (await officer.post(f"/api/v1/cases/{case.ref}/notes", {"body": "n"})).status_code == 201
     assert (await officer.get(f"/api/v1/cases/{case.ref}")).status_code == 200
     assert (await officer.get(f"/api/v1/cases/{case.ref}")).status_code == 200
+    await checkpoints.written()
     async with made.runtime.sessions() as session:
         grant = (
             await session.exec(select(AuditEvent).where(AuditEvent.action == "case.grant"))
@@ -189,7 +192,9 @@ async def test_a_rewrite_with_every_secret_is_caught_by_a_pasted_witness_email(
     witness_file = seeded.settings.audit_witness_file
     assert witness_file is not None
     witness_file.unlink()  # this attacker could reach the witness file too
-    assert quietline(seeded, "audit", "verify").returncode == 0  # nothing inside tells
+    inside = quietline(seeded, "audit", "verify")
+    assert inside.returncode == 0  # nothing inside tells, but the missing file is pointed out
+    assert "the witness file" in inside.stderr and "holds no checkpoint" in inside.stderr
 
     result = quietline(seeded, "audit", "verify", "--checkpoints", str(pasted))
     assert result.returncode == 1
@@ -302,3 +307,57 @@ async def test_checkpoint_files_that_are_not_there_or_hold_none_are_clear_errors
     assert printed.returncode == 0
     result = quietline(seeded, "audit", "verify", "--public-key", printed.stdout.strip())
     assert result.returncode == 0, result.stderr
+
+
+async def test_an_upgraded_log_keeps_its_unkeyed_start_and_no_more(seeded: Instance) -> None:
+    """Events from before the keyed chain verify as the old SHA-256 chain; turning later events
+    into unkeyed ones, whose links anyone can compute, is caught without any checkpoint."""
+    secrets_file = seeded.settings.data_dir / datadir.SECRETS_FILE
+    stored = json.loads(secrets_file.read_text())
+    del stored[datadir.AUDIT_UNKEYED_ENTRY]  # as before the upgrade
+    secrets_file.write_text(json.dumps(stored))
+    previous = audit.GENESIS
+    async with db.transaction(seeded.runtime.sessions) as session:
+        await session.exec(text("DELETE FROM auditevent"))
+        for seq in (1, 2, 3):
+            event = AuditEvent(
+                seq=seq,
+                at=seeded.runtime.now(),
+                actor="officer1@example.org",
+                action="case.view",
+                case_ref=f"QL-{seq}",
+                prev_hash=previous,
+                hash="",
+            )
+            event.hash = audit.chain_hash(event)
+            previous = event.hash
+            session.add(event)
+    upgraded = open_runtime(seeded.settings)
+    try:
+        await instance.initialise(upgraded)
+        async with db.transaction(upgraded.sessions) as session:
+            await audit.record(session, actor="officer1@example.org", action="staff.sign_in")
+            await audit.record(
+                session, actor="officer1@example.org", action="case.view", case_ref="QL-9"
+            )
+        async with upgraded.sessions() as session:
+            result = await audit.verify(session)
+        assert result.ok and result.events == 5 and result.legacy == 3
+
+        async with db.transaction(upgraded.sessions) as session:
+            for event in (
+                await session.exec(select(AuditEvent).order_by(col(AuditEvent.seq)))
+            ).all():
+                if event.seq > 3:
+                    event.key_id = None
+                    event.hash = audit.chain_hash(event)
+                    session.add(event)
+            await session.exec(text("DELETE FROM auditcheckpoint"))
+        witness_file = seeded.settings.audit_witness_file
+        assert witness_file is not None
+        witness_file.unlink()
+        async with upgraded.sessions() as session:
+            result = await audit.verify(session)
+        assert result.broken_at == 4 and "no MAC key" in result.reason
+    finally:
+        await upgraded.close()
