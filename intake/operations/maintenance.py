@@ -47,8 +47,14 @@ async def checkpoint_loop(
     checkpointed as they happen), and mail the witnesses once a day."""
     while True:
         try:
-            await audit.checkpoint_now(runtime)
-            await witnesses.mail_witnesses(runtime)
+            await checkpoint_round(runtime)
         except Exception as exc:  # keep serving; try again at the next interval
             logger.error("audit checkpoint failed: %s", type(exc).__name__)
         await asyncio.sleep(interval)
+
+
+async def checkpoint_round(runtime: Runtime) -> int:
+    """One round of the loop: a checkpoint, then the witnesses' email if it is due today;
+    how many witness emails were queued."""
+    await audit.checkpoint_now(runtime)
+    return await witnesses.mail_witnesses(runtime)

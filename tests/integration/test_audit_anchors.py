@@ -18,10 +18,10 @@ from sqlmodel import col, select
 from intake import datadir
 from intake.accounts import instance, keyring
 from intake.mail.worker import MailWorker
-from intake.operations import audit, checkpoints, witnesses
+from intake.operations import audit, checkpoints, maintenance, witnesses
 from intake.runtime import Runtime, open_runtime
 from intake.storage import db
-from intake.storage.models import AuditCheckpoint, AuditEvent
+from intake.storage.models import AuditCheckpoint, AuditEvent, Outbox
 from tests.support import casefactory
 from tests.support.instance import Instance, quietline_environ
 from tests.support.mail import SmtpServer
@@ -361,3 +361,27 @@ async def test_an_upgraded_log_keeps_its_unkeyed_start_and_no_more(seeded: Insta
         assert result.broken_at == 4 and "no MAC key" in result.reason
     finally:
         await upgraded.close()
+
+
+async def test_the_hourly_round_signs_the_head_and_mails_the_witnesses_once_a_day(
+    seeded: Instance,
+) -> None:
+    hour = seeded.runtime.now().hour  # the office's zone is UTC here
+    runtime = dataclasses.replace(
+        seeded.runtime,
+        settings=dataclasses.replace(
+            seeded.settings, audit_witnesses=WITNESSES, mail_digest_hour=hour
+        ),
+    )
+    async with runtime.sessions() as session:
+        before = len(await audit.stored_checkpoints(session))
+    assert await maintenance.checkpoint_round(runtime) == len(WITNESSES)
+    assert await maintenance.checkpoint_round(runtime) == 0  # today's emails went already
+    async with runtime.sessions() as session:
+        stored = await audit.stored_checkpoints(session)
+        queued = (await session.exec(select(Outbox).where(Outbox.kind == "witness"))).all()
+    assert len(stored) == before + 3  # one a round, and the one mailed
+    assert sorted(row.to_address for row in queued) == sorted(WITNESSES)
+    assert all(row.staff_id is None for row in queued)
+    mailed, _ = checkpoints.parse(queued[0].body, "outbox")
+    assert [checkpoint.count for checkpoint in mailed] == [len(await _events(seeded))]
