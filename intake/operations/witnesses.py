@@ -13,12 +13,13 @@ import json
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.mail.compose import witness_body
 from intake.mail.outbox import queue_witness_mail
-from intake.operations import audit
+from intake.operations import audit, checkpoints
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Setting
@@ -52,10 +53,15 @@ async def mail_witnesses(runtime: Runtime, *, once_a_day: bool = True) -> int:
     local_now = runtime.now().astimezone(ZoneInfo(runtime.settings.timezone))
     if once_a_day and local_now.hour < runtime.settings.mail_digest_hour:
         return 0
-    async with db.transaction(runtime.sessions) as session:
-        if once_a_day and not await _claim_day(session, local_now.date()):
-            return 0
-        checkpoint = await audit.add_checkpoint_now(session)
-        return queue_witness_mail(
-            session, runtime.settings, addresses, witness_body(checkpoint.text())
-        )
+    try:
+        async with db.transaction(runtime.sessions) as session:
+            if once_a_day and not await _claim_day(session, local_now.date()):
+                return 0
+            checkpoint = await audit.add_checkpoint_now(session)
+            queued = queue_witness_mail(
+                session, runtime.settings, addresses, witness_body(checkpoint.text())
+            )
+    except IntegrityError:  # another process claimed today at the same moment: it mails them
+        return 0
+    await checkpoints.written()
+    return queued
