@@ -35,6 +35,7 @@ END = "-----END QUIETLINE AUDIT CHECKPOINT-----"
 _SIGNED_PREFIX = "quietline-audit-checkpoint/v1"
 _HEAD = re.compile(r"[0-9a-f]{64}")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
+_QUOTING = re.compile(r"^(\s*>)+")
 _SIGNATURE_LINE = 43  # characters of the signature per line, so no line passes 78
 
 
@@ -118,7 +119,7 @@ def parse(text: str, source: str) -> tuple[list[Checkpoint], list[Unreadable]]:
 def _blocks(text: str) -> Iterator[list[str]]:
     block: list[str] | None = None
     for raw in text.splitlines():
-        line = raw.strip().lstrip(">").strip()  # a quoted email: "> > count: 3"
+        line = _QUOTING.sub("", raw).strip()  # a quoted email: "> > count: 3"
         if line == BEGIN:
             if block is not None:
                 yield block  # a block cut short: unreadable
