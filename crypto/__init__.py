@@ -5,6 +5,7 @@ are derived from the case data key; 0x01 elsewhere), so the construction can cha
 flag day; an unknown version fails to open with :class:`DecryptionError`.
 """
 
+from crypto.chain import AUDIT_LINK_BYTES, audit_key_id, audit_link
 from crypto.epochs import FIRST_EPOCH, KeyEpochs
 from crypto.errors import (
     CryptoError,
@@ -55,6 +56,7 @@ from crypto.tokens import (
 from crypto.wrapping import unwrap_key, wrap_key
 
 __all__ = [
+    "AUDIT_LINK_BYTES",
     "CHUNK_SIZE",
     "DATA_KEY_BYTES",
     "DEFAULT_COST",
@@ -78,6 +80,8 @@ __all__ = [
     "StreamEncryptor",
     "TokenTypo",
     "WrongPassword",
+    "audit_key_id",
+    "audit_link",
     "combine_shares",
     "credential_cost",
     "decrypt_field",

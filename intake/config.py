@@ -94,6 +94,19 @@ def parse_age_recipients(name: str, value: str) -> tuple[str, ...]:
     return keys
 
 
+def parse_addresses(name: str, value: str) -> tuple[str, ...]:
+    """A comma-separated list of plain email addresses."""
+    addresses = parse_comma_list(name, value)
+    for address in addresses:
+        try:
+            Address(addr_spec=address)
+        except (ValueError, IndexError):
+            raise ConfigError(f"{name}: not an email address: {address!r}") from None
+        if "@" not in address:
+            raise ConfigError(f"{name}: not an email address: {address!r}")
+    return addresses
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = setting(
@@ -239,6 +252,37 @@ class Settings:
         "recipient directory is verified against it; pinned here or by `quietline keys "
         "install`, never in the database",
         parse=parse_public_key,
+    )
+    audit_keys: Secret | None = setting(
+        None,
+        env="AUDIT_KEYS",
+        shown="`audit_keys` in the server secrets file",
+        doc="the audit chain's MAC keys (URL-safe base64, 32+ bytes each), comma-separated, "
+        "the key new events use first and older keys after it (kept to verify); never printed",
+    )
+    audit_signing_key: Secret | None = setting(
+        None,
+        env="AUDIT_SIGNING_KEY",
+        shown="`audit_signing_key` in the server secrets file",
+        doc="the private half of the Ed25519 key that signs audit checkpoints (URL-safe base64, "
+        "32 bytes); never printed",
+    )
+    audit_witness_file: Path | None = setting(
+        None,
+        env="AUDIT_WITNESS_FILE",
+        shown="`audit-witness.txt` in the data directory",
+        doc="where each signed audit checkpoint is appended (and synced to disk): put it on "
+        "another volume or host, out of reach of whoever can write the database",
+        derived=lambda data_dir: str(data_dir / "audit-witness.txt"),
+    )
+    audit_witnesses: tuple[str, ...] = setting(
+        (),
+        env="AUDIT_WITNESSES",
+        shown="none",
+        doc="email addresses (comma-separated) sent the latest signed audit checkpoint once a "
+        "day, at `QUIETLINE_MAIL_DIGEST_HOUR`: people outside the office, such as the clerk "
+        "and the auditor",
+        parse=parse_addresses,
     )
     session_idle_minutes: int = setting(
         30,

@@ -17,26 +17,65 @@ Everything in the data directory is the service account's alone: folders 0700, f
 Every command that opens the data directory first checks it (:func:`check_private`) and refuses
 a directory, database or secrets file that group or others may open, naming the command that
 fixes it.
+
+The audit log's secrets live here too (SECURITY.md, "Audit log"): the MAC keys of its chain
+(``audit_keys``, newest first; older keys stay to verify the events they chained) and the Ed25519
+key that signs its checkpoints (``audit_signing_key``), or ``QUIETLINE_AUDIT_KEYS`` and
+``QUIETLINE_AUDIT_SIGNING_KEY``. They are made on the first start that lacks them, under a lock
+so that two processes starting together keep the same ones.
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
 import shlex
 import stat
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
+import crypto
 from intake.config import ConfigError, Settings
 from intake.config_fields import key_as_text, key_from_text
 
 SECRETS_FILE = "server-secrets.json"
 ROOT_ENTRY = "root_public_key"
+AUDIT_KEYS_ENTRY = "audit_keys"
+AUDIT_SIGNING_ENTRY = "audit_signing_key"
+AUDIT_UNKEYED_ENTRY = "audit_unkeyed_events"
+
+
+@dataclass(frozen=True, repr=False)
+class AuditSecrets:
+    """The audit chain's MAC keys by id (the first is the one new events use) and the private
+    half of the checkpoint signing key."""
+
+    mac_keys: tuple[tuple[str, bytes], ...]
+    signing_key: bytes
+    signing_public: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not self.mac_keys:
+            raise ConfigError("the audit chain needs at least one MAC key")
+        object.__setattr__(self, "signing_public", crypto.signing_public_key_of(self.signing_key))
+
+    @property
+    def current(self) -> tuple[str, bytes]:
+        return self.mac_keys[0]
+
+    def mac_key(self, key_id: str) -> bytes | None:
+        return dict(self.mac_keys).get(key_id)
+
+    def __repr__(self) -> str:
+        return f"AuditSecrets(keys={[key_id for key_id, _ in self.mac_keys]}, <hidden>)"
 
 
 @dataclass(frozen=True)
@@ -44,6 +83,7 @@ class ServerSecrets:
     session_key: bytes
     token_pepper: bytes
     root_public: bytes | None = None
+    audit: AuditSecrets | None = None
 
     def __repr__(self) -> str:
         return "ServerSecrets(<hidden>)"
@@ -112,7 +152,7 @@ def load_or_create_secrets(settings: Settings) -> ServerSecrets:
     command that opens the instance comes through here first.
     """
     check_private(settings)
-    stored: dict[str, str] = {}
+    stored: dict[str, Any] = {}
     path = settings.data_dir / SECRETS_FILE
     if path.exists():
         stored = json.loads(path.read_text())
@@ -121,6 +161,8 @@ def load_or_create_secrets(settings: Settings) -> ServerSecrets:
         stored = {
             "session_key": _encode(secrets.token_bytes(32)),
             "token_pepper": _encode(secrets.token_bytes(32)),
+            AUDIT_KEYS_ENTRY: [_encode(secrets.token_bytes(32))],
+            AUDIT_SIGNING_ENTRY: _encode(crypto.generate_signing_keypair().private),
         }
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -137,10 +179,114 @@ def load_or_create_secrets(settings: Settings) -> ServerSecrets:
         session_key=_decode("QUIETLINE_SECRET_KEY", session_key),
         token_pepper=_decode("QUIETLINE_TOKEN_PEPPER", pepper),
         root_public=_root_public(settings, stored),
+        audit=_audit_secrets(settings, stored),
     )
 
 
-def _root_public(settings: Settings, stored: dict[str, str]) -> bytes | None:
+def _audit_secrets(settings: Settings, stored: dict[str, Any]) -> AuditSecrets:
+    """The audit keys from the environment, else the file; the file's are made when missing."""
+    if not (settings.audit_keys and settings.audit_signing_key):
+        if AUDIT_KEYS_ENTRY not in stored or AUDIT_SIGNING_ENTRY not in stored:
+            stored = _add_audit_secrets(settings)
+    if settings.audit_keys:
+        texts = [part.strip() for part in settings.audit_keys.reveal().split(",") if part.strip()]
+        keys = [_decode("QUIETLINE_AUDIT_KEYS", text) for text in texts]
+    else:
+        listed = stored.get(AUDIT_KEYS_ENTRY)
+        if not isinstance(listed, list) or not listed:
+            raise ConfigError(f"{AUDIT_KEYS_ENTRY} in {SECRETS_FILE} must list keys")
+        keys = [_decode(AUDIT_KEYS_ENTRY, str(text)) for text in listed]
+    if settings.audit_signing_key:
+        signing = _decode("QUIETLINE_AUDIT_SIGNING_KEY", settings.audit_signing_key.reveal())
+    else:
+        signing = _decode(AUDIT_SIGNING_ENTRY, str(stored[AUDIT_SIGNING_ENTRY]))
+    if len(signing) != 32:
+        raise ConfigError("the audit signing key must be 32 bytes")
+    mac_keys = tuple((crypto.audit_key_id(key[:32]), key[:32]) for key in keys)
+    return AuditSecrets(mac_keys=mac_keys, signing_key=signing)
+
+
+@contextmanager
+def _locked_secrets(settings: Settings) -> Iterator[dict[str, Any]]:
+    """The secrets file's content, to change under an exclusive lock; written back on exit."""
+    prepare(settings.data_dir)
+    lock_path = settings.data_dir / (SECRETS_FILE + ".lock")
+    lock = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = settings.data_dir / SECRETS_FILE
+        stored: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        before = dict(stored)
+        yield stored
+        if stored != before:
+            _write_secrets(path, stored)
+    finally:
+        os.close(lock)  # closing releases the lock
+
+
+def _write_secrets(path: Path, stored: dict[str, Any]) -> None:
+    temporary = path.with_name(path.name + ".new")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(stored, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _add_audit_secrets(settings: Settings) -> dict[str, Any]:
+    """Make the audit keys the file lacks (another process may have made them meanwhile)."""
+    with _locked_secrets(settings) as stored:
+        if AUDIT_KEYS_ENTRY not in stored:
+            stored[AUDIT_KEYS_ENTRY] = [_encode(secrets.token_bytes(32))]
+        if AUDIT_SIGNING_ENTRY not in stored:
+            stored[AUDIT_SIGNING_ENTRY] = _encode(crypto.generate_signing_keypair().private)
+        return dict(stored)
+
+
+def unkeyed_events(settings: Settings) -> int | None:
+    """How many events the audit log held from before its keyed chain, as recorded on the first
+    start that had the keys (None: not recorded yet)."""
+    path = settings.data_dir / SECRETS_FILE
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    value = stored.get(AUDIT_UNKEYED_ENTRY)
+    return value if isinstance(value, int) else None
+
+
+def note_unkeyed_events(settings: Settings, count: int) -> int:
+    """Record, once, how many unkeyed events the log began with; the number recorded.
+
+    Kept outside the database so that a database writer cannot turn keyed events into
+    unkeyed ones (whose links anyone can compute) and pass them off as older than the keys.
+    """
+    with _locked_secrets(settings) as stored:
+        value = stored.get(AUDIT_UNKEYED_ENTRY)
+        if not isinstance(value, int):
+            stored[AUDIT_UNKEYED_ENTRY] = value = count
+        return value
+
+
+def rotate_audit_key(settings: Settings) -> str:
+    """Put a new MAC key first in the file's ``audit_keys``, keeping the old ones; its id.
+
+    Refused (ConfigError) where ``QUIETLINE_AUDIT_KEYS`` gives the keys: the operator adds the
+    new key at the front there, on every process.
+    """
+    if settings.audit_keys:
+        raise ConfigError(
+            "the audit keys come from QUIETLINE_AUDIT_KEYS: put a new key (32 random bytes, "
+            "URL-safe base64) at its front, keep the others after it, on every process"
+        )
+    load_or_create_secrets(settings)
+    key = secrets.token_bytes(32)
+    with _locked_secrets(settings) as stored:
+        listed = stored.get(AUDIT_KEYS_ENTRY)
+        older = list(listed) if isinstance(listed, list) else []
+        stored[AUDIT_KEYS_ENTRY] = [_encode(key), *older]
+    return crypto.audit_key_id(key)
+
+
+def _root_public(settings: Settings, stored: dict[str, Any]) -> bytes | None:
     """The pinned root public key: the environment's, or the file's; both must agree."""
     in_file = stored.get(ROOT_ENTRY)
     try:
@@ -164,7 +310,7 @@ def pin_root_public(settings: Settings, public: bytes) -> bool:
     """
     load_or_create_secrets(settings)  # the file exists from here on, unless the env holds all
     path = settings.data_dir / SECRETS_FILE
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    stored: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     pinned = _root_public(settings, stored)
     if pinned is not None:
         if pinned != public:
@@ -173,12 +319,6 @@ def pin_root_public(settings: Settings, public: bytes) -> bool:
                 "directory (a fresh instance)"
             )
         return False
-    stored[ROOT_ENTRY] = key_as_text(public)
-    temporary = path.with_name(path.name + ".new")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        json.dump(stored, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    with _locked_secrets(settings) as locked:
+        locked[ROOT_ENTRY] = key_as_text(public)
     return True

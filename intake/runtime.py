@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -13,11 +14,30 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
 from intake.config import Settings
-from intake.datadir import ServerSecrets, load_or_create_secrets
+from intake.datadir import AuditSecrets, ServerSecrets, load_or_create_secrets, unkeyed_events
 from intake.deadlines import DeadlineRules
 from intake.storage import db
 from intake.storage.limits import DatabaseLimits
 from intake.throttle import Limits, LocalLimits
+
+AUDIT_INFO = "quietline.audit"
+"""The key of :class:`AuditAnchors` in every database session's ``info``."""
+
+
+@dataclass
+class AuditAnchors:
+    """What the audit log needs beside the database: the keys of its chain and checkpoints
+    (server secrets, never in the database), the witness file checkpoints are appended to, and
+    how many events the log held from before its keyed chain (recorded in the server secrets
+    on the first start with keys; None until then).
+
+    Every database session of a runtime carries it in ``session.info``, so that
+    ``operations.audit.record`` keeps the signature all its callers use.
+    """
+
+    secrets: AuditSecrets
+    witness_file: Path | None
+    unkeyed_events: int | None = None
 
 
 class Clock(Protocol):
@@ -56,6 +76,8 @@ class Runtime:
     batchers: dict[str, Any] = field(default_factory=dict)
     # Replaceable so that tests can set the time instead of waiting for it.
     clock: Clock = field(default_factory=SystemClock)
+    # The audit log's keys and witness file; the same object every database session carries.
+    audit: AuditAnchors | None = None
 
     def now(self) -> datetime:
         """The current moment (aware, UTC), from the runtime's clock."""
@@ -79,11 +101,17 @@ def limits_for(engine: AsyncEngine) -> Limits:
 def open_runtime(settings: Settings) -> Runtime:
     """Create the engine and load secrets; the schema must already be migrated."""
     engine = db.create_engine(settings)
+    secrets = load_or_create_secrets(settings)
+    info = {}
+    anchors = None
+    if secrets.audit is not None:
+        anchors = AuditAnchors(secrets.audit, settings.audit_witness_file, unkeyed_events(settings))
+        info[AUDIT_INFO] = anchors
     return Runtime(
         settings=settings,
-        secrets=load_or_create_secrets(settings),
+        secrets=secrets,
         engine=engine,
-        sessions=db.session_factory(engine),
+        sessions=db.session_factory(engine, info),
         rules=DeadlineRules.from_values(
             ack_days=settings.ack_days,
             feedback_months=settings.feedback_months,
@@ -91,6 +119,7 @@ def open_runtime(settings: Settings) -> Runtime:
             holidays=settings.holidays,
         ),
         limits=limits_for(engine),
+        audit=anchors,
     )
 
 

@@ -50,6 +50,7 @@ async def initialise(runtime: Runtime, *, migrate_in_child: bool = False) -> lis
                 for index, (ident, label) in enumerate(runtime.settings.categories)
             )
             created.append(f"{len(runtime.settings.categories)} report categories")
+    await audit.note_unkeyed_prefix(runtime)
     return created
 
 

@@ -1,33 +1,142 @@
-"""``quietline audit``: the staff audit log."""
+"""``quietline audit``: the staff audit log, its keyed chain and its signed checkpoints."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from intake.cli.command import AddParser, in_runtime, say
-from intake.operations import audit
+from intake import datadir
+from intake.cli.command import AddParser, CommandError, in_runtime, say
+from intake.config import Settings
+from intake.config_fields import key_as_text, key_from_text
+from intake.operations import audit, checkpoints, witnesses
+from intake.operations.checkpoints import Checkpoint
 from intake.runtime import Runtime
 
 
+def _given_checkpoints(paths: list[str]) -> list[Checkpoint]:
+    """The checkpoints in each ``--checkpoints`` file (``-``: standard input)."""
+    given: list[Checkpoint] = []
+    for name in paths:
+        if name == "-":
+            found, unreadable = checkpoints.parse(sys.stdin.read(), "standard input")
+        else:
+            path = Path(name)
+            if not path.is_file():
+                raise CommandError(f"no such file: {name}")
+            found, unreadable = checkpoints.read_file(path, name)
+        if not found:
+            raise CommandError(f"{name} holds no audit checkpoint")
+        for block in unreadable:
+            print(
+                f"quietline: warning: checkpoint {block.number} of {block.source} could not be "
+                "read (cut short or altered); it is left out",
+                file=sys.stderr,
+            )
+        given.extend(found)
+    return given
+
+
+def _public_key(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        return key_from_text(text)
+    except ValueError:
+        raise CommandError(
+            "--public-key must be the audit key as `quietline audit public-key` prints it"
+        ) from None
+
+
 async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
+    given = _given_checkpoints(args.checkpoints or [])
+    public = _public_key(args.public_key)
     async with runtime.sessions() as session:
-        result = await audit.verify(session)
-    if result.ok:
-        say(f"audit log intact: {result.events} events, every link verified")
-        return 0
-    print(
-        f"quietline: audit log BROKEN at event {result.broken_at}: {result.reason} "
-        f"({result.events} events before it verified)",
-        file=sys.stderr,
+        result = await audit.verify(session, given=given, signing_public=public)
+    for warning in result.warnings:
+        print(f"quietline: warning: {warning}", file=sys.stderr)
+    for problem in result.problems:
+        print(f"quietline: audit checkpoint REFUSED: {problem}", file=sys.stderr)
+    if result.broken_at is not None:
+        print(
+            f"quietline: audit log BROKEN at event {result.broken_at}: {result.reason} "
+            f"(shown by {result.proof}; {result.events} events before it verified)",
+            file=sys.stderr,
+        )
+    if not result.ok:
+        return 1
+    legacy = f"; the first {result.legacy} from before the keyed chain" if result.legacy else ""
+    held = ", ".join(f"{count} in {source}" for source, count in result.sources) or "none"
+    say(
+        f"audit log intact: {result.events} events, every link verified{legacy}; "
+        f"signed checkpoints that hold: {held}"
     )
-    return 1
+    return 0
+
+
+async def cmd_audit_checkpoint(runtime: Runtime, args: argparse.Namespace) -> int:
+    made = await audit.checkpoint_now(runtime)
+    sys.stdout.write(made.text())
+    return 0
+
+
+async def cmd_audit_public_key(runtime: Runtime, args: argparse.Namespace) -> int:
+    audit_secrets = runtime.secrets.audit
+    if audit_secrets is None:  # pragma: no cover - every opened runtime has them
+        raise CommandError("this instance has no audit signing key")
+    say(key_as_text(audit_secrets.signing_public))
+    return 0
+
+
+async def cmd_audit_mail_witnesses(runtime: Runtime, args: argparse.Namespace) -> int:
+    if not runtime.settings.audit_witnesses:
+        raise CommandError("QUIETLINE_AUDIT_WITNESSES names no witness")
+    queued = await witnesses.mail_witnesses(runtime, once_a_day=False)
+    say(f"queued the latest signed checkpoint to {queued} audit witness(es)")
+    return 0
+
+
+def cmd_audit_rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    key_id = datadir.rotate_audit_key(settings)
+    say(
+        f"new audit MAC key {key_id}: events are chained with it once serve and the other "
+        "commands start again; the older keys stay to verify the events they chained"
+    )
+    return 0
 
 
 def register(add_parser: AddParser) -> None:
     commands = add_parser("audit", help="the staff audit log").add_subparsers(
         dest="audit_command", required=True
     )
-    commands.add_parser("verify", help="check every link of the hash chain").set_defaults(
-        run=in_runtime(cmd_audit_verify)
+    verify = commands.add_parser(
+        "verify",
+        help="check every link and signed checkpoint, against the witness file and "
+        "checkpoints given",
     )
+    verify.add_argument(
+        "--checkpoints",
+        action="append",
+        metavar="FILE",
+        help="a file holding checkpoints (witness emails pasted in; `-` reads standard "
+        "input); may be given more than once",
+    )
+    verify.add_argument(
+        "--public-key",
+        help="check signatures with this audit public key (as a witness kept it) instead of "
+        "the server's",
+    )
+    verify.set_defaults(run=in_runtime(cmd_audit_verify))
+    commands.add_parser("checkpoint", help="sign the log's head now and print it").set_defaults(
+        run=in_runtime(cmd_audit_checkpoint)
+    )
+    commands.add_parser(
+        "public-key", help="print the public half of the checkpoint signing key"
+    ).set_defaults(run=in_runtime(cmd_audit_public_key))
+    commands.add_parser(
+        "mail-witnesses", help="queue the latest signed checkpoint to the audit witnesses now"
+    ).set_defaults(run=in_runtime(cmd_audit_mail_witnesses))
+    commands.add_parser(
+        "rotate-key", help="start chaining with a new MAC key, keeping the old ones"
+    ).set_defaults(run=cmd_audit_rotate_key)

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 SUBJECT = "Quietline: please sign in"
+WITNESS_SUBJECT = "Quietline: audit checkpoint"
 
 NOTICE_BODY = """\
 Hello,
@@ -36,6 +37,20 @@ This is a test message from Quietline: the mail settings work.
 
 Quietline's emails never carry case details: they only ask you to sign in.
 """
+
+
+def witness_body(checkpoint: str) -> str:
+    """An audit witness's daily email: one signed checkpoint, nothing about any case or person.
+
+    The witness keeps it; ``quietline audit verify --checkpoints`` reads it back pasted.
+    """
+    return (
+        "Hello,\n\n"
+        "You are a witness of this Quietline instance's audit log. Please keep this email:\n"
+        "the signed checkpoint below lets anyone check later that the log was not rewritten.\n"
+        "It says how many staff actions the log held, and nothing about any case or person.\n\n"
+        f"{checkpoint}"
+    )
 
 
 def digest_body(lines: Sequence[str]) -> str:
@@ -60,14 +75,21 @@ def new_message_id(mail_from: str) -> str:
 
 
 def build_message(
-    *, mail_from: str, to: str, body: str, message_id: str, now: datetime | None = None
+    *,
+    mail_from: str,
+    to: str,
+    body: str,
+    message_id: str,
+    now: datetime | None = None,
+    subject: str = SUBJECT,
 ) -> EmailMessage:
-    """The message as it leaves; ``now`` (the delivery time) is the only time in it."""
+    """The message as it leaves; ``now`` (the delivery time) is the only time in it (a witness's
+    checkpoint carries the time it was signed)."""
     sent_at = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = to
-    message["Subject"] = SUBJECT
+    message["Subject"] = subject
     message["Date"] = format_datetime(sent_at, usegmt=True)
     message["Message-ID"] = message_id
     # RFC 3834: keeps out-of-office replies and the like from answering it.

@@ -37,7 +37,8 @@ NOTIFY_MODES = ("immediate", "digest")
 NOTICE = "notice"  # leaves on its own after the random delay
 HELD = "held"  # waits for the daily digest (staff who chose the digest)
 DIGEST = "digest"
-SENDABLE = (NOTICE, DIGEST)
+WITNESS = "witness"  # an audit witness's daily checkpoint, to an address, not to staff
+SENDABLE = (NOTICE, DIGEST, WITNESS)
 
 _random = secrets.SystemRandom()
 
@@ -115,6 +116,24 @@ async def queue_notices(
     if rows:
         await connection.execute(insert(_OUTBOX), rows)
     return len(rows)
+
+
+def queue_witness_mail(
+    session: AsyncSession, settings: Settings, addresses: Sequence[str], body: str
+) -> int:
+    """Queue ``body`` (an audit checkpoint) to each audit witness's address; due at once."""
+    now = utcnow()
+    for address in addresses:
+        session.add(
+            Outbox(
+                to_address=address,
+                kind=WITNESS,
+                body=body,
+                message_id=new_message_id(settings.mail_from),
+                due_at=now,
+            )
+        )
+    return len(addresses)
 
 
 async def queue_notice(session: AsyncSession, settings: Settings, staff: Staff) -> bool:

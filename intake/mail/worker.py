@@ -34,8 +34,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
 from intake.mail import digest
-from intake.mail.compose import NOTICE_BODY, build_message
-from intake.mail.outbox import NOTICE, SENDABLE, unclaimed
+from intake.mail.compose import NOTICE_BODY, SUBJECT, WITNESS_SUBJECT, build_message
+from intake.mail.outbox import NOTICE, SENDABLE, WITNESS, unclaimed
 from intake.mail.transport import Transport, describe_failure, failure_code, transport_for
 from intake.runtime import Runtime
 from intake.storage import db
@@ -99,7 +99,9 @@ async def claim_due(runtime: Runtime, *, limit: int = BATCH) -> list[Claimed]:
         if not rows:
             return []
         people = await session.exec(
-            select(Staff).where(col(Staff.id).in_({row.staff_id for row in rows}))
+            select(Staff).where(
+                col(Staff.id).in_({row.staff_id for row in rows if row.staff_id is not None})
+            )
         )
         addresses = {person.id: person.email for person in people.all() if person.active}
         claimed = []
@@ -110,7 +112,7 @@ async def claim_due(runtime: Runtime, *, limit: int = BATCH) -> list[Claimed]:
             claimed.append(
                 Claimed(
                     id=row.id,
-                    to=addresses.get(row.staff_id),
+                    to=row.to_address if row.staff_id is None else addresses.get(row.staff_id),
                     kind=row.kind,
                     body=row.body,
                     message_id=row.message_id,
@@ -165,6 +167,7 @@ async def deliver(
                     to=item.to,
                     body=item.body if item.kind != NOTICE else NOTICE_BODY,
                     message_id=item.message_id,
+                    subject=WITNESS_SUBJECT if item.kind == WITNESS else SUBJECT,
                 )
                 try:
                     await connection.send(message)

@@ -1,46 +1,97 @@
-"""The append-only, hash-chained audit log of staff actions (SECURITY.md, "Audit log").
+"""The audit log of staff actions: a keyed chain, anchored by signed checkpoints kept outside
+the database (SECURITY.md, "Audit log").
 
-Each event is appended in the same transaction as the action it records, so
-an action and its audit line commit together or not at all. Appends are
-serialised (SQLite's write lock; a PostgreSQL advisory lock) so the chain
-never forks, even with several app processes. Reporter actions are never
-audited.
+Each event is appended in the same transaction as the action it records, so an action and its
+audit line commit together or not at all. Appends are serialised (SQLite's write lock; a
+PostgreSQL advisory lock) so the chain never forks, even with several app processes. Reporter
+actions are never audited.
+
+Each event's link (``hash``) is a MAC over the previous link and the event, under a key kept in
+the server secrets and named on the event (``key_id``): a database writer without the secrets
+cannot forge a link. After every event about a case, and at least hourly
+(``operations.maintenance``), the head is signed into a checkpoint (``operations.checkpoints``),
+stored, and appended to the witness file once the transaction commits; the witnesses are mailed
+one a day (``operations.witnesses``). A rewrite by someone holding the secrets too is caught by
+:func:`verify` against any copy of a checkpoint made before it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, text
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+import crypto
+from intake import datadir
+from intake.operations import checkpoints
+from intake.operations.checkpoints import Checkpoint
+from intake.runtime import AUDIT_INFO, AuditAnchors, Runtime
+from intake.storage import db
 from intake.storage.db import utcnow
-from intake.storage.models import AuditEvent
+from intake.storage.models import AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
 _PG_AUDIT_LOCK = 0x51A0D17  # an arbitrary constant naming the audit chain's lock
+_PENDING = "quietline.audit.pending"  # checkpoints for the witness file, once committed
+WITNESS_SOURCE = "the witness file"
+DATABASE_SOURCE = "the database"
+
+
+class AuditKeysMissing(RuntimeError):
+    """A database session made without the runtime's audit keys (a programming error)."""
 
 
 def chain_hash(event: AuditEvent) -> str:
-    """SHA-256 over the previous hash and every field of the event."""
-    canonical = json.dumps(
-        [
-            event.prev_hash,
-            event.seq,
-            event.at.isoformat(timespec="microseconds"),
-            event.actor,
-            event.action,
-            event.case_ref,
-            event.detail,
-        ],
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    """The unkeyed SHA-256 link of an event from before the keyed chain."""
+    return hashlib.sha256(_canonical(event, keyed=False)).hexdigest()
+
+
+def link_of(event: AuditEvent, key: bytes) -> str:
+    """The keyed link of an event: a MAC, under ``key``, over the previous link and the event."""
+    return crypto.audit_link(key, bytes.fromhex(event.prev_hash), _canonical(event)).hex()
+
+
+def _canonical(event: AuditEvent, *, keyed: bool = True) -> bytes:
+    fields: list[Any] = [
+        event.seq,
+        event.at.isoformat(timespec="microseconds"),
+        event.actor,
+        event.action,
+        event.case_ref,
+        event.detail,
+    ]
+    fields = [*fields, event.key_id] if keyed else [event.prev_hash, *fields]
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def anchors_of(session: AsyncSession) -> AuditAnchors:
+    anchors = session.info.get(AUDIT_INFO)
+    if not isinstance(anchors, AuditAnchors):
+        raise AuditKeysMissing("this database session was not made by a runtime with audit keys")
+    return anchors
+
+
+async def _lock_chain(session: AsyncSession) -> None:
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK}
+        )
+
+
+async def _last_event(session: AsyncSession) -> AuditEvent | None:
+    return (
+        await session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1))
+    ).first()
 
 
 async def record(
@@ -51,15 +102,11 @@ async def record(
     case_ref: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append an event inside the caller's (write) transaction."""
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_AUDIT_LOCK}
-        )
-    last = (
-        await session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1))
-    ).first()
+    """Append an event inside the caller's (write) transaction; checkpoint an event about a case."""
+    anchors = anchors_of(session)
+    await _lock_chain(session)
+    last = await _last_event(session)
+    key_id, key = anchors.secrets.current
     event = AuditEvent(
         seq=last.seq + 1 if last else 1,
         at=utcnow(),
@@ -69,27 +116,208 @@ async def record(
         detail=json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
         prev_hash=last.hash if last else GENESIS,
         hash="",
+        key_id=key_id,
     )
-    event.hash = chain_hash(event)
+    event.hash = link_of(event, key)
     session.add(event)
+    if case_ref is not None:
+        _add_checkpoint(session, anchors, count=event.seq, head=event.hash, key_id=key_id)
     await session.flush()
     return event
 
 
+def _add_checkpoint(
+    session: AsyncSession, anchors: AuditAnchors, *, count: int, head: str, key_id: str
+) -> Checkpoint:
+    """Sign the head, store it, and have it appended to the witness file after the commit."""
+    made = checkpoints.make(
+        anchors.secrets.signing_key, count=count, head=head, at=utcnow(), key_id=key_id
+    )
+    session.add(
+        AuditCheckpoint(
+            count=made.count, head=made.head, at=made.at, key_id=made.key_id, text=made.text()
+        )
+    )
+    if anchors.witness_file is not None:
+        pending = session.info.get(_PENDING)
+        if pending is None:
+            pending = session.info[_PENDING] = []
+            sync_session = session.sync_session
+            sa_event.listen(sync_session, "after_commit", _write_pending)
+            sa_event.listen(sync_session, "after_rollback", _drop_pending)
+        pending.append(made)
+    return made
+
+
+def _write_pending(sync_session: Session) -> None:
+    """After the commit: the checkpoints of what committed go to the witness file, appended and
+    synced by the writer thread so that the request does not wait for the disk."""
+    pending: list[Checkpoint] = sync_session.info.get(_PENDING) or []
+    anchors = sync_session.info.get(AUDIT_INFO)
+    if pending and isinstance(anchors, AuditAnchors) and anchors.witness_file is not None:
+        checkpoints.append_later(anchors.witness_file, pending)
+    pending.clear()
+
+
+def _drop_pending(sync_session: Session) -> None:
+    pending = sync_session.info.get(_PENDING)
+    if pending:
+        pending.clear()
+
+
+async def checkpoint_now(runtime: Runtime) -> Checkpoint:
+    """Sign the chain's head now (the hourly checkpoint, ``quietline audit checkpoint``)."""
+    async with db.transaction(runtime.sessions) as session:
+        made = await add_checkpoint_now(session)
+    await checkpoints.written()
+    return made
+
+
+async def add_checkpoint_now(session: AsyncSession) -> Checkpoint:
+    """Sign the chain's head inside the caller's write transaction."""
+    anchors = anchors_of(session)
+    await _lock_chain(session)
+    last = await _last_event(session)
+    return _add_checkpoint(
+        session,
+        anchors,
+        count=last.seq if last else 0,
+        head=last.hash if last else GENESIS,
+        key_id=anchors.secrets.current[0],
+    )
+
+
+async def note_unkeyed_prefix(runtime: Runtime) -> None:
+    """On the first start with audit keys, record outside the database how many events the
+    log holds from before the keyed chain (none on a new instance)."""
+    anchors = runtime.audit
+    if anchors is None or anchors.unkeyed_events is not None:
+        return
+    async with runtime.sessions() as session:
+        count = (
+            await session.exec(
+                select(func.count()).select_from(AuditEvent).where(col(AuditEvent.key_id).is_(None))
+            )
+        ).one()
+    anchors.unkeyed_events = datadir.note_unkeyed_events(runtime.settings, int(count))
+
+
+# --- Verification
+
+
 @dataclass(frozen=True)
 class Verification:
+    """What ``verify`` found: ``broken_at`` is the first event that differs, ``reason`` says
+    how, and ``proof`` which checkpoint (or which link) shows it."""
+
     events: int
     broken_at: int | None = None
     reason: str = ""
+    proof: str = ""
+    checkpoints: int = 0  # signed copies held against the chain, from every source
+    legacy: int = 0  # events from before the keyed chain, checked as an unkeyed chain only
+    problems: tuple[str, ...] = field(default_factory=tuple)  # checkpoints that do not hold
+    sources: tuple[tuple[str, int], ...] = ()  # where the signed checkpoints were read, how many
+    warnings: tuple[str, ...] = ()  # what weakens the check without proving a change
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and not self.problems
 
 
-async def verify(session: AsyncSession, *, batch: int = 5000) -> Verification:
-    """Walk the chain; report the first event that was altered, removed or reordered."""
-    expected_seq, prev_hash, count = 1, GENESIS, 0
+@dataclass(frozen=True)
+class _Finding:
+    broken_at: int
+    reason: str
+    proof: str
+    precision: int  # how many events the finding leaves in doubt (0: exactly this one)
+
+
+async def stored_checkpoints(session: AsyncSession) -> list[Checkpoint]:
+    """The checkpoints in the database, read back from their text."""
+    texts = (await session.exec(select(AuditCheckpoint.text))).all()
+    found, _ = checkpoints.parse("".join(texts), DATABASE_SOURCE)
+    return found
+
+
+async def verify(
+    session: AsyncSession,
+    *,
+    given: Sequence[Checkpoint] = (),
+    batch: int = 5000,
+    signing_public: bytes | None = None,
+) -> Verification:
+    """Check every link and every checkpoint; hold the log against the database's checkpoints,
+    the witness file's and ``given`` (pasted witness emails).
+
+    Reports the first event that was altered, removed, reordered or cut off, and which link or
+    checkpoint proves it. A checkpoint whose signature does not hold under the audit signing
+    key (``signing_public``, by default the server's) is a problem of its own.
+    """
+    anchors = anchors_of(session)
+    public = signing_public or anchors.secrets.signing_public
+    await checkpoints.written()  # this process's own, still on their way to the witness file
+    known: list[Checkpoint] = [*await stored_checkpoints(session), *given]
+    warnings: list[str] = []
+    if anchors.witness_file is not None:
+        in_file, unreadable = checkpoints.read_file(anchors.witness_file, WITNESS_SOURCE)
+        known.extend(in_file)
+        warnings.extend(
+            f"checkpoint {block.number} of the witness file could not be read (cut short or "
+            "altered); it is left out"
+            for block in unreadable
+        )
+        if not in_file and known:
+            warnings.append(
+                f"the witness file ({anchors.witness_file}) holds no checkpoint: it was moved, "
+                "emptied or never written, so it anchors nothing"
+            )
+    problems: list[str] = []
+    trusted: list[Checkpoint] = []
+    for checkpoint in known:
+        if checkpoint.signature_holds(public):
+            trusted.append(checkpoint)
+        else:
+            problems.append(
+                f"a checkpoint in {checkpoint.source} (count {checkpoint.count}, "
+                f"{checkpoint.time_text}) is not signed by this instance's audit key"
+            )
+    wanted = {checkpoint.count for checkpoint in trusted}
+    walk = await _walk(session, anchors, wanted, batch)
+    findings = [*_held_against(walk, trusted)]
+    if walk.broken is not None:
+        findings.append(walk.broken)
+    first = min(findings, key=lambda f: (f.broken_at, f.precision), default=None)
+    sources: dict[str, int] = {}
+    for checkpoint in trusted:
+        sources[checkpoint.source] = sources.get(checkpoint.source, 0) + 1
+    return Verification(
+        events=walk.count if first is None else min(walk.count, first.broken_at - 1),
+        broken_at=first.broken_at if first else None,
+        reason=first.reason if first else "",
+        proof=first.proof if first else "",
+        checkpoints=len(trusted),
+        legacy=walk.legacy,
+        problems=tuple(problems),
+        sources=tuple(sources.items()),
+        warnings=tuple(warnings),
+    )
+
+
+@dataclass
+class _Walk:
+    count: int = 0
+    legacy: int = 0
+    heads: dict[int, str] = field(default_factory=dict)
+    broken: _Finding | None = None
+
+
+async def _walk(
+    session: AsyncSession, anchors: AuditAnchors, wanted: set[int], batch: int
+) -> _Walk:
+    """Walk the chain from the start, checking each link; note the heads checkpoints name."""
+    walk = _Walk(heads={0: GENESIS})
+    expected_seq, prev_hash = 1, GENESIS
     while True:
         rows = (
             await session.exec(
@@ -100,13 +328,79 @@ async def verify(session: AsyncSession, *, batch: int = 5000) -> Verification:
             )
         ).all()
         if not rows:
-            return Verification(events=count)
+            return walk
         for event in rows:
-            if event.seq != expected_seq:
-                return Verification(count, expected_seq, f"event {expected_seq} is missing")
-            if event.prev_hash != prev_hash:
-                return Verification(count, event.seq, "it does not follow the event before it")
-            recomputed = chain_hash(event)
-            if recomputed != event.hash:
-                return Verification(count, event.seq, "its content was changed")
-            prev_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+            problem = _check_link(event, expected_seq, prev_hash, walk, anchors)
+            if problem is not None:
+                walk.broken = _Finding(problem[0], problem[1], "its link", 0)
+                return walk
+            if event.seq in wanted:
+                walk.heads[event.seq] = event.hash
+            prev_hash, expected_seq, walk.count = event.hash, expected_seq + 1, walk.count + 1
+
+
+def _check_link(
+    event: AuditEvent, expected: int, prev_hash: str, walk: _Walk, anchors: AuditAnchors
+) -> tuple[int, str] | None:
+    if event.seq != expected:
+        return expected, f"event {expected} is missing"
+    if event.prev_hash != prev_hash:
+        return event.seq, "it does not follow the event before it"
+    if event.key_id is None:
+        if walk.legacy != walk.count:
+            return event.seq, "an unkeyed event after keyed ones: the chain was rewritten"
+        if walk.legacy >= (anchors.unkeyed_events or 0):
+            return event.seq, (
+                "it has no MAC key, but the log held only "
+                f"{anchors.unkeyed_events or 0} events from before the keyed chain "
+                "(server secrets): it was rewritten without the key"
+            )
+        walk.legacy += 1
+        recomputed = chain_hash(event)
+    else:
+        key = anchors.secrets.mac_key(event.key_id)
+        if key is None:
+            return event.seq, f"its MAC key {event.key_id} is not among the server's audit keys"
+        recomputed = link_of(event, key)
+    if not hmac.compare_digest(recomputed, event.hash):
+        return event.seq, "its content was changed (its MAC does not hold)"
+    return None
+
+
+def _held_against(walk: _Walk, trusted: Iterable[Checkpoint]) -> Iterable[_Finding]:
+    """Each signed checkpoint against the database's chain: what it proves differs.
+
+    A checkpoint the chain matches proves every event up to its count; so the first event a
+    mismatching checkpoint proves changed is the one after the highest match below it.
+    """
+    ordered = sorted(trusted, key=lambda checkpoint: checkpoint.count)
+    matched = [
+        checkpoint.count
+        for checkpoint in ordered
+        if (head := walk.heads.get(checkpoint.count)) is not None
+        and hmac.compare_digest(head, checkpoint.head)
+    ]
+    for checkpoint in ordered:
+        proof = f"the checkpoint of {checkpoint.time_text} in {checkpoint.source}"
+        if checkpoint.count > walk.count and walk.broken is None:
+            first = walk.count + 1
+            yield _Finding(
+                first,
+                f"event {first} is missing: the log ends at event {walk.count}, but "
+                f"{proof} counted {checkpoint.count} events",
+                proof,
+                0,
+            )
+            continue
+        head = walk.heads.get(checkpoint.count)
+        if head is None or hmac.compare_digest(head, checkpoint.head):
+            continue  # it holds (or lies beyond a broken link, which is reported itself)
+        first = max((count for count in matched if count < checkpoint.count), default=0) + 1
+        if first == checkpoint.count:
+            reason = f"event {first} differs from what {proof} signed"
+        else:
+            reason = (
+                f"the log differs from what {proof} signed, at event {first} or after it "
+                f"(up to event {checkpoint.count})"
+            )
+        yield _Finding(first, reason, proof, checkpoint.count - first)

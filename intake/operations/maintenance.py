@@ -1,8 +1,11 @@
-"""Work the server does on its own while it runs: the daily retention run, and the watch on
-the storage budget of reporters' files.
+"""Work the server does on its own while it runs: the daily retention run, the watch on the
+storage budget of reporters' files, and the audit log's hourly checkpoint with the witnesses'
+daily email.
 
-Several app processes may each run it: every deletion re-checks its case under
-a row lock inside its own transaction, so a case is destroyed once.
+Several app processes may each run them: every deletion re-checks its case under
+a row lock inside its own transaction, so a case is destroyed once; each process
+signs its own hourly checkpoint (more checkpoints only anchor the log better), and
+the witnesses' email is claimed once a day across processes.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from datetime import datetime, timedelta
 from intake.attachments import budget
 from intake.casework import retention
 from intake.i18n import SOURCE_LOCALE
+from intake.operations import audit, witnesses
 from intake.runtime import Runtime
 
 logger = logging.getLogger("quietline.maintenance")
 _random = random.SystemRandom()
 FIRST_RUN_DELAY_SECONDS = 60.0
+CHECKPOINT_INTERVAL_SECONDS = 3600.0
 
 
 async def retention_loop(runtime: Runtime, *, first_delay: float = FIRST_RUN_DELAY_SECONDS) -> None:
@@ -96,3 +101,23 @@ class BudgetWatch:
         for line in lines:
             logger.warning("storage budget: %s", line)
         return lines
+
+
+async def checkpoint_loop(
+    runtime: Runtime, *, interval: float = CHECKPOINT_INTERVAL_SECONDS
+) -> None:
+    """Sign the audit chain's head at start and every hour (events about a case are
+    checkpointed as they happen), and mail the witnesses once a day."""
+    while True:
+        try:
+            await checkpoint_round(runtime)
+        except Exception as exc:  # keep serving; try again at the next interval
+            logger.error("audit checkpoint failed: %s", type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
+async def checkpoint_round(runtime: Runtime) -> int:
+    """One round of the loop: a checkpoint, then the witnesses' email if it is due today;
+    how many witness emails were queued."""
+    await audit.checkpoint_now(runtime)
+    return await witnesses.mail_witnesses(runtime)

@@ -247,7 +247,10 @@ class AttachmentChunk(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """One staff action. Rows form a hash chain: each hash covers the previous one.
+    """One staff action. Rows form a keyed chain: each ``hash`` is a MAC (under the key
+    ``key_id`` names, kept outside the database) over the previous one and the event
+    (intake/operations/audit.py). Events from before the keyed chain have no ``key_id``: their
+    ``hash`` is an unkeyed SHA-256.
 
     Holds who did what to which case reference, never what anyone wrote.
     """
@@ -260,6 +263,20 @@ class AuditEvent(SQLModel, table=True):
     detail: str = "{}"  # JSON; references and counts only
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement of the audit chain's head: after ``count`` events the last link was
+    ``head`` (intake/operations/audit.py). The same text is appended to the witness file and
+    mailed to the audit witnesses, outside the database, where a rewrite cannot follow it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    count: int = Field(index=True)
+    head: str = Field(max_length=64)
+    at: datetime = Field(sa_column=Timestamp())
+    key_id: str = Field(max_length=16)
+    text: str  # the signed checkpoint as witnesses keep it
 
 
 class Outbox(SQLModel, table=True):
@@ -273,8 +290,10 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_kind_due_at", "kind", "due_at"),)
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    staff_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
-    kind: str = Field(max_length=10)  # notice | held (waits for the digest) | digest
+    # None for an audit witness's checkpoint email, which goes to ``to_address`` instead.
+    staff_id: str | None = Field(default=None, foreign_key="staff.id", index=True, max_length=32)
+    to_address: str | None = Field(default=None, max_length=254)
+    kind: str = Field(max_length=10)  # notice | held (waits for the digest) | digest | witness
     body: str = ""
     message_id: str = Field(max_length=200)
     due_at: datetime = Field(sa_column=Timestamp())

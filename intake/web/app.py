@@ -24,7 +24,7 @@ from intake.config import Settings
 from intake.errors import QuietlineError, TooManyAttempts
 from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
-from intake.operations import maintenance
+from intake.operations import checkpoints, maintenance
 from intake.runtime import Runtime, open_runtime
 from intake.web.admin import routes as admin_pages
 from intake.web.api import routes as api
@@ -180,6 +180,7 @@ def create_app(
             tasks.append(asyncio.create_task(maintenance.retention_loop(active)))
         if run_background:
             tasks.append(asyncio.create_task(maintenance.budget_watch_loop(active)))
+            tasks.append(asyncio.create_task(maintenance.checkpoint_loop(active)))
         try:
             yield
         finally:
@@ -189,6 +190,7 @@ def create_app(
                     await task
             if worker is not None:
                 await worker.stop()
+            await checkpoints.written()  # the last checkpoints, on disk before the app stops
             if runtime is None:
                 await active.close()
             reporter_errors.flush()

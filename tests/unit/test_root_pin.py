@@ -47,7 +47,13 @@ def test_pinning_writes_the_secrets_file_only_and_keeps_its_mode(tmp_path: Path)
     path = tmp_path / datadir.SECRETS_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     stored = json.loads(path.read_text())
-    assert set(stored) == {"session_key", "token_pepper", datadir.ROOT_ENTRY}
+    assert set(stored) == {
+        "session_key",
+        "token_pepper",
+        datadir.AUDIT_KEYS_ENTRY,
+        datadir.AUDIT_SIGNING_ENTRY,
+        datadir.ROOT_ENTRY,
+    }
     assert datadir.load_or_create_secrets(settings).root_public == public
 
 

@@ -1,0 +1,53 @@
+"""The audit chain's keyed link: pinned bytes, a key of its own, and every input bound."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from crypto import AUDIT_LINK_BYTES, audit_key_id, audit_link
+
+KEY = bytes(range(32))
+PREVIOUS = bytes(32)
+
+
+def test_known_answer() -> None:
+    # The MAC is HMAC-SHA256 over the encoded context, the previous link and the event,
+    # computed here with the standard library so the encoding is pinned independently.
+    context = b"\x01" + b"\x00\x00\x00\x17quietline/audit-link/v1"
+    expected = hmac.new(KEY, context + PREVIOUS + b"event", hashlib.sha256).digest()
+    assert audit_link(KEY, PREVIOUS, b"event") == expected
+    assert len(expected) == AUDIT_LINK_BYTES
+
+
+def test_every_input_changes_the_link() -> None:
+    link = audit_link(KEY, PREVIOUS, b"event")
+    assert audit_link(bytes(31) + b"\x01", PREVIOUS, b"event") != link
+    assert audit_link(KEY, b"\x01" + bytes(31), b"event") != link
+    assert audit_link(KEY, PREVIOUS, b"evenT") != link
+
+
+def test_a_plain_hash_of_the_same_bytes_is_not_a_link() -> None:
+    # What a database writer without the key can compute never equals the link.
+    unkeyed = hashlib.sha256(PREVIOUS + b"event").digest()
+    assert audit_link(KEY, PREVIOUS, b"event") != unkeyed
+
+
+def test_key_id_is_short_stable_and_reveals_no_key() -> None:
+    key_id = audit_key_id(KEY)
+    assert key_id == audit_key_id(KEY) and len(key_id) == 16
+    assert key_id != audit_key_id(bytes(32))
+    assert KEY.hex()[:16] != key_id
+
+
+def test_bad_inputs_are_refused() -> None:
+    with pytest.raises(ValueError):
+        audit_link(bytes(16), PREVIOUS, b"event")
+    with pytest.raises(ValueError):
+        audit_link(KEY, bytes(16), b"event")
+    with pytest.raises(TypeError):
+        audit_link(KEY, PREVIOUS, "event")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        audit_key_id(b"short")
