@@ -37,6 +37,7 @@ from intake.web.middleware import (
     rate_limits_from,
 )
 from intake.web.reporter import routes as reporter_pages
+from intake.web.staff import audit as staff_audit
 from intake.web.staff import operations as staff_operations
 from intake.web.staff import routes as staff_pages
 from intake.web.templating import render
@@ -196,6 +197,7 @@ def create_app(
             *reporter_pages.routes,
             *staff_pages.routes,
             *staff_operations.routes,
+            *staff_audit.routes,
             *admin_pages.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from intake.web.api import (
+    audit,
     case_openapi,
     openapi,
     operations,
@@ -23,5 +24,6 @@ routes: list[BaseRoute] = [
     *reporter.routes,
     *staff.routes,
     *operations.routes,
+    *audit.routes,
     *openapi.routes,
 ]
