@@ -502,3 +502,72 @@ def test_links_carry_the_switched_language_only_when_it_was_switched(
     context.close()
     answer = httpx.get(site.url + "/report", headers={"accept-language": "fr-CA,fr;q=0.9"})
     assert answer.headers["content-language"] == "fr-CA"
+
+
+# --- the audit log: the audit page and a case's history ---------------------------------------
+
+
+AXE_SERIOUS = """async () => {
+    const found = await axe.run(document, {resultTypes: ['violations']});
+    return found.violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}));
+}"""
+
+
+def test_the_audit_page_and_a_case_history_pass_axe_in_both_languages_without_script(
+    chromium: object, site: LiveServer, axe_source: str, office: httpx.Client
+) -> None:
+    """The staff's audit pages, checked as the reporter pages are: axe (no serious or critical
+    violation) in English and French at desktop and phone width, no sideways scrolling, and
+    filtering and paging with JavaScript off."""
+    category = office.get("/api/v1/form").json()["categories"][0]["id"]
+    filed = office.post("/api/v1/reports", json={"category": category, "body": REPORT_TEXT})
+    assert filed.status_code == 201, filed.text
+    ref = _case_about(office, REPORT_TEXT)
+    cookies = [
+        {"name": name, "value": value, "url": site.url} for name, value in office.cookies.items()
+    ]
+
+    # Without script: the filter form narrows the list to the case, and the case page shows it.
+    context = _context(chromium)
+    context.add_cookies(cookies)  # type: ignore[attr-defined]
+    page = context.new_page()
+    elsewhere = _watch_hosts(page, site)
+    page.goto(f"{site.url}/staff/audit")  # type: ignore[attr-defined]
+    page.get_by_label("Case reference").fill(ref)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show").click()  # type: ignore[attr-defined]
+    rows = page.locator("table.audit tbody tr")  # type: ignore[attr-defined]
+    assert rows.count() >= 1 and "Opened the case" in rows.first.inner_text()
+    page.goto(f"{site.url}/staff/cases/{ref}")  # type: ignore[attr-defined]
+    assert "Opened the case" in page.locator("#history ~ div table").inner_text()  # type: ignore[attr-defined]
+    assert elsewhere == []
+    context.close()
+
+    problems: list[str] = []
+    pages = {
+        "audit": "/staff/audit",
+        "audit-filtered": f"/staff/audit?kind=case.view&case={ref}",
+        "audit-error": "/staff/audit?since=31-03-2026",
+        "case-history": f"/staff/cases/{ref}",
+    }
+    for lang in ("en", "fr-CA"):
+        for width, height in ((1280, 900), (320, 640)):
+            context = _context(
+                chromium, javascript=True, viewport={"width": width, "height": height}
+            )
+            context.add_cookies(cookies)  # type: ignore[attr-defined]
+            page = context.new_page()
+            for name, path in pages.items():
+                joiner = "&" if "?" in path else "?"
+                page.goto(f"{site.url}{path}{joiner}lang={lang}")  # type: ignore[attr-defined]
+                page.add_script_tag(content=axe_source)  # type: ignore[attr-defined]
+                for violation in page.evaluate(AXE_SERIOUS):  # type: ignore[attr-defined]
+                    problems.append(f"{lang} {width}px {name}: {json.dumps(violation)}")
+                overflow = page.evaluate(  # type: ignore[attr-defined]
+                    "() => document.documentElement.scrollWidth - window.innerWidth"
+                )
+                if overflow > 0:
+                    problems.append(f"{lang} {width}px {name}: scrolls sideways {overflow}px")
+            context.close()
+    assert problems == []
