@@ -24,7 +24,7 @@ from intake.storage import db
 from intake.storage.models import AuditEvent, Case
 from tests.support import casefactory
 from tests.support.instance import Instance, quietline_environ
-from tests.support.staffing import StaffClient, sign_in
+from tests.support.staffing import StaffClient, login, sign_in
 
 OFFICER = "officer1@example.org"
 OTHER_OFFICER = "officer3@example.org"
@@ -399,3 +399,29 @@ async def test_the_operator_lists_every_event_with_references_and_no_content(
     admin = await sign_in(seeded, client, ADMIN)
     assert "Made a backup of the instance" in (await admin.get("/staff/audit")).text
     assert _cli(seeded, "audit", "verify").returncode == 0
+
+
+async def test_sign_ins_failures_and_password_changes_are_read_without_what_was_typed(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    wrong = await login(seeded, client, OFFICER, password="Tr0ub4dor&3-wrong")
+    assert wrong.status_code == 401
+    nobody = await login(seeded, client, "nobody@example.org", totp="918273")
+    assert nobody.status_code == 401
+    officer = await sign_in(seeded, client, OFFICER)
+    changed = await officer.post(
+        "/api/v1/staff/password", {"current": seeded.staff_passwords[OFFICER], "new": "n" * 16}
+    )
+    assert changed.status_code == 200, changed.text
+
+    admin = await sign_in(seeded, client, ADMIN)
+    events = await _api_events(admin)
+    described = [(event["actor"], event["description"]) for event in events]
+    assert (OFFICER, "A sign-in failed (wrong password)") in described
+    assert ("unknown", "A sign-in failed (unknown or disabled account)") in described
+    assert (OFFICER, "Signed in") in described and (OFFICER, "Changed their password") in described
+    page = await admin.get("/staff/audit", {"kind": "staff.sign_in_failed"})
+    assert "an unknown account" in page.text and "nobody@example.org" not in page.text
+    listed = _cli(seeded, "audit", "list", "--format", "json").stdout
+    for typed in ("Tr0ub4dor", "nobody@example.org", "918273", "n" * 16):
+        assert typed not in listed and typed not in json.dumps(events)
