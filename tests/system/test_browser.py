@@ -520,7 +520,7 @@ def test_the_audit_page_and_a_case_history_pass_axe_in_both_languages_without_sc
 ) -> None:
     """The staff's audit pages, checked as the reporter pages are: axe (no serious or critical
     violation) in English and French at desktop and phone width, no sideways scrolling, and
-    filtering and paging with JavaScript off."""
+    filtering with JavaScript off; each page is photographed into test-artifacts/."""
     category = office.get("/api/v1/form").json()["categories"][0]["id"]
     filed = office.post("/api/v1/reports", json={"category": category, "body": REPORT_TEXT})
     assert filed.status_code == 201, filed.text
@@ -561,6 +561,9 @@ def test_the_audit_page_and_a_case_history_pass_axe_in_both_languages_without_sc
             for name, path in pages.items():
                 joiner = "&" if "?" in path else "?"
                 page.goto(f"{site.url}{path}{joiner}lang={lang}")  # type: ignore[attr-defined]
+                shot = ARTIFACTS / "screenshots" / f"staff-{name}-{lang}-{width}.png"
+                shot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
                 page.add_script_tag(content=axe_source)  # type: ignore[attr-defined]
                 for violation in page.evaluate(AXE_SERIOUS):  # type: ignore[attr-defined]
                     problems.append(f"{lang} {width}px {name}: {json.dumps(violation)}")
