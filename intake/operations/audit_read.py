@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, insert, or_, select, true
+from sqlalchemy import and_, bindparam, func, insert, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -218,15 +218,17 @@ def _visible(reader: Reader) -> ColumnElement[bool]:
         .join(_PURGED, _PURGED.c.case_id == _CASE.c.id)
         .where(_PURGED.c.staff_id == reader.staff_id)
     )
-    about_a_case = and_(
-        _EVENT.c.case_ref.is_not(None),
-        or_(_EVENT.c.case_ref.in_(held), _EVENT.c.case_ref.in_(held_when_purged)),
-    )
+    # The reference as an expression, not the bare column: otherwise SQLite gathers every
+    # visible event through the case_ref index and sorts them all, where walking the time index
+    # (ix_auditevent_at_seq) newest first stops after one page. A case filter still uses the
+    # case_ref index (it compares the bare column).
+    ref = func.coalesce(_EVENT.c.case_ref, "")
+    about_a_case = and_(ref != "", or_(ref.in_(held), ref.in_(held_when_purged)))
     if reader.sees_group:
         other_groups = select(_STAFF.c.email).where(_STAFF.c.group_name != reader.group)
-        about_no_case = and_(_EVENT.c.case_ref.is_(None), _EVENT.c.actor.not_in(other_groups))
+        about_no_case = and_(ref == "", _EVENT.c.actor.not_in(other_groups))
     else:
-        about_no_case = and_(_EVENT.c.case_ref.is_(None), _EVENT.c.actor == reader.email)
+        about_no_case = and_(ref == "", _EVENT.c.actor == reader.email)
     return or_(about_a_case, about_no_case)
 
 
