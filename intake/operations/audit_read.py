@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -432,23 +433,25 @@ async def download(
     runtime: Runtime, reader: Reader, filters: Filters, *, form: str, actor: str
 ) -> list[Event]:
     """Every event this reader may see under ``filters``, oldest first, for a download in
-    ``form`` (csv or json). The download is itself an event, in the same transaction; a case
-    filter makes it an event about that case, so only the case's readers see that it was taken.
+    ``form`` (csv or json). The download is itself an event, committed before anything is
+    handed over; a case filter makes it an event about that case, so only the case's readers
+    see that it was taken. The events are read before the write transaction, so a large
+    download never holds SQLite's write lock while it reads.
     """
     if form not in FORMATS:
         raise InvalidInput(N_("Choose csv or json."), field="format")
-    zone = ZoneInfo(runtime.settings.timezone)
-    async with db.transaction(runtime.sessions) as session:
-        events: list[Event] = []
-        async for event in _in_order(session, reader, filters, zone, batch=5000):
+    events: list[Event] = []
+    async with aclosing(every_event(runtime, reader, filters, batch=5000)) as stream:
+        async for event in stream:
             events.append(event)
             if len(events) > DOWNLOAD_LIMIT:
                 raise InvalidInput(
                     N_("More than %(limit)s events match: choose fewer days or a filter."),
                     limit=DOWNLOAD_LIMIT,
                 )
-        detail = {"format": form, **filters.as_query()}
-        detail.pop("case", None)
+    detail = {"format": form, **filters.as_query()}
+    detail.pop("case", None)
+    async with db.transaction(runtime.sessions) as session:
         await audit.record(
             session, actor=actor, action="audit.export", case_ref=filters.case_ref, detail=detail
         )
