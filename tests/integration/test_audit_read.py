@@ -95,6 +95,14 @@ async def test_a_holder_sees_who_did_what_to_the_case_on_its_page(
     stage = await officer.post(f"/api/v1/cases/{ref}/stage", {"stage": "acknowledged"})
     assert stage.status_code == 200, stage.text
     assert (await officer.post(f"/api/v1/cases/{ref}/export")).status_code == 200
+    assert (await officer.post(f"/api/v1/cases/{ref}/messages", {"body": "Thanks."})).is_success
+    staff = (await officer.get("/api/v1/staff")).json()
+    investigator = next(person["id"] for person in staff if person["name"] == "Investigator")
+    to_them = {"staff_id": investigator}
+    assert (await officer.post(f"/api/v1/cases/{ref}/grants", to_them)).is_success
+    assert (await officer.post(f"/api/v1/cases/{ref}/assign", to_them)).is_success
+    assert (await officer.delete(f"/api/v1/cases/{ref}/grants/{investigator}")).is_success
+    assert (await officer.post(f"/api/v1/cases/{ref}/legal-hold", {"hold": True})).is_success
 
     page = await officer.get(f"/staff/cases/{ref}")
     assert page.status_code == 200
@@ -105,10 +113,15 @@ async def test_a_holder_sees_who_did_what_to_the_case_on_its_page(
         "Added an internal note",
         "Moved the case from Received to Acknowledged",
         "Exported the case",
+        "Wrote to the reporter",
+        f"Gave {INVESTIGATOR} access to the case",
+        f"Assigned the case to {INVESTIGATOR}",
+        f"Took away the access of {INVESTIGATOR} to the case",
+        "Put the case on legal hold",
     ):
         assert sentence in history, sentence
     assert OFFICER in history
-    assert "case.view" not in history and "Call HR." not in history
+    assert "case.view" not in history and "Call HR." not in history and "Thanks." not in history
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", history), "events carry their time"
 
     # Another holder reads the same history; someone who holds no key gets no page at all.
