@@ -60,7 +60,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "staff.sign_in": ("staff.sign_in",),
     "staff.sign_in_failed": ("staff.sign_in_failed",),
     "staff.sign_out": ("staff.sign_out",),
-    "staff.password": ("staff.password_changed",),
+    "staff.password": ("staff.password_changed", "staff.password_change_failed"),
     "staff.notify": ("staff.notify",),
     "admin.staff": (
         "admin.staff_add",
@@ -261,6 +261,7 @@ _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "case.export": (("by", "by"),),
     "case.recorded": (("channel", "channel"), ("case_kind", "kind")),
     "staff.sign_in_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),
+    "staff.password_change_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),
     "staff.notify": (("person", "staff"), ("mode", "mode")),
     "admin.staff_add": (
         ("person", "email"),

@@ -52,6 +52,7 @@ ACTOR_LABELS = {
     "system": N_("the server"),
     "unknown": N_("an unknown account"),
     "demo": N_("the demo set-up"),
+    "directory": N_("the recipient directory"),
 }
 
 # Sentences whose only parameters are facts shown as they are (names, ids, formats).
@@ -134,6 +135,17 @@ def _sentence(event: Event) -> Phrase | None:
                 {"reason": reason, "minutes": facts["locked_minutes"]},
             )
         return Phrase(N_("A sign-in failed (%(reason)s)"), {"reason": reason})
+    if action == "staff.password_change_failed":
+        reason = _failure_reason(facts.get("reason", ""))
+        if "locked_minutes" in facts:
+            return Phrase(
+                N_(
+                    "A password change failed (%(reason)s); the account is locked for "
+                    "%(minutes)s minutes and signed out everywhere"
+                ),
+                {"reason": reason, "minutes": facts["locked_minutes"]},
+            )
+        return Phrase(N_("A password change failed (%(reason)s)"), {"reason": reason})
     if action == "staff.notify":
         return Phrase(
             N_("Chose for %(person)s: %(mode)s"),
