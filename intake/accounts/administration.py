@@ -137,7 +137,12 @@ async def add_staff(
             session,
             actor=admin.actor,
             action="admin.staff_add",
-            detail={"email": staff.email, "role": staff.role, "group": staff.group_name},
+            detail={
+                "email": staff.email,
+                "role": staff.role,
+                "group": staff.group_name,
+                "directory_change": made.directory_change,
+            },
         )
     return made
 

@@ -31,7 +31,7 @@ from intake.config import Settings
 from intake.deadlines import add_months
 from intake.errors import InvalidInput
 from intake.i18n import N_
-from intake.operations import audit
+from intake.operations import audit, audit_read
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Case, CaseKey, Entry
@@ -153,6 +153,7 @@ async def shred_case(
     entries = await session.exec(  # type: ignore[call-overload]
         delete(Entry).where(col(Entry.case_id) == case.id)
     )
+    await audit_read.keep_readers(session, case.id)
     keys = await session.exec(  # type: ignore[call-overload]
         delete(CaseKey).where(col(CaseKey.case_id) == case.id)
     )

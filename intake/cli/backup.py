@@ -1,14 +1,43 @@
-"""``quietline backup`` and ``restore``. They work on files, without opening the instance."""
+"""``quietline backup`` and ``restore``. They work on files, without opening the instance;
+once done, each is recorded in the audit log of the database it read or wrote."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from intake.cli.command import AddParser, CommandError, say
 from intake.config import Settings
-from intake.operations import backup, backup_protection
+from intake.operations import audit, backup, backup_protection
+from intake.storage import db
+
+
+async def _append(settings: Settings, action: str, detail: dict[str, Any]) -> None:
+    engine = db.create_engine(settings)
+    try:
+        async with db.transaction(db.session_factory(engine)) as session:
+            await audit.record(session, actor="cli", action=action, detail=detail)
+    finally:
+        await engine.dispose()
+
+
+def record(settings: Settings, action: str, detail: dict[str, Any]) -> None:
+    """Append the backup or restore to the audit log (SECURITY.md, "Audit log"). The database
+    is reached without the instance being opened (no migration, no server secrets made); a
+    database that cannot take the event (one restored at an older schema, say) is named on
+    stderr and leaves the command's result as it is."""
+    try:
+        asyncio.run(_append(settings, action, detail))
+    except (SQLAlchemyError, OSError) as problem:
+        print(
+            f"quietline: the audit log could not record this {action}: {type(problem).__name__}",
+            file=sys.stderr,
+        )
 
 
 def read_passphrase() -> str:
@@ -59,6 +88,15 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     if summary.protection == "plain":
         for line in what_a_plain_backup_holds(summary):
             say(line)
+    record(
+        settings,
+        "operations.backup",
+        {
+            "engine": summary.engine,
+            "server_secrets": summary.server_secrets,
+            "protection": summary.protection,
+        },
+    )
     if summary.server_secrets == "included":
         say("server-secrets.json is included: keep this file as safe as the data directory")
     else:
@@ -82,6 +120,11 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     say(f"restored {summary.engine} backup into {settings.data_dir}")
     if summary.protection == "plain":
         say("the backup was not encrypted: destroy copies of it you no longer need")
+    record(
+        settings,
+        "operations.restore",
+        {"engine": summary.engine, "schema_revision": summary.schema_revision},
+    )
     if summary.server_secrets != "included":
         say(
             "the backup holds no server secrets: start the instance with the original "

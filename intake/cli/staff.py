@@ -12,6 +12,7 @@ from intake.accounts.administration import Account, create_account
 from intake.casework.vocabulary import Role
 from intake.cli.command import AddParser, CommandError, in_runtime, say
 from intake.mail.preferences import choose_notify_mode
+from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
 
@@ -35,6 +36,17 @@ async def cmd_staff_add(runtime: Runtime, args: argparse.Namespace) -> int:
             Account(args.email, args.name, args.role, group),
             password,
             root_public=runtime.secrets.root_public,
+        )
+        await audit.record(
+            session,
+            actor="cli",
+            action="admin.staff_add",
+            detail={
+                "email": made.staff.email,
+                "role": made.staff.role,
+                "group": made.staff.group_name,
+                "directory_change": made.directory_change,
+            },
         )
     staff = made.staff
     if args.json:
@@ -95,6 +107,9 @@ async def cmd_staff_disable(runtime: Runtime, args: argparse.Namespace) -> int:
             raise CommandError(f"no staff member has the email {args.email}")
         person.active = False
         session.add(person)
+        await audit.record(
+            session, actor="cli", action="admin.staff_disable", detail={"email": person.email}
+        )
     say(f"disabled {args.email}: new reports are no longer sealed to them")
     return 0
 

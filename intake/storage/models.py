@@ -255,6 +255,9 @@ class AuditEvent(SQLModel, table=True):
     Holds who did what to which case reference, never what anyone wrote.
     """
 
+    # The audit page lists events newest first and pages by time (intake/operations/audit_read).
+    __table_args__ = (Index("ix_auditevent_at_seq", "at", "seq"),)
+
     seq: int = Field(primary_key=True)
     at: datetime = Field(sa_column=Timestamp())
     actor: str = Field(max_length=254)  # a staff email, or "cli" / "system"
@@ -277,6 +280,15 @@ class AuditCheckpoint(SQLModel, table=True):
     at: datetime = Field(sa_column=Timestamp())
     key_id: str = Field(max_length=16)
     text: str  # the signed checkpoint as witnesses keep it
+
+
+class PurgedHolder(SQLModel, table=True):
+    """Who held a sealed copy of a case's key when retention purged it (the copies go with the
+    content). Only these people, the case's readers until then, are shown its audit events
+    afterwards (intake/operations/audit_read.py)."""
+
+    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=32)
+    staff_id: str = Field(foreign_key="staff.id", primary_key=True, max_length=32)
 
 
 class Outbox(SQLModel, table=True):

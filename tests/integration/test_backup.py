@@ -216,8 +216,12 @@ def test_backup_under_load_restores_every_acknowledged_case(
     assert restored.returncode == 0, restored.stderr
     verified = cli(restored_env, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
-    # The ceremony's installation, the two officers' directory approvals and the three holds.
+    # The two accounts added and the three holds, then the restore itself (the backup's own
+    # event was written to the live database after the snapshot was taken).
     assert "intact: 6 events" in verified.stdout
+    recorded = cli(restored_env, "audit", "list", "--kind", "backup")
+    assert recorded.stdout.count("Restored the instance from a backup") == 1
+    assert "Made a backup" not in recorded.stdout
 
     # Every reporter acknowledged before the backup began finds their case.
     again = LiveServer(data_dir=restored_dir, port=free_port(), environ=restored_env).start()

@@ -582,3 +582,75 @@ def test_an_officer_reads_and_approves_a_directory_change_without_javascript(
     assert "takes effect once the others its rule names approve it" in page.content()
     assert "You have approved this change." in page.content()
     context.close()
+
+
+# --- the audit log: the audit page and a case's history ---------------------------------------
+
+
+AXE_SERIOUS = """async () => {
+    const found = await axe.run(document, {resultTypes: ['violations']});
+    return found.violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}));
+}"""
+
+
+def test_the_audit_page_and_a_case_history_pass_axe_in_both_languages_without_script(
+    chromium: object, site: LiveServer, axe_source: str, office: httpx.Client
+) -> None:
+    """The staff's audit pages, checked as the reporter pages are: axe (no serious or critical
+    violation) in English and French at desktop and phone width, no sideways scrolling, and
+    filtering with JavaScript off; each page is photographed into test-artifacts/."""
+    category = office.get("/api/v1/form").json()["categories"][0]["id"]
+    filed = office.post("/api/v1/reports", json={"category": category, "body": REPORT_TEXT})
+    assert filed.status_code == 201, filed.text
+    ref = _case_about(office, REPORT_TEXT)
+    cookies = [
+        {"name": name, "value": value, "url": site.url} for name, value in office.cookies.items()
+    ]
+
+    # Without script: the filter form narrows the list to the case, and the case page shows it.
+    context = _context(chromium)
+    context.add_cookies(cookies)  # type: ignore[attr-defined]
+    page = context.new_page()
+    elsewhere = _watch_hosts(page, site)
+    page.goto(f"{site.url}/staff/audit")  # type: ignore[attr-defined]
+    page.get_by_label("Case reference").fill(ref)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Show").click()  # type: ignore[attr-defined]
+    rows = page.locator("table.audit tbody tr")  # type: ignore[attr-defined]
+    assert rows.count() >= 1 and "Opened the case" in rows.first.inner_text()
+    page.goto(f"{site.url}/staff/cases/{ref}")  # type: ignore[attr-defined]
+    assert "Opened the case" in page.locator("#history ~ div table").inner_text()  # type: ignore[attr-defined]
+    assert elsewhere == []
+    context.close()
+
+    problems: list[str] = []
+    pages = {
+        "audit": "/staff/audit",
+        "audit-filtered": f"/staff/audit?kind=case.view&case={ref}",
+        "audit-error": "/staff/audit?since=31-03-2026",
+        "case-history": f"/staff/cases/{ref}",
+    }
+    for lang in ("en", "fr-CA"):
+        for width, height in ((1280, 900), (320, 640)):
+            context = _context(
+                chromium, javascript=True, viewport={"width": width, "height": height}
+            )
+            context.add_cookies(cookies)  # type: ignore[attr-defined]
+            page = context.new_page()
+            for name, path in pages.items():
+                joiner = "&" if "?" in path else "?"
+                page.goto(f"{site.url}{path}{joiner}lang={lang}")  # type: ignore[attr-defined]
+                shot = ARTIFACTS / "screenshots" / f"staff-{name}-{lang}-{width}.png"
+                shot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
+                page.add_script_tag(content=axe_source)  # type: ignore[attr-defined]
+                for violation in page.evaluate(AXE_SERIOUS):  # type: ignore[attr-defined]
+                    problems.append(f"{lang} {width}px {name}: {json.dumps(violation)}")
+                overflow = page.evaluate(  # type: ignore[attr-defined]
+                    "() => document.documentElement.scrollWidth - window.innerWidth"
+                )
+                if overflow > 0:
+                    problems.append(f"{lang} {width}px {name}: scrolls sideways {overflow}px")
+            context.close()
+    assert problems == []

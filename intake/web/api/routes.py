@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from intake.web.api import (
+    audit,
     case_openapi,
     directory,
     openapi,
@@ -25,5 +26,6 @@ routes: list[BaseRoute] = [
     *staff.routes,
     *operations.routes,
     *directory.routes,
+    *audit.routes,
     *openapi.routes,
 ]

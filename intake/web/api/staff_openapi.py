@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.operations.audit_read import KINDS
 from intake.web.api.openapi import error_answers, json_answer, json_body
 
 STRING = {"type": "string"}
@@ -282,6 +283,50 @@ DIRECTORY_PATHS: dict[str, Any] = {
     },
 }
 STAFF_PATHS.update(DIRECTORY_PATHS)
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+AUDIT_EVENT = object_schema(
+    ["at", "actor", "kind", "action", "case", "description", "facts"],
+    {
+        "at": {"type": "string", "format": "date-time"},
+        "actor": STRING,
+        "kind": STRING,
+        "action": STRING,
+        "case": OPTIONAL_STRING,
+        "description": STRING,
+        "facts": {"type": "object", "additionalProperties": STRING},
+    },
+)
+
+STAFF_PATHS["/api/v1/audit"] = {
+    "get": {
+        "summary": "The audit log as the signed-in officer or administrator may read it, newest "
+        "first: events about cases they cannot open are never shown",
+        "security": SIGNED_IN,
+        "parameters": [
+            _query("actor", {"type": "string", "maxLength": 254}, "who (an email address)"),
+            _query("kind", {"enum": list(KINDS)}, "the kind of event"),
+            _query("case", {"type": "string", "maxLength": 20}, "a case reference"),
+            _query("since", {"type": "string", "format": "date"}, "from this day (inclusive)"),
+            _query("until", {"type": "string", "format": "date"}, "to this day (inclusive)"),
+            _query("after", STRING, "the next value of the previous page"),
+        ],
+        "responses": {
+            "200": json_answer(
+                "A page of events; next is where the following page starts (null at the end)",
+                object_schema(
+                    ["events", "next"],
+                    {"events": {"type": "array", "items": AUDIT_EVENT}, "next": OPTIONAL_STRING},
+                ),
+            ),
+            **error_answers(401, 403, 422),
+        },
+    }
+}
 
 SECURITY_SCHEMES = {
     "staffSession": {

@@ -25,8 +25,9 @@ from intake.casework.vocabulary import CaseKind, EntryKind, Outcome, Stage
 from intake.errors import InvalidInput, NotSignedIn, QuietlineError, TooManyAttempts
 from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
+from intake.operations import audit_read
 from intake.runtime import runtime_of
-from intake.web import download
+from intake.web import audit_labels, download
 from intake.web.middleware import on_staff_network
 from intake.web.staff_auth import (
     CSRF_FIELD,
@@ -37,6 +38,8 @@ from intake.web.staff_auth import (
 from intake.web.templating import render
 
 MAX_FORM_FIELDS = 40
+# The case page shows this many of the case's latest events; the audit page shows them all.
+CASE_HISTORY_SIZE = 20
 Page = Callable[[Request], Awaitable[Response]]
 
 
@@ -232,6 +235,8 @@ async def _case_page(
     holder_ids = {holder.staff_id for holder in view.holders}
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
+    reader = audit_read.Reader.of(signed_in.staff)
+    history = await audit_read.case_history(runtime, reader, view.ref, limit=CASE_HISTORY_SIZE)
     return render(
         request,
         "staff/case.html",
@@ -246,6 +251,10 @@ async def _case_page(
             "done": request.query_params.get("done"),
             "error": error,
             "entered": entered or {},
+            "history_rows": audit_labels.table_rows(history.events, runtime.settings.timezone),
+            "history_more": history.next_cursor is not None,
+            "history_full": reader.sees_group,
+            "zone": runtime.settings.timezone,
         },
         status_code=error.status if error else 200,
     )

@@ -1,0 +1,53 @@
+"""Audit events as people read them: every kind named, every stored action a sentence, and only
+the whitelisted facts of an event's detail ever shown."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from intake import i18n
+from intake.operations.audit_read import KINDS, Event, facts_of
+from intake.web import audit_labels
+
+AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def _event(action: str, detail: dict[str, object] | None = None) -> Event:
+    return Event(
+        at=AT,
+        actor="officer1@example.org",
+        action=action,
+        case_ref=None,
+        facts=facts_of(action, json.dumps(detail or {})),
+    )
+
+
+def test_every_kind_has_a_name_and_every_action_a_sentence_in_both_languages() -> None:
+    assert set(audit_labels.KIND_LABELS) == set(KINDS)
+    for actions in KINDS.values():
+        for action in actions:
+            english = audit_labels.describe(_event(action))
+            assert english != action and "%(" not in english, action
+            i18n.use_locale("fr_CA")
+            try:
+                assert audit_labels.describe(_event(action)) != english, action
+            finally:
+                i18n.use_locale(i18n.SOURCE_LOCALE)
+
+
+def test_only_whitelisted_facts_are_shown() -> None:
+    reset = _event("admin.staff_reset", {"email": "clerk@example.org", "cases_lost": 7})
+    assert reset.facts == {"person": "clerk@example.org"}
+    checked = _event("recovery key checked", {"matched": True, "opened": 41})
+    assert checked.facts == {"matched": "yes"}
+    assert facts_of("case.stage", "not json") == {} and facts_of("case.stage", "[1]") == {}
+    assert _event("case.grant", {"to": {"email": "x"}}).facts == {}
+
+
+def test_an_unknown_action_is_shown_by_its_name_and_cells_never_run_as_formulas() -> None:
+    assert audit_labels.describe(_event("audit.checkpoint")) == "audit.checkpoint"
+    formula = audit_labels.to_csv(
+        [Event(at=AT, actor="=cmd|' /C calc'!A0", action="staff.sign_in", case_ref=None)]
+    )
+    assert "'=cmd" in formula
