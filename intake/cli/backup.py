@@ -12,28 +12,30 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.cli.command import AddParser, CommandError, say
-from intake.config import Settings
+from intake.config import ConfigError, Settings
 from intake.operations import audit, backup, backup_protection
+from intake.runtime import open_runtime
 from intake.storage import db
 
 
 async def _append(settings: Settings, action: str, detail: dict[str, Any]) -> None:
-    engine = db.create_engine(settings)
+    runtime = open_runtime(settings)  # its sessions carry the audit chain's keys
     try:
-        async with db.transaction(db.session_factory(engine)) as session:
+        async with db.transaction(runtime.sessions) as session:
             await audit.record(session, actor="cli", action=action, detail=detail)
     finally:
-        await engine.dispose()
+        await runtime.close()
 
 
 def record(settings: Settings, action: str, detail: dict[str, Any]) -> None:
-    """Append the backup or restore to the audit log (SECURITY.md, "Audit log"). The database
-    is reached without the instance being opened (no migration, no server secrets made); a
-    database that cannot take the event (one restored at an older schema, say) is named on
-    stderr and leaves the command's result as it is."""
+    """Append the backup or restore to the audit log (SECURITY.md, "Audit log"), with the
+    server secrets' audit keys and without migrating. Call it only where those secrets exist
+    (a restore without them must not make new ones); a database that cannot take the event
+    (one restored at an older schema, say) is named on stderr and leaves the command's result
+    as it is."""
     try:
         asyncio.run(_append(settings, action, detail))
-    except (SQLAlchemyError, OSError) as problem:
+    except (SQLAlchemyError, OSError, ConfigError, audit.AuditKeysMissing) as problem:
         print(
             f"quietline: the audit log could not record this {action}: {type(problem).__name__}",
             file=sys.stderr,
@@ -120,11 +122,12 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     say(f"restored {summary.engine} backup into {settings.data_dir}")
     if summary.protection == "plain":
         say("the backup was not encrypted: destroy copies of it you no longer need")
-    record(
-        settings,
-        "operations.restore",
-        {"engine": summary.engine, "schema_revision": summary.schema_revision},
-    )
+    if summary.server_secrets == "included":
+        record(
+            settings,
+            "operations.restore",
+            {"engine": summary.engine, "schema_revision": summary.schema_revision},
+        )
     if summary.server_secrets != "included":
         say(
             "the backup holds no server secrets: start the instance with the original "

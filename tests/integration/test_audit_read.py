@@ -400,7 +400,7 @@ async def test_the_operator_lists_every_event_with_references_and_no_content(
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert _cli(seeded, "staff", "disable", "--email", "clerk@example.org").returncode == 0
-    backed_up = _cli(seeded, "backup", "--out", str(tmp_path / "backup.tar"))
+    backed_up = _cli(seeded, "backup", "--out", str(tmp_path / "backup.tar"), "--plain")
     assert backed_up.returncode == 0, backed_up.stderr
     accounts = _cli(seeded, "audit", "list", "--kind", "admin.staff")
     assert "Added the staff account clerk@example.org (Intake officer" in accounts.stdout

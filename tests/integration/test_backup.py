@@ -216,9 +216,10 @@ def test_backup_under_load_restores_every_acknowledged_case(
     assert restored.returncode == 0, restored.stderr
     verified = cli(restored_env, "audit", "verify")
     assert verified.returncode == 0, verified.stderr
-    # The two accounts added and the three holds, then the restore itself (the backup's own
-    # event was written to the live database after the snapshot was taken).
-    assert "intact: 6 events" in verified.stdout
+    # The ceremony's installation, the two accounts added and their directory approvals, the
+    # three holds, then the restore itself (the backup's own event was written to the live
+    # database after the snapshot was taken).
+    assert "intact: 9 events" in verified.stdout
     recorded = cli(restored_env, "audit", "list", "--kind", "backup")
     assert recorded.stdout.count("Restored the instance from a backup") == 1
     assert "Made a backup" not in recorded.stdout
