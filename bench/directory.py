@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import crypto
-from intake.accounts import directory, installation, instance
+from intake.accounts import directory, instance
 from intake.accounts.directory_rules import ROOT, Member, member_body
 from intake.config import load_settings
 from intake.runtime import Runtime, open_runtime
@@ -33,14 +33,8 @@ async def _seed(data_dir: Path, members: int) -> tuple[Runtime, bytes]:
     instance.prepare(settings)
     runtime = open_runtime(settings)
     await instance.initialise(runtime)
-    ceremony = instance.demo_ceremony(settings)
-    await installation.install(
-        runtime,
-        root_public=ceremony.root.public,
-        recovery={group: key.public for group, key in ceremony.recovery.items()},
-        genesis=ceremony.genesis,
-    )
-    root = crypto.combine_shares(list(ceremony.root.shares[: ceremony.root.plan.threshold]))
+    ceremony = await instance.install_demo_ceremony(runtime)
+    root = instance.root_of(ceremony)
     groups = [settings.default_group, settings.alternate_group]
     for number in range(members):
         member = Member(

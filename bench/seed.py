@@ -13,11 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import crypto
-from intake import datadir
-from intake.accounts import directory, enrolment, installation, instance, keyring
-from intake.accounts.directory_rules import ROOT
-from intake.casework import holders
+from intake.accounts import enrolment, instance, keyring
 from intake.config import Settings, load_settings
 from intake.runtime import open_runtime
 from intake.storage import db
@@ -66,14 +62,7 @@ async def seed_instance(data_dir: Path, database_url: str | None) -> SeededInsta
     seeded = SeededInstance(settings=settings, environ=environ, password=secrets.token_urlsafe(18))
     try:
         await instance.initialise(runtime)
-        ceremony = instance.demo_ceremony(settings)
-        await installation.install(
-            runtime,
-            root_public=ceremony.root.public,
-            recovery={group: key.public for group, key in ceremony.recovery.items()},
-            genesis=ceremony.genesis,
-        )
-        runtime.secrets = datadir.load_or_create_secrets(settings)
+        ceremony = await instance.install_demo_ceremony(runtime)
         async with db.transaction(runtime.sessions) as session:
             for email, name in OFFICERS:
                 staff, unlocked = await keyring.create_staff(
@@ -91,14 +80,7 @@ async def seed_instance(data_dir: Path, database_url: str | None) -> SeededInsta
                 await enrolment.propose_member(
                     session, staff, root_public=ceremony.root.public, proposer="cli"
                 )
-        root = crypto.combine_shares(list(ceremony.root.shares[: ceremony.root.plan.threshold]))
-        async with runtime.sessions() as session:
-            pending = [change.id for change in await directory.pending_changes(session)]
-        for change_id in pending:
-            async with db.transaction(runtime.sessions) as session:
-                await holders.approve_change(
-                    session, runtime, change_id, signer=ROOT, signing_private=root
-                )
+        await instance.approve_all(runtime, instance.root_of(ceremony))
     finally:
         await runtime.close()
     return seeded

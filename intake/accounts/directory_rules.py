@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -241,17 +241,7 @@ def outstanding(state: DirectoryState, entry: Entry) -> Outstanding:
     needed, eligible = required_signers(state, entry)
     if needed == 0:
         return Outstanding(root_only=True)
-    message = entry.signed_bytes()
-    signed = set()
-    for signer, signature in entry.signatures.items():
-        public = state.signing_key(signer)
-        if signer not in eligible or public is None:
-            continue
-        try:
-            crypto.verify(public, message, signature, purpose=SIGNATURE_PURPOSE)
-        except crypto.SignatureError:
-            continue
-        signed.add(signer)
+    signed = {signer for signer, valid in _signatures_of(state, entry, eligible) if valid}
     if needed == 2 and _is_staff_role_entry(state, entry):
         proposer = state.members.get(entry.proposer)
         if proposer is None or not proposer.active or proposer.role != "admin":
@@ -272,6 +262,24 @@ def outstanding(state: DirectoryState, entry: Entry) -> Outstanding:
     )
 
 
+def _signatures_of(
+    state: DirectoryState, entry: Entry, eligible: set[str]
+) -> Iterator[tuple[str, bool]]:
+    """Each signature of someone the rule names (an active member's key), and whether it
+    verifies; others' signatures are passed over."""
+    message = entry.signed_bytes()
+    for signer, signature in entry.signatures.items():
+        public = state.signing_key(signer)
+        if signer not in eligible or public is None:
+            continue
+        try:
+            crypto.verify(public, message, signature, purpose=SIGNATURE_PURPOSE)
+        except crypto.SignatureError:
+            yield signer, False
+        else:
+            yield signer, True
+
+
 def _only_retired(old: Member, new: Member) -> bool:
     return replace(old, active=False) == new
 
@@ -289,14 +297,9 @@ def _check_signatures(state: DirectoryState, entry: Entry, position: int, root: 
     if needed == 0:
         raise NotEnoughSignatures(position, "only the office root key may sign this entry")
     valid = set()
-    for signer, signature in entry.signatures.items():
-        public = state.signing_key(signer)
-        if signer not in eligible or public is None:
-            continue
-        try:
-            crypto.verify(public, message, signature, purpose=SIGNATURE_PURPOSE)
-        except crypto.SignatureError:
-            raise DirectoryInvalid(position, f"the signature of {signer} is not valid") from None
+    for signer, is_valid in _signatures_of(state, entry, eligible):
+        if not is_valid:
+            raise DirectoryInvalid(position, f"the signature of {signer} is not valid")
         valid.add(signer)
     if len(valid) < needed:
         raise NotEnoughSignatures(

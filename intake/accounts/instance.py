@@ -128,15 +128,8 @@ async def seed_demo(runtime: Runtime) -> Demo:
     Every secret is returned to be printed once; none is saved. In production the ceremony runs
     offline and the root's custodians approve each entry themselves.
     """
-    ceremony = demo_ceremony(runtime.settings)
+    ceremony = await install_demo_ceremony(runtime)
     root_public = ceremony.root.public
-    await installation.install(
-        runtime,
-        root_public=root_public,
-        recovery={group: key.public for group, key in ceremony.recovery.items()},
-        genesis=ceremony.genesis,
-    )
-    runtime.secrets = datadir.load_or_create_secrets(runtime.settings)  # the root is pinned now
     lines = []
     async with db.transaction(runtime.sessions) as session:
         for person in DEMO_STAFF:
@@ -148,11 +141,30 @@ async def seed_demo(runtime: Runtime) -> Demo:
                 f"staff {person.email} ({person.role}, group {person.group}): "
                 f"password {password}  TOTP secret {made.totp_secret}"
             )
-    root_private = crypto.combine_shares(list(ceremony.root.shares[: ceremony.root.plan.threshold]))
-    return Demo(staff=lines, ceremony=ceremony, approved=await _approve_all(runtime, root_private))
+    return Demo(
+        staff=lines, ceremony=ceremony, approved=await approve_all(runtime, root_of(ceremony))
+    )
 
 
-async def _approve_all(runtime: Runtime, root_private: bytes) -> int:
+async def install_demo_ceremony(runtime: Runtime) -> CeremonyResult:
+    """The demo's key ceremony, installed on this machine (root pinned, directory begun)."""
+    ceremony = demo_ceremony(runtime.settings)
+    await installation.install(
+        runtime,
+        root_public=ceremony.root.public,
+        recovery={group: key.public for group, key in ceremony.recovery.items()},
+        genesis=ceremony.genesis,
+    )
+    runtime.secrets = datadir.load_or_create_secrets(runtime.settings)  # the root is pinned now
+    return ceremony
+
+
+def root_of(ceremony: CeremonyResult) -> bytes:
+    """The root's private key, put together from the ceremony's shares (a demo's only)."""
+    return crypto.combine_shares(list(ceremony.root.shares[: ceremony.root.plan.threshold]))
+
+
+async def approve_all(runtime: Runtime, root_private: bytes) -> int:
     """Sign every pending directory change as the root, each in its own transaction."""
     async with runtime.sessions() as session:
         pending = [change.id for change in await directory.pending_changes(session)]

@@ -10,7 +10,7 @@ that cannot be opened is answered exactly like a case that does not exist, so a 
 reveals nothing.
 
 It also gives and takes access (grant, revoke, assign), always through a holder who opened the
-key in their own session or through recovery (:func:`give_recovered`), and holds what each
+key in their own session or through recovery (:func:`give`), and holds what each
 role may do.
 """
 
@@ -331,7 +331,7 @@ async def _seal_to(
     )
 
 
-async def give_recovered(
+async def give(
     session: AsyncSession,
     runtime: Runtime,
     case: Case,
@@ -341,9 +341,10 @@ async def give_recovered(
     actor: str,
     detail: dict[str, object],
 ) -> Staff:
-    """Seal a case key opened by recovery to ``staff_id``, under a grant's rules: someone the
-    verified directory vouches for as they are, never a person the reporter excluded, never a
-    member of the office the report is about. Audited as a grant, with ``detail``."""
+    """Seal ``case``'s keys (opened by a holder, or by recovery) to ``staff_id`` under a grant's
+    rules: someone the verified directory vouches for as they are, never a person the reporter
+    excluded, never a member of the office the report is about. Audited as a grant, with
+    ``detail``; the person is told by a notice."""
     grantee = await _grantee(session, runtime, staff_id)
     person = grantee.staff
     if await _holds(session, case.id, person.id):
@@ -367,22 +368,9 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
     require_role(signed_in, "grant")
     async with db.transaction(runtime.sessions) as session:
         case, keys = await open_for_staff(session, signed_in, ref)
-        grantee = await _grantee(session, runtime, staff_id)
-        person = grantee.staff
-        if await _holds(session, case.id, person.id):
-            raise InvalidInput(
-                N_("%(name)s has access to this case already."), field="staff_id", name=person.name
-            )
-        await _seal_to(session, runtime, case, keys, grantee)
-        await audit.record(
-            session,
-            actor=signed_in.actor,
-            action="case.grant",
-            case_ref=case.ref,
-            detail={"to": person.email},
+        return await give(
+            session, runtime, case, keys, staff_id, actor=signed_in.actor, detail={}
         )
-        await mail.queue_notices(session, runtime.settings, [person])
-    return person
 
 
 async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> None:
@@ -409,15 +397,7 @@ async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str)
                 ),
                 field="staff_id",
             )
-        await session.exec(
-            delete(CaseKey)  # type: ignore[call-overload]
-            .where(col(CaseKey.case_id) == case.id)
-            .where(col(CaseKey.staff_id) == staff_id)
-        )
-        if case.assignee_id == staff_id:
-            case.assignee_id = None
-        case.rekey_due = True  # what is written next is under a key they never had
-        session.add(case)
+        await remove_holder(session, case, staff_id)
         await audit.record(
             session,
             actor=signed_in.actor,
@@ -425,6 +405,20 @@ async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str)
             case_ref=case.ref,
             detail={"from": person.email},
         )
+
+
+async def remove_holder(session: AsyncSession, case: Case, staff_id: str) -> None:
+    """Delete every copy of ``case``'s key that ``staff_id`` holds, and their assignment; what
+    is written next is under a key they never had (intake/casework/epochs.py)."""
+    await session.exec(
+        delete(CaseKey)  # type: ignore[call-overload]
+        .where(col(CaseKey.case_id) == case.id)
+        .where(col(CaseKey.staff_id) == staff_id)
+    )
+    if case.assignee_id == staff_id:
+        case.assignee_id = None
+    case.rekey_due = True
+    session.add(case)
 
 
 async def assign(

@@ -9,7 +9,6 @@ and back cannot leave anyone holding a report routed around them.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,7 +68,7 @@ async def recheck_holder(session: AsyncSession, runtime: Runtime, member: Member
     for _copy, case in rows:
         if member.active and access.fits_routing(case, member, runtime.settings):
             continue
-        await remove_holder(session, case, member.staff_id)
+        await access.remove_holder(session, case, member.staff_id)
         await audit.record(
             session,
             actor=DIRECTORY_ACTOR,
@@ -79,16 +78,3 @@ async def recheck_holder(session: AsyncSession, runtime: Runtime, member: Member
         )
         removed += 1
     return removed
-
-
-async def remove_holder(session: AsyncSession, case: Case, staff_id: str) -> None:
-    """Delete every copy of ``case``'s key that ``staff_id`` holds, and their assignment."""
-    await session.exec(
-        delete(CaseKey)  # type: ignore[call-overload]
-        .where(col(CaseKey.case_id) == case.id)
-        .where(col(CaseKey.staff_id) == staff_id)
-    )
-    if case.assignee_id == staff_id:
-        case.assignee_id = None
-    case.rekey_due = True  # intake/casework/epochs.py
-    session.add(case)

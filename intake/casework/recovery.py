@@ -124,7 +124,7 @@ async def regrant(
         recovered = await open_case(
             session, runtime, ref=ref, shares=shares, force_reason=force_reason
         )
-        return await access.give_recovered(
+        return await access.give(
             session,
             runtime,
             recovered.case,
