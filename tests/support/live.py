@@ -55,6 +55,12 @@ class LiveServer:
             self.shares = shares_printed(done.stdout)
         return done
 
+    def pin_root_of(self, other: LiveServer) -> None:
+        """Pin the root key ``other`` pinned (one office, one root: a second process on the same
+        database, with a data directory of its own, must act on the same directory)."""
+        pinned = json.loads((other.data_dir / "server-secrets.json").read_text())
+        self.environ["QUIETLINE_ROOT_PUBLIC_KEY"] = pinned["root_public_key"]
+
     def ceremony(self) -> dict[str, list[str]]:
         """``quietline keys ceremony --install --json``; the shares, kept for approvals too."""
         self.shares = install_ceremony(self.command)

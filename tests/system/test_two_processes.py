@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,9 +46,7 @@ def two_servers(tmp_path: Path, pg_database: str) -> Iterator[tuple[LiveServer, 
     first, second = servers
     seeded = first.demo()
     assert seeded.returncode == 0, seeded.stderr
-    # One office, one root: the second process pins the root the demo's ceremony made.
-    pinned = json.loads((first.data_dir / "server-secrets.json").read_text())["root_public_key"]
-    second.environ["QUIETLINE_ROOT_PUBLIC_KEY"] = pinned
+    second.pin_root_of(first)
     try:
         first.start()
         second.start()

@@ -67,6 +67,7 @@ def test_two_processes_together_keep_to_the_hourly_budget(tmp_path: Path, pg_dat
     ]
     seeded = servers[0].command("demo")
     assert seeded.returncode == 0, seeded.stderr
+    servers[1].pin_root_of(servers[0])
     try:
         for server in servers:
             server.start()
