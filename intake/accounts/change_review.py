@@ -179,6 +179,8 @@ def review(
             )
             group = new.group
             groups = {new.group} | ({old.group} if old is not None else set())
+        elif entry.kind == "audit":
+            bytes.fromhex(str(entry.body["public"]))  # a malformed key: refuse it
         else:
             group = str(entry.body["group"])
             groups = {group}

@@ -9,7 +9,8 @@ state *before* the entry names, and returns the verified state or says which ent
 
 The rules (SECURITY.md, "Recipient directory"):
 
-- a group, or a group's recovery key: the office root key (made offline at the key ceremony; its
+- a group, a group's recovery key, or the audit log's checkpoint signing key:
+  the office root key (made offline at the key ceremony; its
   public half is pinned outside the database);
 - a member who is or becomes an officer, or any change of a member's group, role, label or keys
   in group G: two active officers of G other than the member (the two-person rule), or the root
@@ -43,7 +44,7 @@ GENESIS = bytes(32)
 
 SIGNATURE_PURPOSE = "directory-entry"
 
-EntryKind = Literal["group", "recovery", "member"]
+EntryKind = Literal["group", "recovery", "member", "audit"]
 RECEIVING_ROLE = "officer"
 ROLES = ("officer", "investigator", "admin")
 
@@ -94,6 +95,9 @@ class DirectoryState:
     # the cases filed while one was in force are sealed to it, and its shares still open them.
     former_recovery: dict[str, list[Recovery]] = field(default_factory=dict)
     members: dict[str, Member] = field(default_factory=dict)
+    # The public half of the key that signs the audit log's checkpoints, once the root vouched
+    # for it (intake/operations/audit.py verifies checkpoints with it).
+    audit_public: bytes | None = None
     head: bytes = GENESIS
     count: int = 0
     head_previous: bytes = GENESIS  # the newest entry's link, to recognise the head cheaply
@@ -339,6 +343,11 @@ def _apply(state: DirectoryState, entry: Entry, position: int) -> None:
             if group in state.recovery:
                 state.former_recovery.setdefault(group, []).append(state.recovery[group])
             state.recovery[group] = declared
+        elif entry.kind == "audit":
+            public = bytes.fromhex(str(body["public"]))
+            if len(public) != 32:
+                raise ValueError("an Ed25519 public key is 32 bytes")
+            state.audit_public = public
         elif entry.kind == "member":
             member = member_of_body(body)
             _require_group(state, member.group, position)
@@ -416,6 +425,6 @@ def entry_from_json(value: Any) -> Entry:
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         raise ValueError("not a directory entry") from None
-    if entry.kind not in ("group", "recovery", "member"):
+    if entry.kind not in ("group", "recovery", "member", "audit"):
         raise ValueError("not a directory entry")
     return entry

@@ -9,13 +9,18 @@ import json
 import sys
 from pathlib import Path
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from intake import datadir
+from intake.accounts import directory, trusted
+from intake.accounts.directory_rules import DirectoryInvalid
 from intake.cli.command import AddParser, CommandError, in_runtime, say
 from intake.config import Settings
 from intake.config_fields import key_as_text, key_from_text
 from intake.operations import audit, audit_read, checkpoints, witnesses
 from intake.operations.checkpoints import Checkpoint
 from intake.runtime import Runtime
+from intake.storage import db
 from intake.web import audit_labels
 
 
@@ -57,7 +62,22 @@ async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
     given = _given_checkpoints(args.checkpoints or [])
     public = _public_key(args.public_key)
     async with runtime.sessions() as session:
-        result = await audit.verify(session, given=given, signing_public=public)
+        vouched = await vouched_audit_key(session, runtime)
+        result = await audit.verify(session, given=given, signing_public=public or vouched)
+    own = runtime.secrets.audit.signing_public if runtime.secrets.audit else None
+    if vouched is None:
+        print(
+            "quietline: warning: checkpoints are checked with the server's own signing key, "
+            "which the recipient directory does not vouch for yet: run 'quietline audit "
+            "public-key --propose' and have the root's custodians approve it",
+            file=sys.stderr,
+        )
+    elif own != vouched:
+        print(
+            "quietline: the server's audit signing key is not the one the recipient directory "
+            "vouches for: its checkpoints are refused",
+            file=sys.stderr,
+        )
     for warning in result.warnings:
         print(f"quietline: warning: {warning}", file=sys.stderr)
     for problem in result.problems:
@@ -68,7 +88,7 @@ async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
             f"(shown by {result.proof}; {result.events} events before it verified)",
             file=sys.stderr,
         )
-    if not result.ok:
+    if not result.ok or (vouched is not None and own != vouched):
         return 1
     legacy = f"; the first {result.legacy} from before the keyed chain" if result.legacy else ""
     held = ", ".join(f"{count} in {source}" for source, count in result.sources) or "none"
@@ -85,12 +105,51 @@ async def cmd_audit_checkpoint(runtime: Runtime, args: argparse.Namespace) -> in
     return 0
 
 
+async def vouched_audit_key(session: AsyncSession, runtime: Runtime) -> bytes | None:
+    """The checkpoint signing key the verified recipient directory vouches for, if any."""
+    state = await trusted.directory_state(session, runtime)
+    return state.audit_public if state is not None else None
+
+
 async def cmd_audit_public_key(runtime: Runtime, args: argparse.Namespace) -> int:
     audit_secrets = runtime.secrets.audit
     if audit_secrets is None:  # pragma: no cover - every opened runtime has them
         raise CommandError("this instance has no audit signing key")
     say(key_as_text(audit_secrets.signing_public))
+    if args.propose:
+        await propose_audit_key(runtime, audit_secrets.signing_public)
     return 0
+
+
+async def propose_audit_key(runtime: Runtime, public: bytes) -> None:
+    """Propose the checkpoint signing key as a directory entry only the office root signs."""
+    root = runtime.secrets.root_public
+    if root is None:
+        raise CommandError("no office root key is pinned: run 'quietline keys install' first")
+    async with db.transaction(runtime.sessions) as session:
+        if await vouched_audit_key(session, runtime) == public:
+            say("the recipient directory already vouches for this key")
+            return
+        try:
+            change = await directory.propose(
+                session,
+                root_public=root,
+                kind="audit",
+                body={"public": public.hex()},
+                proposer="cli",
+            )
+        except DirectoryInvalid as problem:
+            raise CommandError(f"the recipient directory does not verify: {problem}") from None
+        await audit.record(
+            session,
+            actor="cli",
+            action="directory change proposed",
+            detail={"change": change.id, "kind": "audit"},
+        )
+    say(
+        f"proposed as directory change {change.id}: two of the office root's custodians approve "
+        f"it with 'quietline directory approve --id {change.id} --root-shares-stdin'"
+    )
 
 
 async def cmd_audit_mail_witnesses(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -178,9 +237,15 @@ def register(add_parser: AddParser) -> None:
     commands.add_parser("checkpoint", help="sign the log's head now and print it").set_defaults(
         run=in_runtime(cmd_audit_checkpoint)
     )
-    commands.add_parser(
+    public_key = commands.add_parser(
         "public-key", help="print the public half of the checkpoint signing key"
-    ).set_defaults(run=in_runtime(cmd_audit_public_key))
+    )
+    public_key.add_argument(
+        "--propose",
+        action="store_true",
+        help="also propose it as a recipient directory entry, for the office root to vouch for",
+    )
+    public_key.set_defaults(run=in_runtime(cmd_audit_public_key))
     commands.add_parser(
         "mail-witnesses", help="queue the latest signed checkpoint to the audit witnesses now"
     ).set_defaults(run=in_runtime(cmd_audit_mail_witnesses))

@@ -157,6 +157,15 @@ def what_it_does(seen: ChangeReview, settings: Settings) -> list[str]:
                 },
             )
         ]
+    if seen.kind == "audit":
+        return [
+            i18n.gettext(
+                N_(
+                    "The office root would vouch for the key that signs the audit log's "
+                    "checkpoints: witnesses and 'quietline audit verify' check checkpoints with it."
+                )
+            )
+        ]
     if seen.kind == "group":
         return [
             i18n.gettext(

@@ -201,7 +201,7 @@ PENDING_CHANGE = {
     ],
     "properties": {
         "id": STRING,
-        "kind": {"enum": ["member", "group", "recovery"]},
+        "kind": {"enum": ["member", "group", "recovery", "audit"]},
         "proposed_by": {
             "type": "string",
             "description": "The proposer's email, 'operator' (the command line) or 'office root'",
