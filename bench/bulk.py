@@ -173,8 +173,12 @@ async def add_cases(
                 .scalars()
                 .all()
             )
+            # A recovery-key row to refer to (one per group since the ceremony; any will do
+            # for reading the queue, which never opens the recovery copies).
             recovery_id = (
-                await connection.execute(select(RECOVERY_TABLE.c.id).where(RECOVERY_TABLE.c.active))
+                await connection.execute(
+                    select(RECOVERY_TABLE.c.id).order_by(RECOVERY_TABLE.c.id).limit(1)
+                )
             ).scalar_one()
     finally:
         await engine.dispose()
