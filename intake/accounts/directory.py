@@ -5,9 +5,8 @@ The rules live in :mod:`intake.accounts.directory_rules`; this module stores and
 verified state is kept in memory, keyed by the root key and the directory's head, so a report
 does not replay the directory: while the newest stored entry is the one last verified, the
 state verified then is the state used. A row rewritten behind that entry changes nothing the
-service does until the next full verification (:func:`verify_all`; a start-up check and a
-``quietline directory verify`` command are still to come),
-which names it.
+service does until the next full verification (:func:`verify_all`: at each start, and by
+``quietline directory verify``), which names it.
 """
 
 from __future__ import annotations

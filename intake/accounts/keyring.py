@@ -1,4 +1,4 @@
-"""Staff key pairs, the office recovery key, and sealing a case key to its holders.
+"""Staff key pairs, recovery keys as text, and sealing a case key to its holders.
 
 Password hashing is CPU-heavy (Argon2id), so it runs in a few worker threads
 of lower CPU priority and never blocks the event loop.
@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import pyotp
-from sqlmodel import col, select, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
@@ -278,15 +278,6 @@ async def check_recovery_key(session: AsyncSession, private_key: bytes) -> Recov
             continue
         opened += 1
     return RecoveryCheck(sealed=len(copies), opened=opened)
-
-
-async def create_recovery_key(session: AsyncSession) -> tuple[RecoveryKey, bytes]:
-    """A new office recovery key; earlier ones stop receiving new cases but still open theirs."""
-    keypair = crypto.generate_keypair()
-    await session.exec(update(RecoveryKey).values(active=False))  # type: ignore[call-overload]
-    recovery = RecoveryKey(public_key=keypair.public)
-    session.add(recovery)
-    return recovery, keypair.private
 
 
 def seal_case_key(
