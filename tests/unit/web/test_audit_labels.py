@@ -51,3 +51,23 @@ def test_an_unknown_action_is_shown_by_its_name_and_cells_never_run_as_formulas(
         [Event(at=AT, actor="=cmd|' /C calc'!A0", action="staff.sign_in", case_ref=None)]
     )
     assert "'=cmd" in formula
+
+
+def test_every_action_the_code_records_is_in_a_kind() -> None:
+    """An action recorded anywhere in the service (``action="..."`` in a call of
+    ``audit.record``) is one the audit page can name and filter, so none shows as its raw id."""
+    import ast
+    from pathlib import Path
+
+    import intake
+
+    known = {action for actions in KINDS.values() for action in actions}
+    recorded = set()
+    for path in Path(intake.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "record"):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg == "action" and isinstance(keyword.value, ast.Constant):
+                    recorded.add(keyword.value.value)
+    assert recorded and recorded - known == set()
