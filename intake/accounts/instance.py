@@ -170,15 +170,6 @@ async def approve_all(runtime: Runtime, root_private: bytes) -> int:
         pending = [change.id for change in await directory.pending_changes(session)]
     applied = 0
     for change_id in pending:
-        async with db.transaction(runtime.sessions) as session:
-            outcome = await holders.approve_change(
-                session, runtime, change_id, signer=ROOT, signing_private=root_private
-            )
-            await audit.record(
-                session,
-                actor="demo",
-                action="directory change approved",
-                detail={"change": change_id, "signer": ROOT, "outcome": outcome},
-            )
+        outcome = await holders.approve_as_root(runtime, change_id, root_private, actor="demo")
         applied += outcome == "applied"
     return applied

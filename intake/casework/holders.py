@@ -14,10 +14,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.accounts import directory, installation, membership
 from intake.accounts.directory import ChangeOutcome
-from intake.accounts.directory_rules import Member
+from intake.accounts.directory_rules import ROOT, Member
 from intake.casework import access
 from intake.operations import audit
 from intake.runtime import Runtime
+from intake.storage import db
 from intake.storage.models import Case, CaseKey, DirectoryChange
 
 DIRECTORY_ACTOR = "directory"
@@ -51,6 +52,24 @@ async def approve_change(
         member = await membership.follow_entry(session, entry)
         if member is not None:
             await recheck_holder(session, runtime, member)
+    return outcome
+
+
+async def approve_as_root(
+    runtime: Runtime, change_id: str, root_private: bytes, *, actor: str
+) -> ChangeOutcome:
+    """Sign one pending change as the office root (its key put together from shares by the
+    caller), in a transaction of its own, audited as ``actor``'s approval."""
+    async with db.transaction(runtime.sessions) as session:
+        outcome = await approve_change(
+            session, runtime, change_id, signer=ROOT, signing_private=root_private
+        )
+        await audit.record(
+            session,
+            actor=actor,
+            action="directory change approved",
+            detail={"change": change_id, "signer": ROOT, "outcome": outcome},
+        )
     return outcome
 
 

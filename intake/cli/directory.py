@@ -15,12 +15,10 @@ from typing import Any
 
 import crypto
 from intake.accounts import directory, keyring, trusted
-from intake.accounts.directory_rules import ROOT, DirectoryState, entry_as_json
+from intake.accounts.directory_rules import DirectoryState, entry_as_json
 from intake.casework import holders
 from intake.cli.command import AddParser, CommandError, in_runtime, say
-from intake.operations import audit
 from intake.runtime import Runtime
-from intake.storage import db
 from intake.storage.models import DirectoryChange
 
 
@@ -175,16 +173,7 @@ async def cmd_approve(runtime: Runtime, args: argparse.Namespace) -> int:
         ids = [args.id] if args.id else [c.id for c in await directory.pending_changes(session)]
     applied = 0
     for change_id in ids:
-        async with db.transaction(runtime.sessions) as session:
-            outcome = await holders.approve_change(
-                session, runtime, change_id, signer=ROOT, signing_private=private
-            )
-            await audit.record(
-                session,
-                actor="cli",
-                action="directory change approved",
-                detail={"change": change_id, "signer": ROOT, "outcome": outcome},
-            )
+        outcome = await holders.approve_as_root(runtime, change_id, private, actor="cli")
         applied += outcome == "applied"
         say(f"{change_id}: {outcome}")
     say(f"{applied} of {len(ids)} changes applied")
