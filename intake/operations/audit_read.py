@@ -264,7 +264,7 @@ _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "case.grant": (("person", "to"),),
     "case.revoke": (("person", "from"),),
     "case.assign": (("person", "to"),),
-    "case.export": (("by", "by"),),
+    "case.export": (("by", "by"), ("format", "format")),
     "case.recorded": (("channel", "channel"), ("case_kind", "kind")),
     "staff.sign_in_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),
     "staff.password_change_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),

@@ -127,8 +127,16 @@ def _sentence(event: Event) -> Phrase | None:
             return Phrase(N_("Assigned the case to %(person)s"), facts)
         return Phrase(N_("Left the case assigned to nobody"))
     if action == "case.export":
-        if facts.get("by") == "recovery key":
+        file_format = str(facts.get("format", "")).upper()
+        if facts.get("by") in {"recovery key", "recovery shares"}:
+            if file_format:
+                return Phrase(
+                    N_("Exported the case with the recovery key (%(format)s)"),
+                    {"format": file_format},
+                )
             return Phrase(N_("Exported the case with the recovery key"))
+        if file_format:
+            return Phrase(N_("Exported the case (%(format)s)"), {"format": file_format})
         return Phrase(N_("Exported the case"))
     if action == "staff.sign_in_failed":
         reason = _failure_reason(facts.get("reason", ""))

@@ -1,4 +1,5 @@
-"""Names people read for the workflow's plain values (stages, outcomes), as catalog message ids."""
+"""Names people read for the workflow's plain values (stages, outcomes, channels, kinds of
+case), as catalog message ids."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ OUTCOME_LABELS = {
     "no_action": N_("No action taken"),
 }
 
+CHANNEL_LABELS = {
+    "web": N_("Web form"),
+    "phone": N_("Phone"),
+    "mail": N_("Mail"),
+    "in_person": N_("In person"),
+}
+
+CASE_KIND_LABELS = {
+    "report": N_("Report"),
+    "reprisal": N_("Complaint of reprisal"),
+}
 
 ROLE_LABELS = {
     "officer": N_("Intake officer"),
@@ -46,6 +58,14 @@ def stage_label(stage: str | None) -> str:
 
 def outcome_label(outcome: str | None) -> str:
     return _label(OUTCOME_LABELS, outcome)
+
+
+def channel_label(channel: str | None) -> str:
+    return _label(CHANNEL_LABELS, channel)
+
+
+def case_kind_label(kind: str | None) -> str:
+    return _label(CASE_KIND_LABELS, kind)
 
 
 def custodian_words(roles: tuple[str, ...] | list[str]) -> str:

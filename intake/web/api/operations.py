@@ -6,12 +6,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from intake.casework import export, workflow
+from intake.casework import workflow
 from intake.operations import stats
 from intake.runtime import runtime_of
-from intake.web import export_file
 from intake.web.api.parsing import StrictBody, read_json
-from intake.web.staff.operations import annual_figures, download, requested_year, require_stats_role
+from intake.web.staff.operations import (
+    annual_figures,
+    download,
+    export_response,
+    requested_year,
+    require_stats_role,
+)
 from intake.web.staff_auth import current_staff
 
 
@@ -32,10 +37,7 @@ async def annual_stats(request: Request) -> Response:
 
 async def case_export(request: Request) -> Response:
     signed_in = await current_staff(request)
-    bundle = await export.export_for_staff(
-        runtime_of(request), signed_in, request.path_params["ref"]
-    )
-    return export_file.response(bundle)
+    return await export_response(request, signed_in, request.query_params.get("format", "html"))
 
 
 async def case_legal_hold(request: Request) -> Response:

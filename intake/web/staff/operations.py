@@ -18,6 +18,7 @@ from intake.operations import stats
 from intake.runtime import Runtime, runtime_of
 from intake.web import charts, export_file
 from intake.web.labels import role_phrase
+from intake.web.pdf import case as case_pdf
 from intake.web.staff.routes import case_action, signed_in_page
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -101,9 +102,19 @@ async def stats_page(request: Request) -> Response:
 async def export_case(request: Request) -> Response:
     form: FormData = await request.form(max_files=0, max_fields=5)
     signed_in = await current_staff(request, form)
+    return await export_response(request, signed_in, str(form.get("format") or "html"))
+
+
+async def export_response(
+    request: Request, signed_in: sessions.SignedIn, file_format: str
+) -> Response:
+    """The case as an HTML or PDF download (the format is checked before the export is
+    audited); the page's form and the API share it."""
     bundle = await export.export_for_staff(
-        runtime_of(request), signed_in, request.path_params["ref"]
+        runtime_of(request), signed_in, request.path_params["ref"], file_format
     )
+    if file_format == "pdf":
+        return await case_pdf.response(bundle)
     return export_file.response(bundle)
 
 
