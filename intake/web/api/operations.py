@@ -10,14 +10,18 @@ from intake.casework import workflow
 from intake.operations import stats
 from intake.runtime import runtime_of
 from intake.web.api.parsing import StrictBody, read_json
+from intake.web.pdf import council
 from intake.web.staff.operations import (
     annual_figures,
     download,
     export_response,
+    requested_format,
     requested_year,
     require_stats_role,
 )
 from intake.web.staff_auth import current_staff
+
+API_STATS_FORMATS = ("json", "csv", "pdf")
 
 
 class HoldIn(StrictBody):
@@ -29,8 +33,11 @@ async def annual_stats(request: Request) -> Response:
     require_stats_role(signed_in)
     runtime = runtime_of(request)
     year = requested_year(request, runtime.today())
+    form = requested_format(request, "json", API_STATS_FORMATS)
     figures = await annual_figures(runtime, year)
-    if request.query_params.get("format") == "csv":
+    if form == "pdf":
+        return council.response(await council.pdf_bytes(figures, runtime.settings), year)
+    if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     return JSONResponse(figures)
 

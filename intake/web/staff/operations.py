@@ -19,6 +19,7 @@ from intake.runtime import Runtime, runtime_of
 from intake.web import charts, export_file
 from intake.web.labels import role_phrase
 from intake.web.pdf import case as case_pdf
+from intake.web.pdf import council
 from intake.web.staff.routes import case_action, signed_in_page
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -49,6 +50,23 @@ def requested_year(request: Request, today: date) -> int:
     return int(text)
 
 
+STATS_FORMATS = ("html", "json", "csv", "pdf")
+
+
+def requested_format(
+    request: Request, default: str, allowed: tuple[str, ...] = STATS_FORMATS
+) -> str:
+    """The statistics' format asked for in the query; an unknown one is refused (422)."""
+    form = request.query_params.get("format", default)
+    if form not in allowed:
+        raise InvalidInput(
+            N_("Choose one of these formats: %(formats)s."),
+            field="format",
+            formats=", ".join(allowed),
+        )
+    return form
+
+
 async def annual_figures(runtime: Runtime, year: int) -> dict[str, object]:
     async with runtime.sessions() as session:
         return await stats.annual(
@@ -75,8 +93,10 @@ async def stats_page(request: Request) -> Response:
     runtime = runtime_of(request)
     today = runtime.today()
     year = requested_year(request, today)
+    form = requested_format(request, "html")
     figures = await annual_figures(runtime, year)
-    form = request.query_params.get("format", "html")
+    if form == "pdf":
+        return council.response(await council.pdf_bytes(figures, runtime.settings), year)
     if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     if form == "json":
