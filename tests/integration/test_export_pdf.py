@@ -19,10 +19,14 @@ import httpx
 import pikepdf
 import pypdf
 import pytest
+from PIL import Image
 from sqlmodel import col, select
 
 import crypto
+from intake.accounts import keyring
+from intake.casework import export
 from intake.storage.models import AuditEvent
+from intake.web.pdf import case as case_pdf
 from tests.support.attachment_files import png_with_text
 from tests.support.casefactory import add_entry, data_key_with, file_report, update_case
 from tests.support.instance import Instance, quietline_environ
@@ -90,6 +94,13 @@ async def _exports(made: Instance, ref: str) -> list[tuple[str, dict[str, object
             .order_by(col(AuditEvent.seq))
         )
         return [(event.actor, json.loads(event.detail or "{}")) for event in rows.all()]
+
+
+async def _staff_id(made: Instance, email: str) -> str:
+    async with made.runtime.sessions() as session:
+        person = await keyring.staff_by_email(session, email)
+        assert person is not None
+        return person.id
 
 
 def _no_token(pdf: bytes, token: str) -> None:
@@ -230,3 +241,26 @@ async def test_recovery_custodians_export_a_pdf_in_french_from_the_command_line(
         functools.partial(run, [*command[:8], "--lang", "klingon"])
     )
     assert bad.returncode == 2 and "is not one of the languages" in bad.stderr
+
+
+async def test_an_image_declaring_a_huge_picture_is_listed_and_never_decoded(
+    sqlite_seeded: Instance,
+) -> None:
+    """81 megapixels in a few kilobytes: decoded, it would take hundreds of megabytes."""
+    made = sqlite_seeded
+    picture = io.BytesIO()
+    Image.new("1", (9000, 9000)).save(picture, "PNG")
+    _, case = await file_report(made.runtime, attachments=(("huge.png", picture.getvalue()),))
+    bundle = await export.export_case(
+        made.runtime,
+        ref=case.ref,
+        private_key=made.staff_private[OFFICER],
+        staff_id=await _staff_id(made, OFFICER),
+        actor=OFFICER,
+        file_format="pdf",
+    )
+    pdf = await case_pdf.pdf_bytes(bundle)
+    text = _text(pdf)
+    assert "huge.png" in text and "image/png" in text
+    assert "This image is too large to show in the PDF." in text
+    assert _images(pdf) == 0

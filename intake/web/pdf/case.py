@@ -4,8 +4,9 @@ in the reader's language.
 
 Files are listed with their name, size, type and cleaning outcome; images are shown on the page.
 An image is decrypted into memory (never to disk) and handed to fpdf2 as a buffer; one that is
-too large, or that the image library cannot read, is listed with a sentence saying so instead of
-stopping the export. Other files are not in the PDF: the HTML export carries them.
+too large (in bytes, or in pixels as its header states them, before anything is decoded), or
+that the image library cannot read, is listed with a sentence saying so instead of stopping the
+export. Other files are not in the PDF: the HTML export carries them.
 
 The key is checked and the export audited (with the format) before this runs
 (:mod:`intake.casework.export`). Unlike the HTML file, the PDF is assembled in memory before
@@ -17,6 +18,7 @@ from __future__ import annotations
 import io
 
 from fpdf.image_parsing import preload_image
+from PIL import Image
 from starlette.responses import Response
 
 from intake import i18n
@@ -28,6 +30,7 @@ from intake.web.pdf.document import MEDIA_TYPE, Document, render
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 IMAGE_LIMIT = 20_000_000  # bytes of one image decrypted into memory to be shown
+IMAGE_PIXEL_LIMIT = 50_000_000  # pixels of one image decoded to be shown (a 50-megapixel photo)
 IMAGE_HEIGHT = 110  # mm, at most, of one image on the page
 
 
@@ -57,6 +60,16 @@ def _entries(document: Document, title: str, entries: list[ExportedEntry], alway
         document.paragraph(entry.text)
     if not entries:
         document.paragraph(words.none_words(), muted=True)
+
+
+def _pixels(content: bytes) -> int | None:
+    """The image's pixel count from its header alone (nothing decoded); None if unreadable."""
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            width, height = image.size
+    except Exception:  # noqa: BLE001 - an unreadable image is listed, not shown
+        return None
+    return width * height
 
 
 def _place_image(document: Document, content: bytes) -> bool:
@@ -92,7 +105,8 @@ def _files(document: Document, export: CaseExport, images: dict[str, bytes]) -> 
             others = True
             continue
         content = images.get(attachment.id)
-        if content is None:
+        pixels = _pixels(content) if content is not None else None
+        if content is None or (pixels is not None and pixels > IMAGE_PIXEL_LIMIT):
             document.paragraph(
                 i18n.gettext(N_("This image is too large to show in the PDF.")), muted=True
             )
