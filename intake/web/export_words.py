@@ -75,8 +75,10 @@ def entry_heading(entry: ExportedEntry) -> str:
         who = i18n.gettext(N_("From the reporter"))
     elif entry.css == "note":
         who = entry.staff_name or i18n.gettext(N_("The office"))
+    elif entry.staff_name:
+        who = i18n.gettext(N_("From the office (%(name)s)"), {"name": entry.staff_name})
     else:
-        who = i18n.gettext(N_("From the office (%(name)s)"), {"name": entry.staff_name or "—"})
+        who = i18n.gettext(N_("From the office"))
     return f"{who}, {day(entry.on)}"
 
 

@@ -32,6 +32,7 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 IMAGE_LIMIT = 20_000_000  # bytes of one image decrypted into memory to be shown
 IMAGE_PIXEL_LIMIT = 50_000_000  # pixels of one image decoded to be shown (a 50-megapixel photo)
 IMAGE_HEIGHT = 110  # mm, at most, of one image on the page
+MM_PER_PIXEL = 25.4 / 96
 
 
 def is_image(attachment: StoredAttachment) -> bool:
@@ -81,7 +82,8 @@ def _place_image(document: Document, content: bytes) -> bool:
         return False
     if width <= 0 or height <= 0:
         return False
-    scale = min(document.usable_width / width, IMAGE_HEIGHT / height)
+    width, height = width * MM_PER_PIXEL, height * MM_PER_PIXEL  # at 96 pixels an inch
+    scale = min(document.usable_width / width, IMAGE_HEIGHT / height, 1.0)  # never enlarged
     shown_w, shown_h = width * scale, height * scale
     if document.will_page_break(shown_h):
         document.add_page()

@@ -58,6 +58,7 @@ GLANCE = (
 LABEL_WIDTH = 62.0
 VALUE_WIDTH = 34.0
 ROW_HEIGHT = 6.2
+LABEL_LINE = 4.2
 
 
 def organisation_name(settings: Settings) -> str:
@@ -138,26 +139,31 @@ def _chart(
     largest = max(numbers, default=1)
     bar_area = document.usable_width - LABEL_WIDTH - VALUE_WIDTH
     for label, value in rows:
-        if document.will_page_break(ROW_HEIGHT):
+        document.set_font(FAMILY, "", 9)
+        lines = document.multi_cell(
+            LABEL_WIDTH - 2, LABEL_LINE, label, dry_run=True, output="LINES"
+        )
+        height = max(ROW_HEIGHT, LABEL_LINE * len(lines) + 1.2)
+        if document.will_page_break(height):
             document.add_page()
         y = document.get_y()
-        document.set_font(FAMILY, "", 9)
-        document.set_x(document.l_margin)
-        document.cell(LABEL_WIDTH - 2, ROW_HEIGHT, label, align="R")
+        document.set_xy(document.l_margin, y + (height - LABEL_LINE * len(lines)) / 2)
+        document.multi_cell(LABEL_WIDTH - 2, LABEL_LINE, label, align="R")
         x = document.l_margin + LABEL_WIDTH
+        middle = y + (height - ROW_HEIGHT) / 2
         if isinstance(value, int) and not isinstance(value, bool):
             length = bar_area * value / largest
             if length > 0:
                 document.set_fill_color(*ACCENT_COLOUR)
-                document.rect(x, y + 1.1, length, ROW_HEIGHT - 2.2, style="F")
-            document.set_xy(x + length + 1.5, y)
+                document.rect(x, middle + 1.1, length, ROW_HEIGHT - 2.2, style="F")
+            document.set_xy(x + length + 1.5, middle)
             document.cell(VALUE_WIDTH, ROW_HEIGHT, shown(value, figures))
         else:
             document.set_text_color(*MUTED_COLOUR)
-            document.set_xy(x + 1.5, y)
+            document.set_xy(x + 1.5, middle)
             document.cell(bar_area + VALUE_WIDTH, ROW_HEIGHT, shown(value, figures))
             document.set_text_color(*TEXT_COLOUR)
-        document.set_xy(document.l_margin, y + ROW_HEIGHT)
+        document.set_xy(document.l_margin, y + height)
     document.ln(2)
 
 

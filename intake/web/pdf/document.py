@@ -102,14 +102,14 @@ class Document(FPDF):
         if self.will_page_break(size * 1.6):
             self.add_page()
         self.set_font(FAMILY, "B", size)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1.5)
 
     def paragraph(self, text: str, *, size: float = 10, muted: bool = False) -> None:
         self.set_font(FAMILY, "", size)
         if muted:
             self.set_text_color(*MUTED_COLOUR)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(*TEXT_COLOUR)
         self.ln(1.5)
 
@@ -118,24 +118,39 @@ class Document(FPDF):
         self.set_font(FAMILY, "B", 9.5)
         self.set_draw_color(164, 22, 26)
         self.set_line_width(0.6)
-        self.multi_cell(0, 5, text, border=1, padding=2.5, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(
+            0, 5, text, border=1, padding=2.5, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         self.set_line_width(0.2)
         self.ln(3)
 
     def facts(self, rows: Sequence[tuple[str, str]], *, label_width: float = 55) -> None:
-        """Label and value rows, the label in bold; long values wrap in their column."""
+        """Label and value rows, the label in bold; long labels and values wrap in their
+        column, and the next row starts below the longer of the two."""
+        line = 5.2
         for label, value in rows:
-            line = 5.2
-            if self.will_page_break(line):
+            self.set_font(FAMILY, "B", 9.5)
+            label_lines = len(
+                self.multi_cell(label_width - 3, line, label, dry_run=True, output="LINES")
+            )
+            self.set_font(FAMILY, "", 9.5)
+            value_lines = len(
+                self.multi_cell(
+                    self.usable_width - label_width, line, value, dry_run=True, output="LINES"
+                )
+            )
+            if self.will_page_break(line * max(label_lines, value_lines)):
                 self.add_page()
             top = self.get_y()
             self.set_font(FAMILY, "B", 9.5)
-            self.multi_cell(label_width, line, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
-            below_label = self.get_y() if self.get_y() > top else top + line
+            self.multi_cell(
+                label_width - 3, line, label, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+            label_bottom = self.get_y()
             self.set_xy(self.l_margin + label_width, top)
             self.set_font(FAMILY, "", 9.5)
-            self.multi_cell(0, line, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            self.set_y(max(self.get_y(), below_label))
+            self.multi_cell(0, line, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_y(max(self.get_y(), label_bottom))
         self.ln(2)
 
     def rule(self) -> None:
