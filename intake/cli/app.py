@@ -12,9 +12,7 @@ from intake.config import ConfigError, load_settings
 from intake.errors import QuietlineError
 from intake.operations.backup import BackupError
 
-DESCRIPTION = (
-    "The ``quietline`` command. Every command takes ``--data-dir`` (or ``QUIETLINE_DATA_DIR``)."
-)
+DESCRIPTION = "The quietline command. Every command takes --data-dir (or QUIETLINE_DATA_DIR)."
 # In the order ``quietline --help`` lists them.
 GROUPS = (instance, keys, directory, staff, mail, audit, cases, stats, backup)
 
