@@ -26,6 +26,7 @@ from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
 from intake.operations import checkpoints, maintenance
 from intake.runtime import Runtime, open_runtime
+from intake.web import organisation
 from intake.web.admin import identity as admin_identity
 from intake.web.admin import routes as admin_pages
 from intake.web.api import routes as api
@@ -153,7 +154,10 @@ class InternalErrorMiddleware:
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"error": message}, status_code=500)
             else:
-                title = html.escape(i18n.gettext(N_("Error")))
+                name = organisation.shown(scope).text("name", i18n.current_locale())
+                title = html.escape(
+                    f"{i18n.gettext(N_('Error'))} · {name or i18n.gettext(N_('Quietline'))}"
+                )
                 response = HTMLResponse(
                     f"<!doctype html><title>{title}</title><p>{html.escape(message)}</p>", 500
                 )
