@@ -100,6 +100,12 @@ def test_the_typography_check_accepts_good_french(french: str) -> None:
     assert typography_faults(french) == []
 
 
+def test_a_list_of_problems_is_separated_the_french_way() -> None:
+    problems = i18n.Listing([i18n.Phrase("token"), i18n.Phrase("extra")])
+    assert problems.localized("en") == "token; extra"
+    assert problems.localized("fr_CA") == "token\u00a0; extra"
+
+
 def test_the_catalog_template_is_in_step_with_the_code() -> None:
     from babel.messages.pofile import read_po
 
