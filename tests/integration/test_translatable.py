@@ -320,7 +320,7 @@ async def test_404_422_400_in_french(sqlite_client: httpx.AsyncClient) -> None:
     )
     assert invalid.status_code == 422
     assert json_error(invalid) == (
-        "Requête invalide : token : du texte est attendu; extra : ce champ n'est pas attendu."
+        "Requête invalide : token : du texte est attendu ; extra : ce champ n'est pas attendu."
     )
     english = await sqlite_client.post("/api/v1/reports/status", json={"extra": 1})
     assert json_error(english) == (
