@@ -347,3 +347,30 @@ async def test_every_email_ends_with_the_organisation_name(sqlite_seeded: Instan
         assert (
             "-- \nCity of Riverside · Ville de Riverside\nhttps://report.riverside.example/" in body
         )
+
+
+def _saved(image: Image.Image, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        lambda: _saved(Image.new("P", (20, 20)), format="PNG", transparency=0),
+        lambda: _saved(Image.new("LA", (20, 20)), format="PNG"),
+        lambda: _saved(Image.new("I;16", (20, 20)), format="PNG"),
+        lambda: _saved(Image.new("1", (21, 20)), format="PNG"),
+        lambda: _saved(Image.new("RGB", (40, 40), (9, 9, 9)), format="JPEG", progressive=True),
+        lambda: _saved(Image.new("L", (40, 40), 9), format="JPEG"),
+        lambda: _saved(Image.new("CMYK", (40, 40)), format="JPEG"),
+    ],
+    ids=["png-palette", "png-grey-alpha", "png-16-bit", "png-1-bit", "jpeg-progressive",
+         "jpeg-grey", "jpeg-cmyk"],
+)  # fmt: skip
+def test_common_logos_are_accepted_and_stay_readable(made: object) -> None:
+    from intake.accounts import logo
+
+    kept = logo.check(made()).data  # type: ignore[operator]
+    Image.open(io.BytesIO(kept)).load()
