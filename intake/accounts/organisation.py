@@ -284,9 +284,22 @@ def parse(form: IdentityForm, before: Identity) -> Identity:
 
 
 async def update(runtime: Runtime, admin: SignedIn, form: IdentityForm) -> Identity:
-    """Check and store the identity, audited with what changed, before and after."""
+    """An administrator's change: checked, stored, audited with what changed, before and after."""
     if admin.staff.role != Role.ADMIN:
         raise Forbidden(N_("Only administrators can manage accounts and settings."))
+    return await store(runtime, form, actor=admin.actor)
+
+
+def form_from(identity: Identity, **changes: Any) -> IdentityForm:
+    """A form holding ``identity`` as it is, with ``changes`` (the command line's options)."""
+    kept = {name: getattr(identity, name) for name in IdentityForm.__dataclass_fields__
+            if name not in ("logo", "remove_logo")}  # fmt: skip
+    return IdentityForm(**{**kept, **changes})
+
+
+async def store(runtime: Runtime, form: IdentityForm, *, actor: str) -> Identity:
+    """Check and store the identity, audited (as ``actor``) with what changed, before and
+    after. The command line (``quietline identity set``) calls it as ``cli``."""
     async with db.transaction(runtime.sessions) as session:
         stored = await session.get(Setting, KEY)
         before = from_stored(stored.value) if stored else _default(runtime)
@@ -300,7 +313,7 @@ async def update(runtime: Runtime, admin: SignedIn, form: IdentityForm) -> Ident
             session.add(stored)
         await audit.record(
             session,
-            actor=admin.actor,
+            actor=actor,
             action="admin.identity",
             detail={
                 "changed": ", ".join(changed),

@@ -6,7 +6,18 @@ import argparse
 import os
 import sys
 
-from intake.cli import audit, backup, cases, directory, instance, keys, mail, staff, stats
+from intake.cli import (
+    audit,
+    backup,
+    cases,
+    directory,
+    identity,
+    instance,
+    keys,
+    mail,
+    staff,
+    stats,
+)
 from intake.cli.command import CommandError
 from intake.config import ConfigError, load_settings
 from intake.errors import QuietlineError
@@ -14,7 +25,7 @@ from intake.operations.backup import BackupError
 
 DESCRIPTION = "The quietline command. Every command takes --data-dir (or QUIETLINE_DATA_DIR)."
 # In the order ``quietline --help`` lists them.
-GROUPS = (instance, keys, directory, staff, mail, audit, cases, stats, backup)
+GROUPS = (instance, identity, keys, directory, staff, mail, audit, cases, stats, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -212,3 +212,27 @@ def test_demo_runs_the_ceremony_and_signs_its_staff_into_the_directory(tmp_path:
         if path.is_file():
             content = path.read_bytes()
             assert not any(share.encode() in content for _, share in shares)
+
+
+def test_identity_is_set_and_shown_from_the_command_line_and_audited(tmp_path: Path) -> None:
+    pale = run(tmp_path, "identity", "set", "--name-en", "City of Riverside", "--accent", "#ffd700")
+    assert pale.returncode == 2 and "too light to read" in pale.stderr
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    svg = run(tmp_path, "identity", "set", "--logo", str(logo))
+    assert svg.returncode == 2 and "SVG" in svg.stderr
+    made = run(
+        tmp_path, "identity", "set", "--name-en", "City of Riverside",
+        "--name-fr", "Ville de Riverside", "--web-address", "https://report.riverside.example/",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    # Options not given stay as they are.
+    assert run(tmp_path, "identity", "set", "--accent", "#5a2d82").returncode == 0
+    printed = run(tmp_path, "identity", "show").stdout
+    shown = json.loads(printed[printed.index("{") :])
+    assert shown["name_en"] == "City of Riverside" and shown["accent"] == "#5a2d82"
+    assert shown["web_address"] == "https://report.riverside.example/"
+    listed = run(tmp_path, "audit", "list", "--format", "json")
+    events = json.loads(listed.stdout[listed.stdout.index("{") :])["events"]
+    changes = [e for e in events if e["action"] == "admin.identity"]
+    assert [e["actor"] for e in changes] == ["cli", "cli"], listed.stdout[-500:]
