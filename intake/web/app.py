@@ -155,9 +155,8 @@ class InternalErrorMiddleware:
                 response = JSONResponse({"error": message}, status_code=500)
             else:
                 name = organisation.shown(scope).text("name", i18n.current_locale())
-                title = html.escape(
-                    f"{i18n.gettext(N_('Error'))} · {name or i18n.gettext(N_('Quietline'))}"
-                )
+                error = i18n.gettext(N_("Error"))
+                title = html.escape(f"{error} · {name or i18n.gettext(N_('Quietline'))}")
                 response = HTMLResponse(
                     f"<!doctype html><title>{title}</title><p>{html.escape(message)}</p>", 500
                 )
