@@ -92,20 +92,15 @@ def server_options(settings: Settings) -> dict[str, Any]:
 def listening_socket(host: str, port: int) -> socket.socket:
     """The server's socket, bound and listening before anything else happens, so that a busy
     port stops ``serve`` before it seeds a demo or prints a password."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-    except (socket.gaierror, UnicodeError) as error:
-        raise CommandError(f"cannot listen on {host}: not an address of this machine") from error
-    listener = socket.socket(family, kind, proto)
+    # As uvicorn binds when given a host: IPv6 for an address with a colon, else IPv4.
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(address)
+        listener.bind((host, port))
         listener.listen(2048)
-    except OSError as error:
+    except (OSError, UnicodeError) as error:
         listener.close()
-        reason = error.strerror or str(error)
+        reason = getattr(error, "strerror", None) or str(error)
         raise CommandError(
             f"cannot listen on {host}:{port}: {reason}. Is another server using this port? "
             "Stop it, or choose another port (--port, or PORT= with make run); "
@@ -137,7 +132,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     listener = listening_socket(args.host, args.port)
     try:
         asyncio.run(with_runtime(settings, cmd_serve_prepare, args, migrate_in_child=True))
-        for line in addresses(args.host, args.port):
+        for line in addresses(args.host, listener.getsockname()[1]):
             say(line)
         config = uvicorn.Config(create_app(settings), **server_options(settings))
         uvicorn.Server(config).run(sockets=[listener])
