@@ -87,9 +87,14 @@ async def is_empty(runtime: Runtime) -> bool:
         return (await session.exec(select(Staff))).first() is None
 
 
+# Every role and both groups, and two officers a reporter may exclude by their label, so a first
+# look shows the whole form and every kind of page.
 DEMO_STAFF = (
-    Account("officer@example.org", "Olivia Officer", "officer", "solicitor"),
-    Account("officer2@example.org", "Omar Officer", "officer", "solicitor"),
+    Account("officer@example.org", "Olivia Officer", "officer", "solicitor", "City Solicitor"),
+    Account(
+        "officer2@example.org", "Omar Officer", "officer", "solicitor", "Deputy City Solicitor"
+    ),
+    Account("investigator@example.org", "Ines Investigator", "investigator", "solicitor"),
     Account("alternate@example.org", "Alex Alternate", "officer", "alternate"),
     Account("admin@example.org", "Ada Admin", "admin", "solicitor"),
 )

@@ -26,6 +26,8 @@ from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
 from intake.operations import checkpoints, maintenance
 from intake.runtime import Runtime, open_runtime
+from intake.web import organisation
+from intake.web.admin import identity as admin_identity
 from intake.web.admin import routes as admin_pages
 from intake.web.api import routes as api
 from intake.web.errorlog import ReporterErrorLog
@@ -37,6 +39,7 @@ from intake.web.middleware import (
     StaffNetworkMiddleware,
     rate_limits_from,
 )
+from intake.web.organisation import IdentityMiddleware
 from intake.web.reporter import routes as reporter_pages
 from intake.web.staff import audit as staff_audit
 from intake.web.staff import directory_changes
@@ -151,7 +154,9 @@ class InternalErrorMiddleware:
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"error": message}, status_code=500)
             else:
-                title = html.escape(i18n.gettext(N_("Error")))
+                name = organisation.shown(scope).text("name", i18n.current_locale())
+                error = i18n.gettext(N_("Error"))
+                title = html.escape(f"{error} · {name or i18n.gettext(N_('Quietline'))}")
                 response = HTMLResponse(
                     f"<!doctype html><title>{title}</title><p>{html.escape(message)}</p>", 500
                 )
@@ -206,12 +211,15 @@ def create_app(
             *directory_changes.routes,
             *staff_audit.routes,
             *admin_pages.routes,
+            *admin_identity.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
             # Outermost first: every answer, refusals included, gets the headers.
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(i18n.LocaleMiddleware),
+            # Before any page renders, refusals included: the identity every page shows.
+            Middleware(IdentityMiddleware),
             Middleware(InternalErrorMiddleware, reporter_errors=reporter_errors),
             # Before the limits: a stranger's staff request is answered 404 and counts for nothing.
             Middleware(

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from intake import i18n
-from intake.web import labels
+from intake.web import labels, organisation
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -67,7 +67,8 @@ def _switch_targets(request: Request) -> list[dict[str, str]]:
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """What every page's layout needs: its language, the switch, the quick-exit address."""
+    """What every page's layout needs: its language, the switch, the quick-exit address, the
+    organisation's identity."""
     runtime = getattr(request.app.state, "runtime", None)
     settings = getattr(runtime, "settings", None)
     return {
@@ -76,6 +77,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "language_param": i18n.QUERY_PARAMETER,
         "language_chosen": i18n.chosen_explicitly(),
         "quick_exit_url": getattr(settings, "quick_exit_url", None),
+        **organisation.page_identity(request),
     }
 
 

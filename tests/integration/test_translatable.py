@@ -176,7 +176,8 @@ def french(english: str) -> str:
     """The start of the French translation of ``english``, up to its first placeholder."""
     translated = i18n.translations("fr_CA").gettext(english)
     assert translated != english, f"not translated: {english}"
-    start = translated.split("%(")[0].strip()
+    # Pages and errors are compared with their spaces (non-breaking ones too) made plain.
+    start = " ".join(translated.split("%(")[0].split())
     assert len(start) >= 8, english
     return start
 
@@ -184,7 +185,7 @@ def french(english: str) -> str:
 def french_plural(singular: str, plural: str) -> str:
     translated = i18n.translations("fr_CA").ngettext(singular, plural, 2)
     assert translated != plural
-    return translated.split("%(")[0].strip()
+    return " ".join(translated.split("%(")[0].split())
 
 
 def page_text(answer: httpx.Response) -> str:
@@ -319,7 +320,7 @@ async def test_404_422_400_in_french(sqlite_client: httpx.AsyncClient) -> None:
     )
     assert invalid.status_code == 422
     assert json_error(invalid) == (
-        "Requête invalide : token : du texte est attendu; extra : ce champ n'est pas attendu."
+        "Requête invalide : token : du texte est attendu ; extra : ce champ n'est pas attendu."
     )
     english = await sqlite_client.post("/api/v1/reports/status", json={"extra": 1})
     assert json_error(english) == (

@@ -262,6 +262,7 @@ async def deadlines_change(request: Request) -> Response:
 
 routes = [
     Route("/admin/", overview, methods=["GET"]),
+    Route("/admin/staff", overview, methods=["GET"]),
     Route("/admin/staff", staff_add, methods=["POST"]),
     Route("/admin/staff/{id}", staff_edit_form, methods=["GET"]),
     Route("/admin/staff/{id}", person_action(_update), methods=["POST"]),
