@@ -39,6 +39,7 @@ from intake.web.middleware import (
 )
 from intake.web.reporter import routes as reporter_pages
 from intake.web.staff import audit as staff_audit
+from intake.web.staff import closure as staff_closure
 from intake.web.staff import directory_changes
 from intake.web.staff import operations as staff_operations
 from intake.web.staff import routes as staff_pages
@@ -202,6 +203,7 @@ def create_app(
             Mount("/api/v1", routes=api.routes),
             *reporter_pages.routes,
             *staff_pages.routes,
+            *staff_closure.routes,
             *staff_operations.routes,
             *directory_changes.routes,
             *staff_audit.routes,

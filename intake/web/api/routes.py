@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from intake.web.api import (
     audit,
     case_openapi,
+    closing,
     directory,
     openapi,
     operations,
@@ -20,9 +21,11 @@ openapi.PATHS.update(staff_openapi.STAFF_PATHS)
 openapi.PATHS.update(case_openapi.CASE_PATHS)
 openapi.SECURITY_SCHEMES.update(staff_openapi.SECURITY_SCHEMES)
 openapi.PATHS.update(operations_openapi.OPERATIONS_PATHS)
+openapi.PATHS.update(closing.PATHS)
 
 routes: list[BaseRoute] = [
     *reporter.routes,
+    *closing.routes,
     *staff.routes,
     *operations.routes,
     *directory.routes,
