@@ -39,6 +39,14 @@ def is_overdue(case: Case, today: date) -> bool:
     return case.next_due is not None and case.next_due < today
 
 
+def feedback_still_due(case: Case) -> date | None:
+    """The feedback due date, until feedback was given: the office's first message to the
+    reporter, or the conclusion, meets it (as intake/operations/stats.py counts it)."""
+    if case.first_reply_on is not None or case.concluded_on is not None:
+        return None
+    return case.feedback_due
+
+
 def _checked_stage(stage: str) -> Stage:
     try:
         return Stage(stage)

@@ -113,6 +113,11 @@ def _notify_mode(mode: str) -> Phrase | str:
 def _sentence(event: Event) -> Phrase | None:
     facts, action = event.facts, event.action
     if action == "case.stage":
+        if facts.get("outcome") and facts.get("reporter_told") is False:
+            return Phrase(
+                N_("Concluded the case: %(outcome)s, with no message to the reporter"),
+                {"outcome": outcome_label(facts["outcome"])},
+            )
         if facts.get("outcome"):
             return Phrase(
                 N_("Concluded the case: %(outcome)s"),

@@ -282,7 +282,7 @@ async def case_stage(request: Request) -> Response:
             "outcome": case.outcome,
             "due": {
                 "acknowledgement": _day(case.ack_due) if case.acknowledged_on is None else None,
-                "feedback": _day(case.feedback_due),
+                "feedback": _day(workflow.feedback_still_due(case)),
             },
         }
     )
