@@ -260,7 +260,12 @@ def _conditions(reader: Reader, filters: Filters, zone: ZoneInfo) -> list[Column
 
 # What an event shows of its detail, by action: (name shown, key in the stored detail).
 _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "case.stage": (("from", "from"), ("to", "to"), ("outcome", "outcome")),
+    "case.stage": (
+        ("from", "from"),
+        ("to", "to"),
+        ("outcome", "outcome"),
+        ("reporter_told", "reporter_told"),
+    ),
     "case.grant": (("person", "to"),),
     "case.revoke": (("person", "from"),),
     "case.assign": (("person", "to"),),

@@ -113,7 +113,7 @@ def _notify_mode(mode: str) -> Phrase | str:
 def _sentence(event: Event) -> Phrase | None:
     facts, action = event.facts, event.action
     if action == "case.stage":
-        if facts.get("outcome") and facts.get("reporter_told") is False:
+        if facts.get("outcome") and facts.get("reporter_told") == "no":
             return Phrase(
                 N_("Concluded the case: %(outcome)s, with no message to the reporter"),
                 {"outcome": outcome_label(facts["outcome"])},

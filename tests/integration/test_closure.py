@@ -75,6 +75,10 @@ async def test_concluding_without_a_message_or_a_reason_is_refused_and_changes_n
     assert why not in str(status)
     case = (await officer.get(f"/api/v1/cases/{ref}")).json()
     assert [note["body"] for note in case["notes"]] == [why]
+    history = (await officer.get("/api/v1/audit", params={"case": ref})).json()["events"]
+    assert "Concluded the case: Referred to another body, with no message to the reporter" in [
+        event["description"] for event in history
+    ]
 
 
 async def test_the_closing_message_is_an_audited_office_message_the_reporter_reads(
