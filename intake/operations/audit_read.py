@@ -62,6 +62,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "staff.sign_out": ("staff.sign_out",),
     "staff.password": ("staff.password_changed", "staff.password_change_failed"),
     "staff.notify": ("staff.notify",),
+    "staff.search": ("staff.search",),
     "admin.staff": (
         "admin.staff_add",
         "admin.staff_update",

@@ -43,6 +43,7 @@ from intake.web.staff import closure as staff_closure
 from intake.web.staff import directory_changes
 from intake.web.staff import operations as staff_operations
 from intake.web.staff import routes as staff_pages
+from intake.web.staff import search as staff_search
 from intake.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -204,6 +205,7 @@ def create_app(
             *reporter_pages.routes,
             *staff_pages.routes,
             *staff_closure.routes,
+            *staff_search.routes,
             *staff_operations.routes,
             *directory_changes.routes,
             *staff_audit.routes,

@@ -13,6 +13,7 @@ from intake.web.api import (
     operations,
     operations_openapi,
     reporter,
+    search,
     staff,
     staff_openapi,
 )
@@ -22,10 +23,12 @@ openapi.PATHS.update(case_openapi.CASE_PATHS)
 openapi.SECURITY_SCHEMES.update(staff_openapi.SECURITY_SCHEMES)
 openapi.PATHS.update(operations_openapi.OPERATIONS_PATHS)
 openapi.PATHS.update(closing.PATHS)
+openapi.PATHS.update(search.PATHS)
 
 routes: list[BaseRoute] = [
     *reporter.routes,
     *closing.routes,
+    *search.routes,  # before the case routes: /cases/search is not a reference
     *staff.routes,
     *operations.routes,
     *directory.routes,
