@@ -22,7 +22,10 @@ from intake.i18n import N_
 MAX_REASON_CHARS = 20_000
 
 #: The parts of a draft the officer must replace with the case's own words.
-PLACEHOLDERS = (N_("[name of the body]"), N_("[the reason you can share]"))
+PLACEHOLDERS = (
+    i18n.Phrase(N_("[name of the body]")),
+    i18n.Phrase(N_("[the reason you can share]")),
+)
 
 DRAFTS: dict[Outcome, str] = {
     Outcome.SUBSTANTIATED: N_(
@@ -63,7 +66,7 @@ def drafts(locale: str) -> dict[str, str]:
 def placeholders() -> set[str]:
     """The placeholders of the drafts, in every language: a message holding one is refused."""
     return {
-        i18n.Phrase(placeholder).localized(locale)
+        placeholder.localized(locale)
         for placeholder in PLACEHOLDERS
         for locale in i18n.available_locales()
     }

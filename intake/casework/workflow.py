@@ -28,7 +28,6 @@ TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
     Stage.CONCLUDED: (),
 }
 MAX_NOTE_CHARS = closing.MAX_REASON_CHARS
-OUTCOME_REFUSAL = N_("To conclude a case, choose an outcome: %(outcomes)s.")
 
 
 def next_stages(stage: str) -> tuple[Stage, ...]:
@@ -56,12 +55,12 @@ def _checked_stage(stage: str) -> Stage:
         ) from None
 
 
-def _checked_outcome(outcome: str | None) -> Outcome:
+def checked_outcome(outcome: str | None) -> Outcome:
     try:
         return Outcome(outcome)
     except ValueError:
         raise InvalidInput(
-            OUTCOME_REFUSAL,
+            N_("To conclude a case, choose an outcome: %(outcomes)s."),
             field="outcome",
             outcomes=", ".join(Outcome),
         ) from None
@@ -99,7 +98,7 @@ async def change_stage(
     concluded_as: Outcome | None = None
     words = closing.ClosingWords()
     if wanted == Stage.CONCLUDED:
-        concluded_as = _checked_outcome(outcome)
+        concluded_as = checked_outcome(outcome)
         reason = records.check_text(
             reason or "", limit=MAX_NOTE_CHARS, what="reason for the outcome", field_name="reason"
         )

@@ -5,6 +5,7 @@ the day the case was concluded and the outcome in plain words, and no feedback d
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 from babel.dates import format_date
@@ -19,8 +20,9 @@ OFFICER = "officer1@example.org"
 
 
 async def _acknowledged_case(client: httpx.AsyncClient, officer: StaffClient) -> tuple[str, str]:
+    before = {row["ref"] for row in (await officer.get("/api/v1/cases")).json()["cases"]}
     token = await reports.file_report(client)
-    ref = (await officer.get("/api/v1/cases")).json()["cases"][0]["ref"]
+    [ref] = {row["ref"] for row in (await officer.get("/api/v1/cases")).json()["cases"]} - before
     assert (await officer.post(f"/api/v1/cases/{ref}/stage", {"stage": "acknowledged"})).is_success
     return token, ref
 
@@ -122,6 +124,26 @@ async def test_the_closing_message_is_an_audited_office_message_the_reporter_rea
         stored = (await connection.execute(text("SELECT body FROM entry"))).scalars().all()
     assert {"case.message", "case.stage"} <= set(actions)
     assert not any(message.encode() in bytes(body) for body in stored)  # encrypted at rest
+
+
+async def test_the_first_message_to_the_reporter_meets_the_feedback_deadline(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    officer = await sign_in(seeded, client, OFFICER)
+    _, answered = await _acknowledged_case(client, officer)
+    _, silent = await _acknowledged_case(client, officer)
+    sent = await officer.post(f"/api/v1/cases/{answered}/messages", {"body": "We are on it."})
+    assert sent.status_code == 201
+
+    seeded.clock.advance(timedelta(days=130))  # past the three months
+    officer = await sign_in(seeded, client, OFFICER)
+    rows = {row["ref"]: row for row in (await officer.get("/api/v1/cases")).json()["cases"]}
+    assert rows[answered]["overdue"] is False and rows[answered]["due"]["feedback"] is None
+    assert rows[silent]["overdue"] is True and rows[silent]["due"]["feedback"] is not None
+    overdue = (await officer.get("/api/v1/cases", params={"overdue": "true"})).json()["cases"]
+    assert [row["ref"] for row in overdue] == [silent]
+    shown = (await officer.get(f"/api/v1/cases/{answered}")).json()
+    assert shown["due"]["feedback"] is None
 
 
 def _csrf(page: str) -> str:

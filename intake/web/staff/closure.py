@@ -79,8 +79,11 @@ async def conclude_form(request: Request) -> Response:
     chosen = request.query_params.get("outcome", "")
     entered = {"outcome": chosen} if chosen else {}
     error = None
-    if chosen and _outcome(chosen) is None:
-        error = InvalidInput(workflow.OUTCOME_REFUSAL, outcomes=", ".join(Outcome))
+    if chosen:
+        try:
+            workflow.checked_outcome(chosen)
+        except InvalidInput as problem:
+            error = problem
     return await _page(request, signed_in, request.path_params["ref"], entered=entered, error=error)
 
 
