@@ -149,6 +149,11 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
             body=body,
         )
         (notes if kind == EntryKind.NOTE else messages).append(shown)
+    feedback_given = (
+        case.first_reply_on is not None
+        or case.concluded_on is not None
+        or any(message.author == Author.OFFICE for message in messages)
+    )
     return CaseView(
         ref=case.ref,
         kind=CaseKind(case.kind),
@@ -160,7 +165,8 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         acknowledged_on=case.acknowledged_on,
         concluded_on=case.concluded_on,
         ack_due=case.ack_due,
-        feedback_due=case.feedback_due,
+        # Gone once feedback was given: the office's first message, or the conclusion.
+        feedback_due=None if feedback_given else case.feedback_due,
         overdue=workflow.is_overdue(case, runtime.today()),
         involves_office=case.involves_office,
         assignee_id=case.assignee_id,

@@ -62,6 +62,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "staff.sign_out": ("staff.sign_out",),
     "staff.password": ("staff.password_changed", "staff.password_change_failed"),
     "staff.notify": ("staff.notify",),
+    "staff.search": ("staff.search",),
     "admin.staff": (
         "admin.staff_add",
         "admin.staff_update",
@@ -265,7 +266,12 @@ def _conditions(reader: Reader, filters: Filters, zone: ZoneInfo) -> list[Column
 
 # What an event shows of its detail, by action: (name shown, key in the stored detail).
 _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "case.stage": (("from", "from"), ("to", "to"), ("outcome", "outcome")),
+    "case.stage": (
+        ("from", "from"),
+        ("to", "to"),
+        ("outcome", "outcome"),
+        ("reporter_told", "reporter_told"),
+    ),
     "case.grant": (("person", "to"),),
     "case.revoke": (("person", "from"),),
     "case.assign": (("person", "to"),),

@@ -42,9 +42,11 @@ from intake.web.middleware import (
 from intake.web.organisation import IdentityMiddleware
 from intake.web.reporter import routes as reporter_pages
 from intake.web.staff import audit as staff_audit
+from intake.web.staff import closure as staff_closure
 from intake.web.staff import directory_changes
 from intake.web.staff import operations as staff_operations
 from intake.web.staff import routes as staff_pages
+from intake.web.staff import search as staff_search
 from intake.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -207,6 +209,8 @@ def create_app(
             Mount("/api/v1", routes=api.routes),
             *reporter_pages.routes,
             *staff_pages.routes,
+            *staff_closure.routes,
+            *staff_search.routes,
             *staff_operations.routes,
             *directory_changes.routes,
             *staff_audit.routes,

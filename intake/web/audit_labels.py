@@ -39,6 +39,7 @@ KIND_LABELS: dict[str, str] = {
     "staff.sign_out": N_("Sign-out"),
     "staff.password": N_("Password change"),
     "staff.notify": N_("Email notice choice"),
+    "staff.search": N_("Search in one's own cases"),
     "admin.staff": N_("Staff account change"),
     "admin.settings": N_("Settings change"),
     "directory": N_("Recipient directory change"),
@@ -70,6 +71,7 @@ _PLAIN: dict[str, str] = {
     "staff.sign_in": N_("Signed in"),
     "staff.sign_out": N_("Signed out"),
     "staff.password_changed": N_("Changed their password"),
+    "staff.search": N_("Searched the words of the cases they hold (the words are not kept)"),
     "admin.staff_update": N_("Changed the staff account %(person)s"),
     "admin.staff_enable": N_("Enabled the staff account %(person)s"),
     "admin.staff_disable": N_("Disabled the staff account %(person)s"),
@@ -114,6 +116,11 @@ def _notify_mode(mode: str) -> Phrase | str:
 def _sentence(event: Event) -> Phrase | None:
     facts, action = event.facts, event.action
     if action == "case.stage":
+        if facts.get("outcome") and facts.get("reporter_told") == "no":
+            return Phrase(
+                N_("Concluded the case: %(outcome)s, with no message to the reporter"),
+                {"outcome": outcome_label(facts["outcome"])},
+            )
         if facts.get("outcome"):
             return Phrase(
                 N_("Concluded the case: %(outcome)s"),

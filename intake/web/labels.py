@@ -32,6 +32,14 @@ CASE_KIND_LABELS = {
     "report": N_("Report"),
     "reprisal": N_("Complaint of reprisal"),
 }
+# How a concluded case ended, in the words a reporter reads on their status page.
+REPORTER_OUTCOME_LABELS = {
+    "substantiated": N_("What you reported was confirmed."),
+    "not_substantiated": N_("What you reported could not be confirmed."),
+    "referred": N_("Your report was passed on to a body better placed to deal with it."),
+    "no_action": N_("The office decided to take no further action."),
+}
+
 
 ROLE_LABELS = {
     "officer": N_("Intake officer"),
@@ -66,6 +74,11 @@ def channel_label(channel: str | None) -> str:
 
 def case_kind_label(kind: str | None) -> str:
     return _label(CASE_KIND_LABELS, kind)
+def reporter_outcome_label(outcome: str | None) -> str:
+    """The outcome in plain words for the reporter (the staff label for an unknown value)."""
+    if outcome in REPORTER_OUTCOME_LABELS:
+        return i18n.gettext(REPORTER_OUTCOME_LABELS[outcome])
+    return outcome_label(outcome)
 
 
 def custodian_words(roles: tuple[str, ...] | list[str]) -> str:

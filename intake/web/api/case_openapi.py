@@ -195,7 +195,9 @@ CASE_PATHS: dict[str, Any] = {
     },
     "/api/v1/cases/{ref}/stage": {
         "post": unsafe_operation(
-            "Move a case to its next stage; concluding needs an outcome and a reason",
+            "Move a case to its next stage; concluding needs an outcome, a reason, and either a "
+            "message to the reporter (sent as an office message; GET /api/v1/closing-messages "
+            "gives a draft per outcome) or the reason none can be sent (no_message_reason)",
             object_schema(
                 ["stage"],
                 {
@@ -205,6 +207,8 @@ CASE_PATHS: dict[str, Any] = {
                         "enum": [*Outcome, None],
                     },
                     "reason": OPTIONAL_STRING,
+                    "message": OPTIONAL_STRING,
+                    "no_message_reason": OPTIONAL_STRING,
                 },
             ),
             {

@@ -219,6 +219,7 @@ REPORTER_PATHS: dict[str, Any] = {
                                 },
                             },
                             "outcome": {"type": ["string", "null"]},
+                            "concluded_on": OPTIONAL_DAY,
                             "messages": {
                                 "type": "array",
                                 "items": {

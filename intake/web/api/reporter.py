@@ -163,6 +163,7 @@ async def status(request: Request) -> Response:
                 "feedback": found.feedback_due.isoformat() if found.feedback_due else None,
             },
             "outcome": found.outcome,
+            "concluded_on": found.concluded_on.isoformat() if found.concluded_on else None,
             "messages": [
                 {"from": item.sender, "body": item.body, "on": item.on.isoformat()}
                 for item in found.messages

@@ -36,6 +36,8 @@ class StageIn(StrictBody):
     stage: str
     outcome: str | None = None
     reason: str | None = None
+    message: str | None = None
+    no_message_reason: str | None = None
 
 
 class BodyIn(StrictBody):
@@ -270,6 +272,8 @@ async def case_stage(request: Request) -> Response:
         stage=sent.stage,
         outcome=sent.outcome,
         reason=sent.reason,
+        message=sent.message,
+        no_message_reason=sent.no_message_reason,
     )
     return JSONResponse(
         {
@@ -278,7 +282,7 @@ async def case_stage(request: Request) -> Response:
             "outcome": case.outcome,
             "due": {
                 "acknowledgement": _day(case.ack_due) if case.acknowledged_on is None else None,
-                "feedback": _day(case.feedback_due),
+                "feedback": _day(workflow.feedback_still_due(case)),
             },
         }
     )
