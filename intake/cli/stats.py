@@ -34,7 +34,7 @@ async def cmd_stats(runtime: Runtime, args: argparse.Namespace) -> int:
             threshold=runtime.settings.stats_min_cell,
         )
     if args.format == "pdf":
-        write_new_file(Path(args.out), await council.pdf_bytes(figures, runtime.settings))
+        write_new_file(Path(args.out), await council.pdf_bytes(figures, runtime))
         say(f"the report for council of {args.year} is in {args.out}")
     elif args.format == "csv":
         sys.stdout.write(stats.to_csv(figures))

@@ -12,6 +12,7 @@ import httpx
 import pyotp
 import pytest
 
+from intake.accounts import organisation
 from tests.support import qr
 from tests.support.instance import Instance
 from tests.support.staffing import fresh_totp
@@ -34,7 +35,7 @@ async def _sign_in(client: httpx.AsyncClient, made: Instance, email: str) -> str
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 
 
-def _enrolment(page: str, email: str) -> str:
+def _enrolment(page: str, email: str, issuer: str = "Quietline") -> str:
     """The secret the page shows, after checking that its one QR code holds it for ``email``."""
     svgs = qr.svgs_in(page)
     assert len(svgs) == 1
@@ -43,9 +44,9 @@ def _enrolment(page: str, email: str) -> str:
     [uri] = qr.decode(svgs[0])
     parsed = urlparse(uri)
     assert (parsed.scheme, parsed.netloc) == ("otpauth", "totp")
-    assert unquote(parsed.path) == f"/Quietline:{email}"
+    assert unquote(parsed.path) == f"/{issuer}:{email}"
     query = parse_qs(parsed.query)
-    assert query["secret"] == [secret] and query["issuer"] == ["Quietline"]
+    assert query["secret"] == [secret] and query["issuer"] == [issuer]
     return secret
 
 
@@ -110,3 +111,28 @@ async def test_a_reset_account_shows_its_new_qr_code_once(
     assert await _signs_in_with(client, email, password, secret)
     again = await client.get(f"/admin/staff/{person_id}")
     assert not qr.svgs_in(again.text) and secret not in again.text
+
+
+async def test_the_authenticator_shows_the_organisation_name(
+    sqlite_client: httpx.AsyncClient, sqlite_seeded: Instance
+) -> None:
+    """Once the administrators name the organisation, the app lists the code under that name."""
+    await organisation.store(
+        sqlite_seeded.runtime,
+        organisation.form_from(organisation.Identity(), name_en="City of Medicine Hat"),
+        actor="test",
+    )
+    csrf = await _sign_in(sqlite_client, sqlite_seeded, ADMIN)
+    added = await sqlite_client.post(
+        "/admin/staff",
+        data={
+            "csrf": csrf,
+            "name": "Named Clerk",
+            "email": "named@example.org",
+            "role": "officer",
+            "group": "solicitor",
+            "password": "a password for the named clerk",
+        },
+    )
+    assert added.status_code == 201
+    _enrolment(added.text, "named@example.org", issuer="City of Medicine Hat")

@@ -16,6 +16,7 @@ import httpx
 import pikepdf
 import pypdf
 
+from intake.accounts import organisation
 from tests.integration.test_stats import YEAR, _generate
 from tests.support.instance import Instance, quietline_environ
 from tests.support.staffing import fresh_totp, sign_in
@@ -119,6 +120,15 @@ async def test_the_statistics_page_links_the_report_in_english_and_refuses_bad_i
     text = _text(answer.content)
     assert f"Reports and outcomes in {YEAR}" in text and "Reports received by month" in text
     assert f"{SOCIAL_MEDIA} fewer than 5" in text and "July fewer than 5" in text
+    assert "Quietline" in text  # no name set yet: the service's own
+
+    await organisation.store(
+        made.runtime,
+        organisation.form_from(organisation.Identity(), name_en="City of Medicine Hat"),
+        actor="test",
+    )
+    named = await sqlite_client.get(link.group(1).replace("&amp;", "&"))
+    assert "City of Medicine Hat" in _text(named.content)
 
     for params in ({"year": "1999", "format": "pdf"}, {"year": str(YEAR), "format": "xlsx"}):
         refused = await sqlite_client.get("/staff/stats", params=params)

@@ -36,7 +36,7 @@ async def annual_stats(request: Request) -> Response:
     form = requested_format(request, "json", API_STATS_FORMATS)
     figures = await annual_figures(runtime, year)
     if form == "pdf":
-        return council.response(await council.pdf_bytes(figures, runtime.settings), year)
+        return council.response(await council.pdf_bytes(figures, runtime), year)
     if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     return JSONResponse(figures)

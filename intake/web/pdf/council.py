@@ -19,9 +19,10 @@ from fpdf.enums import XPos, YPos
 from starlette.responses import Response
 
 from intake import i18n
-from intake.config import Settings
+from intake.accounts import organisation
 from intake.i18n import N_
 from intake.operations.stats import OUTCOMES
+from intake.runtime import Runtime
 from intake.web.labels import OUTCOME_LABELS
 from intake.web.pdf.document import (
     ACCENT_COLOUR,
@@ -61,11 +62,11 @@ ROW_HEIGHT = 6.2
 LABEL_LINE = 4.2
 
 
-def organisation_name(settings: Settings) -> str:
-    """The organisation the report is from: its name where the settings give one, else the
-    service's own name."""
-    name = getattr(settings, "organisation_name", None)
-    return str(name).strip() if name and str(name).strip() else DEFAULT_ORGANISATION
+async def organisation_name(runtime: Runtime) -> str:
+    """The organisation the report is from, in the reader's language: its name as the
+    administrators set it, else the service's own name."""
+    identity = await organisation.current(runtime)
+    return identity.text("name", i18n.current_locale()) or DEFAULT_ORGANISATION
 
 
 def _threshold(figures: Mapping[str, Any]) -> int:
@@ -227,10 +228,10 @@ def _as_of(figures: Mapping[str, Any]) -> date:
     return date.fromisoformat(str(figures["as_of"]))
 
 
-async def pdf_bytes(figures: Mapping[str, Any], settings: Settings) -> bytes:
+async def pdf_bytes(figures: Mapping[str, Any], runtime: Runtime) -> bytes:
     """The report, built in a worker thread in the caller's language."""
-    organisation = organisation_name(settings)
-    return await render(lambda: build(figures, organisation))
+    name = await organisation_name(runtime)
+    return await render(lambda: build(figures, name))
 
 
 def file_name(year: int) -> str:

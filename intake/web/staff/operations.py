@@ -96,7 +96,7 @@ async def stats_page(request: Request) -> Response:
     form = requested_format(request, "html")
     figures = await annual_figures(runtime, year)
     if form == "pdf":
-        return council.response(await council.pdf_bytes(figures, runtime.settings), year)
+        return council.response(await council.pdf_bytes(figures, runtime), year)
     if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     if form == "json":
