@@ -29,7 +29,7 @@ from intake.accounts import keyring, trusted
 from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
-from intake.casework import access, records, routing
+from intake.casework import access, once, records, routing
 from intake.casework.case_files import (
     AttachmentOutcome,
     charge_budget,
@@ -59,6 +59,9 @@ class NewReport:
     kind: CaseKind = CaseKind.REPORT
     # The token of the case a reprisal complaint follows from, when the reporter has it.
     original_token: str | None = None
+    # The form's one-time value (or an API client's idempotency key): a second report with the
+    # same value files nothing (intake/casework/once.py).
+    once: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def _checked_exclusions(read: FilingRead, wanted: tuple[str, ...]) -> tuple[str,
     return tuple(sorted(set(wanted)))
 
 
-async def _original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
+async def original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
     try:
         canonical = crypto.normalise_token(token)
     except crypto.TokenTypo as exc:
@@ -227,6 +230,7 @@ async def _file_report(
     )
     kind = _case_kind(report)
     checked_channel = _channel(channel)
+    once_digest = once.digest(runtime, report.once)
     token = crypto.new_token()
     canonical = crypto.normalise_token(token)
     data_key, case_id = case_key.data_key, case_key.case_id
@@ -269,6 +273,7 @@ async def _file_report(
             staff_id=recorded_by.staff_id if recorded_by else None,
         ),
         prepared=prepared,
+        once=once_digest,
     )
     if prepared:
         # Not batched: the reports batched with a large upload would wait for its chunks.
@@ -298,6 +303,7 @@ class _PendingReport:
     reporter_public: bytes
     entry: dict[str, Any]
     prepared: list[PreparedAttachment]
+    once: bytes | None = None
 
 
 _Outcome = list[AttachmentOutcome]
@@ -353,6 +359,14 @@ async def _write_reports(
                 outcomes.append(error)
             else:
                 outcomes.append([])
+        # A form sent twice files once (intake/casework/once.py).
+        allowed = await once.spend_each(
+            connection, [rows.pending.once for rows in accepted], today=runtime.today()
+        )
+        for rows, fresh in zip(accepted, allowed, strict=True):
+            if not fresh:
+                outcomes[_position(batch, rows.pending)] = once.AlreadySent()
+        accepted = [rows for rows, fresh in zip(accepted, allowed, strict=True) if fresh]
         if not accepted:
             return outcomes
         # Core inserts of the columns set here (the table's defaults fill the rest): the ORM's
@@ -403,6 +417,10 @@ async def _write_reports(
     ]
 
 
+def _position(batch: Sequence[_PendingReport], pending: _PendingReport) -> int:
+    return next(i for i, item in enumerate(batch) if item is pending)
+
+
 async def _report_rows(
     session: AsyncSession,
     runtime: Runtime,
@@ -415,7 +433,7 @@ async def _report_rows(
         raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
     excluded = _checked_exclusions(read, report.excluded_staff_ids)
     linked = (
-        await _original_case_id(session, runtime, report.original_token)
+        await original_case_id(session, runtime, report.original_token)
         if report.original_token and report.original_token.strip()
         else None
     )

@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import attachments, mail
+from intake.casework import once
 from intake.casework.vocabulary import Author, EntryKind, Stage
 from intake.config import Settings
 from intake.deadlines import add_months
@@ -235,6 +236,9 @@ async def run(
             report.waiting.append((case.ref, due))
         elif dry_run or await _purge_one(runtime, case.id, today=today, actor=actor):
             report.purged.append(case.ref)
+    if not dry_run:
+        # The one-time values of forms sent up to the day before yesterday (once.py).
+        await once.forget_spent(runtime, today=today)
     if report.purged and not dry_run:
         report.wal_truncated = await reclaim_space(runtime)
     return report

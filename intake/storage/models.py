@@ -359,3 +359,16 @@ class SharedLimit(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     tat: float
+
+
+class SpentFormValue(SQLModel, table=True):
+    """A reporter form's one-time value, once a report was filed with it
+    (intake/casework/once.py): a second submission of the same form files nothing.
+
+    Only a keyed hash of the value (HMAC under the token pepper) and the last day it is kept
+    (the day after it was spent); deleted by the retention run after that. Nothing links it to
+    the case it filed: no case id, no reference, and the day is the office's day only.
+    """
+
+    digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    keep_until: date = Field(index=True)

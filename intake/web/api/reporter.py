@@ -34,6 +34,8 @@ class ReportIn(StrictBody):
     exclude: list[str] = []
     kind: str = CaseKind.REPORT
     original_token: str | None = None
+    # Sent again with the same key, a report files nothing (409): see intake/casework/once.py.
+    idempotency_key: str | None = None
 
 
 class TokenIn(StrictBody):
@@ -140,6 +142,7 @@ async def submit(request: Request) -> Response:
                 excluded_staff_ids=tuple(report.exclude),
                 kind=report.kind,
                 original_token=report.original_token,
+                once=report.idempotency_key,
             ),
             files=upload.files,
             case_key=case_key,

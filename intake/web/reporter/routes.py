@@ -14,7 +14,7 @@ import crypto
 from intake import i18n
 from intake.accounts import trusted
 from intake.attachments.staging import CaseKey
-from intake.casework import filing, reporter
+from intake.casework import filing, once, report_checks, reporter
 from intake.casework.case_files import AttachmentOutcome
 from intake.casework.vocabulary import CaseKind
 from intake.errors import InvalidInput, QuietlineError
@@ -113,8 +113,24 @@ async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
         "readers": guidance.readers_of(runtime.settings, state),
         "max_chars": runtime.settings.max_report_chars,
         "upload": _limits_context(runtime),
+        "once": once.new_value(),
+        "errors": [],
+        "field_errors": {},
         **extra,
     }
+
+
+def _summary(errors: list[QuietlineError]) -> dict[str, Any]:
+    """The error summary's context: every error, and each field's own message."""
+    by_field: dict[str, str] = {}
+    for error in errors:
+        if error.field:
+            by_field.setdefault(error.field, error.message)
+    return {"errors": errors, "field_errors": by_field}
+
+
+def _status_of(errors: list[QuietlineError]) -> int:
+    return errors[0].status if len(errors) == 1 else 422
 
 
 async def report_form(request: Request) -> Response:
@@ -127,7 +143,7 @@ async def report_submit(request: Request) -> Response:
     try:
         form = await _read_form(request, case_key)
     except QuietlineError as error:
-        context = await _form_context(runtime, error=error)
+        context = await _form_context(runtime, **_summary([error]))
         return render(request, "reporter/report.html", context, status_code=error.status)
     entered = {
         "category": _text(form, "category"),
@@ -136,24 +152,42 @@ async def report_submit(request: Request) -> Response:
         "excluded_staff_ids": tuple(_texts(form, "exclude")),
         "kind": CaseKind.REPRISAL if _text(form, "kind") == CaseKind.REPRISAL else CaseKind.REPORT,
         "original_token": _text(form, "original_token") or None,
+        "once": _text(form, "once") or None,
     }
+    report = filing.NewReport(**entered)
     try:
-        filed = await filing.file_report(
-            runtime, filing.NewReport(**entered), files=_files(form), case_key=case_key
-        )
+        errors = await report_checks.problems(runtime, report)
+        if not errors:
+            filed = await filing.file_report(
+                runtime, report, files=_files(form), case_key=case_key
+            )
+    except once.AlreadySent as sent:
+        return render(request, "reporter/already_sent.html", status_code=sent.status)
     except QuietlineError as error:
-        context = await _form_context(
-            runtime, error=error, entered=entered, files_dropped=bool(_files(form))
-        )
-        return render(request, "reporter/report.html", context, status_code=error.status)
+        errors = [error]
     finally:
         _close(form)
+    if errors:
+        # The same form again, with the same one-time value: nothing was filed with it.
+        kept = {"once": report.once} if report.once and not _damaged(errors) else {}
+        context = await _form_context(
+            runtime,
+            **_summary(errors),
+            **kept,
+            entered=entered,
+            files_dropped=bool(_files(form)),
+        )
+        return render(request, "reporter/report.html", context, status_code=_status_of(errors))
     return render(
         request,
         "reporter/token.html",
         {"token": filed.token, "attachments": filed.attachments},
         status_code=201,
     )
+
+
+def _damaged(errors: list[QuietlineError]) -> bool:
+    return any(error.field == "once" for error in errors)
 
 
 async def token_saved(request: Request) -> Response:
