@@ -29,7 +29,8 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.embedding import base64_pieces
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, records, recovery
+from intake.casework import access, questionnaires, records, recovery
+from intake.casework.questionnaires import ShownAnswer
 from intake.errors import CaseNotFound
 from intake.i18n import N_
 from intake.operations import audit
@@ -68,6 +69,8 @@ class CaseExport:
     files: list[StoredAttachment]
     sessions: async_sessionmaker[AsyncSession]
     keys: crypto.KeyEpochs = field(repr=False)
+    # The reporter's answers, with the questions as they were asked (questionnaires.py).
+    answers: list[ShownAnswer] = field(default_factory=list)
 
     @property
     def file_name(self) -> str:
@@ -160,6 +163,7 @@ async def gather(
         ),
         sessions=runtime.sessions,
         keys=keys,
+        answers=await questionnaires.read_answers(session, keys, case.id),
     )
 
 

@@ -29,7 +29,7 @@ from intake.accounts import keyring, trusted
 from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
-from intake.casework import access, once, records, routing
+from intake.casework import access, once, questionnaires, records, routing
 from intake.casework.case_files import (
     AttachmentOutcome,
     charge_budget,
@@ -62,6 +62,10 @@ class NewReport:
     # The form's one-time value (or an API client's idempotency key): a second report with the
     # same value files nothing (intake/casework/once.py).
     once: str | None = field(default=None, repr=False)
+    # Answers to the category's questions, by question id (intake/casework/questions.py), and
+    # the questionnaire versions the form showed (none: the current ones).
+    answers: dict[str, Any] = field(default_factory=dict, repr=False)
+    questionnaire: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,6 +239,14 @@ async def _file_report(
     canonical = crypto.normalise_token(token)
     data_key, case_id = case_key.data_key, case_key.case_id
     today = runtime.today()
+    # A report entered by staff is asked nothing unless answers come with it.
+    answers = (
+        await questionnaires.prepare(
+            runtime, report.category, report.answers, report.questionnaire, case_key=case_key
+        )
+        if recorded_by is None or report.answers
+        else None
+    )
     prepared: list[PreparedAttachment] = []
     if files:
         await _check_category(runtime, report.category)
@@ -274,6 +286,7 @@ async def _file_report(
         ),
         prepared=prepared,
         once=once_digest,
+        answers=answers,
     )
     if prepared:
         # Not batched: the reports batched with a large upload would wait for its chunks.
@@ -304,6 +317,7 @@ class _PendingReport:
     entry: dict[str, Any]
     prepared: list[PreparedAttachment]
     once: bytes | None = None
+    answers: questionnaires.PreparedAnswers | None = None
 
 
 _Outcome = list[AttachmentOutcome]
@@ -375,6 +389,9 @@ async def _write_reports(
         await connection.execute(insert(_ENTRY_TABLE), [rows.pending.entry for rows in accepted])
         await connection.execute(
             insert(_CASEKEY_TABLE), [key for rows in accepted for key in rows.keys]
+        )
+        await questionnaires.write(
+            connection, [rows.pending.answers for rows in accepted if rows.pending.answers]
         )
         saved: dict[str, _Outcome] = {}
         for rows in accepted:

@@ -6,13 +6,18 @@ in between is still refused there).
 from __future__ import annotations
 
 from intake.casework import filing, once, records
+from intake.casework.questionnaires import Asked
+from intake.casework.questions import check_answers
 from intake.errors import InvalidInput, QuietlineError
 from intake.i18n import N_
 from intake.runtime import Runtime
 
 
-async def problems(runtime: Runtime, report: filing.NewReport) -> list[QuietlineError]:
-    """The form's problems in the order of its fields; empty when it may be filed."""
+async def problems(
+    runtime: Runtime, report: filing.NewReport, asked: Asked | None = None
+) -> list[QuietlineError]:
+    """The form's problems in the order of its fields; empty when it may be filed. With the
+    questions asked, each answer's problem too, naming its question."""
     found: list[QuietlineError] = []
     async with runtime.sessions() as session:
         categories = {item.id for item in await filing.active_categories(session)}
@@ -41,9 +46,10 @@ async def problems(runtime: Runtime, report: filing.NewReport) -> list[Quietline
                 await filing.original_case_id(session, runtime, report.original_token)
             except QuietlineError as error:
                 found.append(error)
+    if asked is not None:
+        found += check_answers(asked.questions, report.answers, today=runtime.today())[1]
     try:
         once.digest(runtime, report.once)
     except QuietlineError as error:
         found.append(error)
     return found
-

@@ -35,11 +35,11 @@ from intake.i18n import N_
 from intake.operations import audit, audit_read
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, Entry
+from intake.storage.models import Case, CaseAnswers, CaseKey, Entry
 
 logger = logging.getLogger("quietline.retention")
 # Tables a purge deletes from (quoted where the name is a keyword); fixed names, never input.
-SHREDDED_TABLES = ('"case"', "casekey", "entry", "attachment", "attachmentchunk")
+SHREDDED_TABLES = ('"case"', "casekey", "entry", "caseanswers", "attachment", "attachmentchunk")
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,9 @@ async def shred_case(
     files = await attachments.delete_for_case(session, case.id)
     entries = await session.exec(  # type: ignore[call-overload]
         delete(Entry).where(col(Entry.case_id) == case.id)
+    )
+    await session.exec(  # type: ignore[call-overload]
+        delete(CaseAnswers).where(col(CaseAnswers.case_id) == case.id)
     )
     await audit_read.keep_readers(session, case.id)
     keys = await session.exec(  # type: ignore[call-overload]

@@ -69,7 +69,12 @@ KINDS: dict[str, tuple[str, ...]] = {
         "admin.staff_disable",
         "admin.staff_reset",
     ),
-    "admin.settings": ("admin.category_add", "admin.category_update", "admin.deadlines"),
+    "admin.settings": (
+        "admin.category_add",
+        "admin.category_update",
+        "admin.deadlines",
+        "admin.questionnaire",
+    ),
     "directory": (
         "directory change approved",
         "directory change proposed",
@@ -281,6 +286,7 @@ _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "admin.staff_reset": (("person", "email"),),
     "admin.category_add": (("category", "id"),),
     "admin.category_update": (("category", "id"), ("active", "active")),
+    "admin.questionnaire": (("category", "scope"), ("change", "change"), ("version", "version")),
     "directory change approved": (("change", "change"), ("outcome", "outcome")),
     "directory change proposed": (("change", "change"),),
     "directory.approve": (("change", "change"), ("outcome", "outcome")),

@@ -372,3 +372,39 @@ class SpentFormValue(SQLModel, table=True):
 
     digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
     keep_until: date = Field(index=True)
+
+
+class QuestionnaireVersion(SQLModel, table=True):
+    """One version of the questions asked for a category (``scope`` is its id), or of those
+    asked for every category (``scope`` is ``*``): intake/casework/questionnaires.py. Versions
+    are never changed or deleted, so answers always show with the questions as they were asked.
+    The questions are the administrators' words, not a reporter's: plaintext on purpose."""
+
+    __table_args__ = (UniqueConstraint("scope", "number"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    scope: str = Field(max_length=50)
+    number: int
+    questions: str  # JSON: a list of questions (intake/casework/questions.py)
+    made_on: date
+
+
+class CaseAnswers(SQLModel, table=True):
+    """A report's answers to its questionnaire, encrypted with the case's first key (bound to
+    the case and the field "answers"), and the questionnaire versions they were given on."""
+
+    case_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("case.id"), primary_key=True)
+    )
+    versions: str  # JSON: the ids of the questionnaire versions answered
+    answers: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AnswerCount(SQLModel, table=True):
+    """How many reports of a year gave each choice of a statistical question: a count, kept
+    apart from the cases (nothing links a count to a case), for the annual statistics."""
+
+    year: int = Field(primary_key=True)
+    question: str = Field(primary_key=True, max_length=100)  # "scope:question id"
+    choice: str = Field(primary_key=True, max_length=50)
+    count: int = 0

@@ -92,6 +92,13 @@ REPORT_IN = {
             "description": "A random key of the client's own: a report sent again with the "
             "same key, until the end of the next day, files nothing and answers 409",
         },
+        "answers": {
+            "type": "object",
+            "description": "Answers to the category's questions (GET /api/v1/form), by question "
+            "id: a string (text, long_text, single, yes_no: a choice id; date: YYYY-MM-DD; "
+            "period: YYYY or YYYY-MM; number; amount), a list of choice ids (multiple), or "
+            "\"unknown\". A wrong answer is a 422 that names the question",
+        },
     },
 }
 MESSAGE_IN = {
@@ -168,6 +175,13 @@ REPORTER_PATHS: dict[str, Any] = {
                                     "properties": {
                                         "id": {"type": "string"},
                                         "label": {"type": "string"},
+                                        "questions": {
+                                            "type": "array",
+                                            "description": "Asked for this category: id, "
+                                            "kind, text, help, required, may_identify, and "
+                                            "choices (choice kinds) or the unknown value",
+                                            "items": {"type": "object"},
+                                        },
                                     },
                                 },
                             },
