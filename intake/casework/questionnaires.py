@@ -275,6 +275,24 @@ async def year_counts(session: AsyncSession, year: int) -> dict[str, dict[str, i
     return counts
 
 
+async def statistical_labels(session: AsyncSession) -> dict[str, tuple[str, dict[str, str]]]:
+    """For every statistical question ever asked ("scope:question"), its text and its choices'
+    labels in the reader's language, from its newest version."""
+    rows = await session.exec(
+        select(QuestionnaireVersion).order_by(col(QuestionnaireVersion.number))
+    )
+    labels: dict[str, tuple[str, dict[str, str]]] = {}
+    for row in rows.all():
+        version = Version.of(row)
+        for question in version.questions:
+            if question.statistical:
+                labels[f"{version.scope}:{question.id}"] = (
+                    question.label,
+                    {choice.id: choice.label for choice in question.all_choices()},
+                )
+    return labels
+
+
 # --- administration ------------------------------------------------------------------------
 
 
