@@ -26,6 +26,7 @@ from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
 from intake.operations import checkpoints, maintenance
 from intake.runtime import Runtime, open_runtime
+from intake.web.admin import questionnaire_pages
 from intake.web.admin import routes as admin_pages
 from intake.web.api import routes as api
 from intake.web.errorlog import ReporterErrorLog
@@ -206,6 +207,7 @@ def create_app(
             *directory_changes.routes,
             *staff_audit.routes,
             *admin_pages.routes,
+            *questionnaire_pages.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[

@@ -15,7 +15,7 @@ from intake.casework.questions import Choice, Kind, Question
 from intake.storage import db
 from intake.storage.models import AuditEvent, CaseAnswers
 from tests.support.instance import Instance
-from tests.support.staffing import StaffClient, sign_in
+from tests.support.staffing import StaffClient, fresh_totp, sign_in
 
 
 def _q(ident: str, kind: Kind, text: str, **options: object) -> Question:
@@ -138,7 +138,9 @@ async def test_a_report_in_two_pages_with_every_kind_of_answer_reaches_its_holde
         "Has it happened before?": "No",
     }
     page = await client.get(f"/staff/cases/{ref}", headers={"Cookie": staff.headers["Cookie"]})
-    assert "answers" in page.text and "Depot 4" in page.text, page.text[page.text.find("<h2"):][:1500]
+    assert "answers" in page.text and "Depot 4" in page.text, page.text[page.text.find("<h2") :][
+        :1500
+    ]
     exported = await staff.post(f"/api/v1/cases/{ref}/export")
     assert exported.status_code == 200
     assert "answers</h2>" in exported.text and "12500.50" in exported.text
@@ -248,3 +250,65 @@ async def test_a_statistical_question_is_counted_with_small_cells_suppressed(
     )
     assert "What kind of misuse is it?" in page.text and "fewer than 5" in page.text
     assert "Acme" not in page.text
+
+
+async def test_administrators_add_move_and_remove_questions_in_both_languages(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    client.cookies.clear()
+    signed = await client.post(
+        "/staff/login",
+        data={
+            "email": "admin@example.org",
+            "password": seeded.staff_passwords["admin@example.org"],
+            "totp": await fresh_totp(seeded, "admin@example.org"),
+        },
+    )
+    assert signed.status_code == 303
+    page = await client.get("/admin/questionnaires")
+    assert page.status_code == 200 and "Which vendor or company, if any?" in page.text
+    csrf = _hidden(page.text, "csrf")
+    add = {
+        "csrf": csrf,
+        "action": "add",
+        "scope": "financial",
+        "id": "signed_by",
+        "kind": "single",
+        "text_en": "Who signed it?",
+        "text_fr": "Qui l'a signé ?",
+        "choices_en": "A manager\nA councillor",
+        "choices_fr": "Un gestionnaire\nUn conseiller",
+        "statistical": "yes",
+    }
+    assert (await client.post("/admin/questionnaires", data=add)).status_code == 303
+    # Statistical free text, a clashing id, French choices that do not match: refused, named.
+    for change, problem in (
+        ({"id": "free", "kind": "text"}, "Only a one-choice question can be counted"),
+        ({"id": "vendor"}, "A question needs its own short id"),
+        ({"id": "other_one", "choices_fr": "Un seul"}, "same order and number"),
+    ):
+        refused = await client.post("/admin/questionnaires", data={**add, **change})
+        assert refused.status_code == 422 and problem in html.unescape(refused.text)
+    moved = {"csrf": csrf, "scope": "financial", "question": "signed_by", "action": "up"}
+    assert (await client.post("/admin/questionnaires", data=moved)).status_code == 303
+    client.cookies.clear()
+    french = await client.post(
+        "/report",
+        data={"category": "financial", "step": "questions"},
+        headers={"accept-language": "fr-CA"},
+    )
+    text = html.unescape(french.text)
+    assert "Qui l'a signé ?" in text and "Un conseiller" in text
+    assert text.index("Quel fournisseur") < text.index("Qui l'a signé") < text.index("De quel type")
+    english = (await client.get("/api/v1/form")).json()
+    financial = next(item for item in english["categories"] if item["id"] == "financial")
+    assert [question["id"] for question in financial["questions"]][3:6] == [
+        "vendor",
+        "signed_by",
+        "misuse",
+    ]
+    async with seeded.runtime.sessions() as session:
+        events = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "admin.questionnaire"))
+        ).all()
+    assert [event.actor for event in events] == ["admin@example.org"] * 2
