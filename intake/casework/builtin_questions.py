@@ -53,6 +53,17 @@ BUILTIN: dict[str, tuple[Question, ...]] = {
         ),
         _q("vendor", Kind.TEXT, N_("Which vendor or company, if any?")),
         _q(
+            "approved_by",
+            Kind.SINGLE,
+            N_("Who signed or approved it?"),
+            choices=(
+                ("manager", N_("A manager or supervisor")),
+                ("director", N_("A director or department head")),
+                ("elected", N_("An elected official")),
+                ("employee", N_("An employee")),
+            ),
+        ),
+        _q(
             "misuse",
             Kind.SINGLE,
             N_("What kind of misuse is it?"),

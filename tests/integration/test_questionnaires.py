@@ -157,8 +157,8 @@ async def test_a_wrong_answer_through_the_api_is_a_422_naming_the_question(
     form = (await client.get("/api/v1/form")).json()
     financial = next(item for item in form["categories"] if item["id"] == "financial")
     ids = [question["id"] for question in financial["questions"]]
-    assert ids[:5] == ["department", "contract", "amount", "vendor", "misuse"]
-    misuse = financial["questions"][4]
+    assert ids[:6] == ["department", "contract", "amount", "vendor", "approved_by", "misuse"]
+    misuse = financial["questions"][5]
     assert {"id": "unknown", "label": "I don't know"} in misuse["choices"]
     report = {"category": "financial", "body": "Invoices split in three."}
     for answers, named in (
@@ -272,10 +272,10 @@ async def test_administrators_add_move_and_remove_questions_in_both_languages(
         "csrf": csrf,
         "action": "add",
         "scope": "financial",
-        "id": "signed_by",
+        "id": "signer",
         "kind": "single",
         "text_en": "Who signed it?",
-        "text_fr": "Qui l'a signé ?",
+        "text_fr": "Quelle personne a signé ?",
         "choices_en": "A manager\nA councillor",
         "choices_fr": "Un gestionnaire\nUn conseiller",
         "statistical": "yes",
@@ -289,7 +289,7 @@ async def test_administrators_add_move_and_remove_questions_in_both_languages(
     ):
         refused = await client.post("/admin/questionnaires", data={**add, **change})
         assert refused.status_code == 422 and problem in html.unescape(refused.text)
-    moved = {"csrf": csrf, "scope": "financial", "question": "signed_by", "action": "up"}
+    moved = {"csrf": csrf, "scope": "financial", "question": "signer", "action": "up"}
     assert (await client.post("/admin/questionnaires", data=moved)).status_code == 303
     client.cookies.clear()
     french = await client.post(
@@ -298,13 +298,13 @@ async def test_administrators_add_move_and_remove_questions_in_both_languages(
         headers={"accept-language": "fr-CA"},
     )
     text = html.unescape(french.text)
-    assert "Qui l'a signé ?" in text and "Un conseiller" in text
-    assert text.index("Quel fournisseur") < text.index("Qui l'a signé") < text.index("De quel type")
+    assert "Quelle personne a signé ?" in text and "Un conseiller" in text
+    assert text.index("Qui l'a signé ou") < text.index("Quelle personne") < text.index("De quel")
     english = (await client.get("/api/v1/form")).json()
     financial = next(item for item in english["categories"] if item["id"] == "financial")
-    assert [question["id"] for question in financial["questions"]][3:6] == [
-        "vendor",
-        "signed_by",
+    assert [question["id"] for question in financial["questions"]][4:7] == [
+        "approved_by",
+        "signer",
         "misuse",
     ]
     async with seeded.runtime.sessions() as session:
