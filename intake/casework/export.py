@@ -33,7 +33,8 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.embedding import base64_pieces
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, records, recovery
+from intake.casework import access, questionnaires, records, recovery
+from intake.casework.questionnaires import ShownAnswer
 from intake.errors import CaseNotFound, InvalidInput
 from intake.i18n import N_
 from intake.operations import audit
@@ -76,6 +77,8 @@ class CaseExport:
     files: list[StoredAttachment]
     sessions: async_sessionmaker[AsyncSession]
     keys: crypto.KeyEpochs = field(repr=False)
+    # The reporter's answers, with the questions as they were asked (questionnaires.py).
+    answers: list[ShownAnswer] = field(default_factory=list)
 
     def file_name(self, file_format: str = "html") -> str:
         return file_name(self.case, file_format)
@@ -151,6 +154,7 @@ async def gather(
         ),
         sessions=runtime.sessions,
         keys=keys,
+        answers=await questionnaires.read_answers(session, keys, case.id),
     )
 
 

@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, records, retention, workflow
+from intake.casework import access, questionnaires, records, retention, workflow
+from intake.casework.questionnaires import ShownAnswer
 from intake.casework.vocabulary import Author, CaseKind, Channel, EntryKind, Outcome, Role, Stage
 from intake.errors import CaseNotFound
 from intake.i18n import N_
@@ -71,6 +72,8 @@ class CaseView:
     legal_hold: bool = False
     retain_until: date | None = None  # the first day retention lets it be deleted
     deletion_notice_on: date | None = None
+    # The reporter's answers, with the questions as they were asked (questionnaires.py).
+    answers: list[ShownAnswer] = field(default_factory=list)
 
 
 async def _holders(session: AsyncSession, case_id: str) -> list[Holder]:
@@ -116,6 +119,7 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         entries = (await connection.execute(_CASE_ENTRIES, {"case_id": case.id})).all()
         holders = await _holders(session, case.id)
         attachments = await attachment_store.list_for_case(session, case.id, keys)
+        answers = await questionnaires.read_answers(session, keys, case.id)
         linked_ref = (
             (await session.exec(select(Case.ref).where(Case.id == case.linked_case_id))).first()
             if case.linked_case_id
@@ -181,6 +185,7 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         legal_hold=case.legal_hold,
         retain_until=retention.RetentionPolicy.from_settings(runtime.settings).retain_until(case),
         deletion_notice_on=case.deletion_notice_on,
+        answers=answers,
     )
 
 

@@ -75,6 +75,7 @@ KINDS: dict[str, tuple[str, ...]] = {
         "admin.category_update",
         "admin.deadlines",
         "admin.identity",
+        "admin.questionnaire",
     ),
     "directory": (
         "directory change approved",
@@ -293,6 +294,7 @@ _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "admin.category_add": (("category", "id"),),
     "admin.category_update": (("category", "id"), ("active", "active")),
     "admin.identity": (("changed", "changed"),),
+    "admin.questionnaire": (("category", "scope"), ("change", "change"), ("version", "version")),
     "directory change approved": (("change", "change"), ("outcome", "outcome")),
     "directory change proposed": (("change", "change"),),
     "directory.approve": (("change", "change"), ("outcome", "outcome")),

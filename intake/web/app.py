@@ -28,6 +28,7 @@ from intake.operations import checkpoints, maintenance
 from intake.runtime import Runtime, open_runtime
 from intake.web import organisation
 from intake.web.admin import identity as admin_identity
+from intake.web.admin import questionnaire_pages
 from intake.web.admin import routes as admin_pages
 from intake.web.api import routes as api
 from intake.web.errorlog import ReporterErrorLog
@@ -216,6 +217,7 @@ def create_app(
             *staff_audit.routes,
             *admin_pages.routes,
             *admin_identity.routes,
+            *questionnaire_pages.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[

@@ -80,6 +80,7 @@ _PLAIN: dict[str, str] = {
     "admin.category_update": N_("Changed the category %(category)s"),
     "admin.deadlines": N_("Changed the deadline rules"),
     "admin.identity": N_("Changed the organisation's identity"),
+    "admin.questionnaire": N_("Changed the questions of %(category)s: %(change)s"),
     "directory change approved": N_("Approved the directory change %(change)s"),
     "directory change proposed": N_("Proposed the directory change %(change)s"),
     "directory.approve": N_("Approved the directory change %(change)s"),

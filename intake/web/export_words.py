@@ -22,6 +22,7 @@ SECTION_TITLES = {
     "notes": N_("Internal notes"),
     "outcomes": N_("Reason for the outcome"),
     "files": N_("Files from the reporter"),
+    "answers": N_("The reporter's answers"),
 }
 
 
@@ -101,6 +102,11 @@ def file_line(attachment: StoredAttachment) -> str:
         f"{attachment.name} — {size_words(attachment.size)}, "
         f"{attachment.content_type or 'application/octet-stream'} ({cleaning_words(attachment)})"
     )
+
+
+def may_identify_words() -> str:
+    """Beside an answer to a question marked as one that may identify the reporter."""
+    return i18n.gettext(N_("may identify the reporter"))
 
 
 def none_words() -> str:

@@ -6,6 +6,7 @@ import re
 
 import httpx
 
+from tests.support import reports
 from tests.support.instance import Instance, set_labels
 from tests.support.staffing import fresh_totp
 
@@ -135,7 +136,7 @@ async def test_the_report_form_offers_exclusions_and_honours_them(
         officer3 = (
             await session.exec(text("SELECT id FROM staff WHERE email = 'officer3@example.org'"))
         ).one()[0]
-    form = await sqlite_client.get("/report")
+    form = await reports.questions_page(sqlite_client)
     assert "Never send it to: Deputy solicitor" in form.text
     filed = await sqlite_client.post(
         "/report",

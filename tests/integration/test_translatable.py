@@ -22,6 +22,7 @@ from intake import i18n
 from intake.accounts import keyring
 from intake.devtools import catalogs, sentences
 from intake.web.app import create_app
+from tests.support import reports
 from tests.support.instance import Instance
 from tests.support.staffing import sign_in
 
@@ -291,7 +292,7 @@ async def test_413_in_french_with_french_units(sqlite_seeded: Instance) -> None:
         assert error.startswith("Le fichier « big.txt » est trop volumineux")
         assert "2 Mo" in error and "MB" not in error
         # The page's hint shows the limits in French units too.
-        form = await client.get("/report", headers=FRENCH)
+        form = await reports.questions_page(client, **FRENCH)
         assert "Mo" in page_text(form) and " MB" not in page_text(form)
     async with app_client(sqlite_seeded, max_request_bytes=2_000) as client:
         body = {"token": "x" * 5_000}

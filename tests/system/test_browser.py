@@ -197,6 +197,9 @@ def test_report_save_token_come_back_and_reply_without_javascript(
     warning = page.locator("#token-warning").inner_text()
     assert "shown only once" in warning and "Nobody can recover it" in warning
     page.get_by_label("Misuse of public money or contract-signing authority").check()
+    page.get_by_role("button", name="Continue").click()
+    # The second page: the category's questions, then the text.
+    page.get_by_label("About how much money is involved?").fill("1 800")
     page.get_by_label("What happened?").fill(JOURNEY_TEXT)
     page.get_by_role("button", name="Send the report").click()
 
@@ -262,11 +265,22 @@ def test_a_typo_in_the_token_is_named_and_tied_to_the_field(
 # --- languages -----------------------------------------------------------------------------
 
 
+def _continue(page: object) -> None:
+    """From the form's first page (the category) to its second."""
+    page.locator("main form button[name=step][value=questions]").click()  # type: ignore[attr-defined]
+
+
+def _send(page: object) -> None:
+    """The form's second page sent (its first button; the other goes back)."""
+    page.locator("main form button[type=submit]").first.click()  # type: ignore[attr-defined]
+
+
 def _file_report(page: object, site: LiveServer, *, category: str, body: str) -> str:
     page.goto(site.url + "/report")  # type: ignore[attr-defined]
     page.get_by_label(category).check()  # type: ignore[attr-defined]
+    _continue(page)
     page.locator("#body").fill(body)  # type: ignore[attr-defined]
-    page.locator("form button[type=submit]").click()  # type: ignore[attr-defined]
+    _send(page)
     return _token_on(page)
 
 
@@ -335,17 +349,28 @@ def _tour(site: LiveServer, category: str, token_holder: dict[str, str]) -> list
 
         return go
 
-    def form_error(page: object, lang: str | None) -> None:
+    def questions(page: object, lang: str | None) -> None:
         goto("/report")(page, lang)
         page.locator("input[name=category]").first.check()  # type: ignore[attr-defined]
+        _continue(page)
+
+    def form_error(page: object, lang: str | None) -> None:
+        questions(page, lang)
         page.locator("#body").fill("   ")  # type: ignore[attr-defined]
-        _submit(page)
+        page.locator("#q-amount").fill("a lot")  # type: ignore[attr-defined]
+        _send(page)
+
+    def form_back(page: object, lang: str | None) -> None:
+        questions(page, lang)
+        page.locator("#body").fill(REPORT_TEXT)  # type: ignore[attr-defined]
+        page.locator("main form button[name=step][value=back]").click()  # type: ignore[attr-defined]
 
     def token_page(page: object, lang: str | None) -> None:
         goto("/report")(page, lang)
         page.get_by_label(category).check()  # type: ignore[attr-defined]
+        _continue(page)
         page.locator("#body").fill(REPORT_TEXT)  # type: ignore[attr-defined]
-        _submit(page)
+        _send(page)
         token_holder["token"] = _token_on(page)
 
     def token_unconfirmed(page: object, lang: str | None) -> None:
@@ -385,7 +410,9 @@ def _tour(site: LiveServer, category: str, token_holder: dict[str, str]) -> list
         Visit("guide-anonymity", goto("/guide/anonymity")),
         Visit("guide-other-channels", goto("/guide/other-channels")),
         Visit("report", goto("/report")),
+        Visit("report-questions", questions),
         Visit("report-error", form_error),
+        Visit("report-back", form_back),
         Visit("token", token_page),
         Visit("token-unconfirmed", token_unconfirmed),
         Visit("saved", saved),

@@ -70,6 +70,19 @@ CASE = {
         "assignee": OPTIONAL_STRING,
         "linked_case": OPTIONAL_STRING,
         "report": {"type": "object"},
+        "answers": {
+            "type": "array",
+            "description": "The reporter's answers, with the questions as they were asked",
+            "items": {
+                "type": "object",
+                "required": ["question", "answer", "may_identify"],
+                "properties": {
+                    "question": {"type": "string"},
+                    "answer": {"type": "string"},
+                    "may_identify": {"type": "boolean"},
+                },
+            },
+        },
         "messages": {"type": "array", "items": ENTRY},
         "notes": {"type": "array", "items": ENTRY},
         "holders": {

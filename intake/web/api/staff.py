@@ -218,6 +218,10 @@ def case_json(view: view.CaseView) -> dict[str, Any]:
         "assignee": view.assignee_id,
         "linked_case": view.linked_ref,
         "report": view.report,
+        "answers": [
+            {"question": item.question, "answer": item.answer, "may_identify": item.may_identify}
+            for item in view.answers
+        ],
         "messages": [_entry_json(entry) for entry in view.messages],
         "notes": [_entry_json(entry) for entry in view.notes],
         "holders": [

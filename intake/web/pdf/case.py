@@ -130,6 +130,17 @@ def _files(document: Document, export: CaseExport, images: dict[str, bytes]) -> 
         )
 
 
+def _answers(document: Document, export: CaseExport) -> None:
+    """The questionnaire's answers, each under its question as it was asked."""
+    if not export.answers:
+        return
+    document.heading(i18n.gettext(words.SECTION_TITLES["answers"]), 2)
+    for item in export.answers:
+        mark = f" ({words.may_identify_words()})" if item.may_identify else ""
+        document.heading(item.question + mark, 3)
+        document.paragraph(item.answer)
+
+
 def build(export: CaseExport, images: dict[str, bytes]) -> bytes:
     """The PDF's bytes, in the current language."""
     document = Document(title=words.title(export), made_on=export.exported_on)
@@ -143,6 +154,7 @@ def build(export: CaseExport, images: dict[str, bytes]) -> bytes:
             document.paragraph(value)
     if not export.reports:
         document.paragraph(words.none_words(), muted=True)
+    _answers(document, export)
     _entries(document, i18n.gettext(words.SECTION_TITLES["messages"]), export.messages, True)
     _entries(document, i18n.gettext(words.SECTION_TITLES["notes"]), export.notes, True)
     _entries(document, i18n.gettext(words.SECTION_TITLES["outcomes"]), export.outcomes, False)

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake.accounts import sessions
-from intake.casework import export, workflow
+from intake.casework import export, questionnaires, workflow
 from intake.casework.vocabulary import Role
 from intake.errors import Forbidden, InvalidInput
 from intake.i18n import N_
@@ -97,6 +97,8 @@ async def stats_page(request: Request) -> Response:
     figures = await annual_figures(runtime, year)
     if form == "pdf":
         return council.response(await council.pdf_bytes(figures, runtime), year)
+    async with runtime.sessions() as session:
+        answer_labels = await questionnaires.statistical_labels(session)
     if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     if form == "json":
@@ -112,6 +114,7 @@ async def stats_page(request: Request) -> Response:
             "figures": figures,
             "charts": charts.charts_for(figures),
             "outcome_names": charts.OUTCOME_NAMES,
+            "answer_labels": answer_labels,
             "years": list(range(today.year, max(FIRST_YEAR, today.year - 9) - 1, -1)),
             "form_action": "/staff/stats",
         },
