@@ -5,9 +5,11 @@ questions as they were asked, and counted in the statistics under the small-cell
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import httpx
+import pypdf
 from sqlmodel import select
 
 from intake.casework import questionnaires
@@ -144,6 +146,13 @@ async def test_a_report_in_two_pages_with_every_kind_of_answer_reaches_its_holde
     exported = await staff.post(f"/api/v1/cases/{ref}/export")
     assert exported.status_code == 200
     assert "answers</h2>" in exported.text and "12500.50" in exported.text
+    as_pdf = await staff.post(f"/api/v1/cases/{ref}/export?format=pdf")
+    assert as_pdf.status_code == 200
+    pdf_text = " ".join(
+        page.extract_text() for page in pypdf.PdfReader(io.BytesIO(as_pdf.content)).pages
+    )
+    assert "The reporter's answers" in pdf_text and "Depot 4" in pdf_text
+    assert "How much was paid for them?" in pdf_text and "12500.50" in pdf_text
     # At rest the answers are one ciphertext: no answer, question or choice in the clear.
     async with seeded.runtime.sessions() as session:
         (stored,) = (await session.exec(select(CaseAnswers))).all()
