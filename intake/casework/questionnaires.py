@@ -7,6 +7,8 @@ yearly counts of statistical answers.
 from __future__ import annotations
 
 import json
+import time
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -44,12 +46,32 @@ class Version:
 
     @classmethod
     def of(cls, row: QuestionnaireVersion) -> Version:
-        return cls(
+        known = _KNOWN.get(row.id)
+        if known is not None:
+            return known
+        version = cls(
             id=row.id,
             scope=row.scope,
             number=row.number,
             questions=tuple(q.Question.from_json(item) for item in json.loads(row.questions)),
         )
+        if len(_KNOWN) >= _KNOWN_LIMIT:
+            _KNOWN.clear()
+        _KNOWN[row.id] = version
+        return version
+
+
+# A version never changes and its id is random: once read, it is kept by id (a bounded number),
+# so a report's questions are not read and parsed again for every report.
+_KNOWN: dict[str, Version] = {}
+_KNOWN_LIMIT = 512
+# Which versions are current, as this process last read them, per runtime: every report filed
+# without naming its versions (the API) is checked against them. Read again after
+# CURRENT_FRESH_FOR seconds, and at once after this process saves a version; a report records
+# the versions it was checked on, so one filed in the seconds after another process saved a
+# version is still shown with the questions it was asked.
+CURRENT_FRESH_FOR = 5.0
+_current: dict[int, tuple[weakref.ref[Runtime], float, dict[str, Version]]] = {}
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,7 @@ async def seed_builtin(session: AsyncSession, categories: Iterable[str], *, toda
     scopes = [scope for scope in (*categories, EVERY_CATEGORY) if scope in BUILTIN]
     for scope in scopes:
         session.add(_row(scope, 1, BUILTIN[scope], today))
+    _current.clear()
     return len(scopes)
 
 
@@ -103,6 +126,18 @@ async def current(session: AsyncSession) -> dict[str, Version]:
     return {row.scope: Version.of(row) for row in rows.all()}
 
 
+async def current_for(runtime: Runtime) -> dict[str, Version]:
+    """:func:`current`, read at most every :data:`CURRENT_FRESH_FOR` seconds by this process."""
+    found = _current.get(id(runtime))
+    now = time.monotonic()
+    if found is not None and found[0]() is runtime and now - found[1] < CURRENT_FRESH_FOR:
+        return found[2]
+    async with runtime.sessions() as session:
+        versions = await current(session)
+    _current[id(runtime)] = (weakref.ref(runtime), now, versions)
+    return versions
+
+
 def asked_for(versions: dict[str, Version], category: str) -> Asked:
     return Asked(
         tuple(versions[scope] for scope in (category, EVERY_CATEGORY) if scope in versions)
@@ -112,6 +147,8 @@ def asked_for(versions: dict[str, Version], category: str) -> Asked:
 async def by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Version]:
     if not ids:
         return []
+    if all(ident in _KNOWN for ident in ids):
+        return [_KNOWN[ident] for ident in ids]
     rows = await session.exec(
         select(QuestionnaireVersion).where(col(QuestionnaireVersion.id).in_(list(ids)))
     )
@@ -172,8 +209,11 @@ async def prepare(
 ) -> PreparedAnswers | None:
     """The answers checked against the questions they were given on (the first problem is
     raised, naming its question) and encrypted for the case; None when nothing is asked."""
-    async with runtime.sessions() as session:
-        asked = await asked_on(session, category, version_ids)
+    if not version_ids:
+        asked = asked_for(await current_for(runtime), category)
+    else:
+        async with runtime.sessions() as session:
+            asked = await asked_on(session, category, version_ids)
     kept, problems = q.check_answers(asked.questions, answers, today=runtime.today())
     if problems:
         raise problems[0]
@@ -318,6 +358,7 @@ async def save_version(
     row = _row(scope, (latest or 0) + 1, asked, today)
     session.add(row)
     await session.flush()
+    _current.clear()  # this process reads the current versions again
     await audit.record(
         session,
         actor=actor,
