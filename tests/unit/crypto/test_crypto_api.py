@@ -22,6 +22,7 @@ EXPECTED = {
     "combine_shares", "AUDIT_LINK_BYTES", "audit_key_id", "audit_link",
     "generate_signing_keypair", "sign", "signing_public_key_of", "split_secret", "verify",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
+    "IDENTITY_HALF_BYTES", "SealedIdentity", "open_identity", "seal_identity",
 }  # fmt: skip
 
 
@@ -70,6 +71,8 @@ SIGNATURES = {
     "audit_key_id": "key",
     "combine_shares": "shares",
     "StreamEncryptor": "data_key * case_id attachment_id",
+    "seal_identity": "identity * case_id",
+    "open_identity": "sealed * officers_half custodians_half case_id",
     "StreamDecryptor": "data_key header * case_id attachment_id",
 }
 
