@@ -61,6 +61,8 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.OFFICER: frozenset({"view", "note", "message", "stage", "assign", "grant", "intake"}),
     Role.ADMIN: frozenset({"view", "note", "message", "stage", "assign", "grant"}),
     Role.INVESTIGATOR: frozenset({"view", "note"}),
+    # Identity custodians hold no case: they only decide requests to open an identity.
+    Role.CUSTODIAN: frozenset(),
 }
 _ROLE_REFUSALS = {
     "message": N_("Your role cannot message reporters."),
@@ -268,6 +270,7 @@ async def grantable_staff(runtime: Runtime) -> list[Staff]:
         if person.id in state.members
         and trusted.disagreement(state.members[person.id], person) is None
         and state.members[person.id].active
+        and state.members[person.id].role != Role.CUSTODIAN
     ]
 
 
@@ -304,6 +307,12 @@ async def _seal_to(
     session: AsyncSession, runtime: Runtime, case: Case, keys: crypto.KeyEpochs, grantee: Grantee
 ) -> None:
     person, member = grantee.staff, grantee.member
+    if member.role == Role.CUSTODIAN:
+        # The two-person seal on a confidential identity needs custodians who hold no case.
+        raise Forbidden(
+            N_("%(name)s is an identity custodian: custodians are never given cases."),
+            name=person.name,
+        )
     if person.id in records.decrypt_exclusions(keys, case):
         raise Forbidden(
             N_("%(name)s was excluded by the reporter and can never be given this case."),

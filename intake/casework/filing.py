@@ -30,6 +30,7 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
 from intake.casework import access, records, routing
+from intake.casework import identity as confidential
 from intake.casework.case_files import (
     AttachmentOutcome,
     charge_budget,
@@ -59,6 +60,8 @@ class NewReport:
     kind: CaseKind = CaseKind.REPORT
     # The token of the case a reprisal complaint follows from, when the reporter has it.
     original_token: str | None = None
+    # A confidential reporter's name and contact, sealed for two people (casework/identity.py).
+    identity: confidential.GivenIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,13 @@ async def _file_report(
             staff_id=recorded_by.staff_id if recorded_by else None,
         ),
         prepared=prepared,
+        identity=(
+            confidential.prepare(
+                report.identity, crypto.KeyEpochs.first(data_key), case_id=case_id, today=today
+            )
+            if report.identity is not None
+            else None
+        ),
     )
     if prepared:
         # Not batched: the reports batched with a large upload would wait for its chunks.
@@ -298,6 +308,7 @@ class _PendingReport:
     reporter_public: bytes
     entry: dict[str, Any]
     prepared: list[PreparedAttachment]
+    identity: confidential.PreparedIdentity | None = None
 
 
 _Outcome = list[AttachmentOutcome]
@@ -329,6 +340,7 @@ class _ReportRows:
     case: dict[str, Any]
     keys: list[dict[str, Any]]
     notify: list[routing.KeyHolder]
+    identity: confidential.IdentityRows | None = None
 
 
 async def _write_reports(
@@ -362,6 +374,7 @@ async def _write_reports(
         await connection.execute(
             insert(_CASEKEY_TABLE), [key for rows in accepted for key in rows.keys]
         )
+        await confidential.insert_rows(connection, [rows.identity for rows in accepted])
         saved: dict[str, _Outcome] = {}
         for rows in accepted:
             pending = rows.pending
@@ -446,9 +459,20 @@ async def _report_rows(
         "next_seq": 2,
     }
     recorder = pending.recorded_by.staff_id if pending.recorded_by else None
+    sealed_identity = None
+    if pending.identity is not None:
+        sealed_to = confidential.custodians(
+            read.directory,
+            runtime.settings,
+            holders={holder.id for holder in recipients.staff},
+            excluded=excluded,
+            involves_office=report.involves_office,
+        )
+        sealed_identity = confidential.rows_for(pending.identity, case_id, sealed_to)
     return _ReportRows(
         pending=pending,
         case=case,
         keys=keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
         notify=[holder for holder in read.notified(runtime.settings) if holder.id != recorder],
+        identity=sealed_identity,
     )

@@ -25,6 +25,7 @@ ROLE_LABELS = {
     "officer": N_("Intake officer"),
     "investigator": N_("Investigator"),
     "admin": N_("Administrator"),
+    "custodian": N_("Identity custodian"),
 }
 
 

@@ -99,6 +99,8 @@ def test_halves_must_be_keys() -> None:
     made = seal_identity(IDENTITY, case_id="case-1")
     with pytest.raises(ValueError):
         open_identity(
-            made.sealed, officers_half=b"short", custodians_half=made.custodians_half,
+            made.sealed,
+            officers_half=b"short",
+            custodians_half=made.custodians_half,
             case_id="case-1",
         )
