@@ -39,7 +39,7 @@ from intake.web.middleware import (
 )
 from intake.web.reporter import routes as reporter_pages
 from intake.web.staff import audit as staff_audit
-from intake.web.staff import directory_changes
+from intake.web.staff import directory_changes, identity_custody
 from intake.web.staff import operations as staff_operations
 from intake.web.staff import routes as staff_pages
 from intake.web.templating import render
@@ -204,6 +204,7 @@ def create_app(
             *staff_pages.routes,
             *staff_operations.routes,
             *directory_changes.routes,
+            *identity_custody.routes,
             *staff_audit.routes,
             *admin_pages.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

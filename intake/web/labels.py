@@ -45,6 +45,10 @@ def stage_label(stage: str | None) -> str:
     return _label(STAGE_LABELS, stage)
 
 
+def role_label(role: str | None) -> str:
+    return _label(ROLE_LABELS, role)
+
+
 def outcome_label(outcome: str | None) -> str:
     return _label(OUTCOME_LABELS, outcome)
 

@@ -47,6 +47,7 @@ def build_environment() -> jinja2.Environment:
     environment.filters["number"] = i18n.format_number
     environment.filters["stage"] = labels.stage_label
     environment.filters["outcome"] = labels.outcome_label
+    environment.filters["role"] = labels.role_label
     environment.globals["link"] = i18n.link
     return environment
 

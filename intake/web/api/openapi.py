@@ -84,6 +84,18 @@ REPORT_IN = {
             "type": ["string", "null"],
             "description": "For a reprisal complaint: the earlier case's token",
         },
+        "identity": {
+            "type": ["object", "null"],
+            "description": "Confidential reporting: a name and a way to reach the reporter, "
+            "sealed so that an officer and an identity custodian together are needed to open "
+            "it; leave it out to stay anonymous",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "maxLength": 200},
+                "contact": {"type": "string", "maxLength": 500},
+            },
+        },
     },
 }
 MESSAGE_IN = {
@@ -219,6 +231,18 @@ REPORTER_PATHS: dict[str, Any] = {
                                 },
                             },
                             "outcome": {"type": ["string", "null"]},
+                            "identity": {
+                                "type": "object",
+                                "description": "A confidential reporter's name: the days it "
+                                "was given and withdrawn, and each time it was opened (role "
+                                "and day) unless the office tells the reporter itself",
+                                "properties": {
+                                    "given_on": OPTIONAL_DAY,
+                                    "withdrawn_on": OPTIONAL_DAY,
+                                    "office_tells": {"type": "boolean"},
+                                    "disclosures": {"type": "array"},
+                                },
+                            },
                             "messages": {
                                 "type": "array",
                                 "items": {

@@ -14,7 +14,7 @@ import crypto
 from intake import i18n
 from intake.accounts import trusted
 from intake.attachments.staging import CaseKey
-from intake.casework import filing, reporter
+from intake.casework import filing, identity, reporter
 from intake.casework.case_files import AttachmentOutcome
 from intake.casework.vocabulary import CaseKind
 from intake.errors import InvalidInput, QuietlineError
@@ -107,7 +107,9 @@ async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
         categories = await filing.active_categories(session)
         exclusions = await filing.exclusion_choices(session, runtime)
         state = await trusted.directory_state(session, runtime)
+        confidential_available = await identity.available(session, runtime)
     return {
+        "confidential_available": confidential_available,
         "categories": categories,
         "exclusions": exclusions,
         "readers": guidance.readers_of(runtime.settings, state),
@@ -137,13 +139,19 @@ async def report_submit(request: Request) -> Response:
         "kind": CaseKind.REPRISAL if _text(form, "kind") == CaseKind.REPRISAL else CaseKind.REPORT,
         "original_token": _text(form, "original_token") or None,
     }
+    given = {
+        "identity_name": _text(form, "identity_name"),
+        "identity_contact": _text(form, "identity_contact"),
+    }
     try:
-        filed = await filing.file_report(
-            runtime, filing.NewReport(**entered), files=_files(form), case_key=case_key
+        report = filing.NewReport(
+            **entered,
+            identity=identity.checked(given["identity_name"], given["identity_contact"]),
         )
+        filed = await filing.file_report(runtime, report, files=_files(form), case_key=case_key)
     except QuietlineError as error:
         context = await _form_context(
-            runtime, error=error, entered=entered, files_dropped=bool(_files(form))
+            runtime, error=error, entered={**entered, **given}, files_dropped=bool(_files(form))
         )
         return render(request, "reporter/report.html", context, status_code=error.status)
     finally:
@@ -191,6 +199,7 @@ async def _status_page(
     error: QuietlineError | None = None,
     draft: str = "",
     attachments: list[AttachmentOutcome] | None = None,
+    identity_error: QuietlineError | None = None,
 ) -> Response:
     runtime = runtime_of(request)
     try:
@@ -202,6 +211,10 @@ async def _status_page(
             {"error": lookup_error, "entered": token},
             status_code=lookup_error.status,
         )
+    confidential = await identity.reporter_view(runtime, token)
+    async with runtime.sessions() as session:
+        confidential_available = await identity.available(session, runtime)
+    failed = error or identity_error
     return render(
         request,
         "reporter/status.html",
@@ -214,8 +227,11 @@ async def _status_page(
             "max_chars": runtime.settings.max_message_chars,
             "upload": _limits_context(runtime),
             "attachments": attachments or [],
+            "identity": confidential,
+            "identity_error": identity_error,
+            "confidential_available": confidential_available,
         },
-        status_code=error.status if error else 200,
+        status_code=failed.status if failed else 200,
     )
 
 
@@ -242,6 +258,43 @@ async def message_send(request: Request) -> Response:
     return await _status_page(request, token, notice=notice, attachments=outcomes)
 
 
+async def identity_give(request: Request) -> Response:
+    """A reporter gives their name under seal from the status page."""
+    form = await _read_form(request)
+    _close(form)
+    token = _text(form, "token")
+    try:
+        given = identity.checked(_text(form, "identity_name"), _text(form, "identity_contact"))
+        if given is None:
+            raise InvalidInput(
+                N_("Please write your name, or leave this form."), field="identity_name"
+            )
+        await identity.give_later(runtime_of(request), token, given)
+    except InvalidInput as error:
+        if error.field == "token":
+            raise
+        return await _status_page(request, token, identity_error=error)
+    notice = i18n.gettext(N_("Your name was sealed for the office."))
+    return await _status_page(request, token, notice=notice)
+
+
+async def identity_withdraw(request: Request) -> Response:
+    """A reporter asks that their name not be used: it is destroyed."""
+    form = await _read_form(request)
+    _close(form)
+    token = _text(form, "token")
+    try:
+        if _text(form, "confirm") != "yes":
+            raise InvalidInput(N_("Tick the box to confirm that your name should be destroyed."))
+        await identity.withdraw(runtime_of(request), token)
+    except InvalidInput as error:
+        if error.field == "token":
+            raise
+        return await _status_page(request, token, identity_error=error)
+    notice = i18n.gettext(N_("Your name was destroyed: nobody can open it any more."))
+    return await _status_page(request, token, notice=notice)
+
+
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/guide/{slug}", guide, methods=["GET"]),
@@ -251,4 +304,6 @@ routes = [
     Route("/status", status_form, methods=["GET"]),
     Route("/status", status_show, methods=["POST"]),
     Route("/status/message", message_send, methods=["POST"]),
+    Route("/status/identity", identity_give, methods=["POST"]),
+    Route("/status/identity/withdraw", identity_withdraw, methods=["POST"]),
 ]
