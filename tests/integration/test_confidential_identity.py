@@ -358,3 +358,31 @@ async def test_custodians_are_never_given_cases(
         assert not (
             await session.exec(select(col(IdentityHalf.id)))  # type: ignore[call-overload]
         ).all()
+
+
+async def _figures(made: Instance) -> dict[str, Any]:
+    from intake.operations import stats
+
+    today = made.runtime.today()
+    async with made.runtime.sessions() as session:
+        return await stats.annual(
+            session, year=today.year, as_of=today, rules=made.runtime.rules, threshold=5
+        )
+
+
+async def test_statistics_count_anonymous_and_confidential_reports_small_cells_hidden(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    await add_custodians(seeded)
+    for number in range(6):
+        await _file(client, identity={"name": f"{NAME} {number}"})
+    for _ in range(3):
+        await _file(client)
+    figures = await _figures(seeded)
+    # 3 anonymous is a small cell, and 6 confidential would follow from the total of 9.
+    assert figures["by_reporting"] == {"anonymous": "fewer than 5", "confidential": "withheld"}
+    for _ in range(3):
+        await _file(client)
+    figures = await _figures(seeded)
+    assert figures["received"] == 12
+    assert figures["by_reporting"] == {"anonymous": 6, "confidential": 6}
