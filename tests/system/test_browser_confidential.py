@@ -19,18 +19,21 @@ import pytest
 
 from tests.support.catalog_check import catalog_sentences, untranslated
 from tests.support.live import LiveServer
-from tests.system.test_browser import (  # noqa: F401 - fixtures shared with the reporter pages
+from tests.system import test_browser as browser
+from tests.system.test_browser import (
     ARTIFACTS,
     VIEWPORTS,
     _case_about,
     _context,
     _token_on,
     _watch_hosts,
-    axe_source,
-    chromium,
-    office,
-    site,
 )
+
+# The reporter pages' fixtures: Debian's Chromium, axe-core, the demo office and its officer.
+chromium = browser.chromium
+axe_source = browser.axe_source
+site = browser.site
+office = browser.office
 
 NAME = "Rosalind Ferncastle"
 CONTACT = "555-0142"
