@@ -45,7 +45,7 @@ from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, RecoveryKey, Staff, is_id
+from intake.storage.models import Case, CaseKey, IdentityHalf, RecoveryKey, Staff, is_id
 
 NO_SUCH_CASE = N_("No case with this reference is open to you.")
 REF_PATTERN = re.compile(r"QL-[0-9A-Z]{5}-[0-9A-Z]{5}")
@@ -307,10 +307,13 @@ async def _seal_to(
     session: AsyncSession, runtime: Runtime, case: Case, keys: crypto.KeyEpochs, grantee: Grantee
 ) -> None:
     person, member = grantee.staff, grantee.member
-    if member.role == Role.CUSTODIAN:
-        # The two-person seal on a confidential identity needs custodians who hold no case.
+    # The two-person seal on a confidential identity: nobody holds the case and a custodian's half.
+    halves = select(IdentityHalf.id).where(IdentityHalf.case_id == case.id)
+    if member.role == Role.CUSTODIAN or (
+        await session.exec(halves.where(IdentityHalf.custodian_id == person.id))
+    ).first():
         raise Forbidden(
-            N_("%(name)s is an identity custodian: custodians are never given cases."),
+            N_("%(name)s is or was an identity custodian for this case: it cannot be given them."),
             name=person.name,
         )
     if person.id in records.decrypt_exclusions(keys, case):

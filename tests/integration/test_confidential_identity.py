@@ -16,14 +16,14 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import MetaData, select, text
-from sqlmodel import col
 
 import crypto
-from intake.accounts import keyring
+from intake.accounts import keyring, membership
 from intake.casework import access, identity
-from intake.storage.models import AuditEvent, Case, CaseIdentity, IdentityHalf
+from intake.storage import db
+from intake.storage.models import AuditEvent, Case, CaseIdentity, CaseKey, IdentityHalf
 from tests.support.custodians import add_custodians
-from tests.support.instance import Instance
+from tests.support.instance import Instance, approve_pending_as_root
 from tests.support.staffing import StaffClient, sign_in
 
 NAME = "Ada Quillfeather"
@@ -345,8 +345,10 @@ async def test_the_office_may_tell_the_reporter_itself(
 async def test_custodians_are_never_given_cases(
     client: httpx.AsyncClient, seeded: Instance
 ) -> None:
+    """Nobody may hold both a copy of the case key and a custodian's half: a custodian is never
+    given a case, nor is a custodian who became an officer given a case they hold a half of."""
     await add_custodians(seeded)
-    await _file(client)
+    await _file(client, identity={"name": NAME})
     officer = await sign_in(seeded, client, OFFICER)
     ref = (await officer.get("/api/v1/cases")).json()["cases"][0]["ref"]
     custodian_id = await _staff_id(seeded, CUSTODIAN)
@@ -354,10 +356,28 @@ async def test_custodians_are_never_given_cases(
     assert granted.status_code == 403
     people = (await officer.get("/api/v1/staff")).json()
     assert custodian_id not in str(people)
+
+    async with db.transaction(seeded.runtime.sessions) as session:
+        person = await keyring.staff_by_email(session, CUSTODIAN)
+        assert person is not None
+        await membership.propose_update(
+            session,
+            seeded.runtime,
+            person,
+            role="officer",
+            group="solicitor",
+            label=None,
+            proposer="cli",
+        )
+    assert await approve_pending_as_root(seeded) == 1
+    granted = await officer.post(f"/api/v1/cases/{ref}/grants", {"staff_id": custodian_id})
+    assert granted.status_code == 403
+    assert "identity custodian for this case" in granted.text
     async with seeded.runtime.sessions() as session:
-        assert not (
-            await session.exec(select(col(IdentityHalf.id)))  # type: ignore[call-overload]
-        ).all()
+        copies = await session.exec(
+            select(CaseKey.id).where(CaseKey.staff_id == custodian_id)  # type: ignore[call-overload]
+        )
+        assert copies.all() == []
 
 
 async def _figures(made: Instance) -> dict[str, Any]:
