@@ -211,10 +211,14 @@ async def insert_rows(connection: AsyncConnection, rows: Iterable[IdentityRows |
     await connection.execute(insert(_HALF_TABLE), [half for row in given for half in row.halves])
 
 
+def available_in(state: DirectoryState | None, settings: Settings) -> bool:
+    """Whether the verified directory ``state`` names at least one active identity custodian."""
+    return any(custodians(state, settings, holders=(), excluded=(), involves_office=False))
+
+
 async def available(session: AsyncSession, runtime: Runtime) -> bool:
-    """Whether the verified directory names at least one active identity custodian."""
-    state = await trusted.directory_state(session, runtime)
-    return any(custodians(state, runtime.settings, holders=(), excluded=(), involves_office=False))
+    """:func:`available_in` the verified directory as it is now."""
+    return available_in(await trusted.directory_state(session, runtime), runtime.settings)
 
 
 # --- the reporter's side, by token -----------------------------------------------------------

@@ -107,9 +107,8 @@ async def _form_context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
         categories = await filing.active_categories(session)
         exclusions = await filing.exclusion_choices(session, runtime)
         state = await trusted.directory_state(session, runtime)
-        confidential_available = await identity.available(session, runtime)
     return {
-        "confidential_available": confidential_available,
+        "confidential_available": identity.available_in(state, runtime.settings),
         "categories": categories,
         "exclusions": exclusions,
         "readers": guidance.readers_of(runtime.settings, state),
@@ -212,8 +211,10 @@ async def _status_page(
             status_code=lookup_error.status,
         )
     confidential = await identity.reporter_view(runtime, token)
-    async with runtime.sessions() as session:
-        confidential_available = await identity.available(session, runtime)
+    confidential_available = False
+    if not confidential.held:  # the form to give it later is shown only then
+        async with runtime.sessions() as session:
+            confidential_available = await identity.available(session, runtime)
     failed = error or identity_error
     return render(
         request,
