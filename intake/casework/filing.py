@@ -461,14 +461,15 @@ async def _report_rows(
     recorder = pending.recorded_by.staff_id if pending.recorded_by else None
     sealed_identity = None
     if pending.identity is not None:
-        sealed_to = confidential.custodians(
+        sealed_identity = confidential.rows_for(
+            pending.identity,
+            case_id,
             read.directory,
             runtime.settings,
             holders={holder.id for holder in recipients.staff},
             excluded=excluded,
             involves_office=report.involves_office,
         )
-        sealed_identity = confidential.rows_for(pending.identity, case_id, sealed_to)
     return _ReportRows(
         pending=pending,
         case=case,

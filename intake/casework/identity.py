@@ -8,8 +8,10 @@ case's officers nor a custodian can open it alone: an officer asks (with a reaso
 approves and seals their half to that officer (intake/casework/identity_requests.py).
 
 A custodian who holds the case, whom the reporter excluded, or who belongs to the office a
-report is about receives no half: the identity is filed all the same, with the other custodians.
-With no custodian left, a report that gives an identity is refused and nothing is stored.
+report is about receives a random value in place of the half (so the rows do not tell whom the
+reporter excluded) and is never asked to decide: the identity is filed all the same, with the
+other custodians. With no custodian left, a report that gives an identity is refused and
+nothing is stored.
 
 Asking that the identity not be used destroys it: the blob, both halves and every half already
 released to an officer are deleted; only the day of the request remains.
@@ -18,6 +20,7 @@ released to an officer are deleted; only the day of the request remains.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -167,24 +170,54 @@ class IdentityRows:
     halves: list[dict[str, Any]]
 
 
-def rows_for(prepared: PreparedIdentity, case_id: str, sealed_to: Iterable[Member]) -> IdentityRows:
-    """The rows of ``prepared``; InvalidInput (nothing stored) when there is no custodian."""
+def every_custodian(state: DirectoryState | None) -> list[Member]:
+    """Every active identity custodian of the verified directory."""
+    if state is None:
+        return []
+    return sorted(
+        (m for m in state.members.values() if m.active and m.role == Role.CUSTODIAN),
+        key=lambda member: member.staff_id,
+    )
+
+
+def rows_for(
+    prepared: PreparedIdentity,
+    case_id: str,
+    state: DirectoryState | None,
+    settings: Settings,
+    *,
+    holders: Collection[str],
+    excluded: Collection[str],
+    involves_office: bool,
+) -> IdentityRows:
+    """The rows of ``prepared``: one half for every active custodian, so the rows do not tell
+    whom the reporter excluded; a custodian the rules leave out (:func:`custodians`) gets a
+    random value of the same length instead, and is never asked. InvalidInput (nothing stored)
+    when no custodian may hold it."""
+    eligible = {
+        member.staff_id
+        for member in custodians(
+            state, settings, holders=holders, excluded=excluded, involves_office=involves_office
+        )
+    }
+    if not eligible:
+        raise InvalidInput(NO_CUSTODIANS, field="identity_name")
     halves = [
         {
             "id": new_id(),
             "case_id": case_id,
             "custodian_id": member.staff_id,
             "sealed": crypto.seal(
-                prepared.custodians_half,
+                prepared.custodians_half
+                if member.staff_id in eligible
+                else secrets.token_bytes(crypto.IDENTITY_HALF_BYTES),
                 member.encryption_public,
                 case_id=case_id,
                 purpose=CUSTODIANS_HALF_PURPOSE,
             ),
         }
-        for member in sealed_to
+        for member in every_custodian(state)
     ]
-    if not halves:
-        raise InvalidInput(NO_CUSTODIANS, field="identity_name")
     return IdentityRows(
         identity={
             "case_id": case_id,
@@ -250,15 +283,14 @@ async def give_later(runtime: Runtime, token_text: str, given: GivenIdentity) ->
         holders = set(
             (await session.exec(select(CaseKey.staff_id).where(CaseKey.case_id == case.id))).all()
         )
-        sealed_to = custodians(
+        rows = rows_for(
+            prepare(given, keys, case_id=case.id, today=runtime.today()),
+            case.id,
             state,
             runtime.settings,
             holders={holder for holder in holders if holder},
             excluded=records.decrypt_exclusions(keys, case),
             involves_office=case.involves_office,
-        )
-        rows = rows_for(
-            prepare(given, keys, case_id=case.id, today=runtime.today()), case.id, sealed_to
         )
         if existing is not None:
             await session.delete(existing)

@@ -25,6 +25,7 @@ from intake.casework.identity import (
     CUSTODIANS_HALF_PURPOSE,
     OFFICERS_HALF_FIELD,
     GivenIdentity,
+    custodians,
 )
 from intake.casework.vocabulary import Role
 from intake.errors import Forbidden, InvalidInput
@@ -93,18 +94,27 @@ async def request(runtime: Runtime, signed_in: SignedIn, ref: str, reason: str) 
                 N_("Your earlier request for this identity is still waiting for a custodian.")
             )
         state = await trusted.directory_state(session, runtime)
-        halves = (
-            await session.exec(
-                select(IdentityHalf.custodian_id).where(IdentityHalf.case_id == case.id)
-            )
-        ).all()
+        halves = set(
+            (
+                await session.exec(
+                    select(IdentityHalf.custodian_id).where(IdentityHalf.case_id == case.id)
+                )
+            ).all()
+        )
+        holders = set(
+            (await session.exec(select(CaseKey.staff_id).where(CaseKey.case_id == case.id))).all()
+        )
+        # Only the custodians the rules let hold it: the others hold a random value.
         asked = [
-            state.members[custodian]
-            for custodian in halves
-            if state is not None
-            and custodian in state.members
-            and state.members[custodian].active
-            and state.members[custodian].role == Role.CUSTODIAN
+            member
+            for member in custodians(
+                state,
+                runtime.settings,
+                holders={holder for holder in holders if holder},
+                excluded=records.decrypt_exclusions(keys, case),
+                involves_office=case.involves_office,
+            )
+            if member.staff_id in halves
         ]
         if not asked:
             raise InvalidInput(

@@ -23,7 +23,7 @@ from intake.casework import access, identity
 from intake.storage import db
 from intake.storage.models import AuditEvent, Case, CaseIdentity, CaseKey, IdentityHalf
 from tests.support.custodians import add_custodians
-from tests.support.instance import Instance, approve_pending_as_root
+from tests.support.instance import Instance, approve_pending_as_root, set_labels
 from tests.support.staffing import StaffClient, sign_in
 
 NAME = "Ada Quillfeather"
@@ -378,6 +378,49 @@ async def test_custodians_are_never_given_cases(
             select(CaseKey.id).where(CaseKey.staff_id == custodian_id)  # type: ignore[call-overload]
         )
         assert copies.all() == []
+
+
+async def test_an_excluded_custodian_leaves_no_trace_and_is_never_asked(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """Every custodian gets a row whatever the routing; the one the reporter excluded holds a
+    random value, which opens nothing, and is never asked to decide."""
+    await add_custodians(seeded)
+    await set_labels(seeded, {"custodian2@example.org": "Custodian Two"})
+    excluded_id = await _staff_id(seeded, "custodian2@example.org")
+    await _file(client, identity={"name": NAME}, exclude=[excluded_id])
+    case = await _case(seeded)
+    async with seeded.runtime.sessions() as session:
+        halves = (await session.exec(select(IdentityHalf))).scalars().all()  # type: ignore[call-overload]
+        held = await session.get(CaseIdentity, case.id)
+    assert len(halves) == 2 and held is not None and held.sealed is not None
+    opened = {
+        half.custodian_id: crypto.unseal(
+            half.sealed,
+            seeded.staff_private[
+                CUSTODIAN if half.custodian_id != excluded_id else "custodian2@example.org"
+            ],
+            case_id=case.id,
+            purpose=identity.CUSTODIANS_HALF_PURPOSE,
+        )
+        for half in halves
+    }
+    assert len(set(opened.values())) == 2  # the excluded custodian's is not the half
+
+    officer = await sign_in(seeded, client, OFFICER)
+    asked = await officer.post(f"/api/v1/cases/{case.ref}/identity/requests", {"reason": REASON})
+    assert asked.status_code == 201
+    excluded = await sign_in(seeded, client, "custodian2@example.org")
+    assert (await excluded.get("/api/v1/identity/requests")).json()["requests"] == []
+    custodian = await sign_in(seeded, client, CUSTODIAN)
+    waiting = (await custodian.get("/api/v1/identity/requests")).json()["requests"]
+    refused = await excluded.post(f"/api/v1/identity/requests/{waiting[0]['id']}/approve")
+    assert refused.status_code == 422
+    assert (
+        await custodian.post(f"/api/v1/identity/requests/{waiting[0]['id']}/approve")
+    ).is_success
+    shown = (await officer.get(f"/api/v1/cases/{case.ref}/identity")).json()["identity"]
+    assert shown["name"] == NAME
 
 
 async def _figures(made: Instance) -> dict[str, Any]:
