@@ -423,6 +423,28 @@ async def test_an_excluded_custodian_leaves_no_trace_and_is_never_asked(
     assert shown["name"] == NAME
 
 
+async def test_retention_shreds_the_identity_and_the_statistics_still_count_it(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    from intake.casework import retention
+
+    await add_custodians(seeded)
+    await _disclosed(client, seeded)
+    case = await _case(seeded)
+    async with db.transaction(seeded.runtime.sessions) as session:
+        row = await session.get(Case, case.id)
+        assert row is not None
+        await retention.shred_case(
+            session, seeded.runtime, row, today=seeded.runtime.today(), actor="test"
+        )
+    async with seeded.runtime.sessions() as session:
+        held = await session.get(CaseIdentity, case.id)
+        halves = (await session.exec(select(IdentityHalf))).scalars().all()  # type: ignore[call-overload]
+    assert held is not None and held.sealed is None and held.officers_half is None
+    assert halves == []
+    assert (await _figures(seeded))["by_reporting"]["confidential"] == "fewer than 5"
+
+
 async def _figures(made: Instance) -> dict[str, Any]:
     from intake.operations import stats
 
