@@ -87,6 +87,8 @@ def test_api_answers_as_documented(
             "/api/v1/reports",
             "/api/v1/reports/status",
             "/api/v1/reports/messages",
+            "/api/v1/reports/identity",
+            "/api/v1/reports/identity/withdraw",
         }
         excluded = [schemathesis.checks.positive_data_acceptance] if takes_token else []
 

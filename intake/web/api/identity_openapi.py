@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.web.api.openapi import OPTIONAL_DAY, TOKEN, error_answers, json_answer, json_body
+from intake.web.api.openapi import (
+    OPTIONAL_DAY,
+    TOKEN,
+    WRITTEN,
+    error_answers,
+    json_answer,
+    json_body,
+)
 from intake.web.api.staff_openapi import (
     CSRF,
     OPTIONAL_STRING,
@@ -17,6 +24,7 @@ from intake.web.api.staff_openapi import (
     unsafe_operation,
 )
 
+NO_NUL = "^[^\\x00]*$"
 _REQUEST_ID = {"name": "id", "in": "path", "required": True, "schema": STRING}
 _OPEN = {"type": "object", "properties": {}}
 
@@ -42,8 +50,8 @@ IDENTITY_PATHS: dict[str, Any] = {
                     ["token", "name"],
                     {
                         "token": TOKEN,
-                        "name": {"type": "string", "maxLength": 200},
-                        "contact": {"type": "string", "maxLength": 500},
+                        "name": {"type": "string", "maxLength": 200, "pattern": WRITTEN},
+                        "contact": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
                     },
                 )
             ),

@@ -92,8 +92,8 @@ REPORT_IN = {
             "required": ["name"],
             "additionalProperties": False,
             "properties": {
-                "name": {"type": "string", "maxLength": 200},
-                "contact": {"type": "string", "maxLength": 500},
+                "name": {"type": "string", "maxLength": 200, "pattern": WRITTEN},
+                "contact": {"type": "string", "maxLength": 500, "pattern": "^[^\\x00]*$"},
             },
         },
     },
