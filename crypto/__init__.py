@@ -16,6 +16,7 @@ from crypto.errors import (
     WrongPassword,
 )
 from crypto.fields import decrypt_field, encrypt_field
+from crypto.identity import IDENTITY_HALF_BYTES, SealedIdentity, open_identity, seal_identity
 from crypto.keys import DATA_KEY_BYTES, KeyPair, generate_keypair, new_data_key, public_key_of
 from crypto.passwords import (
     DEFAULT_COST,
@@ -65,8 +66,10 @@ __all__ = [
     "DEFAULT_COST",
     "FIRST_EPOCH",
     "HEADER_SIZE",
+    "IDENTITY_HALF_BYTES",
     "KeyEpochs",
     "SEALED_CHUNK_SIZE",
+    "SealedIdentity",
     "SIGNATURE_BYTES",
     "ONCE_BYTES",
     "TOKEN_BITS",
@@ -99,11 +102,13 @@ __all__ = [
     "new_token",
     "normalise_token",
     "once_digest",
+    "open_identity",
     "pepper_check",
     "public_key_of",
     "reporter_key",
     "reporter_keypair",
     "seal",
+    "seal_identity",
     "sign",
     "signing_public_key_of",
     "split_secret",

@@ -101,6 +101,8 @@ DEMO_STAFF = (
     Account("investigator@example.org", "Ines Investigator", "investigator", "solicitor"),
     Account("alternate@example.org", "Alex Alternate", "officer", "alternate"),
     Account("admin@example.org", "Ada Admin", "admin", "solicitor"),
+    # Decides officers' requests to open a confidential reporter's identity; holds no case.
+    Account("custodian@example.org", "Cai Custodian", "custodian", "solicitor"),
 )
 
 

@@ -45,7 +45,7 @@ from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, RecoveryKey, Staff, is_id
+from intake.storage.models import Case, CaseKey, IdentityHalf, RecoveryKey, Staff, is_id
 
 NO_SUCH_CASE = N_("No case with this reference is open to you.")
 REF_PATTERN = re.compile(r"QL-[0-9A-Z]{5}-[0-9A-Z]{5}")
@@ -61,6 +61,8 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.OFFICER: frozenset({"view", "note", "message", "stage", "assign", "grant", "intake"}),
     Role.ADMIN: frozenset({"view", "note", "message", "stage", "assign", "grant"}),
     Role.INVESTIGATOR: frozenset({"view", "note"}),
+    # Identity custodians hold no case: they only decide requests to open an identity.
+    Role.CUSTODIAN: frozenset(),
 }
 _ROLE_REFUSALS = {
     "message": N_("Your role cannot message reporters."),
@@ -273,6 +275,7 @@ async def grantable_staff(runtime: Runtime) -> list[Staff]:
         if person.id in state.members
         and trusted.disagreement(state.members[person.id], person) is None
         and state.members[person.id].active
+        and state.members[person.id].role != Role.CUSTODIAN
     ]
 
 
@@ -309,6 +312,15 @@ async def _seal_to(
     session: AsyncSession, runtime: Runtime, case: Case, keys: crypto.KeyEpochs, grantee: Grantee
 ) -> None:
     person, member = grantee.staff, grantee.member
+    # The two-person seal on a confidential identity: nobody holds the case and a custodian's half.
+    halves = select(IdentityHalf.id).where(IdentityHalf.case_id == case.id)
+    if member.role == Role.CUSTODIAN or (
+        await session.exec(halves.where(IdentityHalf.custodian_id == person.id))
+    ).first():
+        raise Forbidden(
+            N_("%(name)s is or was an identity custodian for this case: it cannot be given them."),
+            name=person.name,
+        )
     if person.id in records.decrypt_exclusions(keys, case):
         raise Forbidden(
             N_("%(name)s was excluded by the reporter and can never be given this case."),

@@ -30,6 +30,7 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
 from intake.casework import access, once, questionnaires, records, routing
+from intake.casework import identity as confidential
 from intake.casework.case_files import (
     AttachmentOutcome,
     charge_budget,
@@ -66,6 +67,8 @@ class NewReport:
     # the questionnaire versions the form showed (none: the current ones).
     answers: dict[str, Any] = field(default_factory=dict, repr=False)
     questionnaire: tuple[str, ...] = ()
+    # A confidential reporter's name and contact, sealed for two people (casework/identity.py).
+    identity: confidential.GivenIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,13 @@ async def _file_report(
         prepared=prepared,
         once=once_digest,
         answers=answers,
+        identity=(
+            confidential.prepare(
+                report.identity, crypto.KeyEpochs.first(data_key), case_id=case_id, today=today
+            )
+            if report.identity is not None
+            else None
+        ),
     )
     if prepared:
         # Not batched: the reports batched with a large upload would wait for its chunks.
@@ -318,6 +328,7 @@ class _PendingReport:
     prepared: list[PreparedAttachment]
     once: bytes | None = None
     answers: questionnaires.PreparedAnswers | None = None
+    identity: confidential.PreparedIdentity | None = None
 
 
 _Outcome = list[AttachmentOutcome]
@@ -349,6 +360,7 @@ class _ReportRows:
     case: dict[str, Any]
     keys: list[dict[str, Any]]
     notify: list[routing.KeyHolder]
+    identity: confidential.IdentityRows | None = None
 
 
 async def _write_reports(
@@ -393,6 +405,7 @@ async def _write_reports(
         await questionnaires.write(
             connection, [rows.pending.answers for rows in accepted if rows.pending.answers]
         )
+        await confidential.insert_rows(connection, [rows.identity for rows in accepted])
         saved: dict[str, _Outcome] = {}
         for rows in accepted:
             pending = rows.pending
@@ -481,9 +494,21 @@ async def _report_rows(
         "next_seq": 2,
     }
     recorder = pending.recorded_by.staff_id if pending.recorded_by else None
+    sealed_identity = None
+    if pending.identity is not None:
+        sealed_identity = confidential.rows_for(
+            pending.identity,
+            case_id,
+            read.directory,
+            runtime.settings,
+            holders={holder.id for holder in recipients.staff},
+            excluded=excluded,
+            involves_office=report.involves_office,
+        )
     return _ReportRows(
         pending=pending,
         case=case,
         keys=keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
         notify=[holder for holder in read.notified(runtime.settings) if holder.id != recorder],
+        identity=sealed_identity,
     )

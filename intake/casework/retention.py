@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import attachments, mail
-from intake.casework import once
+from intake.casework import identity, once
 from intake.casework.vocabulary import Author, EntryKind, Stage
 from intake.config import Settings
 from intake.deadlines import add_months
@@ -158,6 +158,7 @@ async def shred_case(
         delete(CaseAnswers).where(col(CaseAnswers.case_id) == case.id)
     )
     await audit_read.keep_readers(session, case.id)
+    await identity.shred(session, case.id)
     keys = await session.exec(  # type: ignore[call-overload]
         delete(CaseKey).where(col(CaseKey.case_id) == case.id)
     )

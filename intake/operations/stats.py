@@ -16,6 +16,10 @@ From these: *investigations started* = under_investigation + substantiated +
 not_substantiated; *acted on* = investigations started + referred; *not acted on*
 = no_action; *concluded* = every concluded cell.
 
+How reports came in: ``reporting.confidential`` counts the cases whose reporter has given an
+identity under seal and not withdrawn it (intake/casework/identity.py); ``reporting.anonymous``
+every other case.
+
 Small cells (see :func:`suppress`): a count from 1 to ``threshold - 1`` is shown
 as "fewer than N"; cells that would let one be worked out by subtraction are
 withheld too. Zero is shown as 0: it describes no one.
@@ -40,11 +44,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.casework import questionnaires
 from intake.casework.vocabulary import Author, CaseKind, EntryKind, Outcome, Stage
 from intake.deadlines import DeadlineRules
-from intake.storage.models import Case, Category, Entry
+from intake.storage.models import Case, CaseIdentity, Category, Entry
 
 OUTCOMES = tuple(Outcome)
 PROGRESS = ("awaiting_decision", "under_investigation", *OUTCOMES, "other")
 KINDS = tuple(CaseKind)
+REPORTING = ("anonymous", "confidential")
 Shown = int | str
 
 
@@ -62,6 +67,7 @@ class CaseFacts:
     ack_due: date
     feedback_due: date | None
     first_reply_on: date | None
+    confidential: bool = False
 
     @property
     def progress(self) -> str:
@@ -93,8 +99,10 @@ async def facts_for_year(session: AsyncSession, year: int) -> list[CaseFacts]:
             Case.feedback_due,
             Case.first_reply_on,
             first_reply.c.first_reply,
+            col(CaseIdentity.case_id).is_not(None) & col(CaseIdentity.withdrawn_on).is_(None),
         )
         .outerjoin(first_reply, first_reply.c.case_id == Case.id)
+        .outerjoin(CaseIdentity, col(CaseIdentity.case_id) == col(Case.id))
         .where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
     )
     return [
@@ -109,6 +117,7 @@ async def facts_for_year(session: AsyncSession, year: int) -> list[CaseFacts]:
             ack_due=row[7],
             feedback_due=row[8],
             first_reply_on=row[9] or row[10],
+            confidential=bool(row[11]),
         )
         for row in rows.all()
     ]
@@ -169,6 +178,7 @@ def compute(
     cases = list(facts)
     progress = Counter(case.progress for case in cases)
     kinds = Counter(case.kind for case in cases)
+    reporting = Counter("confidential" if case.confidential else "anonymous" for case in cases)
     by_category = Counter(case.category for case in cases)
     by_month = Counter(case.received_on.month for case in cases)
     labels = dict(categories)
@@ -177,6 +187,7 @@ def compute(
     cells: dict[str, int] = {"received": len(cases)}
     cells.update({f"progress.{name}": progress[name] for name in PROGRESS})
     cells.update({f"kind.{name}": kinds[name] for name in KINDS})
+    cells.update({f"reporting.{name}": reporting[name] for name in REPORTING})
     cells.update({f"category.{ident}": by_category[ident] for ident in labels})
     cells.update({f"month.{year}-{month:02d}": by_month[month] for month in range(1, 13)})
     investigated = ["progress.under_investigation", "progress.substantiated"]
@@ -192,6 +203,7 @@ def compute(
     partitions = [
         ("received", [f"progress.{name}" for name in PROGRESS]),
         ("received", [f"kind.{name}" for name in KINDS]),
+        ("received", [f"reporting.{name}" for name in REPORTING]),
         ("received", [f"category.{ident}" for ident in labels]),
         ("received", [f"month.{year}-{month:02d}" for month in range(1, 13)]),
         ("investigations_started", investigated),
@@ -336,6 +348,7 @@ def publish(raw: RawFigures, threshold: int) -> dict[str, Any]:
         "received": shown("received"),
         "by_kind": {name: shown(f"kind.{name}") for name in KINDS},
         "reprisal_complaints": shown("kind.reprisal"),
+        "by_reporting": {name: shown(f"reporting.{name}") for name in REPORTING},
         "acted_on": shown("acted_on"),
         "not_acted_on": shown("progress.no_action"),
         "investigations_started": shown("investigations_started"),

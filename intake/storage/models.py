@@ -408,3 +408,62 @@ class AnswerCount(SQLModel, table=True):
     question: str = Field(primary_key=True, max_length=100)  # "scope:question id"
     choice: str = Field(primary_key=True, max_length=50)
     count: int = 0
+class CaseIdentity(SQLModel, table=True):
+    """A confidential reporter's identity, sealed so that two people are needed to open it
+    (intake/casework/identity.py, crypto/identity.py).
+
+    ``sealed`` is the identity under a key made of two halves; ``officers_half`` is one half
+    encrypted with the case data key (epoch ``epoch``), so only the case's holders have it; the
+    other half is sealed to each identity custodian (:class:`IdentityHalf`). That a report is
+    confidential is plaintext on purpose, like its category: the statistics count it. Once the
+    reporter asks that it not be used, both halves and the blob are deleted (``withdrawn_on``).
+    """
+
+    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=32)
+    sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    officers_half: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    epoch: int = 1
+    # Reporter-originated: kept to the day.
+    given_on: date
+    withdrawn_on: date | None = None
+
+
+class IdentityHalf(SQLModel, table=True):
+    """The custodians' half of a case's identity key, sealed to one identity custodian."""
+
+    __table_args__ = (UniqueConstraint("case_id", "custodian_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    custodian_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class IdentityRequest(SQLModel, table=True):
+    """An officer's request to open a confidential reporter's identity, and its decision.
+
+    The reason is encrypted with the case data key for the case's holders, and sealed to each
+    custodian asked (:class:`IdentityReason`). ``released`` is the custodians' half sealed to the
+    requester by the custodian who approved; ``decided_on`` is the day the reporter is shown.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    requester_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    requester_role: str = Field(max_length=20)
+    requested_at: datetime = Field(sa_column=Timestamp())
+    reason: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reason_epoch: int = 1
+    status: str = Field(default="pending", index=True, max_length=10)  # pending|approved|refused
+    decided_by: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    decided_at: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
+    decided_on: date | None = None
+    released: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+
+
+class IdentityReason(SQLModel, table=True):
+    """A request's reason sealed to one identity custodian, who reads nothing else of the case."""
+
+    request_id: str = Field(foreign_key="identityrequest.id", primary_key=True, max_length=32)
+    custodian_id: str = Field(foreign_key="staff.id", primary_key=True, max_length=32)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

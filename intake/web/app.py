@@ -44,7 +44,7 @@ from intake.web.organisation import IdentityMiddleware
 from intake.web.reporter import routes as reporter_pages
 from intake.web.staff import audit as staff_audit
 from intake.web.staff import closure as staff_closure
-from intake.web.staff import directory_changes
+from intake.web.staff import directory_changes, identity_custody
 from intake.web.staff import operations as staff_operations
 from intake.web.staff import routes as staff_pages
 from intake.web.staff import search as staff_search
@@ -214,6 +214,7 @@ def create_app(
             *staff_search.routes,
             *staff_operations.routes,
             *directory_changes.routes,
+            *identity_custody.routes,
             *staff_audit.routes,
             *admin_pages.routes,
             *admin_identity.routes,

@@ -34,6 +34,7 @@ KIND_LABELS: dict[str, str] = {
     "case.legal_hold": N_("Legal hold"),
     "case.recorded": N_("Report recorded by staff"),
     "case.purged": N_("Deleted under retention"),
+    "identity": N_("Confidential identity"),
     "staff.sign_in": N_("Sign-in"),
     "staff.sign_in_failed": N_("Failed sign-in"),
     "staff.sign_out": N_("Sign-out"),
@@ -93,6 +94,13 @@ _PLAIN: dict[str, str] = {
     "audit.export": N_("Downloaded the audit log (%(format)s)"),
 }
 
+# A confidential reporter's identity: who asked is the actor; the facts name the asker's role.
+_IDENTITY = {
+    "identity.requested": N_("Asked to open the reporter's identity (as %(role)s)"),
+    "identity.approved": N_("Approved opening the reporter's identity to the %(role)s who asked"),
+    "identity.refused": N_("Refused opening the reporter's identity to the %(role)s who asked"),
+}
+
 _FAILURE_REASONS = {
     "unknown or disabled account": N_("unknown or disabled account"),
     "wrong password": N_("wrong password"),
@@ -116,6 +124,8 @@ def _notify_mode(mode: str) -> Phrase | str:
 
 def _sentence(event: Event) -> Phrase | None:
     facts, action = event.facts, event.action
+    if action in _IDENTITY:
+        return Phrase(_IDENTITY[action], {"role": role_phrase(facts.get("role", ""))})
     if action == "case.stage":
         if facts.get("outcome") and facts.get("reporter_told") == "no":
             return Phrase(

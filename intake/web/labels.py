@@ -45,6 +45,7 @@ ROLE_LABELS = {
     "officer": N_("Intake officer"),
     "investigator": N_("Investigator"),
     "admin": N_("Administrator"),
+    "custodian": N_("Identity custodian"),
 }
 
 
@@ -62,6 +63,10 @@ def _label(labels: dict[str, str], value: str | None) -> str:
 
 def stage_label(stage: str | None) -> str:
     return _label(STAGE_LABELS, stage)
+
+
+def role_label(role: str | None) -> str:
+    return _label(ROLE_LABELS, role)
 
 
 def outcome_label(outcome: str | None) -> str:

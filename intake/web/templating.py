@@ -48,6 +48,7 @@ def build_environment() -> jinja2.Environment:
     environment.filters["stage"] = labels.stage_label
     environment.filters["outcome"] = labels.outcome_label
     environment.filters["outcome_for_reporter"] = labels.reporter_outcome_label
+    environment.filters["role"] = labels.role_label
     environment.globals["link"] = i18n.link
     return environment
 

@@ -181,7 +181,10 @@ class _Reader:
         filename = params.get(b"filename")
         self.filename = filename.decode("utf-8", "replace") if filename is not None else None
         self.declared_type = self.headers.get(b"content-type", b"").decode("latin-1")[:100]
-        if self.part_name == FILE_FIELD and self.filename is not None:
+        if self.part_name == FILE_FIELD:
+            if self.filename is None:
+                # A browser always names a file part (an empty file input sends filename="").
+                raise MalformedRequest(N_("Each “files” part must be a file."))
             if self.filename:
                 self._start_file()
             return

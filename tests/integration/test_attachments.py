@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pikepdf
 import pytest
+import sqlalchemy
 from PIL import Image
 from sqlmodel import select
 
@@ -447,3 +448,21 @@ async def test_base64_in_pieces_is_the_base64_of_the_whole(sizes: tuple[int, ...
     encoded = [text async for text in embedding.base64_pieces(stream())]
     assert "".join(encoded) == base64.b64encode(b"".join(pieces)).decode("ascii")
     assert all(not text.endswith("=") for text in encoded[:-1])
+
+
+async def test_a_files_part_that_is_not_a_file_is_refused(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """The document says `files` are files: a text part of that name is refused, not ignored."""
+    answer = await client.post(
+        "/api/v1/reports",
+        files=[
+            ("report", (None, json.dumps(REPORT), "application/json")),
+            ("files", (None, "false")),
+        ],
+    )
+    assert answer.status_code == 400, answer.text
+    async with seeded.runtime.engine.connect() as connection:
+        assert (
+            await connection.execute(sqlalchemy.text('SELECT count(*) FROM "case"'))
+        ).scalar() == 0

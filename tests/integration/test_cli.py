@@ -191,15 +191,16 @@ def test_demo_runs_the_ceremony_and_signs_its_staff_into_the_directory(tmp_path:
     )
     assert [who for who, _ in shares] == ["root"] * 3 + ["solicitor"] * 3 + ["alternate"] * 3
     assert all(demo.stdout.count(share) == 1 for _, share in shares)  # shown once each
-    assert "signed 5 staff directory entries" in demo.stdout
+    assert "signed 6 staff directory entries" in demo.stdout
     verified = run(tmp_path, "directory", "verify")
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.strip().endswith("intact, 9 entries")
+    assert verified.stdout.strip().endswith("intact, 10 entries")
     assert "no pending directory changes" in run(tmp_path, "directory", "pending").stdout
     shown = json.loads(run(tmp_path, "directory", "show", "--json").stdout.strip().splitlines()[-1])
     assert sorted((m["group"], m["role"]) for m in shown["members"]) == [
         ("alternate", "officer"),
         ("solicitor", "admin"),
+        ("solicitor", "custodian"),
         ("solicitor", "investigator"),
         ("solicitor", "officer"),
         ("solicitor", "officer"),

@@ -189,6 +189,8 @@ def test_report_save_token_come_back_and_reply_without_javascript(
     assert page.get_by_role("heading", level=1).inner_text() == "What happens to your report"
     assert "within 7 days of receipt" in page.content()
     page.get_by_role("link", name="Next: Staying anonymous").click()
+    page.get_by_role("link", name="Next: Anonymous or confidential?").click()
+    assert "takes two people to open" in page.content()
     page.get_by_role("link", name="Next: Other places to report").click()
     assert "never required" in page.content()
     page.get_by_role("main").get_by_role("link", name="Make a report").click()
@@ -408,6 +410,7 @@ def _tour(site: LiveServer, category: str, token_holder: dict[str, str]) -> list
         Visit("home", goto("/")),
         Visit("guide-process", goto("/guide/process")),
         Visit("guide-anonymity", goto("/guide/anonymity")),
+        Visit("guide-confidential", goto("/guide/confidential")),
         Visit("guide-other-channels", goto("/guide/other-channels")),
         Visit("report", goto("/report")),
         Visit("report-questions", questions),

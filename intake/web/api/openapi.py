@@ -99,6 +99,18 @@ REPORT_IN = {
             "period: YYYY or YYYY-MM; number; amount), a list of choice ids (multiple), or "
             "\"unknown\". A wrong answer is a 422 that names the question",
         },
+        "identity": {
+            "type": ["object", "null"],
+            "description": "Confidential reporting: a name and a way to reach the reporter, "
+            "sealed so that an officer and an identity custodian together are needed to open "
+            "it; leave it out to stay anonymous",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "maxLength": 200, "pattern": WRITTEN},
+                "contact": {"type": "string", "maxLength": 500, "pattern": "^[^\\x00]*$"},
+            },
+        },
     },
 }
 MESSAGE_IN = {
@@ -242,6 +254,18 @@ REPORTER_PATHS: dict[str, Any] = {
                             },
                             "outcome": {"type": ["string", "null"]},
                             "concluded_on": OPTIONAL_DAY,
+                            "identity": {
+                                "type": "object",
+                                "description": "A confidential reporter's name: the days it "
+                                "was given and withdrawn, and each time it was opened (role "
+                                "and day) unless the office tells the reporter itself",
+                                "properties": {
+                                    "given_on": OPTIONAL_DAY,
+                                    "withdrawn_on": OPTIONAL_DAY,
+                                    "office_tells": {"type": "boolean"},
+                                    "disclosures": {"type": "array"},
+                                },
+                            },
                             "messages": {
                                 "type": "array",
                                 "items": {

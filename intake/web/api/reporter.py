@@ -9,10 +9,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake import i18n
-from intake.casework import filing, questionnaires, reporter
+from intake.casework import filing, identity, questionnaires, reporter
 from intake.casework.case_files import AttachmentOutcome
 from intake.casework.questions import CHOICE_KINDS, UNKNOWN, Question
 from intake.casework.vocabulary import CaseKind
+from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.runtime import runtime_of
 from intake.web.api.parsing import (
@@ -28,6 +29,13 @@ from intake.web.api.parsing import (
 from intake.web.upload import Upload, is_multipart, read_upload
 
 
+class IdentityIn(StrictBody):
+    """A confidential reporter's name and a way to reach them, sealed for two people."""
+
+    name: str
+    contact: str = ""
+
+
 class ReportIn(StrictBody):
     category: str
     body: str
@@ -39,6 +47,13 @@ class ReportIn(StrictBody):
     idempotency_key: str | None = None
     # Answers to the category's questions (GET /api/v1/form), by question id.
     answers: dict[str, Any] = {}
+    identity: IdentityIn | None = None
+
+
+class IdentityGivenIn(StrictBody):
+    token: str
+    name: str
+    contact: str = ""
 
 
 class TokenIn(StrictBody):
@@ -76,9 +91,7 @@ async def form(request: Request) -> Response:
                         "report then goes to the alternate recipients instead."
                     )
                 ),
-                "exclude": [
-                    {"id": person.id, "label": person.label} for person in exclusions
-                ],
+                "exclude": [{"id": person.id, "label": person.label} for person in exclusions],
             },
             "kinds": {
                 CaseKind.REPORT: i18n.gettext(N_("A concern about wrongdoing")),
@@ -177,6 +190,11 @@ async def submit(request: Request) -> Response:
                 original_token=report.original_token,
                 once=report.idempotency_key,
                 answers=report.answers,
+                identity=(
+                    identity.checked(report.identity.name, report.identity.contact)
+                    if report.identity is not None
+                    else None
+                ),
             ),
             files=upload.files,
             case_key=case_key,
@@ -190,7 +208,9 @@ async def submit(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     query = await read_json(request, TokenIn)
-    found = await reporter.status_by_token(runtime_of(request), query.token)
+    runtime = runtime_of(request)
+    found = await reporter.status_by_token(runtime, query.token)
+    confidential = await identity.reporter_view(runtime, query.token)
     return JSONResponse(
         {
             "stage": found.stage,
@@ -205,8 +225,37 @@ async def status(request: Request) -> Response:
                 {"from": item.sender, "body": item.body, "on": item.on.isoformat()}
                 for item in found.messages
             ],
+            "identity": identity_json(confidential),
         }
     )
+
+
+def identity_json(view: identity.ReporterView) -> dict[str, Any]:
+    """The identity's state for the reporter: given and withdrawn days, and, unless the office
+    tells the reporter itself, each disclosure's role and day."""
+    return {
+        "given_on": view.given_on.isoformat() if view.given_on else None,
+        "withdrawn_on": view.withdrawn_on.isoformat() if view.withdrawn_on else None,
+        "office_tells": view.office_tells,
+        "disclosures": [
+            {"role": item.role, "on": item.on.isoformat()} for item in view.disclosures
+        ],
+    }
+
+
+async def identity_give(request: Request) -> Response:
+    sent = await read_json(request, IdentityGivenIn)
+    given = identity.checked(sent.name, sent.contact)
+    if given is None:
+        raise InvalidInput(N_("Please give your name."), field="name")
+    await identity.give_later(runtime_of(request), sent.token, given)
+    return JSONResponse({"sealed": True}, status_code=201)
+
+
+async def identity_withdraw(request: Request) -> Response:
+    sent = await read_json(request, TokenIn)
+    await identity.withdraw(runtime_of(request), sent.token)
+    return JSONResponse({"destroyed": True})
 
 
 async def message(request: Request) -> Response:
@@ -231,4 +280,6 @@ routes = [
     Route("/reports", submit, methods=["POST"]),
     Route("/reports/status", status, methods=["POST"]),
     Route("/reports/messages", message, methods=["POST"]),
+    Route("/reports/identity", identity_give, methods=["POST"]),
+    Route("/reports/identity/withdraw", identity_withdraw, methods=["POST"]),
 ]

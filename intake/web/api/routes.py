@@ -9,6 +9,8 @@ from intake.web.api import (
     case_openapi,
     closing,
     directory,
+    identity,
+    identity_openapi,
     openapi,
     operations,
     operations_openapi,
@@ -24,6 +26,7 @@ openapi.SECURITY_SCHEMES.update(staff_openapi.SECURITY_SCHEMES)
 openapi.PATHS.update(operations_openapi.OPERATIONS_PATHS)
 openapi.PATHS.update(closing.PATHS)
 openapi.PATHS.update(search.PATHS)
+openapi.PATHS.update(identity_openapi.IDENTITY_PATHS)
 
 routes: list[BaseRoute] = [
     *reporter.routes,
@@ -32,6 +35,7 @@ routes: list[BaseRoute] = [
     *staff.routes,
     *operations.routes,
     *directory.routes,
+    *identity.routes,
     *audit.routes,
     *openapi.routes,
 ]

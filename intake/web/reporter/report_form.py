@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from intake import i18n
 from intake.accounts import trusted
-from intake.casework import filing, once, questionnaires, report_checks
+from intake.casework import filing, identity, once, questionnaires, report_checks
 from intake.casework.questionnaires import Asked
 from intake.casework.questions import CHOICE_KINDS, UNKNOWN, Kind, Question
 from intake.casework.vocabulary import CaseKind
@@ -31,7 +31,15 @@ from intake.web.templating import render
 from intake.web.upload import Upload
 
 # Fields the first page carries back to the second (everything but the category and the step).
-_CARRIED = ("body", "involves_office", "exclude", "kind", "original_token")
+_CARRIED = (
+    "body",
+    "involves_office",
+    "exclude",
+    "kind",
+    "original_token",
+    "identity_name",
+    "identity_contact",
+)
 PERIOD_YEARS = 20
 
 
@@ -54,6 +62,7 @@ async def _context(runtime: Runtime, **extra: Any) -> dict[str, Any]:
         exclusions = await filing.exclusion_choices(session, runtime)
         state = await trusted.directory_state(session, runtime)
     return {
+        "confidential_available": identity.available_in(state, runtime.settings),
         "categories": categories,
         "exclusions": exclusions,
         "readers": guidance.readers_of(runtime.settings, state),
@@ -124,6 +133,8 @@ def _entered(form: FormData | Upload) -> dict[str, Any]:
         "excluded_staff_ids": tuple(texts(form, "exclude")),
         "kind": CaseKind.REPRISAL if text(form, "kind") == CaseKind.REPRISAL else CaseKind.REPORT,
         "original_token": text(form, "original_token") or None,
+        "identity_name": text(form, "identity_name"),
+        "identity_contact": text(form, "identity_contact"),
         "raw": _raw_answers(form),
     }
 
@@ -234,6 +245,11 @@ async def _send(
         asked = await _asked(runtime, entered["category"], text(form, "questionnaire"))
     except QuietlineError as error:
         errors.append(error)
+    given = None
+    try:
+        given = identity.checked(entered["identity_name"], entered["identity_contact"])
+    except QuietlineError as error:
+        errors.append(error)
     report = filing.NewReport(
         category=entered["category"],
         body=entered["body"],
@@ -244,6 +260,7 @@ async def _send(
         once=kept_once,
         answers=answers_from(entered["raw"], asked.questions),
         questionnaire=asked.ids,
+        identity=given,
     )
     try:
         errors += await report_checks.problems(runtime, report, asked)

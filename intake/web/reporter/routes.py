@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 import crypto
 from intake import i18n
-from intake.casework import reporter
+from intake.casework import identity, reporter
 from intake.casework.case_files import AttachmentOutcome
 from intake.errors import InvalidInput, QuietlineError
 from intake.i18n import N_
@@ -81,6 +81,7 @@ async def _status_page(
     error: QuietlineError | None = None,
     draft: str = "",
     attachments: list[AttachmentOutcome] | None = None,
+    identity_error: QuietlineError | None = None,
 ) -> Response:
     runtime = runtime_of(request)
     try:
@@ -92,6 +93,12 @@ async def _status_page(
             {"error": lookup_error, "entered": token},
             status_code=lookup_error.status,
         )
+    confidential = await identity.reporter_view(runtime, token)
+    confidential_available = False
+    if not confidential.held:  # the form to give it later is shown only then
+        async with runtime.sessions() as session:
+            confidential_available = await identity.available(session, runtime)
+    failed = error or identity_error
     return render(
         request,
         "reporter/status.html",
@@ -104,8 +111,11 @@ async def _status_page(
             "max_chars": runtime.settings.max_message_chars,
             "upload": limits_context(runtime),
             "attachments": attachments or [],
+            "identity": confidential,
+            "identity_error": identity_error,
+            "confidential_available": confidential_available,
         },
-        status_code=error.status if error else 200,
+        status_code=failed.status if failed else 200,
     )
 
 
@@ -132,6 +142,43 @@ async def message_send(request: Request) -> Response:
     return await _status_page(request, token, notice=notice, attachments=outcomes)
 
 
+async def identity_give(request: Request) -> Response:
+    """A reporter gives their name under seal from the status page."""
+    form = await read_form(request)
+    close(form)
+    token = text(form, "token")
+    try:
+        given = identity.checked(text(form, "identity_name"), text(form, "identity_contact"))
+        if given is None:
+            raise InvalidInput(
+                N_("Please write your name, or leave this form."), field="identity_name"
+            )
+        await identity.give_later(runtime_of(request), token, given)
+    except InvalidInput as error:
+        if error.field == "token":
+            raise
+        return await _status_page(request, token, identity_error=error)
+    notice = i18n.gettext(N_("Your name was sealed for the office."))
+    return await _status_page(request, token, notice=notice)
+
+
+async def identity_withdraw(request: Request) -> Response:
+    """A reporter asks that their name not be used: it is destroyed."""
+    form = await read_form(request)
+    close(form)
+    token = text(form, "token")
+    try:
+        if text(form, "confirm") != "yes":
+            raise InvalidInput(N_("Tick the box to confirm that your name should be destroyed."))
+        await identity.withdraw(runtime_of(request), token)
+    except InvalidInput as error:
+        if error.field == "token":
+            raise
+        return await _status_page(request, token, identity_error=error)
+    notice = i18n.gettext(N_("Your name was destroyed: nobody can open it any more."))
+    return await _status_page(request, token, notice=notice)
+
+
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/guide/{slug}", guide, methods=["GET"]),
@@ -141,4 +188,6 @@ routes = [
     Route("/status", status_form, methods=["GET"]),
     Route("/status", status_show, methods=["POST"]),
     Route("/status/message", message_send, methods=["POST"]),
+    Route("/status/identity", identity_give, methods=["POST"]),
+    Route("/status/identity/withdraw", identity_withdraw, methods=["POST"]),
 ]

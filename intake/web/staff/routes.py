@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from intake import i18n
 from intake.accounts import sessions
-from intake.casework import access, filing, workflow
+from intake.casework import access, filing, identity_requests, workflow
 from intake.casework import queue as case_queue
 from intake.casework import view as case_view
 from intake.casework.vocabulary import CaseKind, EntryKind, Outcome, Stage
@@ -237,6 +237,7 @@ async def _case_page(
         categories = await filing.active_categories(session)
     reader = audit_read.Reader.of(signed_in.staff)
     history = await audit_read.case_history(runtime, reader, view.ref, limit=CASE_HISTORY_SIZE)
+    identity = await identity_requests.for_holder(runtime, signed_in, view.ref)
     return render(
         request,
         "staff/case.html",
@@ -255,6 +256,7 @@ async def _case_page(
             "history_more": history.next_cursor is not None,
             "history_full": reader.sees_group,
             "zone": runtime.settings.timezone,
+            "identity": identity,
         },
         status_code=error.status if error else 200,
     )
@@ -339,6 +341,11 @@ async def _revoke(request: Request, who: sessions.SignedIn, ref: str, form: Form
 # --- staff-entered intake --------------------------------------------------------------------
 
 
+async def _identity(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
+    await identity_requests.request(runtime_of(request), who, ref, text(form, "reason"))
+    return "identity-requested"
+
+
 async def _intake_context(request: Request, **extra: Any) -> dict[str, Any]:
     runtime = runtime_of(request)
     async with runtime.sessions() as session:
@@ -412,6 +419,7 @@ routes = [
     Route("/staff/cases/{ref}/assign", case_action(_assign), methods=["POST"]),
     Route("/staff/cases/{ref}/grants", case_action(_grant), methods=["POST"]),
     Route("/staff/cases/{ref}/revoke", case_action(_revoke), methods=["POST"]),
+    Route("/staff/cases/{ref}/identity", case_action(_identity), methods=["POST"]),
 ]
 
 __all__ = ["CSRF_FIELD", "routes"]

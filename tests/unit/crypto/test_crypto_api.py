@@ -23,6 +23,7 @@ EXPECTED = {
     "generate_signing_keypair", "sign", "signing_public_key_of", "split_secret", "verify",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
     "ONCE_BYTES", "new_once", "once_digest",
+    "IDENTITY_HALF_BYTES", "SealedIdentity", "open_identity", "seal_identity",
 }  # fmt: skip
 
 
@@ -73,6 +74,8 @@ SIGNATURES = {
     "audit_key_id": "key",
     "combine_shares": "shares",
     "StreamEncryptor": "data_key * case_id attachment_id",
+    "seal_identity": "identity * case_id",
+    "open_identity": "sealed * officers_half custodians_half case_id",
     "StreamDecryptor": "data_key header * case_id attachment_id",
 }
 
