@@ -1,0 +1,492 @@
+"""deploy/ built and run: the images from Debian packages, the stack of compose.yaml started with
+podman, and a reporter, a staff member and an operator using it as the guide says.
+
+``make deploy-test`` runs this file alone and prints each step and its time; ``make test`` runs
+it where podman, runc and debootstrap are installed (``.ci/run`` installs them) and skips it
+with the reason elsewhere. The stack is driven by tests/support/podman_stack.py, which reads
+compose.yaml (there is one description of the stack); the operator guide's marked blocks
+(deploy/README.md, ``<!-- deploy-test: NAME -->``) are the commands run here.
+
+What cannot be shown here: reaching the Tor network (no route to it), so tor only checks the
+configuration inside its container.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pyotp
+import pyrage
+import pytest
+
+from tests.support import deploy_build
+from tests.support.podman_stack import Stack, podman, podman_works
+from tests.system.test_deploy import _test_certificate
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+GUIDE = DEPLOY / "README.md"
+OFFICER = "officer@city.example"
+LOCKED_OUT = "guesser.target@city.example"
+PASSWORD = "a long and private passphrase"
+# Low enough to reach in a few requests; the account lock after three failures in a row.
+STACK_SETTINGS = {
+    "QUIETLINE_RATE_LOOKUPS": "6",
+    "QUIETLINE_LOGIN_MAX_FAILURES": "3",
+}
+# For working on this test: QUIETLINE_DEPLOY_KEEP_IMAGES=1 keeps the images (tagged "dev")
+# between runs and builds only missing ones. Never in CI: a kept image hides a broken build.
+KEEP = os.environ.get("QUIETLINE_DEPLOY_KEEP_IMAGES") == "1"
+IPV4 = re.compile(rb"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+
+pytestmark = pytest.mark.skipif(
+    bool(podman_works() or deploy_build.debootstrap_missing()),
+    reason=str(podman_works() or deploy_build.debootstrap_missing()),
+)
+
+
+@dataclass
+class Steps:
+    """Prints each step and its time (``make deploy-test`` shows them)."""
+
+    started: float = field(default_factory=time.monotonic)
+    times: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, what: str) -> Iterator[None]:
+        began = time.monotonic()
+        print(f"\n[deploy] {what} …", flush=True)
+        try:
+            yield
+        finally:
+            took = time.monotonic() - began
+            self.times[what] = took
+            print(
+                f"[deploy] {what}: {took:.1f} s (total {time.monotonic() - self.started:.1f} s)",
+                flush=True,
+            )
+
+
+def guide_block(name: str) -> list[str]:
+    """The commands of the guide's code block marked ``<!-- deploy-test: NAME -->``, one per
+    line (continuation lines joined, comments dropped)."""
+    text = GUIDE.read_text()
+    marker = f"<!-- deploy-test: {name} -->"
+    assert marker in text, f"deploy/README.md has no block marked {marker}"
+    block = text.split(marker, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    joined = block.replace("\\\n", " ")
+    commands = []
+    for line in joined.splitlines():
+        line = line.split("   #", 1)[0].strip()
+        if line and not line.startswith("#"):
+            commands.append(line)
+    return commands
+
+
+def run_guide(stack: Stack, name: str, stdin: dict[str, str] | None = None) -> list[str]:
+    """Run the guide's block: shell lines in the deploy directory; compose lines through the
+    stack (``docker compose``/``podman-compose`` VERB ...). Their outputs, in order."""
+    outputs = []
+    for command in guide_block(name):
+        compose = re.match(r"^(?:docker compose|podman-compose) (.*)$", command)
+        if compose is None:
+            done = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", command],
+                cwd=stack.directory,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert done.returncode == 0, f"{command}: {done.stderr}"
+            outputs.append(done.stdout)
+            continue
+        outputs.append(_compose(stack, compose.group(1), (stdin or {}).get(command)))
+    return outputs
+
+
+def _compose(stack: Stack, arguments: str, stdin: str | None) -> str:
+    words = arguments.split()
+    verb, rest = words[0], words[1:]
+    if verb == "build":
+        stack.build(keep=KEEP)
+        return ""
+    if verb == "up":
+        assert rest[0] == "-d", arguments
+        stack.up(rest[1:] or None)
+        return ""
+    if verb in ("run", "exec"):
+        options = [word for word in rest if word.startswith("-")]
+        service, *command = [word for word in rest if not word.startswith("-")]
+        assert set(options) <= {"--rm", "-T"}, arguments
+        if verb == "run":
+            done = stack.run(service, *(command or stack.command(service)), stdin=stdin)
+        else:
+            done = stack.exec(service, *command, stdin=stdin)
+        assert done.returncode == 0, f"{arguments}: {done.stdout}{done.stderr}"
+        return done.stdout
+    raise AssertionError(f"the test cannot run 'compose {arguments}' yet")
+
+
+def _inside(
+    stack: Stack, service: str, requests: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    """HTTP requests made inside ``service``'s container to its own app process on
+    127.0.0.1:8000, so the answers come from that process and no other. Request bodies travel
+    on standard input, never on a command line."""
+    script = (Path(__file__).parents[1] / "support" / "podman" / "request_inside.py").read_text()
+    done = stack.exec(service, "python3", "-c", script, stdin=json.dumps(requests))
+    assert done.returncode == 0, done.stderr
+    answers: list[dict[str, object]] = json.loads(done.stdout)
+    return answers
+
+
+@dataclass
+class Deployment:
+    stack: Stack
+    steps: Steps
+    https: str
+    shares: dict[str, list[str]]
+    totp: dict[str, str]
+    backup_identity: str
+    tokens: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    steps = Steps()
+    scratch = tmp_path_factory.mktemp("deploy")
+    project = f"qltest{int(time.time()) % 100000}"
+    directory = scratch / "deploy"
+    shutil.copytree(DEPLOY, directory, ignore=shutil.ignore_patterns("wheelhouse"))
+    base = ""
+    stack = None
+    try:
+        with steps("the Debian base (debootstrap, cached) imported into podman"):
+            base = deploy_build.import_base("dev" if KEEP else project)
+        with steps("the wheelhouse (dependencies cached, Quietline's wheel built now)"):
+            wheels = deploy_build.wheelhouse(directory / "wheelhouse")
+            assert any(name.startswith("quietline-") for name in wheels), wheels
+        with steps("the operator's preparation (guide block 'prepare')"):
+            run_guide_shell_only(directory, "prepare")
+            _test_certificate(directory / "tls")
+            backup_identity = pyrage.x25519.Identity.generate()
+            settings = {
+                **STACK_SETTINGS,
+                "QUIETLINE_BACKUP_RECIPIENTS": str(backup_identity.to_public()),
+            }
+            with (directory / "quietline.env").open("a") as env:
+                env.writelines(f"{key}={value}\n" for key, value in settings.items())
+        stack = Stack(
+            directory,
+            project,
+            environ={"QUIETLINE_BASE_IMAGE": base},
+            tag="dev" if KEEP else project,
+        )
+        with steps("building the images (guide block 'start')"):
+            run_guide(stack, "start")
+        with steps("the key ceremony and staff (guide blocks)"):
+            shares = json.loads(
+                stack.run("init", "keys", "ceremony", "--install", "--json").stdout
+            )["shares"]
+            totp = {}
+            for email in (OFFICER, LOCKED_OUT):
+                added = stack.run(
+                    "init",
+                    "staff",
+                    "add",
+                    "--email",
+                    email,
+                    "--name",
+                    email.split("@")[0],
+                    "--role",
+                    "officer",
+                    "--group",
+                    "solicitor",
+                    "--password-stdin",
+                    "--json",
+                    stdin=PASSWORD + "\n",
+                )
+                assert added.returncode == 0, added.stderr
+                totp[email] = json.loads(added.stdout.strip().splitlines()[-1])["totp_secret"]
+            approved = stack.run(
+                "init",
+                "directory",
+                "approve",
+                "--all",
+                "--root-shares-stdin",
+                stdin="\n".join(shares["root"][:2]) + "\n",
+            )
+            assert approved.returncode == 0, approved.stderr
+        with steps("starting the stack (guide block 'up')"):
+            run_guide(stack, "up")
+            _wait_for_https(stack)
+        https = f"https://127.0.0.1:{stack.ports[('proxy', 443)]}"
+        yield Deployment(stack, steps, https, shares, totp, str(backup_identity))
+    finally:
+        with steps("removing containers, volumes, networks and images"):
+            if stack is not None:
+                stack.down(images=not KEEP)
+            if base and not KEEP:
+                deploy_build.remove_base(base)
+        print("\n[deploy] times: " + json.dumps({k: round(v, 1) for k, v in steps.times.items()}))
+
+
+def run_guide_shell_only(directory: Path, name: str) -> None:
+    for command in guide_block(name):
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"{command}: {done.stderr}"
+
+
+def _wait_for_https(stack: Stack) -> None:
+    url = f"https://127.0.0.1:{stack.ports[('proxy', 443)]}/api/v1/form"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, verify=False, timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(
+        "the stack did not answer through nginx: "
+        + "".join(stack.logs(name)[-1500:] for name in ("app1", "app2", "proxy"))
+    )
+
+
+def _status(answer: dict[str, object]) -> int:
+    status = answer["status"]
+    assert isinstance(status, int)
+    return status
+
+
+def _lookup(token: str) -> dict[str, object]:
+    return {"path": "/api/v1/reports/status", "json": {"token": token}}
+
+
+def test_a_reporter_files_through_nginx_over_tls_and_either_process_finds_the_case(
+    deployment: Deployment,
+) -> None:
+    from tests.support import attachment_files
+
+    stack = deployment.stack
+    with deployment.steps("reports with an attachment through nginx over TLS"):
+        with httpx.Client(base_url=deployment.https, verify=False, timeout=60) as https:
+            for index in range(3):
+                body = f"Invoice 4471 was paid twice ({index})."
+                report = {"category": "financial", "body": body}
+                filed = https.post(
+                    "/api/v1/reports",
+                    files=[
+                        ("report", (None, json.dumps(report), "application/json")),
+                        ("files", ("photo.png", attachment_files.png_with_text(), "image/png")),
+                    ],
+                )
+                assert filed.status_code == 201, filed.text
+                assert filed.headers["strict-transport-security"] == "max-age=63072000"
+                (attachment,) = filed.json()["attachments"]
+                assert attachment["name"] == "photo.png"
+                deployment.tokens[filed.json()["token"]] = report["body"]
+    with deployment.steps("the status lookup on each app process, inside its own container"):
+        token = next(iter(deployment.tokens))
+        stages = set()
+        for process in ("app1", "app2"):
+            (answer,) = _inside(stack, process, [_lookup(token)])
+            assert _status(answer) == 200, answer
+            stages.add(json.loads(str(answer["body"]))["stage"])
+        assert stages == {"received"}
+
+
+def _cookie(answer: dict[str, object]) -> str:
+    cookies = answer["cookies"]
+    assert isinstance(cookies, list)
+    (cookie,) = [c for c in cookies if c.startswith("__Host-quietline_staff=")]
+    return str(cookie).split(";", 1)[0]
+
+
+def test_a_staff_session_made_on_one_process_works_on_the_other(deployment: Deployment) -> None:
+    stack = deployment.stack
+    with deployment.steps("staff sign-in on app1, the session used on app2 and through nginx"):
+        (signed_in,) = _inside(
+            stack,
+            "app1",
+            [
+                {
+                    "path": "/api/v1/staff/login",
+                    "json": {
+                        "email": OFFICER,
+                        "password": PASSWORD,
+                        "totp": pyotp.TOTP(deployment.totp[OFFICER]).now(),
+                    },
+                }
+            ],
+        )
+        assert _status(signed_in) == 200, signed_in
+        headers = {
+            "Cookie": _cookie(signed_in),
+            "X-CSRF-Token": json.loads(str(signed_in["body"]))["csrf"],
+        }
+        (queue,) = _inside(stack, "app2", [{"path": "/api/v1/cases", "headers": headers}])
+        assert _status(queue) == 200, queue
+        refs = [row["ref"] for row in json.loads(str(queue["body"]))["cases"]]
+        assert len(refs) == len(deployment.tokens)
+        (opened,) = _inside(
+            stack, "app2", [{"path": f"/api/v1/cases/{refs[0]}", "headers": headers}]
+        )
+        assert _status(opened) == 200
+        assert json.loads(str(opened["body"]))["report"]["body"] in deployment.tokens.values()
+        with httpx.Client(base_url=deployment.https, verify=False, headers=headers) as https:
+            assert https.get("/api/v1/cases", timeout=60).status_code == 200
+            assert https.post("/api/v1/staff/logout", timeout=60).status_code == 200
+        for process in ("app1", "app2"):
+            (gone,) = _inside(stack, process, [{"path": "/api/v1/cases", "headers": headers}])
+            assert _status(gone) == 401, (process, gone)
+
+
+def test_rate_limits_and_sign_in_counters_hold_across_both_processes(
+    deployment: Deployment,
+) -> None:
+    stack = deployment.stack
+    token = next(iter(deployment.tokens))
+    with deployment.steps("look-ups on both processes against one shared limit"):
+        # QUIETLINE_RATE_LOOKUPS=6: each process alone would answer all eight of these.
+        first = _inside(stack, "app1", [_lookup(token)] * 4)
+        second = _inside(stack, "app2", [_lookup(token)] * 4)
+        statuses = [_status(answer) for answer in first + second]
+        assert set(statuses) <= {200, 429}, statuses
+        assert statuses.count(200) <= 6 and 429 in [_status(a) for a in second], statuses
+    with deployment.steps("failed sign-ins counted across both processes"):
+        wrong = {
+            "path": "/api/v1/staff/login",
+            "json": {"email": LOCKED_OUT, "password": "not the password", "totp": "000000"},
+        }
+        failures = _inside(stack, "app1", [wrong, wrong]) + _inside(stack, "app2", [wrong])
+        assert all(_status(answer) in (401, 403, 429) for answer in failures), failures
+        # The third failure, on the other process, locked the account: the right password
+        # and a fresh code are refused too.
+        right = {
+            "path": "/api/v1/staff/login",
+            "json": {
+                "email": LOCKED_OUT,
+                "password": PASSWORD,
+                "totp": pyotp.TOTP(deployment.totp[LOCKED_OUT]).now(),
+            },
+        }
+        (refused,) = _inside(stack, "app1", [right])
+        assert _status(refused) != 200 and 400 <= _status(refused) < 500, refused
+
+
+def test_tor_accepts_the_onion_configuration_in_its_container(deployment: Deployment) -> None:
+    # Tor cannot reach the Tor network from here: only its configuration is checked.
+    with deployment.steps("tor --verify-config inside the tor image"):
+        checked = deployment.stack.run("tor", "--verify-config")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "Configuration was valid" in checked.stdout
+
+
+def test_nothing_written_outside_the_volumes_nor_any_address_logged(
+    deployment: Deployment,
+) -> None:
+    stack = deployment.stack
+    with deployment.steps("filesystem diffs, logs, capabilities, memory"):
+        for name in ("db", "app1", "app2", "proxy"):
+            diff = podman("diff", stack.container(name)).stdout.splitlines()
+            # podman bind-mounts /etc/hosts, /etc/hostname and /etc/resolv.conf over the
+            # image's own files, which marks /etc as changed; nothing is added below it.
+            assert set(diff) <= {"C /etc"}, (name, diff)
+        for name in ("db", "proxy", "app1", "app2"):
+            logs = stack.logs(name).encode()
+            # "listening on 0.0.0.0" is PostgreSQL saying where it listens, not who came.
+            addresses = set(IPV4.findall(logs)) - {b"0.0.0.0"}
+            assert not addresses, (name, addresses, logs[-2000:])
+        for name in ("app1", "app2"):
+            caps = podman("inspect", "--format", "{{.EffectiveCaps}}", stack.container(name))
+            assert caps.stdout.strip() in ("[]", ""), caps.stdout
+            status = stack.exec(name, "cat", "/proc/1/status").stdout
+            assert "CapEff:\t0000000000000000" in status and "CapPrm:\t0000000000000000" in status
+            assert stack.exec(name, "id", "-u").stdout.strip() == "10001"
+            wrote = stack.exec(name, "sh", "-c", "echo x > /opt/quietline/x")
+            assert wrote.returncode != 0 and "Read-only file system" in wrote.stderr
+        stats = podman(
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}} {{.MemUsage}}",
+            *(stack.container(name) for name in ("app1", "app2", "db", "proxy")),
+        )
+        print("\n[deploy] memory after the round trips:\n" + stats.stdout, flush=True)
+
+
+def test_a_backup_made_in_the_app_container_restores_into_a_fresh_stack(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    stack = deployment.stack
+    with deployment.steps("quietline backup inside app1 (guide block 'backup')"):
+        run_guide(stack, "backup")
+        carried = tmp_path / "carried"
+        carried.mkdir()
+        podman("cp", f"{stack.container('app1')}:/data/backup.age", str(carried / "backup.age"))
+        (carried / "identity").write_text(deployment.backup_identity + "\n")
+        for path in carried.iterdir():
+            path.chmod(0o644)  # read by the app's user in the container
+    fresh = Stack(stack.directory, stack.project + "b", environ=stack.environ, tag=stack.tag)
+    try:
+        with deployment.steps("restore into a fresh stack, then start it"):
+            fresh.up(["db"])
+            fresh.wait_for("db", "service_healthy")
+            restored = fresh.run(
+                "init",
+                "restore",
+                "--in",
+                "/carried/backup.age",
+                "--identity",
+                "/carried/identity",
+                volumes=[f"{carried}:/carried:ro"],
+            )
+            assert restored.returncode == 0, restored.stdout + restored.stderr
+            fresh.up()
+            _wait_for_https(fresh)
+        with deployment.steps("every token and case back in the fresh stack"):
+            https = f"https://127.0.0.1:{fresh.ports[('proxy', 443)]}"
+            with httpx.Client(base_url=https, verify=False, timeout=60) as client:
+                for token in deployment.tokens:
+                    found = client.post("/api/v1/reports/status", json={"token": token})
+                    assert found.status_code == 200, found.text
+                code = pyotp.TOTP(deployment.totp[OFFICER]).at(int(time.time()) + 30)
+                signed_in = client.post(
+                    "/api/v1/staff/login",
+                    json={"email": OFFICER, "password": PASSWORD, "totp": code},
+                )
+                assert signed_in.status_code == 200, signed_in.text
+                client.cookies.clear()
+                (cookie,) = [
+                    c.split(";", 1)[0]
+                    for c in signed_in.headers.get_list("set-cookie")
+                    if c.startswith("__Host-quietline_staff=")
+                ]
+                headers = {"Cookie": cookie, "X-CSRF-Token": signed_in.json()["csrf"]}
+                queue = client.get("/api/v1/cases", headers=headers)
+                assert queue.status_code == 200, queue.text
+                bodies = set()
+                for row in queue.json()["cases"]:
+                    case = client.get(f"/api/v1/cases/{row['ref']}", headers=headers)
+                    bodies.add(case.json()["report"]["body"])
+                assert bodies == set(deployment.tokens.values())
+    finally:
+        fresh.down(images=False)
