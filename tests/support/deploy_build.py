@@ -16,13 +16,26 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support.podman_stack import podman
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SUITE = "bookworm"
+# For working on the deployment tests: QUIETLINE_DEPLOY_KEEP_IMAGES=1 keeps the images (tagged
+# "dev") between runs and builds only missing ones. Never in CI: a kept image hides a broken
+# build.
+KEEP = os.environ.get("QUIETLINE_DEPLOY_KEEP_IMAGES") == "1"
 MIRROR = os.environ.get("QUIETLINE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
+def run_tag() -> str:
+    """A tag for this run's images, so runs and an operator's images never meet."""
+    return f"qltest{os.getpid()}"
 
 
 def cache_dir() -> Path:
@@ -145,3 +158,25 @@ def wheelhouse(into: Path) -> list[str]:
         )
         _pip("wheel", "--no-deps", "--wheel-dir", str(into), str(source))
     return sorted(path.name for path in into.glob("*.whl"))
+
+
+@dataclass
+class Steps:
+    """Prints each step and its time (``make deploy-test`` shows them)."""
+
+    started: float = field(default_factory=time.monotonic)
+    times: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, what: str) -> Iterator[None]:
+        began = time.monotonic()
+        print(f"\n[deploy] {what} …", flush=True)
+        try:
+            yield
+        finally:
+            took = time.monotonic() - began
+            self.times[what] = took
+            print(
+                f"[deploy] {what}: {took:.1f} s (total {time.monotonic() - self.started:.1f} s)",
+                flush=True,
+            )
