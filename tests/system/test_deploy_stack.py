@@ -431,7 +431,9 @@ def test_a_backup_made_in_the_app_container_restores_into_a_fresh_stack(
         run_guide(stack, "backup")
         carried = tmp_path / "carried"
         carried.mkdir()
-        podman("cp", f"{stack.container('app1')}:/data/backup.age", str(carried / "backup.age"))
+        podman(
+            "cp", f"{stack.container('app1')}:/backups/quietline.age", str(carried / "backup.age")
+        )
         (carried / "identity").write_text(deployment.backup_identity + "\n")
         for path in carried.iterdir():
             path.chmod(0o644)  # read by the app's user in the container
