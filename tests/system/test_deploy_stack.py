@@ -397,7 +397,7 @@ def test_nothing_written_outside_the_volumes_nor_any_address_logged(
 ) -> None:
     stack = deployment.stack
     with deployment.steps("filesystem diffs, logs, capabilities, memory"):
-        for name in ("db", "app1", "app2", "proxy"):
+        for name in ("db", "app1", "app2", "proxy", "tor"):
             diff = podman("diff", stack.container(name)).stdout.splitlines()
             assert set(diff) <= _mount_points(stack, name), (name, diff)
         for name in ("db", "proxy", "app1", "app2"):
