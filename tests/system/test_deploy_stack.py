@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,11 +27,11 @@ import pyrage
 import pytest
 
 from tests.support import deploy_build
+from tests.support.operator_guide import run_guide, run_guide_shell_only
 from tests.support.podman_stack import Stack, podman, podman_works
 from tests.system.test_deploy import _test_certificate
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-GUIDE = DEPLOY / "README.md"
 OFFICER = "officer@city.example"
 LOCKED_OUT = "guesser.target@city.example"
 PASSWORD = "a long and private passphrase"
@@ -41,78 +40,13 @@ STACK_SETTINGS = {
     "QUIETLINE_RATE_LOOKUPS": "6",
     "QUIETLINE_LOGIN_MAX_FAILURES": "3",
 }
-# For working on this test: QUIETLINE_DEPLOY_KEEP_IMAGES=1 keeps the images (tagged "dev")
-# between runs and builds only missing ones. Never in CI: a kept image hides a broken build.
-KEEP = deploy_build.KEEP
+KEEP = deploy_build.KEEP  # QUIETLINE_DEPLOY_KEEP_IMAGES=1, while working on these tests
 IPV4 = re.compile(rb"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
 
 pytestmark = pytest.mark.skipif(
     bool(podman_works() or deploy_build.debootstrap_missing()),
     reason=str(podman_works() or deploy_build.debootstrap_missing()),
 )
-
-
-def guide_block(name: str) -> list[str]:
-    """The commands of the guide's code block marked ``<!-- deploy-test: NAME -->``, one per
-    line (continuation lines joined, comments dropped)."""
-    text = GUIDE.read_text()
-    marker = f"<!-- deploy-test: {name} -->"
-    assert marker in text, f"deploy/README.md has no block marked {marker}"
-    block = text.split(marker, 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
-    joined = block.replace("\\\n", " ")
-    commands = []
-    for line in joined.splitlines():
-        line = line.split("   #", 1)[0].strip()
-        if line and not line.startswith("#"):
-            commands.append(line)
-    return commands
-
-
-def run_guide(stack: Stack, name: str, stdin: dict[str, str] | None = None) -> list[str]:
-    """Run the guide's block: shell lines in the deploy directory; compose lines through the
-    stack (``docker compose``/``podman-compose`` VERB ...). Their outputs, in order."""
-    outputs = []
-    for command in guide_block(name):
-        compose = re.match(r"^(?:docker compose|podman-compose) (.*)$", command)
-        if compose is None:
-            done = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", command],
-                cwd=stack.directory,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            assert done.returncode == 0, f"{command}: {done.stderr}"
-            outputs.append(done.stdout)
-            continue
-        outputs.append(_compose(stack, compose.group(1), (stdin or {}).get(command)))
-    return outputs
-
-
-def _compose(stack: Stack, arguments: str, stdin: str | None) -> str:
-    words = arguments.split()
-    verb, rest = words[0], words[1:]
-    if verb == "build":
-        stack.build(keep=KEEP)
-        return ""
-    if verb == "up":
-        assert rest[0] == "-d", arguments
-        stack.up(rest[1:] or None)
-        return ""
-    if verb in ("run", "exec"):
-        options = []
-        while rest and rest[0].startswith("-"):
-            options.append(rest.pop(0))
-        service, *command = rest
-        assert set(options) <= {"--rm", "-T"}, arguments
-        if verb == "run":
-            done = stack.run(service, *(command or stack.command(service)), stdin=stdin)
-        else:
-            done = stack.exec(service, *command, stdin=stdin)
-        assert done.returncode == 0, f"{arguments}: {done.stdout}{done.stderr}"
-        return done.stdout
-    raise AssertionError(f"the test cannot run 'compose {arguments}' yet")
 
 
 def _inside(
@@ -214,19 +148,6 @@ def deployment(
         with steps("removing the stack's containers, volumes, networks and images"):
             if stack is not None:
                 stack.down(images=not KEEP)
-
-
-def run_guide_shell_only(directory: Path, name: str) -> None:
-    for command in guide_block(name):
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", command],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, f"{command}: {done.stderr}"
 
 
 def _wait_for_https(stack: Stack) -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import deploy_build
+from tests.support.operator_guide import guide_block
 from tests.support.podman_stack import podman, podman_works
-from tests.system.test_deploy_stack import guide_block
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REQUEST_INSIDE = REPOSITORY / "tests" / "support" / "podman" / "request_inside.py"
