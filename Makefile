@@ -48,7 +48,8 @@ lint: $(STAMP)
 # round trips of tests/system/test_deploy_stack.py; each step printed with its time. Needs root,
 # podman, runc and debootstrap (.ci/run installs them); caches under ~/.cache/quietline-deploy.
 deploy-test: $(STAMP)
-	nice -n 10 $(BIN)/python -m pytest -p no:cacheprovider -s -rs tests/system/test_deploy_stack.py
+	nice -n 10 $(BIN)/python -m pytest -p no:cacheprovider -s -rs \
+	  tests/system/test_deploy_stack.py tests/system/test_deploy_systemd.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
