@@ -10,6 +10,7 @@ wheel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -53,6 +54,7 @@ def _key(*parts: str | bytes) -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache
 def debootstrap_missing() -> str | None:
     """None when a base can be made (or is cached), else why not."""
     if shutil.which("debootstrap") is None:

@@ -14,6 +14,7 @@ project's name so a test never replaces an operator's images.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -78,6 +79,7 @@ def podman(
     return done
 
 
+@functools.cache
 def podman_works() -> str | None:
     """None when podman runs containers here, else why not (the reason to skip)."""
     if shutil.which("podman") is None:
