@@ -371,8 +371,9 @@ def test_container_image_runs_unprivileged_with_data_on_a_volume() -> None:
     containerfile = (DEPLOY / "Containerfile").read_text()
     final_stage = containerfile.rsplit("\nFROM ", 1)[1]
     assert "USER 10001:10001" in final_stage
-    assert 'VOLUME ["/data"]' in final_stage and "QUIETLINE_DATA_DIR=/data" in final_stage
-    assert "-m 0700 /data" in final_stage
+    assert 'VOLUME ["/data", "/backups"]' in final_stage
+    assert "QUIETLINE_DATA_DIR=/data/quietline" in final_stage
+    assert "-m 0700 /data /backups" in final_stage
 
 
 def test_compose_file_describes_the_promised_deployment() -> None:
