@@ -12,7 +12,7 @@ PORT ?= 8000
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test check lint bench migration translations config-doc clean
+.PHONY: run test check lint bench migration translations config-doc deploy-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict crypto
 	$(BIN)/lint-imports --no-cache --no-logo
+
+# deploy/ built and run with podman: the images from Debian packages, the compose stack, the
+# round trips of tests/system/test_deploy_stack.py; each step printed with its time. Needs root,
+# podman, runc and debootstrap (.ci/run installs them); caches under ~/.cache/quietline-deploy.
+deploy-test: $(STAMP)
+	nice -n 10 $(BIN)/python -m pytest -p no:cacheprovider -s -rs \
+	  tests/system/test_deploy_stack.py tests/system/test_deploy_systemd.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
