@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from babel.dates import format_date
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +30,7 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.embedding import base64_pieces
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, records, recovery
+from intake.casework import access, records, recovery, wording
 from intake.errors import CaseNotFound
 from intake.i18n import N_
 from intake.operations import audit
@@ -99,18 +100,25 @@ def _report_text(raw: str) -> list[tuple[str, str]]:
 
 
 def _facts(case: Case, category: Category | None) -> list[tuple[str, str]]:
+    """The case's facts, each value by the name people read for it (in English: the file is)."""
+    outcome = wording.name_of(wording.OUTCOME_NAMES, case.outcome) or "—"
     return [
         ("Reference", case.ref),
-        ("Kind", "Reprisal complaint" if case.kind == "reprisal" else "Report"),
-        ("Received through", case.channel.replace("_", " ")),
+        ("Kind", wording.name_of(wording.KIND_NAMES, case.kind)),
+        ("Received through", wording.name_of(wording.CHANNEL_NAMES, case.channel)),
         ("Category", category.label if category else case.category),
-        ("Received on", case.received_on.isoformat()),
-        ("Stage", case.stage),
-        ("Acknowledged on", case.acknowledged_on.isoformat() if case.acknowledged_on else "—"),
-        ("Concluded on", case.concluded_on.isoformat() if case.concluded_on else "—"),
-        ("Outcome", (case.outcome or "—").replace("_", " ")),
-        ("Legal hold", "yes" if case.legal_hold else "no"),
+        ("Received on", written_day(case.received_on)),
+        ("Stage", wording.name_of(wording.STAGE_NAMES, case.stage)),
+        ("Acknowledged on", written_day(case.acknowledged_on)),
+        ("Concluded on", written_day(case.concluded_on)),
+        ("Outcome", outcome),
+        ("Legal hold", wording.YES if case.legal_hold else wording.NO),
     ]
+
+
+def written_day(value: date | None) -> str:
+    """A day as the file writes it, in English (``December 5, 2026``), or a dash."""
+    return format_date(value, format="long", locale="en") if value else "—"
 
 
 async def gather(

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from starlette.responses import StreamingResponse
 
 from intake.attachments.store import StoredAttachment
-from intake.casework.export import CaseExport, cleaning_note
+from intake.casework.export import CaseExport, cleaning_note, written_day
 from intake.web.templating import TEMPLATES
 
 TEMPLATE = "export/case.html"
@@ -47,6 +47,7 @@ async def html_pieces(export: CaseExport) -> AsyncIterator[str]:
     pieces = template.generate_async(
         export=export,
         cleaning_note=cleaning_note,
+        day=written_day,
         base64_of=lambda attachment: _base64_of(export, attachment),
     )
     async for piece in pieces:

@@ -1,31 +1,16 @@
-"""Names people read for the workflow's plain values (stages, outcomes), as catalog message ids."""
+"""The names people read for the workflow's stored values, translated (the names themselves are in
+``intake/casework/wording.py``)."""
 
 from __future__ import annotations
 
 from intake import i18n
-from intake.i18n import N_
+from intake.casework import wording
 
-STAGE_LABELS = {
-    "received": N_("Received"),
-    "acknowledged": N_("Acknowledged"),
-    "assessing": N_("Being assessed"),
-    "investigating": N_("Under investigation"),
-    "concluded": N_("Concluded"),
-}
-
-OUTCOME_LABELS = {
-    "substantiated": N_("Substantiated"),
-    "not_substantiated": N_("Not substantiated"),
-    "referred": N_("Referred to another body"),
-    "no_action": N_("No action taken"),
-}
-
-
-ROLE_LABELS = {
-    "officer": N_("Intake officer"),
-    "investigator": N_("Investigator"),
-    "admin": N_("Administrator"),
-}
+STAGE_LABELS = wording.STAGE_NAMES
+OUTCOME_LABELS = wording.OUTCOME_NAMES
+CHANNEL_LABELS = wording.CHANNEL_NAMES
+KIND_LABELS = wording.KIND_NAMES
+ROLE_LABELS = wording.ROLE_NAMES
 
 
 def role_phrase(role: str) -> i18n.Phrase | str:
@@ -34,10 +19,8 @@ def role_phrase(role: str) -> i18n.Phrase | str:
 
 
 def _label(labels: dict[str, str], value: str | None) -> str:
-    if not value:
-        return ""
-    known = labels.get(value)
-    return i18n.gettext(known) if known else value.replace("_", " ").capitalize()
+    named = wording.name_of(labels, value)
+    return i18n.gettext(named) if value in labels else named
 
 
 def stage_label(stage: str | None) -> str:
@@ -46,6 +29,18 @@ def stage_label(stage: str | None) -> str:
 
 def outcome_label(outcome: str | None) -> str:
     return _label(OUTCOME_LABELS, outcome)
+
+
+def channel_label(channel: str | None) -> str:
+    return _label(CHANNEL_LABELS, channel)
+
+
+def kind_label(kind: str | None) -> str:
+    return _label(KIND_LABELS, kind)
+
+
+def role_label(role: str | None) -> str:
+    return _label(ROLE_LABELS, role)
 
 
 def custodian_words(roles: tuple[str, ...] | list[str]) -> str:

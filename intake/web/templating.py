@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from intake import i18n
-from intake.web import labels
+from intake.web import dates, labels
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -47,6 +47,11 @@ def build_environment() -> jinja2.Environment:
     environment.filters["number"] = i18n.format_number
     environment.filters["stage"] = labels.stage_label
     environment.filters["outcome"] = labels.outcome_label
+    environment.filters["channel"] = labels.channel_label
+    environment.filters["kind"] = labels.kind_label
+    environment.filters["role"] = labels.role_label
+    environment.filters["date"] = dates.day
+    environment.filters["time_of_day"] = dates.time_of_day
     environment.globals["link"] = i18n.link
     return environment
 

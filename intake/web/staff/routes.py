@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from intake import i18n
 from intake.accounts import sessions
-from intake.casework import access, filing, workflow
+from intake.casework import access, eligibility, filing, routing, workflow
 from intake.casework import queue as case_queue
 from intake.casework import view as case_view
 from intake.casework.vocabulary import CaseKind, EntryKind, Outcome, Stage
@@ -188,6 +188,7 @@ async def queue(request: Request) -> Response:
         mine=params.get("mine") == "yes",
         after=params.get("after") or None,
         limit=runtime.settings.queue_page_size,
+        sort=params.get("sort") or None,
     )
     error = None
     try:
@@ -230,9 +231,7 @@ async def _case_page(
     entered: dict[str, str] | None = None,
 ) -> Response:
     runtime = runtime_of(request)
-    view = await case_view.view_case(runtime, signed_in, ref)
-    people = await access.grantable_staff(runtime)
-    holder_ids = {holder.staff_id for holder in view.holders}
+    view = await case_view.view_case(runtime, signed_in, ref, with_choices=True)
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
     reader = audit_read.Reader.of(signed_in.staff)
@@ -244,7 +243,10 @@ async def _case_page(
             "me": signed_in,
             "case": view,
             "allowed": access.allowed_actions(signed_in.staff.role),
-            "others": [person for person in people if person.id not in holder_ids],
+            "group_names": {
+                person.group: routing.group_display_name(runtime.settings, person.group)
+                for person in (view.choices.grantable if view.choices else ())
+            },
             "holders_by_id": {holder.staff_id: holder for holder in view.holders},
             "outcomes": tuple(Outcome),
             "category_labels": {item.id: item.label for item in categories},
@@ -383,10 +385,12 @@ async def intake_submit(request: Request) -> Response:
             entered={**entered, "involves_office": involves_office, "exclude": excluded},
         )
         return render(request, "staff/new.html", context, status_code=error.status)
+    async with runtime_of(request).sessions() as session:
+        opens = await eligibility.can_open(session, signed_in.staff.id, filed.case_id)
     return render(
         request,
         "staff/recorded.html",
-        {"me": signed_in, "token": filed.token, "ref": filed.ref},
+        {"me": signed_in, "token": filed.token, "ref": filed.ref, "can_open": opens},
         status_code=201,
     )
 

@@ -1,0 +1,42 @@
+"""Days and moments as staff read them: in the request's language (Babel) and, for a moment, in
+the office's time zone; each wrapped in a ``<time>`` element that the stylesheet never breaks, so
+a date is never split across two lines ("2026-12-" / "05").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from markupsafe import Markup, escape
+
+from intake import i18n
+
+
+def day_text(value: date) -> str:
+    """A day written the short way of the current language (``Dec 5, 2026``, ``5 déc. 2026``)."""
+    return format_date(value, format="medium", locale=i18n.current_locale())
+
+
+def day(value: date | None) -> Markup:
+    """A day as a ``<time>`` element, or a dash for none."""
+    if value is None:
+        return Markup("—")
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), day_text(value))
+
+
+def moment_text(value: datetime, zone: str) -> str:
+    """A moment in the office's time zone, to the minute (``Dec 5, 2026, 4:35 AM``)."""
+    return format_datetime(
+        value.astimezone(ZoneInfo(zone)), format="medium", locale=i18n.current_locale()
+    )
+
+
+def time_of_day(value: datetime, zone: str) -> Markup:
+    """The time of day of a moment, in the office's time zone, as a ``<time>`` element."""
+    local = value.astimezone(ZoneInfo(zone))
+    shown = format_time(local, format="short", locale=i18n.current_locale())
+    return Markup('<time datetime="{}">{}</time>').format(
+        local.isoformat(timespec="minutes"), escape(shown)
+    )
