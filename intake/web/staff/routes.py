@@ -27,7 +27,7 @@ from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
 from intake.operations import audit_read
 from intake.runtime import runtime_of
-from intake.web import audit_labels, download
+from intake.web import audit_labels, download, timeline
 from intake.web.middleware import on_staff_network
 from intake.web.staff_auth import (
     CSRF_FIELD,
@@ -40,6 +40,8 @@ from intake.web.templating import render
 MAX_FORM_FIELDS = 40
 # The case page shows this many of the case's latest events; the audit page shows them all.
 CASE_HISTORY_SIZE = 20
+# The case's timeline shows every message and note, and this many of its latest changes.
+TIMELINE_EVENTS = 200
 Page = Callable[[Request], Awaitable[Response]]
 
 
@@ -197,6 +199,7 @@ async def queue(request: Request) -> Response:
         error, page = problem, case_queue.QueuePage(rows=[], next_cursor=None)
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
+    shown_sort = filters.sort or ("due" if filters.overdue else "received")
     next_query = None
     if page.next_cursor:
         kept = {key: value for key, value in params.items() if key != "after" and value}
@@ -212,11 +215,29 @@ async def queue(request: Request) -> Response:
             "categories": categories,
             "category_labels": {item.id: item.label for item in categories},
             "next_query": next_query,
+            "sort": shown_sort,
+            "sort_queries": _sort_queries(params, shown_sort),
             "done": params.get("done"),
             "error": error,
         },
         status_code=error.status if error else 200,
     )
+
+
+QUEUE_COLUMNS = ("ref", "received", "category", "stage", "due", "assignee")
+
+
+def _sort_queries(params: Any, shown: str) -> dict[str, str]:
+    """For each sortable column of the queue, the query that sorts by it, filters kept; the
+    column sorted by now turns the other way (newest first, oldest first)."""
+    kept = {
+        key: value
+        for key, value in params.items()
+        if key in ("stage", "category", "overdue", "mine") and value
+    }
+    targets = {column: column for column in QUEUE_COLUMNS}
+    targets["received"] = "oldest" if shown == "received" else "received"
+    return {column: urlencode({**kept, "sort": target}) for column, target in targets.items()}
 
 
 # --- one case --------------------------------------------------------------------------------
@@ -236,6 +257,10 @@ async def _case_page(
         categories = await filing.active_categories(session)
     reader = audit_read.Reader.of(signed_in.staff)
     history = await audit_read.case_history(runtime, reader, view.ref, limit=CASE_HISTORY_SIZE)
+    changes = await audit_read.case_history(
+        runtime, reader, view.ref, limit=TIMELINE_EVENTS, kinds=timeline.KINDS
+    )
+    zone = runtime.settings.timezone
     return render(
         request,
         "staff/case.html",
@@ -253,10 +278,12 @@ async def _case_page(
             "done": request.query_params.get("done"),
             "error": error,
             "entered": entered or {},
-            "history_rows": audit_labels.table_rows(history.events, runtime.settings.timezone),
+            "history_rows": audit_labels.table_rows(history.events, zone),
             "history_more": history.next_cursor is not None,
             "history_full": reader.sees_group,
-            "zone": runtime.settings.timezone,
+            "zone": zone,
+            "timeline": timeline.build(view.messages, view.notes, changes.events, zone),
+            "timeline_more": changes.next_cursor is not None,
         },
         status_code=error.status if error else 200,
     )
