@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_time
 from markupsafe import Markup, escape
 
 from intake import i18n
@@ -26,10 +26,19 @@ def day(value: date | None) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), day_text(value))
 
 
-def moment_text(value: datetime, zone: str) -> str:
-    """A moment in the office's time zone, to the minute (``Dec 5, 2026, 4:35 AM``)."""
-    return format_datetime(
-        value.astimezone(ZoneInfo(zone)), format="medium", locale=i18n.current_locale()
+def moment(value: datetime, zone: str) -> Markup:
+    """A moment in the office's time zone, to the second, as a ``<time class="moment">``: its
+    day and its time of day each kept whole, a line may break only between them
+    (``Dec 5, 2026, 4:35:10 AM``; ``5 déc. 2026, 04 h 35 min 10 s``)."""
+    local = value.astimezone(ZoneInfo(zone))
+    locale = i18n.current_locale()
+    return Markup(
+        '<time class="moment" datetime="{}"><span class="whole">{},</span> '
+        '<span class="whole">{}</span></time>'
+    ).format(
+        local.isoformat(timespec="seconds"),
+        format_date(local, format="medium", locale=locale),
+        format_time(local, format="medium", locale=locale),
     )
 
 
