@@ -12,10 +12,12 @@ from markupsafe import Markup, escape
 
 from intake import i18n
 from intake.i18n import N_
+from intake.web import dates
 
 # Each row is its label on a line of its own, then its bar: a long label is never cut off at
 # the chart's left edge, and the figure after the longest bar stays inside its right edge.
 ROW_HEIGHT = 44
+TITLE_HEIGHT = 30
 WIDTH = 520
 VALUE_WIDTH = 110
 BAR_AREA = WIDTH - VALUE_WIDTH
@@ -33,15 +35,17 @@ def bar_chart(title: str, rows: Sequence[tuple[str, int | str | None]]) -> Marku
     (hidden cells) are written out instead of drawn."""
     numbers = [value for _, value in rows if isinstance(value, int)]
     largest = max(numbers, default=0) or 1
-    height = ROW_HEIGHT * len(rows) + 6
+    height = TITLE_HEIGHT + ROW_HEIGHT * len(rows) + 6
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
         f'aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
+        f'<text x="0" y="18" font-size="16" font-weight="700" fill="#1d2329">'
+        f"{escape(title)}</text>",
     ]
     for index, (label, value) in enumerate(rows):
-        top = index * ROW_HEIGHT + 2
+        top = TITLE_HEIGHT + index * ROW_HEIGHT + 2
         label_y, bar_y = top + 15, top + 21
         bar_text_y = bar_y + 13
         parts.append(
@@ -74,7 +78,7 @@ def charts_for(figures: dict) -> list[Markup]:  # type: ignore[type-arg]
     return [
         bar_chart(
             i18n.gettext(N_("Reports received by month")),
-            [(month, value) for month, value in months.items()],
+            [(dates.month_text(month), value) for month, value in months.items()],
         ),
         bar_chart(
             i18n.gettext(N_("Reports received by category")),

@@ -19,10 +19,12 @@ def day_text(value: date) -> str:
     return format_date(value, format="medium", locale=i18n.current_locale())
 
 
-def day(value: date | None) -> Markup:
-    """A day as a ``<time>`` element, or a dash for none."""
+def day(value: date | str | None) -> Markup:
+    """A day (or its ISO 8601 text) as a ``<time>`` element, or a dash for none."""
     if value is None:
         return Markup("—")
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), day_text(value))
 
 
@@ -49,3 +51,13 @@ def time_of_day(value: datetime, zone: str) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(
         local.isoformat(timespec="minutes"), escape(shown)
     )
+
+
+def month_text(key: str) -> str:
+    """A month given as ``2026-01``, written out (``January 2026``, ``janvier 2026``); any other
+    text as it is."""
+    try:
+        first = date.fromisoformat(f"{key}-01")
+    except ValueError:
+        return key
+    return format_date(first, format="LLLL y", locale=i18n.current_locale())

@@ -52,6 +52,7 @@ def build_environment() -> jinja2.Environment:
     environment.filters["role"] = labels.role_label
     environment.filters["date"] = dates.day
     environment.filters["time_of_day"] = dates.time_of_day
+    environment.filters["month"] = dates.month_text
     environment.globals["link"] = i18n.link
     return environment
 

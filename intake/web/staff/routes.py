@@ -199,7 +199,8 @@ async def queue(request: Request) -> Response:
         error, page = problem, case_queue.QueuePage(rows=[], next_cursor=None)
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
-    shown_sort = filters.sort or ("due" if filters.overdue else "received")
+    asked = filters.sort if filters.sort in case_queue.SORTS else None
+    shown_sort = asked or ("due" if filters.overdue else "received")
     next_query = None
     if page.next_cursor:
         kept = {key: value for key, value in params.items() if key != "after" and value}
