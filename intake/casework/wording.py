@@ -6,7 +6,7 @@ case, roles), as catalog message ids: one list for every page, email and export,
 
 from __future__ import annotations
 
-from intake.i18n import N_
+from intake.i18n import N_, Phrase
 
 STAGE_NAMES = {
     "received": N_("Received"),
@@ -50,3 +50,8 @@ def name_of(names: dict[str, str], value: str | None) -> str:
     if not value:
         return ""
     return names.get(value) or value.replace("_", " ").capitalize()
+
+
+def role_phrase(role: str) -> Phrase | str:
+    """A staff role as a parameter of a sentence, translated with it (unknown roles as is)."""
+    return Phrase(ROLE_NAMES[role]) if role in ROLE_NAMES else role

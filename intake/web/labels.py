@@ -13,9 +13,7 @@ KIND_LABELS = wording.KIND_NAMES
 ROLE_LABELS = wording.ROLE_NAMES
 
 
-def role_phrase(role: str) -> i18n.Phrase | str:
-    """A staff role as a parameter of a sentence, translated with it (unknown roles as is)."""
-    return i18n.Phrase(ROLE_LABELS[role]) if role in ROLE_LABELS else role
+role_phrase = wording.role_phrase
 
 
 def _label(labels: dict[str, str], value: str | None) -> str:
