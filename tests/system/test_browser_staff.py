@@ -36,12 +36,29 @@ SHOTS = ARTIFACTS / "staff"
 CASE_TEXT = "The parks depot's fuel card paid for a private trip on a long weekend."
 OTHER_TEXT = "Overtime sheets in the roads department are signed by the same person."
 
-# Every element that holds a date, a time of day or a case reference and spans two lines (a
-# moment's day and time of day may go on two lines, each whole).
-BROKEN_ON_TWO_LINES = """() => [...document.querySelectorAll(
-        'main time:not(.moment), main .whole, main .ref')]
-    .filter(element => element.getClientRects().length > 1)
-    .map(element => element.outerHTML)"""
+# Every date or case reference in the page's text that the browser laid out on more than one
+# line, found in the text itself (whatever element holds it): references, ISO days, and days as
+# English ("Dec 6, 2026") and French ("6 déc. 2026") write them.
+BROKEN_ON_TWO_LINES = r"""() => {
+    const written = new RegExp([
+        'QL-[0-9A-Z]{5}-[0-9A-Z]{5}', '\\d{4}-\\d\\d-\\d\\d',
+        '[A-Z][a-z]{2} \\d{1,2}, \\d{4}', '\\d{1,2} [a-zéû]{3,5}\\.? \\d{4}',
+    ].join('|'), 'g');
+    const broken = [];
+    const main = document.querySelector('main');
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const found of node.data.matchAll(written)) {
+            const range = document.createRange();
+            range.setStart(node, found.index);
+            range.setEnd(node, found.index + found[0].length);
+            const lines = new Set([...range.getClientRects()]
+                .filter(box => box.width > 0).map(box => Math.round(box.top)));
+            if (lines.size > 1) broken.push(found[0]);
+        }
+    }
+    return broken;
+}"""
 SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # What sticks out past the right edge, for the message when a page scrolls sideways.
 STICKING_OUT = """() => [...document.querySelectorAll('body *')]
