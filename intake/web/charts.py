@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 
 from intake import i18n
 from intake.i18n import N_
-from intake.web import dates
+from intake.web import dates, labels
 
 # Each row is its label on a line of its own, then its bar: a long label is never cut off at
 # the chart's left edge, and the figure after the longest bar stays inside its right edge.
@@ -62,7 +62,7 @@ def bar_chart(title: str, rows: Sequence[tuple[str, int | str | None]]) -> Marku
                 f'fill="#1d2329">{value}</text>'
             )
         else:
-            words = i18n.gettext(NO_FIGURE) if value is None else str(value)
+            words = i18n.gettext(NO_FIGURE) if value is None else labels.figure_text(value)
             parts.append(
                 f'<text x="0" y="{bar_text_y}" font-size="14" font-style="italic" '
                 f'fill="{HIDDEN_COLOUR}">{escape(words)}</text>'

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import re
+
 from intake import i18n
 from intake.casework import wording
+from intake.i18n import N_
 
 STAGE_LABELS = wording.STAGE_NAMES
 OUTCOME_LABELS = wording.OUTCOME_NAMES
@@ -45,3 +48,27 @@ def custodian_words(roles: tuple[str, ...] | list[str]) -> str:
     """A recovery key's custodian roles as the office wrote them (its own words, so never
     translated), with hyphens and underscores read as spaces."""
     return ", ".join(role.replace("-", " ").replace("_", " ") for role in roles)
+
+
+# The words the annual statistics give a hidden figure (intake/operations/stats.py: publish),
+# as catalog message ids.
+_FEWER = re.compile(r"fewer than (\d+)( cases)?")
+FIGURE_WORDS = {
+    "withheld": N_("withheld"),
+    "fewer": N_("fewer than %(n)s"),
+    "fewer cases": N_("fewer than %(n)s cases"),
+}
+
+
+def figure_text(value: object) -> str:
+    """A published figure as the page's reader reads it: a number as it is, a hidden one in the
+    page's language ("fewer than 5" → "moins de 5")."""
+    if not isinstance(value, str):
+        return "—" if value is None else str(value)
+    found = _FEWER.fullmatch(value)
+    if found:
+        words = FIGURE_WORDS["fewer cases" if found.group(2) else "fewer"]
+        return i18n.gettext(words, {"n": found.group(1)})
+    if value == "withheld":
+        return i18n.gettext(FIGURE_WORDS["withheld"])
+    return value

@@ -53,6 +53,7 @@ def build_environment() -> jinja2.Environment:
     environment.filters["date"] = dates.day
     environment.filters["time_of_day"] = dates.time_of_day
     environment.filters["month"] = dates.month_text
+    environment.filters["figure"] = labels.figure_text
     environment.globals["link"] = i18n.link
     return environment
 

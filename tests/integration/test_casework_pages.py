@@ -117,3 +117,15 @@ async def test_the_export_shows_names_and_written_dates_not_stored_values(
     assert facts["Received on"] == f"{day:%B} {day.day}, {day.year}"
     for raw in ("assessing", "in_person", "in person", "no"):
         assert raw not in facts.values(), raw
+
+
+async def test_the_statistics_page_writes_hidden_figures_and_months_in_french(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    await casefactory.file_report(seeded.runtime)  # one case: a figure too small to show
+    officer = await sign_in(seeded, client, OFFICER)
+    page = (await officer.get("/staff/stats", {"lang": "fr-CA"})).text
+    assert "moins de 5" in page and "janvier" in page
+    for english in ("fewer than", "withheld", "Reports received by month", "no figure"):
+        assert english not in page, english
+    assert 'class="year"' in page  # the year chosen in a row of its own size
