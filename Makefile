@@ -6,6 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= var
+# Where `make run` listens: `make run PORT=8080`, `make run HOST=0.0.0.0` (every interface).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	QUIETLINE_DEV=1 $(BIN)/quietline --data-dir $(DATA_DIR) serve --demo
+	QUIETLINE_DEV=1 $(BIN)/quietline --data-dir $(DATA_DIR) serve --demo --host $(HOST) --port $(PORT)
 
 # axe-core for the browser tests, pinned by tests/browser/package-lock.json.
 $(AXE): tests/browser/package.json tests/browser/package-lock.json

@@ -39,8 +39,11 @@ from crypto.keys import KeyPair, public_key_of
 __all__ = [
     "TOKEN_BITS",
     "TOKEN_LENGTH",
+    "ONCE_BYTES",
     "format_token",
+    "new_once",
     "new_token",
+    "once_digest",
     "normalise_token",
     "reporter_key",
     "reporter_keypair",
@@ -56,6 +59,8 @@ PEPPER_MIN_BYTES = 32
 REPORTER_SALT_MIN_BYTES = 16
 _PEPPER_CHECK_LABEL = "quietline/pepper-check/v1"
 _LOOKUP_LABEL = "quietline/token-lookup/v1"
+_ONCE_LABEL = "quietline/form-once/v1"
+ONCE_BYTES = 16
 _REPORTER_KEY_INFO = b"quietline/reporter-key/v1"
 _REPORTER_KEYPAIR_INFO = b"quietline/reporter-keypair/v1"
 
@@ -132,6 +137,24 @@ def token_lookup_key(pepper: bytes, canonical: str) -> bytes:
         raise ValueError(f"pepper must be at least {PEPPER_MIN_BYTES} bytes long")
     _require_canonical(canonical)
     message = encode_context(_LOOKUP_LABEL, token=canonical)
+    return hmac.new(pepper, message, hashlib.sha256).digest()
+
+
+def new_once() -> str:
+    """A form's one-time value: 128 random bits, URL-safe base64 without padding (22
+    characters). It tells a form sent twice from one sent once, and nothing else."""
+    return secrets.token_urlsafe(ONCE_BYTES)
+
+
+def once_digest(pepper: bytes, value: str) -> bytes:
+    """HMAC-SHA256 under the server pepper, with its own label: what the database keeps of a
+    form's one-time value, so that a copy of it cannot tell which value a browser sent."""
+    require_bytes(pepper, "pepper")
+    if len(pepper) < PEPPER_MIN_BYTES:
+        raise ValueError(f"pepper must be at least {PEPPER_MIN_BYTES} bytes long")
+    if not isinstance(value, str) or not value:
+        raise ValueError("a one-time value must be a non-empty string")
+    message = encode_context(_ONCE_LABEL, value=value)
     return hmac.new(pepper, message, hashlib.sha256).digest()
 
 

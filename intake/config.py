@@ -153,6 +153,13 @@ class Settings:
     max_message_chars: int = setting(
         10_000, env="MAX_MESSAGE_CHARS", doc="longest follow-up message"
     )
+    search_max_cases: int = setting(
+        200,
+        env="SEARCH_MAX_CASES",
+        doc="most cases one search in a staff member's own cases decrypts and reads, newest "
+        "first (the page says when the limit cut a search short)",
+        check=positive,
+    )
     max_request_bytes: int = setting(
         256 * 1024,
         env="MAX_REQUEST_BYTES",

@@ -106,18 +106,23 @@ async def open_for_staff(
             .where(CaseKey.staff_id == signed_in.staff.id)
         )
     ).first()
-    if sealed is None:
+    keys = unseal_own_copy(signed_in, case.id, sealed) if sealed is not None else None
+    if keys is None:
         raise CaseNotFound(NO_SUCH_CASE)
+    return case, keys
+
+
+def unseal_own_copy(signed_in: SignedIn, case_id: str, sealed: bytes) -> crypto.KeyEpochs | None:
+    """A case's keys from this person's own sealed copy; None for a copy sealed to a key they
+    no longer have (their account was reset)."""
     try:
-        keys = crypto.KeyEpochs.unpack(
+        return crypto.KeyEpochs.unpack(
             crypto.unseal(
-                sealed, signed_in.private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+                sealed, signed_in.private_key, case_id=case_id, purpose=keyring.CASE_KEY_PURPOSE
             )
         )
     except crypto.DecryptionError:
-        # A copy sealed to a key this person no longer has (their account was reset).
-        raise CaseNotFound(NO_SUCH_CASE) from None
-    return case, keys
+        return None
 
 
 class NoKeyToCase(QuietlineError):

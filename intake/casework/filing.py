@@ -29,7 +29,7 @@ from intake.accounts import keyring, trusted
 from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
-from intake.casework import access, records, routing
+from intake.casework import access, once, questionnaires, records, routing
 from intake.casework.case_files import (
     AttachmentOutcome,
     charge_budget,
@@ -59,6 +59,13 @@ class NewReport:
     kind: CaseKind = CaseKind.REPORT
     # The token of the case a reprisal complaint follows from, when the reporter has it.
     original_token: str | None = None
+    # The form's one-time value (or an API client's idempotency key): a second report with the
+    # same value files nothing (intake/casework/once.py).
+    once: str | None = field(default=None, repr=False)
+    # Answers to the category's questions, by question id (intake/casework/questions.py), and
+    # the questionnaire versions the form showed (none: the current ones).
+    answers: dict[str, Any] = field(default_factory=dict, repr=False)
+    questionnaire: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,7 @@ def _checked_exclusions(read: FilingRead, wanted: tuple[str, ...]) -> tuple[str,
     return tuple(sorted(set(wanted)))
 
 
-async def _original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
+async def original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
     try:
         canonical = crypto.normalise_token(token)
     except crypto.TokenTypo as exc:
@@ -227,10 +234,19 @@ async def _file_report(
     )
     kind = _case_kind(report)
     checked_channel = _channel(channel)
+    once_digest = once.digest(runtime, report.once)
     token = crypto.new_token()
     canonical = crypto.normalise_token(token)
     data_key, case_id = case_key.data_key, case_key.case_id
     today = runtime.today()
+    # A report entered by staff is asked nothing unless answers come with it.
+    answers = (
+        await questionnaires.prepare(
+            runtime, report.category, report.answers, report.questionnaire, case_key=case_key
+        )
+        if recorded_by is None or report.answers
+        else None
+    )
     prepared: list[PreparedAttachment] = []
     if files:
         await _check_category(runtime, report.category)
@@ -269,6 +285,8 @@ async def _file_report(
             staff_id=recorded_by.staff_id if recorded_by else None,
         ),
         prepared=prepared,
+        once=once_digest,
+        answers=answers,
     )
     if prepared:
         # Not batched: the reports batched with a large upload would wait for its chunks.
@@ -298,6 +316,8 @@ class _PendingReport:
     reporter_public: bytes
     entry: dict[str, Any]
     prepared: list[PreparedAttachment]
+    once: bytes | None = None
+    answers: questionnaires.PreparedAnswers | None = None
 
 
 _Outcome = list[AttachmentOutcome]
@@ -353,6 +373,14 @@ async def _write_reports(
                 outcomes.append(error)
             else:
                 outcomes.append([])
+        # A form sent twice files once (intake/casework/once.py).
+        allowed = await once.spend_each(
+            connection, [rows.pending.once for rows in accepted], today=runtime.today()
+        )
+        for rows, fresh in zip(accepted, allowed, strict=True):
+            if not fresh:
+                outcomes[_position(batch, rows.pending)] = once.AlreadySent()
+        accepted = [rows for rows, fresh in zip(accepted, allowed, strict=True) if fresh]
         if not accepted:
             return outcomes
         # Core inserts of the columns set here (the table's defaults fill the rest): the ORM's
@@ -361,6 +389,9 @@ async def _write_reports(
         await connection.execute(insert(_ENTRY_TABLE), [rows.pending.entry for rows in accepted])
         await connection.execute(
             insert(_CASEKEY_TABLE), [key for rows in accepted for key in rows.keys]
+        )
+        await questionnaires.write(
+            connection, [rows.pending.answers for rows in accepted if rows.pending.answers]
         )
         saved: dict[str, _Outcome] = {}
         for rows in accepted:
@@ -403,6 +434,10 @@ async def _write_reports(
     ]
 
 
+def _position(batch: Sequence[_PendingReport], pending: _PendingReport) -> int:
+    return next(i for i, item in enumerate(batch) if item is pending)
+
+
 async def _report_rows(
     session: AsyncSession,
     runtime: Runtime,
@@ -415,7 +450,7 @@ async def _report_rows(
         raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
     excluded = _checked_exclusions(read, report.excluded_staff_ids)
     linked = (
-        await _original_case_id(session, runtime, report.original_token)
+        await original_case_id(session, runtime, report.original_token)
         if report.original_token and report.original_token.strip()
         else None
     )

@@ -123,6 +123,8 @@ QUEUE_COLUMNS = (
     Case.acknowledged_on,
     Case.ack_due,
     Case.feedback_due,
+    Case.first_reply_on,
+    Case.concluded_on,
     Case.next_due,
     Case.assignee_id,
 )
@@ -196,7 +198,8 @@ async def queue(runtime: Runtime, signed_in: SignedIn, filters: QueueFilters) ->
             stage=Stage(row.stage),
             received_on=row.received_on,
             ack_due=row.ack_due if row.acknowledged_on is None else None,
-            feedback_due=row.feedback_due,
+            # Gone once feedback was given: the first message to the reporter, or the conclusion.
+            feedback_due=None if row.first_reply_on or row.concluded_on else row.feedback_due,
             assignee_id=row.assignee_id,
             assignee_name=row.assignee_name,
             overdue=row.next_due is not None and row.next_due < today,

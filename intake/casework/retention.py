@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import attachments, mail
+from intake.casework import once
 from intake.casework.vocabulary import Author, EntryKind, Stage
 from intake.config import Settings
 from intake.deadlines import add_months
@@ -34,11 +35,11 @@ from intake.i18n import N_
 from intake.operations import audit, audit_read
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, Entry
+from intake.storage.models import Case, CaseAnswers, CaseKey, Entry
 
 logger = logging.getLogger("quietline.retention")
 # Tables a purge deletes from (quoted where the name is a keyword); fixed names, never input.
-SHREDDED_TABLES = ('"case"', "casekey", "entry", "attachment", "attachmentchunk")
+SHREDDED_TABLES = ('"case"', "casekey", "entry", "caseanswers", "attachment", "attachmentchunk")
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,9 @@ async def shred_case(
     entries = await session.exec(  # type: ignore[call-overload]
         delete(Entry).where(col(Entry.case_id) == case.id)
     )
+    await session.exec(  # type: ignore[call-overload]
+        delete(CaseAnswers).where(col(CaseAnswers.case_id) == case.id)
+    )
     await audit_read.keep_readers(session, case.id)
     keys = await session.exec(  # type: ignore[call-overload]
         delete(CaseKey).where(col(CaseKey.case_id) == case.id)
@@ -235,6 +239,9 @@ async def run(
             report.waiting.append((case.ref, due))
         elif dry_run or await _purge_one(runtime, case.id, today=today, actor=actor):
             report.purged.append(case.ref)
+    if not dry_run:
+        # The one-time values of forms sent up to the day before yesterday (once.py).
+        await once.forget_spent(runtime, today=today)
     if report.purged and not dry_run:
         report.wal_truncated = await reclaim_space(runtime)
     return report

@@ -41,8 +41,6 @@ ROLE_NAMES = {
     "admin": N_("Administrator"),
 }
 
-YES, NO = N_("Yes"), N_("No")
-
 
 def name_of(names: dict[str, str], value: str | None) -> str:
     """The message id of ``value``'s name; a value with no name is written out plainly

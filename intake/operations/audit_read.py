@@ -62,6 +62,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "staff.sign_out": ("staff.sign_out",),
     "staff.password": ("staff.password_changed", "staff.password_change_failed"),
     "staff.notify": ("staff.notify",),
+    "staff.search": ("staff.search",),
     "admin.staff": (
         "admin.staff_add",
         "admin.staff_update",
@@ -69,7 +70,13 @@ KINDS: dict[str, tuple[str, ...]] = {
         "admin.staff_disable",
         "admin.staff_reset",
     ),
-    "admin.settings": ("admin.category_add", "admin.category_update", "admin.deadlines"),
+    "admin.settings": (
+        "admin.category_add",
+        "admin.category_update",
+        "admin.deadlines",
+        "admin.identity",
+        "admin.questionnaire",
+    ),
     "directory": (
         "directory change approved",
         "directory change proposed",
@@ -265,11 +272,16 @@ def _conditions(reader: Reader, filters: Filters, zone: ZoneInfo) -> list[Column
 
 # What an event shows of its detail, by action: (name shown, key in the stored detail).
 _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "case.stage": (("from", "from"), ("to", "to"), ("outcome", "outcome")),
+    "case.stage": (
+        ("from", "from"),
+        ("to", "to"),
+        ("outcome", "outcome"),
+        ("reporter_told", "reporter_told"),
+    ),
     "case.grant": (("person", "to"),),
     "case.revoke": (("person", "from"),),
     "case.assign": (("person", "to"),),
-    "case.export": (("by", "by"),),
+    "case.export": (("by", "by"), ("format", "format")),
     "case.recorded": (("channel", "channel"), ("case_kind", "kind")),
     "staff.sign_in_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),
     "staff.password_change_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),
@@ -286,6 +298,8 @@ _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "admin.staff_reset": (("person", "email"),),
     "admin.category_add": (("category", "id"),),
     "admin.category_update": (("category", "id"), ("active", "active")),
+    "admin.identity": (("changed", "changed"),),
+    "admin.questionnaire": (("category", "scope"), ("change", "change"), ("version", "version")),
     "directory change approved": (("change", "change"), ("outcome", "outcome")),
     "directory change proposed": (("change", "change"),),
     "directory.approve": (("change", "change"), ("outcome", "outcome")),

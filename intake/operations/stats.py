@@ -28,7 +28,7 @@ import io
 import statistics
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -37,6 +37,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.casework import questionnaires
 from intake.casework.vocabulary import Author, CaseKind, EntryKind, Outcome, Stage
 from intake.deadlines import DeadlineRules
 from intake.storage.models import Case, Category, Entry
@@ -141,6 +142,20 @@ class RawFigures:
     days_to_acknowledge: list[int]
     days_to_conclude: list[int]
     categories: dict[str, str]
+    # Statistical questions (intake/casework/questionnaires.py): "scope:question" → choices.
+    answers: dict[str, list[str]] = field(default_factory=dict)
+
+
+def add_answer_counts(raw: RawFigures, counts: dict[str, dict[str, int]]) -> None:
+    """The year's counts of statistical answers, as cells with their total (the reports that
+    answered): suppressed together with every other figure."""
+    for question, choices in sorted(counts.items()):
+        names = [f"answer.{question}.{choice}" for choice in sorted(choices)]
+        for choice, name in zip(sorted(choices), names, strict=True):
+            raw.cells[name] = choices[choice]
+        raw.cells[f"answer.{question}"] = sum(choices.values())
+        raw.partitions.append((f"answer.{question}", names))
+        raw.answers[question] = sorted(choices)
 
 
 def compute(
@@ -334,6 +349,13 @@ def publish(raw: RawFigures, threshold: int) -> dict[str, Any]:
             "feedback": shown("deadline.feedback"),
         },
         "by_category": {ident: shown(f"category.{ident}") for ident in raw.categories},
+        "by_answer": {
+            question: {
+                "answered": shown(f"answer.{question}"),
+                "choices": {choice: shown(f"answer.{question}.{choice}") for choice in choices},
+            }
+            for question, choices in raw.answers.items()
+        },
         "category_labels": dict(raw.categories),
         "by_month": {
             f"{raw.year}-{month:02d}": shown(f"month.{raw.year}-{month:02d}")
@@ -359,6 +381,7 @@ async def annual(
     }
     facts = await facts_for_year(session, year)
     raw = compute(facts, year=year, as_of=as_of, rules=rules, categories=categories)
+    add_answer_counts(raw, await questionnaires.year_counts(session, year))
     return publish(raw, threshold)
 
 

@@ -359,3 +359,52 @@ class SharedLimit(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     tat: float
+
+
+class SpentFormValue(SQLModel, table=True):
+    """A reporter form's one-time value, once a report was filed with it
+    (intake/casework/once.py): a second submission of the same form files nothing.
+
+    Only a keyed hash of the value (HMAC under the token pepper) and the last day it is kept
+    (the day after it was spent); deleted by the retention run after that. Nothing links it to
+    the case it filed: no case id, no reference, and the day is the office's day only.
+    """
+
+    digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    keep_until: date = Field(index=True)
+
+
+class QuestionnaireVersion(SQLModel, table=True):
+    """One version of the questions asked for a category (``scope`` is its id), or of those
+    asked for every category (``scope`` is ``*``): intake/casework/questionnaires.py. Versions
+    are never changed or deleted, so answers always show with the questions as they were asked.
+    The questions are the administrators' words, not a reporter's: plaintext on purpose."""
+
+    __table_args__ = (UniqueConstraint("scope", "number"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    scope: str = Field(max_length=50)
+    number: int
+    questions: str  # JSON: a list of questions (intake/casework/questions.py)
+    made_on: date
+
+
+class CaseAnswers(SQLModel, table=True):
+    """A report's answers to its questionnaire, encrypted with the case's first key (bound to
+    the case and the field "answers"), and the questionnaire versions they were given on."""
+
+    case_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("case.id"), primary_key=True)
+    )
+    versions: str  # JSON: the ids of the questionnaire versions answered
+    answers: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AnswerCount(SQLModel, table=True):
+    """How many reports of a year gave each choice of a statistical question: a count, kept
+    apart from the cases (nothing links a count to a case), for the annual statistics."""
+
+    year: int = Field(primary_key=True)
+    question: str = Field(primary_key=True, max_length=100)  # "scope:question id"
+    choice: str = Field(primary_key=True, max_length=50)
+    count: int = 0

@@ -41,6 +41,7 @@ KIND_LABELS: dict[str, str] = {
     "staff.sign_out": N_("Sign-out"),
     "staff.password": N_("Password change"),
     "staff.notify": N_("Email notice choice"),
+    "staff.search": N_("Search in one's own cases"),
     "admin.staff": N_("Staff account change"),
     "admin.settings": N_("Settings change"),
     "directory": N_("Recipient directory change"),
@@ -72,6 +73,7 @@ _PLAIN: dict[str, str] = {
     "staff.sign_in": N_("Signed in"),
     "staff.sign_out": N_("Signed out"),
     "staff.password_changed": N_("Changed their password"),
+    "staff.search": N_("Searched the words of the cases they hold (the words are not kept)"),
     "admin.staff_update": N_("Changed the staff account %(person)s"),
     "admin.staff_enable": N_("Enabled the staff account %(person)s"),
     "admin.staff_disable": N_("Disabled the staff account %(person)s"),
@@ -79,6 +81,8 @@ _PLAIN: dict[str, str] = {
     "admin.category_add": N_("Added the category %(category)s"),
     "admin.category_update": N_("Changed the category %(category)s"),
     "admin.deadlines": N_("Changed the deadline rules"),
+    "admin.identity": N_("Changed the organisation's identity"),
+    "admin.questionnaire": N_("Changed the questions of %(category)s: %(change)s"),
     "directory change approved": N_("Approved the directory change %(change)s"),
     "directory change proposed": N_("Proposed the directory change %(change)s"),
     "directory.approve": N_("Approved the directory change %(change)s"),
@@ -115,6 +119,11 @@ def _notify_mode(mode: str) -> Phrase | str:
 def _sentence(event: Event) -> Phrase | None:
     facts, action = event.facts, event.action
     if action == "case.stage":
+        if facts.get("outcome") and facts.get("reporter_told") == "no":
+            return Phrase(
+                N_("Concluded the case: %(outcome)s, with no message to the reporter"),
+                {"outcome": outcome_label(facts["outcome"])},
+            )
         if facts.get("outcome"):
             return Phrase(
                 N_("Concluded the case: %(outcome)s"),
@@ -129,8 +138,16 @@ def _sentence(event: Event) -> Phrase | None:
             return Phrase(N_("Assigned the case to %(person)s"), facts)
         return Phrase(N_("Left the case assigned to nobody"))
     if action == "case.export":
-        if facts.get("by") == "recovery key":
+        file_format = str(facts.get("format", "")).upper()
+        if facts.get("by") in {"recovery key", "recovery shares"}:
+            if file_format:
+                return Phrase(
+                    N_("Exported the case with the recovery key (%(format)s)"),
+                    {"format": file_format},
+                )
             return Phrase(N_("Exported the case with the recovery key"))
+        if file_format:
+            return Phrase(N_("Exported the case (%(format)s)"), {"format": file_format})
         return Phrase(N_("Exported the case"))
     if action == "staff.sign_in_failed":
         reason = _failure_reason(facts.get("reason", ""))

@@ -15,6 +15,15 @@ CHANNEL_LABELS = wording.CHANNEL_NAMES
 KIND_LABELS = wording.KIND_NAMES
 ROLE_LABELS = wording.ROLE_NAMES
 
+CASE_KIND_LABELS = KIND_LABELS
+# How a concluded case ended, in the words a reporter reads on their status page.
+REPORTER_OUTCOME_LABELS = {
+    "substantiated": N_("What you reported was confirmed."),
+    "not_substantiated": N_("What you reported could not be confirmed."),
+    "referred": N_("Your report was passed on to a body better placed to deal with it."),
+    "no_action": N_("The office decided to take no further action."),
+}
+
 
 role_phrase = wording.role_phrase
 
@@ -42,6 +51,16 @@ def kind_label(kind: str | None) -> str:
 
 def role_label(role: str | None) -> str:
     return _label(ROLE_LABELS, role)
+
+
+case_kind_label = kind_label
+
+
+def reporter_outcome_label(outcome: str | None) -> str:
+    """The outcome in plain words for the reporter (the staff label for an unknown value)."""
+    if outcome in REPORTER_OUTCOME_LABELS:
+        return i18n.gettext(REPORTER_OUTCOME_LABELS[outcome])
+    return outcome_label(outcome)
 
 
 def custodian_words(roles: tuple[str, ...] | list[str]) -> str:

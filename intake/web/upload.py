@@ -28,7 +28,7 @@ from intake.runtime import runtime_of
 from intake.web.api.parsing import MalformedRequest
 
 FILE_FIELD = "files"
-MAX_FIELDS = 20
+MAX_FIELDS = 60  # a questionnaire's answers, choices and the routing fields
 PART_OVERHEAD = 8192  # boundary and part headers, per part, in the overall envelope
 
 

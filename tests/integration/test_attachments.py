@@ -34,6 +34,7 @@ from intake.storage.models import (
 )
 from intake.web.app import create_app
 from tests.support import attachment_files as files
+from tests.support import reports
 from tests.support.instance import Instance, quietline_environ
 from tests.support.live import LiveServer, bytes_written_under, free_port
 from tests.support.staffing import StaffClient, sign_in
@@ -269,7 +270,7 @@ async def test_a_bad_report_with_files_stores_neither(client: httpx.AsyncClient,
 async def test_no_javascript_form_sends_files_and_shows_what_was_cleaned(
     client: httpx.AsyncClient, seeded: Instance
 ) -> None:
-    page = await client.get("/report")
+    page = await reports.questions_page(client, "safety")
     assert 'enctype="multipart/form-data"' in page.text and 'type="file"' in page.text
     answer = await client.post(
         "/report",

@@ -110,11 +110,11 @@ async def test_the_export_shows_names_and_written_dates_not_stored_values(
     html = "".join([piece async for piece in export_file.html_pieces(bundle)])
     facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]*)</dd>", html))
     assert facts["Stage"] == "Being assessed"
-    assert facts["Received through"] == "In person"
+    assert facts["Came in by"] == "In person"
     assert facts["Legal hold"] == "No"
-    assert facts["Kind"] == "Report"
+    assert facts["Type"] == "Report"
     day = case.received_on
-    assert facts["Received on"] == f"{day:%B} {day.day}, {day.year}"
+    assert facts["Received"] == f"{day:%B} {day.day}, {day.year}"
     for raw in ("assessing", "in_person", "in person", "no"):
         assert raw not in facts.values(), raw
 

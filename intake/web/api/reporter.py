@@ -9,8 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake import i18n
-from intake.casework import filing, reporter
+from intake.casework import filing, questionnaires, reporter
 from intake.casework.case_files import AttachmentOutcome
+from intake.casework.questions import CHOICE_KINDS, UNKNOWN, Question
 from intake.casework.vocabulary import CaseKind
 from intake.i18n import N_
 from intake.runtime import runtime_of
@@ -34,6 +35,10 @@ class ReportIn(StrictBody):
     exclude: list[str] = []
     kind: str = CaseKind.REPORT
     original_token: str | None = None
+    # Sent again with the same key, a report files nothing (409): see intake/casework/once.py.
+    idempotency_key: str | None = None
+    # Answers to the category's questions (GET /api/v1/form), by question id.
+    answers: dict[str, Any] = {}
 
 
 class TokenIn(StrictBody):
@@ -50,9 +55,20 @@ async def form(request: Request) -> Response:
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
         exclusions = await filing.exclusion_choices(session, runtime)
+        versions = await questionnaires.current(session)
     return JSONResponse(
         {
-            "categories": [{"id": item.id, "label": item.label} for item in categories],
+            "categories": [
+                {
+                    "id": item.id,
+                    "label": item.label,
+                    "questions": [
+                        question_json(question)
+                        for question in questionnaires.asked_for(versions, item.id).questions
+                    ],
+                }
+                for item in categories
+            ],
             "routing": {
                 "involves_office": i18n.gettext(
                     N_(
@@ -85,6 +101,25 @@ async def form(request: Request) -> Response:
             },
         }
     )
+
+
+def question_json(question: Question) -> dict[str, Any]:
+    """A question as GET /api/v1/form describes it, in the request's language."""
+    described: dict[str, Any] = {
+        "id": question.id,
+        "kind": str(question.kind),
+        "text": question.label,
+        "help": question.hint or None,
+        "required": question.required,
+        "may_identify": question.may_identify,
+    }
+    if question.kind in CHOICE_KINDS:
+        described["choices"] = [
+            {"id": choice.id, "label": choice.label} for choice in question.all_choices()
+        ]
+    else:
+        described["unknown"] = UNKNOWN
+    return described
 
 
 def _json_part(upload: Upload, name: str, model: type[Model]) -> Model:
@@ -140,6 +175,8 @@ async def submit(request: Request) -> Response:
                 excluded_staff_ids=tuple(report.exclude),
                 kind=report.kind,
                 original_token=report.original_token,
+                once=report.idempotency_key,
+                answers=report.answers,
             ),
             files=upload.files,
             case_key=case_key,
@@ -163,6 +200,7 @@ async def status(request: Request) -> Response:
                 "feedback": found.feedback_due.isoformat() if found.feedback_due else None,
             },
             "outcome": found.outcome,
+            "concluded_on": found.concluded_on.isoformat() if found.concluded_on else None,
             "messages": [
                 {"from": item.sender, "body": item.body, "on": item.on.isoformat()}
                 for item in found.messages

@@ -7,11 +7,13 @@ from starlette.routing import BaseRoute
 from intake.web.api import (
     audit,
     case_openapi,
+    closing,
     directory,
     openapi,
     operations,
     operations_openapi,
     reporter,
+    search,
     staff,
     staff_openapi,
 )
@@ -20,9 +22,13 @@ openapi.PATHS.update(staff_openapi.STAFF_PATHS)
 openapi.PATHS.update(case_openapi.CASE_PATHS)
 openapi.SECURITY_SCHEMES.update(staff_openapi.SECURITY_SCHEMES)
 openapi.PATHS.update(operations_openapi.OPERATIONS_PATHS)
+openapi.PATHS.update(closing.PATHS)
+openapi.PATHS.update(search.PATHS)
 
 routes: list[BaseRoute] = [
     *reporter.routes,
+    *closing.routes,
+    *search.routes,  # before the case routes: /cases/search is not a reference
     *staff.routes,
     *operations.routes,
     *directory.routes,

@@ -331,6 +331,8 @@ async def _stage(request: Request, who: sessions.SignedIn, ref: str, form: FormD
         stage=stage,
         outcome=(text(form, "outcome") or None) if concluding else None,
         reason=text(form, "reason") if concluding else None,
+        message=text(form, "message") if concluding else None,
+        no_message_reason=text(form, "no_message_reason") if concluding else None,
     )
     return f"stage-{stage}"
 

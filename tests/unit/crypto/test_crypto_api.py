@@ -22,6 +22,7 @@ EXPECTED = {
     "combine_shares", "AUDIT_LINK_BYTES", "audit_key_id", "audit_link",
     "generate_signing_keypair", "sign", "signing_public_key_of", "split_secret", "verify",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
+    "ONCE_BYTES", "new_once", "once_digest",
 }  # fmt: skip
 
 
@@ -59,6 +60,8 @@ SIGNATURES = {
     "format_token": "canonical",
     "token_lookup_key": "pepper canonical",
     "pepper_check": "pepper",
+    "new_once": "",
+    "once_digest": "pepper value",
     "reporter_key": "canonical salt",
     "reporter_keypair": "canonical salt",
     "generate_signing_keypair": "",
