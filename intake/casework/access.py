@@ -26,13 +26,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import i18n, mail
+from intake import mail
 from intake.accounts import keyring, trusted
 from intake.accounts.directory_rules import Member
 from intake.accounts.sessions import SignedIn
-from intake.casework import epochs, records, routing
+from intake.casework import eligibility, epochs, records
 from intake.casework.vocabulary import Role
-from intake.config import Settings
 from intake.errors import (
     CaseDeleted,
     CaseNotFound,
@@ -303,11 +302,6 @@ async def _holds(session: AsyncSession, case_id: str, staff_id: str) -> bool:
     return found.first() is not None
 
 
-def fits_routing(case: Case, member: Member, settings: Settings) -> bool:
-    """Whether the office rule lets ``member`` (as the directory has them) hold ``case``."""
-    return not (case.involves_office and member.group == settings.default_group)
-
-
 async def _seal_to(
     session: AsyncSession, runtime: Runtime, case: Case, keys: crypto.KeyEpochs, grantee: Grantee
 ) -> None:
@@ -321,18 +315,10 @@ async def _seal_to(
             N_("%(name)s is or was an identity custodian for this case: it cannot be given them."),
             name=person.name,
         )
-    if person.id in records.decrypt_exclusions(keys, case):
-        raise Forbidden(
-            N_("%(name)s was excluded by the reporter and can never be given this case."),
-            name=person.name,
-        )
-    if not fits_routing(case, member, runtime.settings):
-        raise Forbidden(
-            N_(
-                "The reporter said this case involves %(group)s: it cannot be given to its members."
-            ),
-            group=i18n.gettext(routing.group_display_name(runtime.settings, member.group)),
-        )
+    excluded = records.decrypt_exclusions(keys, case)
+    refused = eligibility.refusal(case, person, member, excluded, runtime.settings)
+    if refused is not None:
+        raise refused
     session.add(
         CaseKey(
             case_id=case.id,
@@ -385,9 +371,7 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
     require_role(signed_in, "grant")
     async with db.transaction(runtime.sessions) as session:
         case, keys = await open_for_staff(session, signed_in, ref)
-        return await give(
-            session, runtime, case, keys, staff_id, actor=signed_in.actor, detail={}
-        )
+        return await give(session, runtime, case, keys, staff_id, actor=signed_in.actor, detail={})
 
 
 async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> None:

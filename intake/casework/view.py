@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, questionnaires, records, retention, workflow
+from intake.casework import access, eligibility, questionnaires, records, retention, workflow
 from intake.casework.questionnaires import ShownAnswer
 from intake.casework.vocabulary import Author, CaseKind, Channel, EntryKind, Outcome, Role, Stage
 from intake.errors import CaseNotFound
@@ -72,6 +72,8 @@ class CaseView:
     legal_hold: bool = False
     retain_until: date | None = None  # the first day retention lets it be deleted
     deletion_notice_on: date | None = None
+    # Whom the reader may assign or give the case to (None for a role that may do neither).
+    choices: eligibility.Choices | None = None
     # The reporter's answers, with the questions as they were asked (questionnaires.py).
     answers: list[ShownAnswer] = field(default_factory=list)
 
@@ -111,7 +113,11 @@ _CASE_ENTRIES = (
 )
 
 
-async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView:
+async def view_case(
+    runtime: Runtime, signed_in: SignedIn, ref: str, *, with_choices: bool = False
+) -> CaseView:
+    """The case, decrypted for this reader; ``with_choices`` also reads whom they may assign or
+    give it to (:mod:`intake.casework.eligibility`), for the case page."""
     access.require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
         case, keys = await access.open_for_staff(session, signed_in, ref)
@@ -123,6 +129,12 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         linked_ref = (
             (await session.exec(select(Case.ref).where(Case.id == case.linked_case_id))).first()
             if case.linked_case_id
+            else None
+        )
+        allowed = access.allowed_actions(signed_in.staff.role)
+        choices = (
+            await eligibility.choices(session, runtime, case, keys)
+            if with_choices and allowed & {"assign", "grant"}
             else None
         )
         await audit.record(session, actor=signed_in.actor, action="case.view", case_ref=case.ref)
@@ -185,6 +197,7 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         legal_hold=case.legal_hold,
         retain_until=retention.RetentionPolicy.from_settings(runtime.settings).retain_until(case),
         deletion_notice_on=case.deletion_notice_on,
+        choices=choices,
         answers=answers,
     )
 

@@ -141,6 +141,8 @@ class Filters:
     case_ref: str | None = None
     since: date | None = None
     until: date | None = None
+    #: Several kinds at once (a case's timeline); not a filter people set on the page.
+    kinds: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
@@ -257,6 +259,9 @@ def _conditions(reader: Reader, filters: Filters, zone: ZoneInfo) -> list[Column
         conditions.append(_EVENT.c.actor == filters.actor)
     if filters.kind:
         conditions.append(_EVENT.c.action.in_(KINDS.get(filters.kind, (filters.kind,))))
+    if filters.kinds:
+        actions = [action for kind in filters.kinds for action in KINDS.get(kind, (kind,))]
+        conditions.append(_EVENT.c.action.in_(actions))
     if filters.case_ref:
         conditions.append(_EVENT.c.case_ref == filters.case_ref)
     if filters.since:
@@ -420,10 +425,16 @@ async def keep_readers(session: AsyncSession, case_id: str) -> None:
 
 
 async def case_history(
-    runtime: Runtime, reader: Reader, ref: str, *, limit: int = PAGE_SIZE
+    runtime: Runtime,
+    reader: Reader,
+    ref: str,
+    *,
+    limit: int = PAGE_SIZE,
+    kinds: tuple[str, ...] = (),
 ) -> Page:
-    """The latest events of one case, for its holders (nothing for anyone else)."""
-    return await page(runtime, reader, Filters(case_ref=ref), limit=limit)
+    """The latest events of one case (of ``kinds`` only, when given), for its holders (nothing
+    for anyone else)."""
+    return await page(runtime, reader, Filters(case_ref=ref, kinds=kinds), limit=limit)
 
 
 async def _in_order(

@@ -14,11 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 from intake import i18n
 from intake.i18n import N_, Phrase
 from intake.operations.audit_read import Event
+from intake.web import dates
 from intake.web.labels import outcome_label, role_phrase, stage_label
 
 KIND_LABELS: dict[str, str] = {
@@ -223,11 +225,6 @@ def kind_name(kind: str) -> str:
     return i18n.gettext(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
-def shown_time(moment: datetime, zone: str) -> str:
-    """An event's moment in the office's time zone, to the second."""
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def utc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -253,7 +250,7 @@ def as_record(event: Event) -> dict[str, Any]:
 class Row:
     """One line of the audit table or a case's history, in the request's language."""
 
-    when: str
+    when: Markup  # a <time> element (intake/web/dates.py)
     who: str
     kind: str
     what: str
@@ -265,7 +262,7 @@ def table_rows(events: Iterable[Event], zone: str) -> list[Row]:
     for event in events:
         rows.append(
             Row(
-                when=shown_time(event.at, zone),
+                when=dates.moment(event.at, zone),
                 who=actor_name(event.actor),
                 kind=kind_name(event.kind),
                 what=describe(event),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.casework.queue import SORTS
 from intake.casework.vocabulary import STAFF_CHANNELS, CaseKind, Outcome, Stage
 from intake.web.api.openapi import DAY, OPTIONAL_DAY, TOKEN, error_answers, json_answer
 from intake.web.api.staff_openapi import (
@@ -123,6 +124,13 @@ CASE_PATHS: dict[str, Any] = {
                 {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
                 {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
                 {"name": "after", "in": "query", "schema": STRING},
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {"enum": list(SORTS)},
+                    "description": "the order: newest (received) or oldest first, the soonest "
+                    "deadline first (due), by stage, category, reference or assignee",
+                },
                 {
                     "name": "limit",
                     "in": "query",

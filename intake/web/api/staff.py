@@ -158,6 +158,7 @@ def _filters(request: Request) -> queue.QueueFilters:
         mine=_flag(request, "mine"),
         after=params.get("after") or None,
         limit=int(limit_text[:4]),
+        sort=params.get("sort") or None,
     )
 
 
