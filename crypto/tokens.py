@@ -190,13 +190,13 @@ def _spell(data: Sequence[int]) -> str:
 
 def _check_value(data: Sequence[int]) -> int:
     """Luhn mod 32: double every other code point from the right, starting with the last."""
-    total = 0
-    factor = 2
-    for value in reversed(data):
-        addend = factor * value
-        total += addend // 32 + addend % 32
-        factor = 3 - factor
+    from_right = data[::-1]
+    total = sum(_DOUBLED[value] for value in from_right[0::2]) + sum(from_right[1::2])
     return -total % 32
+
+
+# A doubled code point's two base-32 digits added, as Luhn mod 32 counts it.
+_DOUBLED = tuple((2 * value) // 32 + (2 * value) % 32 for value in range(32))
 
 
 def _require_canonical(canonical: str) -> None:
