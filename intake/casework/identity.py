@@ -35,6 +35,7 @@ import crypto
 from intake.accounts import trusted
 from intake.accounts.directory_rules import DirectoryState, Member
 from intake.casework import access, epochs, records
+from intake.casework.reporter import CaseStatus
 from intake.casework.vocabulary import Role
 from intake.config import Settings
 from intake.errors import InvalidInput
@@ -356,19 +357,13 @@ class ReporterView:
         return self.given_on is not None and self.withdrawn_on is None
 
 
-async def reporter_view(runtime: Runtime, token_text: str) -> ReporterView:
-    """The identity's state for the reporter (the token was checked by the status read)."""
-    canonical = access.canonical_token(token_text)
-    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
+async def reporter_view(runtime: Runtime, status: CaseStatus) -> ReporterView:
+    """The identity's state for the reporter, for the case their token opened (``status``)."""
     office_tells = runtime.settings.identity_disclosure_told_by_office
+    if not status.confidential:
+        return ReporterView(office_tells=office_tells)
     async with runtime.sessions() as session:
-        found = (
-            await session.exec(
-                select(CaseIdentity)
-                .join(Case, col(Case.id) == col(CaseIdentity.case_id))
-                .where(Case.lookup == lookup)
-            )
-        ).first()
+        found = await session.get(CaseIdentity, status.case_id)
         if found is None:
             return ReporterView(office_tells=office_tells)
         decided = (

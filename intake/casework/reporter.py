@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import and_, bindparam, exists
 from sqlalchemy import select as sa_select
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,7 +30,7 @@ from intake.casework.case_files import (
 from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, Entry
+from intake.storage.models import Case, CaseIdentity, Entry
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ class CaseStatus:
     outcome: Outcome | None
     concluded_on: date | None = None
     messages: list[Message] = field(default_factory=list)
+    case_id: str = ""
+    # The reporter gave a name under seal (intake/casework/identity.py).
+    confidential: bool = False
 
 
 async def _open_for_writing(
@@ -68,6 +71,7 @@ async def _open_for_writing(
 
 _CASE_TABLE = Case.__table__  # type: ignore[attr-defined]
 _ENTRY_TABLE = Entry.__table__  # type: ignore[attr-defined]
+_IDENTITY_TABLE = CaseIdentity.__table__  # type: ignore[attr-defined]
 
 # The reporter's status page is the busiest read: one Core statement (the case and its
 # messages, joined) on a bare connection, without the ORM's unit of work.
@@ -86,6 +90,11 @@ _STATUS = (
         _CASE_TABLE.c.concluded_on,
         _CASE_TABLE.c.first_reply_on,
         _CASE_TABLE.c.purged_on,
+        # Whether the reporter gave a name under seal: the status page then says what became
+        # of it (intake/casework/identity.py); read here so an anonymous case costs nothing more.
+        exists()
+        .where(_IDENTITY_TABLE.c.case_id == _CASE_TABLE.c.id)
+        .label("confidential"),
         _ENTRY_TABLE.c.id.label("message_id"),
         _ENTRY_TABLE.c.author.label("message_author"),
         _ENTRY_TABLE.c.on.label("message_on"),
@@ -124,6 +133,7 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
     async with db.single_statement(runtime.engine) as connection:
         rows = (await connection.execute(_STATUS, {"lookup": lookup})).all()
     case, keys = access.open_by_token(canonical, rows[0] if rows else None)
+    rows_confidential = rows[0].confidential
     # In the order written: the stored rows do not say it (the place is encrypted).
     rows = [row for row in rows if row.message_id is not None]
     rows.sort(
@@ -160,6 +170,8 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
         outcome=Outcome(case.outcome) if case.outcome else None,
         concluded_on=case.concluded_on,
         messages=messages,
+        case_id=case.id,
+        confidential=bool(rows_confidential),
     )
 
 

@@ -210,7 +210,7 @@ async def status(request: Request) -> Response:
     query = await read_json(request, TokenIn)
     runtime = runtime_of(request)
     found = await reporter.status_by_token(runtime, query.token)
-    confidential = await identity.reporter_view(runtime, query.token)
+    confidential = await identity.reporter_view(runtime, found)
     return JSONResponse(
         {
             "stage": found.stage,

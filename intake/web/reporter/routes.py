@@ -93,7 +93,7 @@ async def _status_page(
             {"error": lookup_error, "entered": token},
             status_code=lookup_error.status,
         )
-    confidential = await identity.reporter_view(runtime, token)
+    confidential = await identity.reporter_view(runtime, found)
     confidential_available = False
     if not confidential.held:  # the form to give it later is shown only then
         async with runtime.sessions() as session:
