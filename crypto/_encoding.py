@@ -9,7 +9,6 @@ another's.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 
 VERSION_1 = 0x01
