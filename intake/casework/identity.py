@@ -34,8 +34,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import crypto
 from intake.accounts import trusted
 from intake.accounts.directory_rules import DirectoryState, Member
-from intake.casework import access, epochs, records
-from intake.casework.reporter import CaseStatus
+from intake.casework import records
+from intake.casework.reporter import CaseStatus, open_for_writing
 from intake.casework.vocabulary import Role
 from intake.config import Settings
 from intake.errors import InvalidInput
@@ -43,7 +43,6 @@ from intake.i18n import N_
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import (
-    Case,
     CaseIdentity,
     CaseKey,
     IdentityHalf,
@@ -258,22 +257,10 @@ async def available(session: AsyncSession, runtime: Runtime) -> bool:
 # --- the reporter's side, by token -----------------------------------------------------------
 
 
-async def _open_by_token(
-    session: AsyncSession, runtime: Runtime, token_text: str
-) -> tuple[Case, crypto.KeyEpochs]:
-    canonical = access.canonical_token(token_text)
-    lookup = crypto.token_lookup_key(runtime.secrets.token_pepper, canonical)
-    found = (
-        await session.exec(select(Case).where(Case.lookup == lookup).with_for_update())
-    ).first()
-    case, keys = access.open_by_token(canonical, found)
-    return case, await epochs.keys_for_writing(session, runtime, case, keys)
-
-
 async def give_later(runtime: Runtime, token_text: str, given: GivenIdentity) -> None:
     """A reporter gives their identity from the status page (replacing one they withdrew)."""
     async with db.transaction(runtime.sessions) as session:
-        case, keys = await _open_by_token(session, runtime, token_text)
+        case, keys = await open_for_writing(session, runtime, token_text)
         existing = await session.get(CaseIdentity, case.id)
         if existing is not None and existing.withdrawn_on is None:
             raise InvalidInput(
@@ -303,7 +290,7 @@ async def give_later(runtime: Runtime, token_text: str, given: GivenIdentity) ->
 async def withdraw(runtime: Runtime, token_text: str) -> None:
     """A reporter asks that their identity not be used: it is destroyed, with every half."""
     async with db.transaction(runtime.sessions) as session:
-        case, _keys = await _open_by_token(session, runtime, token_text)
+        case, _keys = await open_for_writing(session, runtime, token_text)
         existing = await session.get(CaseIdentity, case.id)
         if existing is None or existing.withdrawn_on is not None:
             raise InvalidInput(N_("There is no identity of yours on this report to withdraw."))

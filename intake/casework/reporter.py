@@ -55,7 +55,7 @@ class CaseStatus:
     confidential: bool = False
 
 
-async def _open_for_writing(
+async def open_for_writing(
     session: AsyncSession, runtime: Runtime, token_text: str
 ) -> tuple[Case, crypto.KeyEpochs]:
     """The case (row locked) and the keys to write with: the reporter holds every epoch's key,
@@ -189,13 +189,13 @@ async def add_reporter_message(
         if files:
             # Files are encrypted before the write, with the key of the epoch they are sent in.
             async with db.transaction(runtime.sessions) as session:
-                case, keys = await _open_for_writing(session, runtime, token_text)
+                case, keys = await open_for_writing(session, runtime, token_text)
             files_epoch, files_key = keys.current, keys.latest
             prepared = await prepare_attachments(
                 runtime, stack, files, data_key=files_key, case_id=case.id
             )
         async with db.transaction(runtime.sessions) as session:
-            case, keys = await _open_for_writing(session, runtime, token_text)
+            case, keys = await open_for_writing(session, runtime, token_text)
             seq = await records.next_seq(session, case.id)
             entry = records.encrypted_entry(
                 keys,
