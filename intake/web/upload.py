@@ -183,9 +183,10 @@ class _Reader:
         self.declared_type = self.headers.get(b"content-type", b"").decode("latin-1")[:100]
         if self.part_name == FILE_FIELD:
             if self.filename is None:
-                # A browser always names a file part (an empty file input sends filename="").
-                raise MalformedRequest(N_("Each “files” part must be a file."))
-            if self.filename:
+                # Not a file: refused if it holds anything (on_part_end); an empty one is an
+                # empty file input from a client that leaves the file name out.
+                self.text = bytearray()
+            elif self.filename:
                 self._start_file()
             return
         self.fields += 1
@@ -227,7 +228,11 @@ class _Reader:
         self.staged.write(data[start:end])
 
     def on_part_end(self) -> None:
-        if self.text is not None:
+        if self.text is not None and self.part_name == FILE_FIELD:
+            if self.text:
+                raise MalformedRequest(N_("Each “files” part must be a file."))
+            self.text = None
+        elif self.text is not None:
             try:
                 value = bytes(self.text).decode("utf-8")
             except UnicodeDecodeError:
