@@ -55,15 +55,15 @@ def test_audit_verify_passes_live_and_fails_after_one_edited_row(
     verified = live_server.command("audit", "verify")
     assert verified.returncode == 0, verified.stderr
     events = int(re.search(r"(\d+) events", verified.stdout).group(1))
-    # the demo's ceremony and its four directory approvals, then failed sign-in, sign-in, view,
-    # stage, message, sign-out
-    assert events == 11
+    # the demo's ceremony and its six directory approvals (one a staff member), then failed
+    # sign-in, sign-in, view, stage, message, sign-out
+    assert events == 13
 
     with sqlite3.connect(live_server.data_dir / "quietline.db") as database:
         actions = [row[0] for row in database.execute("SELECT action FROM auditevent ORDER BY seq")]
         assert actions == [
             "directory genesis installed",
-            *["directory change approved"] * 4,
+            *["directory change approved"] * 6,
             "staff.sign_in_failed",
             "staff.sign_in",
             "case.view",
