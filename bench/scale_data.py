@@ -77,7 +77,7 @@ def _entry(
     return (
         rng.randbytes(16).hex(),
         case_id,
-        rng.getrandbits(62),
+        rng.getrandbits(31),
         rng.randbytes(40),
         str(kind),
         str(author),

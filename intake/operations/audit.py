@@ -126,6 +126,41 @@ async def record(
     return event
 
 
+async def record_about_cases(
+    session: AsyncSession, *, actor: str, action: str, details: Sequence[tuple[str, dict[str, Any]]]
+) -> list[AuditEvent]:
+    """Append one event per case (``details``: case reference and detail) inside the caller's
+    write transaction, reading the chain's head once, and sign one checkpoint after the last:
+    it anchors every one of them, which commit together. (For a purge batch.)"""
+    if not details:
+        return []
+    anchors = anchors_of(session)
+    await _lock_chain(session)
+    last = await _last_event(session)
+    key_id, key = anchors.secrets.current
+    seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
+    events = []
+    for case_ref, detail in details:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            case_ref=case_ref,
+            detail=json.dumps(detail, sort_keys=True, separators=(",", ":")),
+            prev_hash=previous,
+            hash="",
+            key_id=key_id,
+        )
+        event.hash = previous = link_of(event, key)
+        events.append(event)
+    session.add_all(events)
+    _add_checkpoint(session, anchors, count=seq, head=previous, key_id=key_id)
+    await session.flush()
+    return events
+
+
 def _add_checkpoint(
     session: AsyncSession, anchors: AuditAnchors, *, count: int, head: str, key_id: str
 ) -> Checkpoint:
