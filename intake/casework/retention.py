@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -42,9 +43,13 @@ from intake.storage.models import Case, CaseKey, Entry
 logger = logging.getLogger("quietline.retention")
 # Tables a purge deletes from (quoted where the name is a keyword); fixed names, never input.
 SHREDDED_TABLES = ('"case"', "casekey", "entry", "attachment", "attachmentchunk")
-# Cases one purge transaction destroys at most, and the pause between two such transactions:
-# together they bound how long reporters' filings wait for the write lock during a run.
+# How a purge shares the write lock with reporters filing meanwhile: each transaction destroys
+# at most PURGE_BATCH cases, fewer when the last one held the lock longer than BATCH_SECONDS
+# (the next batch is sized to take about that long), and the purge then waits as long as that
+# transaction took (at least PAUSE_BETWEEN_BATCHES), so that writers of another process, which
+# retry SQLite's lock at growing intervals, find it free.
 PURGE_BATCH = 50
+BATCH_SECONDS = 0.05
 PAUSE_BETWEEN_BATCHES = 0.01
 
 
@@ -269,9 +274,10 @@ async def run(
 ) -> PurgeReport:
     """Send due deletion notices and destroy the cases whose time has come.
 
-    Cases are destroyed in batches of at most ``PURGE_BATCH``, a transaction each, with a
-    pause between them: the write lock is never held for long, so reporters filing meanwhile
-    wait for one batch at most (docs/performance.md measures it).
+    Cases are destroyed in batches of at most ``PURGE_BATCH``, a transaction each, sized to
+    hold the write lock about ``BATCH_SECONDS``, with a pause as long as the batch between
+    them: reporters filing meanwhile wait for one short batch at most (docs/performance.md
+    measures it).
     """
     today = today or runtime.today()
     policy = RetentionPolicy.from_settings(runtime.settings)
@@ -304,11 +310,17 @@ async def run(
     if dry_run:
         report.purged = [ref for _id, ref in due]
         return report
-    for start in range(0, len(due), PURGE_BATCH):
-        if start:
-            await asyncio.sleep(PAUSE_BETWEEN_BATCHES)
-        batch = [case_id for case_id, _ref in due[start : start + PURGE_BATCH]]
+    size, start = min(10, PURGE_BATCH), 0
+    while start < len(due):
+        batch = [case_id for case_id, _ref in due[start : start + size]]
+        started = time.monotonic()
         report.purged += await _purge_batch(runtime, batch, today=today, actor=actor)
+        took = time.monotonic() - started
+        start += len(batch)
+        per_case = took / len(batch)
+        size = max(1, min(PURGE_BATCH, int(BATCH_SECONDS / per_case) if per_case else PURGE_BATCH))
+        if start < len(due):
+            await asyncio.sleep(max(PAUSE_BETWEEN_BATCHES, took))
     if report.purged:
         report.wal_truncated = await reclaim_space(runtime)
     return report

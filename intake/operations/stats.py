@@ -33,7 +33,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -92,29 +92,35 @@ async def stream_facts(
         .scalar_subquery()
     )
     batch = batch or FACTS_BATCH
-    after = ""
+    after: tuple[date, str] | None = None
     while True:
-        rows = (
-            await session.exec(
-                select(
-                    Case.id,
-                    Case.kind,
-                    Case.category,
-                    Case.stage,
-                    Case.outcome,
-                    Case.received_on,
-                    Case.acknowledged_on,
-                    Case.concluded_on,
-                    Case.ack_due,
-                    Case.feedback_due,
-                    func.coalesce(Case.first_reply_on, first_reply),
-                )
-                .where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
-                .where(Case.id > after)
-                .order_by(col(Case.id))
-                .limit(batch)
+        # Keyset pages along the index on (received_on, id): each page reads its own rows only.
+        statement = (
+            select(
+                Case.id,
+                Case.kind,
+                Case.category,
+                Case.stage,
+                Case.outcome,
+                Case.received_on,
+                Case.acknowledged_on,
+                Case.concluded_on,
+                Case.ack_due,
+                Case.feedback_due,
+                func.coalesce(Case.first_reply_on, first_reply),
             )
-        ).all()
+            .where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
+            .order_by(col(Case.received_on), col(Case.id))
+            .limit(batch)
+        )
+        if after is not None:
+            statement = statement.where(
+                or_(
+                    col(Case.received_on) > after[0],
+                    and_(col(Case.received_on) == after[0], col(Case.id) > after[1]),
+                )
+            )
+        rows = (await session.exec(statement)).all()
         for row in rows:
             yield CaseFacts(
                 kind=row[1],
@@ -130,7 +136,7 @@ async def stream_facts(
             )
         if len(rows) < batch:
             return
-        after = rows[-1][0]
+        after = (rows[-1][5], rows[-1][0])
 
 
 def _ack_missed(case: CaseFacts, as_of: date) -> bool:
