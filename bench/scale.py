@@ -203,15 +203,18 @@ class Scale:
             expect_status=201,
         )
         put("submission p99, idle", 1000 * idle.p99)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "intake.cli",
-            "purge",
-            env={**os.environ, **seeded.environ},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        # Its report names every case it deleted: to a file, so that no pipe fills up.
+        report = self.workdir / "purge.out"
+        with report.open("wb") as sink:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "intake.cli",
+                "purge",
+                env={**os.environ, **seeded.environ},
+                stdout=sink,
+                stderr=asyncio.subprocess.STDOUT,
+            )
         started = time.perf_counter()
         latencies: list[float] = []
         errors = 0
@@ -231,7 +234,7 @@ class Scale:
             except TimeoutError:
                 pass
         seconds = time.perf_counter() - started
-        output = (await process.stdout.read()).decode(errors="replace") if process.stdout else ""
+        output = report.read_text(errors="replace")
         deleted = next(
             (int(line.split()[0]) for line in output.splitlines() if "deleted (crypto" in line), 0
         )
