@@ -106,6 +106,9 @@ class Scale:
     async def instance(self, engine: str, name: str) -> tuple[SeededInstance, str | None]:
         url = await pg.create_database() if engine == "postgresql" else None
         seeded = await seed_instance(self.workdir / name, url)
+        # Retention runs when the benchmark starts it (`quietline purge`, as from cron), not a
+        # minute after `serve` starts, in the middle of other figures.
+        seeded.environ["QUIETLINE_PURGE_INTERVAL_HOURS"] = "0"
         return seeded, url
 
     async def discard(self, seeded: SeededInstance, url: str | None) -> None:
