@@ -349,6 +349,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-directory", action="store_true", help="no directory verify")
     parser.add_argument("--out", default="bench-scale-results", help="folder for JSON and SVG")
+    parser.add_argument(
+        "--merge", help="an earlier run's scale.json: its figures join this run's (other sizes)"
+    )
     return parser.parse_args(argv)
 
 
@@ -371,6 +374,16 @@ async def main_async(args: argparse.Namespace) -> int:
                 await scale.directory_verify(engine)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if args.merge:
+        earlier = json.loads(Path(args.merge).read_text())
+        for engine, per_size in earlier["by_size"].items():
+            for size, figures in per_size.items():
+                scale.results.by_size.setdefault(engine, {}).setdefault(int(size), figures)
+                sizes.append(int(size))
+        for engine, figures in earlier["once"].items():
+            scale.results.once.setdefault(engine, figures)
+        engines += [engine for engine in earlier["by_size"] if engine not in engines]
+        sizes = sorted(set(sizes))
     passed = write_results(scale.results, sizes, engines, Path(args.out))
     return 0 if passed else 1
 
