@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import sys
@@ -375,7 +376,7 @@ async def main_async(args: argparse.Namespace) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if args.merge:
-        earlier = json.loads(Path(args.merge).read_text())
+        earlier = json.loads(await asyncio.to_thread(Path(args.merge).read_text))
         for engine, per_size in earlier["by_size"].items():
             for size, figures in per_size.items():
                 scale.results.by_size.setdefault(engine, {}).setdefault(int(size), figures)
