@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from bench.bulk import CASE_TABLE, insert_rows
 from intake.casework.vocabulary import Author, EntryKind, Stage
@@ -242,3 +242,21 @@ async def add_attachments(settings: Settings, megabytes: int, *, file_mb: int = 
         rows_left -= rows
         position += 1
     return (megabytes * 1_000_000 // row_bytes) * row_bytes
+
+
+async def purged_cases(settings: Settings) -> int:
+    """How many cases retention has deleted (their stubs have a purge day)."""
+    engine = db.create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            return int(
+                (
+                    await connection.execute(
+                        select(func.count())
+                        .select_from(CASE_TABLE)
+                        .where(CASE_TABLE.c.purged_on.is_not(None))
+                    )
+                ).scalar_one()
+            )
+    finally:
+        await engine.dispose()
