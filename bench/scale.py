@@ -132,7 +132,7 @@ class Scale:
         today = datetime.now(UTC).date()
         started = time.perf_counter()
         keys = await add_cases(seeded.settings, cases, today=today)
-        entries = await scale_data.add_entries(seeded.settings)
+        entries = await scale_data.add_entries(seeded.settings, report_bytes=self.args.report_bytes)
         events = await scale_data.add_audit_events(seeded.environ, cases)
         expired = await scale_data.expire_cases(
             seeded.settings, min(RETENTION_CASES, cases // 2), today=today
@@ -352,6 +352,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--attachment-mb", type=int, default=5000, help="attachments for backup (0: skip)"
     )
     parser.add_argument("--skip-directory", action="store_true", help="no directory verify")
+    parser.add_argument(
+        "--report-bytes",
+        type=int,
+        default=scale_data.REPORT_BYTES,
+        help="ciphertext bytes of each bulk report (smaller: a quicker build, as many rows)",
+    )
     parser.add_argument("--out", default="bench-scale-results", help="folder for JSON and SVG")
     parser.add_argument(
         "--merge", help="an earlier run's scale.json: its figures join this run's (other sizes)"
