@@ -9,6 +9,8 @@ gets attachments of a given total size, for backup and restore.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import os
 import random
@@ -18,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from bench.bulk import CASE_TABLE, insert_rows
+from bench.bulk import CASE_TABLE, add_cases, insert_rows
 from intake.casework.vocabulary import Author, EntryKind, Stage
 from intake.config import Settings
 from intake.operations import audit
@@ -264,3 +266,34 @@ async def purged_cases(settings: Settings) -> int:
             )
     finally:
         await engine.dispose()
+
+
+async def _build(args: argparse.Namespace) -> str:
+    environ = json.loads(args.environ)
+    settings = _settings(environ)
+    today = datetime.now(UTC).date()
+    if args.attachment_mb:
+        return f"{await add_attachments(settings, args.attachment_mb)} bytes of attachments"
+    keys = await add_cases(settings, args.cases, today=today)
+    entries = await add_entries(settings, report_bytes=args.report_bytes)
+    events = await add_audit_events(environ, args.cases)
+    expired = await expire_cases(settings, args.expire, today=today) if args.expire else 0
+    return (
+        f"built {args.cases:,} cases, {keys:,} key-holder rows, {entries:,} entries, "
+        f"{events:,} audit events ({expired:,} expired)"
+    )
+
+
+def main() -> None:
+    """The scaling benchmark's bulk build, run by ``bench.scale`` in a niced child process."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--environ", required=True, help="the instance's environment, as JSON")
+    parser.add_argument("--cases", type=int, default=0)
+    parser.add_argument("--expire", type=int, default=0)
+    parser.add_argument("--report-bytes", type=int, default=REPORT_BYTES)
+    parser.add_argument("--attachment-mb", type=int, default=0)
+    print(asyncio.run(_build(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()

@@ -49,6 +49,7 @@ FIGURES = (
     Figure("submission p99, idle", "ms"),
     Figure("retention: cases deleted", "cases", grows_with="fixed"),
     Figure("retention: wall time", "s", grows_with="fixed"),
+    Figure("retention: start and scan (dry run)", "s", grows_with="year"),
     Figure("retention: cases deleted a second", "cases/s", 500.0, True, "fixed"),
     Figure("submission p99 during retention", "ms", 150.0),
     Figure("submission errors during retention", "errors", 0.5),
