@@ -98,7 +98,7 @@ def draw(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{LEFT + plot_w}" y2="{y:.1f}" '
             'stroke="#2a7a2a" stroke-dasharray="6 4"/>'
         )
-        out.append(f'<text x="{LEFT + plot_w + 6}" y="{y + 4:.1f}" {text}>target {target:g}</text>')
+        out.append(f'<text x="{LEFT + 4}" y="{y - 4:.1f}" {text}>target {target:g}</text>')
     for number, (engine, pairs) in enumerate(sorted(points.items())):
         colour = COLOURS.get(engine, "#555")
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in sorted(pairs))
