@@ -19,7 +19,7 @@ EXPECTED = {
     "new_data_key", "new_token", "normalise_token", "pepper_check", "public_key_of",
     "reporter_key", "reporter_keypair", "seal",
     "MAX_SHARES", "ShareError", "SignatureError", "SigningKeyPair", "SIGNATURE_BYTES",
-    "combine_shares", "AUDIT_LINK_BYTES", "audit_key_id", "audit_link",
+    "combine_shares", "AUDIT_LINK_BYTES", "audit_key_id", "audit_link", "audit_linker",
     "generate_signing_keypair", "sign", "signing_public_key_of", "split_secret", "verify",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
 }  # fmt: skip
@@ -67,6 +67,7 @@ SIGNATURES = {
     "verify": "public message signature * purpose",
     "split_secret": "secret * threshold shares",
     "audit_link": "key previous event",
+    "audit_linker": "key",
     "audit_key_id": "key",
     "combine_shares": "shares",
     "StreamEncryptor": "data_key * case_id attachment_id",
