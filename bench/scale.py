@@ -33,7 +33,7 @@ from bench import directory as bench_directory
 from bench import pg, scale_data, staff
 from bench.driver import LoadResult, drive
 from bench.run import CASE_MESSAGES, REPORT_BODY, report_request, status_request
-from bench.scale_report import Results, write_results
+from bench.scale_report import Putter, Results, write_results
 from bench.scale_tools import peak_mib, reset_peak, run_command, start_timed
 from bench.seed import OFFICERS, SeededInstance, seed_instance
 from bench.servers import quietline_server
@@ -41,7 +41,7 @@ from bench.servers import quietline_server
 RETENTION_CASES = 10_000
 DIRECTORY_MEMBERS = 1_000
 STATUS_TOKENS = 20
-RETENTION_LIMIT_SECONDS = 600  # a slower purge is stopped; its rate is what it deleted so far
+RETENTION_LIMIT_SECONDS = 120  # a slower purge is stopped; its rate is what it deleted so far
 
 
 def log(message: str) -> None:
@@ -204,11 +204,12 @@ class Scale:
             )
             put("status lookup p50", 1000 * status.median)
             await self.statistics(server.pid, server.url, cookies, put)
-            await self.retention(seeded, server.url, put)
         finally:
             server.stop()
+        await self.retention_in_serve(engine, cases, seeded, put)
+        await self.retention_cli(engine, cases, seeded, put)
 
-    async def statistics(self, pid: int, url: str, cookies: httpx.Cookies, put) -> None:  # type: ignore[no-untyped-def]
+    async def statistics(self, pid: int, url: str, cookies: httpx.Cookies, put: Putter) -> None:
         year = datetime.now(UTC).year - 1  # a whole year of cases
         before = reset_peak(pid)
         async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=600) as client:
@@ -219,7 +220,73 @@ class Scale:
         put("statistics of a year", seconds)
         put("statistics peak memory growth", max(0.0, peak_mib(pid) - before))
 
-    async def retention(self, seeded: SeededInstance, url: str, put) -> None:  # type: ignore[no-untyped-def]
+    async def retention_in_serve(
+        self, engine: str, cases: int, seeded: SeededInstance, put
+    ) -> None:  # type: ignore[no-untyped-def]
+        """Retention as ``serve`` runs it (a minute after start, in its own process), while four
+        reporters file: the rate from the first deletion seen to the last, and submissions' p99
+        meanwhile."""
+        environ = {**seeded.environ, "QUIETLINE_PURGE_INTERVAL_HOURS": "24"}
+        server = quietline_server(
+            f"serve-retention-{engine}-{cases}",
+            seeded.settings.data_dir,
+            environ,
+            self.workdir / "logs",
+        )
+        start_timed(server)
+        before = await scale_data.purged_cases(seeded.settings)
+        target = before + min(RETENTION_CASES, cases // 2)
+        latencies: list[float] = []
+        errors, first, last, count = 0, None, None, before
+        deadline = time.perf_counter() + 90 + RETENTION_LIMIT_SECONDS
+        try:
+            while count < target and time.perf_counter() < deadline:
+                load = await drive(
+                    server.url,
+                    report_request,
+                    concurrency=4,
+                    max_requests=10_000,
+                    max_seconds=1,
+                    expect_status=201,
+                )
+                count = await scale_data.purged_cases(seeded.settings)
+                now = time.perf_counter()
+                if count > before:
+                    first = first or now - load.elapsed
+                    latencies += load.latencies
+                    errors += load.error_count
+                    last = now
+        finally:
+            server.stop()
+        deleted = count - before
+        put("retention: cases deleted", deleted)
+        if first is not None and last is not None and last > first:
+            put("retention: wall time", last - first)
+            put("retention: cases deleted a second", deleted / (last - first))
+        latencies.sort()
+        p99 = latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan")
+        put("submission p99 during retention", 1000 * p99)
+        put("submission errors during retention", errors)
+
+    async def retention_cli(
+        self, engine: str, cases: int, seeded: SeededInstance, put: Putter
+    ) -> None:
+        """``quietline purge`` in its own process beside ``serve`` while reporters file (after
+        the in-serve run, on as many cases made expired again)."""
+        await built_in_child(seeded.environ, "--expire", str(min(RETENTION_CASES, cases // 2)))
+        server = quietline_server(
+            f"serve-cli-{engine}-{cases}",
+            seeded.settings.data_dir,
+            seeded.environ,
+            self.workdir / "logs",
+        )
+        start_timed(server)
+        try:
+            await self.purge_command(seeded, server.url, put)
+        finally:
+            server.stop()
+
+    async def purge_command(self, seeded: SeededInstance, url: str, put: Putter) -> None:
         """A purge run in its own process while one reporter after another files reports."""
         idle = await drive(
             url,
@@ -269,17 +336,17 @@ class Scale:
         if process.returncode != 0:
             output = report.read_text(errors="replace")
             log(f"purge stopped or failed after {seconds:.0f} s: {output[-300:]}")
-        put("retention: cases deleted", deleted)
-        put("retention: wall time", seconds)
+        put("purge command: cases deleted", deleted)
+        put("purge command: wall time", seconds)
         # The command's own start and its scan of the candidates, timed by a dry run after.
         dry = run_command(["purge", "--dry-run"], seeded.environ)
-        put("retention: start and scan (dry run)", dry.seconds)
+        put("purge command: start and scan (dry run)", dry.seconds)
         net = max(seconds - dry.seconds, 1e-3)
-        put("retention: cases deleted a second", deleted / net)
+        put("purge command: cases deleted a second", deleted / net)
         latencies.sort()
         p99 = latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan")
-        put("submission p99 during retention", 1000 * p99)
-        put("submission errors during retention", errors)
+        put("submission p99 during the purge command", 1000 * p99)
+        put("submission errors during the purge command", errors)
 
     def measure_audit_verify(self, engine: str, cases: int, seeded: SeededInstance) -> None:
         put = self.results.putter(engine, cases)

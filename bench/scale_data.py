@@ -274,6 +274,8 @@ async def _build(args: argparse.Namespace) -> str:
     today = datetime.now(UTC).date()
     if args.attachment_mb:
         return f"{await add_attachments(settings, args.attachment_mb)} bytes of attachments"
+    if not args.cases:
+        return f"{await expire_cases(settings, args.expire, today=today)} expired"
     keys = await add_cases(settings, args.cases, today=today)
     entries = await add_entries(settings, report_bytes=args.report_bytes)
     events = await add_audit_events(environ, args.cases)
