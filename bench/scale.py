@@ -297,6 +297,7 @@ class Scale:
             expect_status=201,
         )
         put("submission p99, idle", 1000 * idle.p99)
+        before = await scale_data.purged_cases(seeded.settings)
         # Its report names every case it deleted: to a file, so that no pipe fills up.
         report = self.workdir / "purge.out"
         with report.open("wb") as sink:
@@ -332,7 +333,7 @@ class Scale:
             except TimeoutError:
                 pass
         seconds = time.perf_counter() - started
-        deleted = await scale_data.purged_cases(seeded.settings)
+        deleted = await scale_data.purged_cases(seeded.settings) - before
         if process.returncode != 0:
             output = report.read_text(errors="replace")
             log(f"purge stopped or failed after {seconds:.0f} s: {output[-300:]}")
