@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -30,18 +29,17 @@ from pathlib import Path
 import httpx
 
 from bench import directory as bench_directory
-from bench import pg, scale_data, staff
+from bench import pg, scale_data, scale_retention, staff
 from bench.driver import LoadResult, drive
 from bench.run import CASE_MESSAGES, REPORT_BODY, report_request, status_request
 from bench.scale_report import Putter, Results, write_results
-from bench.scale_tools import peak_mib, reset_peak, run_command, start_timed
+from bench.scale_tools import built_in_child, peak_mib, reset_peak, run_command, start_timed
 from bench.seed import OFFICERS, SeededInstance, seed_instance
 from bench.servers import quietline_server
 
-RETENTION_CASES = 10_000
+RETENTION_CASES = scale_retention.RETENTION_CASES
 DIRECTORY_MEMBERS = 1_000
 STATUS_TOKENS = 20
-RETENTION_LIMIT_SECONDS = 120  # a slower purge is stopped; its rate is what it deleted so far
 
 
 def log(message: str) -> None:
@@ -96,28 +94,6 @@ async def _tokens(url: str, count: int) -> list[str]:
     )
     assert result.error_count == 0, result.errors
     return tokens
-
-
-async def built_in_child(environ: dict[str, str], *args: str) -> str:
-    """Run ``python -m bench.scale_data ARGS`` under ``nice -n 15``; its output."""
-    process = await asyncio.create_subprocess_exec(
-        "nice",
-        "-n",
-        "15",
-        sys.executable,
-        "-m",
-        "bench.scale_data",
-        "--environ",
-        json.dumps(environ),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    text = output.decode(errors="replace")
-    if process.returncode != 0:
-        raise RuntimeError(f"the build failed: {text[-800:]}")
-    return text
 
 
 class Scale:
@@ -206,8 +182,9 @@ class Scale:
             await self.statistics(server.pid, server.url, cookies, put)
         finally:
             server.stop()
-        await self.retention_in_serve(engine, cases, seeded, put)
-        await self.retention_cli(engine, cases, seeded, put)
+        logs = self.workdir / "logs"
+        await scale_retention.in_serve(engine, cases, seeded, put, logs)
+        await scale_retention.by_command(engine, cases, seeded, put, self.workdir)
 
     async def statistics(self, pid: int, url: str, cookies: httpx.Cookies, put: Putter) -> None:
         year = datetime.now(UTC).year - 1  # a whole year of cases
@@ -219,135 +196,6 @@ class Scale:
         answer.raise_for_status()
         put("statistics of a year", seconds)
         put("statistics peak memory growth", max(0.0, peak_mib(pid) - before))
-
-    async def retention_in_serve(
-        self, engine: str, cases: int, seeded: SeededInstance, put
-    ) -> None:  # type: ignore[no-untyped-def]
-        """Retention as ``serve`` runs it (a minute after start, in its own process), while four
-        reporters file: the rate from the first deletion seen to the last, and submissions' p99
-        meanwhile."""
-        environ = {**seeded.environ, "QUIETLINE_PURGE_INTERVAL_HOURS": "24"}
-        server = quietline_server(
-            f"serve-retention-{engine}-{cases}",
-            seeded.settings.data_dir,
-            environ,
-            self.workdir / "logs",
-        )
-        start_timed(server)
-        before = await scale_data.purged_cases(seeded.settings)
-        target = before + min(RETENTION_CASES, cases // 2)
-        latencies: list[float] = []
-        errors, first, last, count = 0, None, None, before
-        deadline = time.perf_counter() + 90 + RETENTION_LIMIT_SECONDS
-        try:
-            while count < target and time.perf_counter() < deadline:
-                load = await drive(
-                    server.url,
-                    report_request,
-                    concurrency=4,
-                    max_requests=10_000,
-                    max_seconds=1,
-                    expect_status=201,
-                )
-                count = await scale_data.purged_cases(seeded.settings)
-                now = time.perf_counter()
-                if count > before:
-                    first = first or now - load.elapsed
-                    latencies += load.latencies
-                    errors += load.error_count
-                    last = now
-        finally:
-            server.stop()
-        deleted = count - before
-        put("retention: cases deleted", deleted)
-        if first is not None and last is not None and last > first:
-            put("retention: wall time", last - first)
-            put("retention: cases deleted a second", deleted / (last - first))
-        latencies.sort()
-        p99 = latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan")
-        put("submission p99 during retention", 1000 * p99)
-        put("submission errors during retention", errors)
-
-    async def retention_cli(
-        self, engine: str, cases: int, seeded: SeededInstance, put: Putter
-    ) -> None:
-        """``quietline purge`` in its own process beside ``serve`` while reporters file (after
-        the in-serve run, on as many cases made expired again)."""
-        await built_in_child(seeded.environ, "--expire", str(min(RETENTION_CASES, cases // 2)))
-        server = quietline_server(
-            f"serve-cli-{engine}-{cases}",
-            seeded.settings.data_dir,
-            seeded.environ,
-            self.workdir / "logs",
-        )
-        start_timed(server)
-        try:
-            await self.purge_command(seeded, server.url, put)
-        finally:
-            server.stop()
-
-    async def purge_command(self, seeded: SeededInstance, url: str, put: Putter) -> None:
-        """A purge run in its own process while one reporter after another files reports."""
-        idle = await drive(
-            url,
-            report_request,
-            concurrency=4,
-            max_requests=10_000,
-            max_seconds=3,
-            expect_status=201,
-        )
-        put("submission p99, idle", 1000 * idle.p99)
-        before = await scale_data.purged_cases(seeded.settings)
-        # Its report names every case it deleted: to a file, so that no pipe fills up.
-        report = self.workdir / "purge.out"
-        with report.open("wb") as sink:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "intake.cli",
-                "purge",
-                env={**os.environ, **seeded.environ},
-                stdout=sink,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        started = time.perf_counter()
-        latencies: list[float] = []
-        errors = 0
-        while process.returncode is None:
-            if time.perf_counter() - started > RETENTION_LIMIT_SECONDS:
-                process.terminate()  # the batches done so far stay done
-                await process.wait()
-                break
-            load = await drive(
-                url,
-                report_request,
-                concurrency=4,
-                max_requests=10_000,
-                max_seconds=1,
-                expect_status=201,
-            )
-            latencies += load.latencies
-            errors += load.error_count
-            try:
-                await asyncio.wait_for(process.wait(), timeout=0.01)
-            except TimeoutError:
-                pass
-        seconds = time.perf_counter() - started
-        deleted = await scale_data.purged_cases(seeded.settings) - before
-        if process.returncode != 0:
-            output = report.read_text(errors="replace")
-            log(f"purge stopped or failed after {seconds:.0f} s: {output[-300:]}")
-        put("purge command: cases deleted", deleted)
-        put("purge command: wall time", seconds)
-        # The command's own start and its scan of the candidates, timed by a dry run after.
-        dry = run_command(["purge", "--dry-run"], seeded.environ)
-        put("purge command: start and scan (dry run)", dry.seconds)
-        net = max(seconds - dry.seconds, 1e-3)
-        put("purge command: cases deleted a second", deleted / net)
-        latencies.sort()
-        p99 = latencies[int(0.99 * (len(latencies) - 1))] if latencies else float("nan")
-        put("submission p99 during the purge command", 1000 * p99)
-        put("submission errors during the purge command", errors)
 
     def measure_audit_verify(self, engine: str, cases: int, seeded: SeededInstance) -> None:
         put = self.results.putter(engine, cases)

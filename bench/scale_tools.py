@@ -3,6 +3,8 @@ server's start-up time, resetting and reading a process's peak memory."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -81,3 +83,25 @@ def reset_peak(pid: int) -> float:
 
 def peak_mib(pid: int) -> float:
     return procstat.peak_rss_mib(pid)
+
+
+async def built_in_child(environ: dict[str, str], *args: str) -> str:
+    """Run ``python -m bench.scale_data ARGS`` under ``nice -n 15``; its output."""
+    process = await asyncio.create_subprocess_exec(
+        "nice",
+        "-n",
+        "15",
+        sys.executable,
+        "-m",
+        "bench.scale_data",
+        "--environ",
+        json.dumps(environ),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    text = output.decode(errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"the build failed: {text[-800:]}")
+    return text
