@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from bench.servers import Server
 @dataclass(frozen=True)
 class CommandRun:
     seconds: float
-    peak_rss_mib: float  # the child's highest resident set size (ru_maxrss)
+    peak_rss_mib: float  # the command's highest resident set size, sampled
     returncode: int
     output: str
 
@@ -29,7 +30,9 @@ class CommandRun:
 def run_command(
     args: list[str], environ: dict[str, str], *, stdin: bytes | None = None
 ) -> CommandRun:
-    """Run ``quietline ARGS`` to its end; time it and read its peak memory from wait4."""
+    """Run ``quietline ARGS`` to its end; time it and sample its peak memory (``VmHWM``) every
+    20 ms. (``wait4``'s ``ru_maxrss`` would not do: a child forked from this large process
+    starts with this process's resident size as its high-water mark.)"""
     command = [sys.executable, "-m", "intake.cli", *args]
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -43,13 +46,19 @@ def run_command(
     if stdin:
         process.stdin.write(stdin)
     process.stdin.close()
-    output = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(process.stdout.read()))  # type: ignore[union-attr]
+    reader.start()
+    peak = 0.0
+    while process.poll() is None:
+        try:
+            peak = max(peak, procstat.peak_rss_mib(process.pid))
+        except (OSError, KeyError):
+            pass  # between the fork and the exec, or just exited
+        time.sleep(0.02)
     seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return CommandRun(
-        seconds, usage.ru_maxrss / 1024, process.returncode, output.decode(errors="replace")
-    )
+    reader.join()
+    return CommandRun(seconds, peak, process.returncode, b"".join(chunks).decode(errors="replace"))
 
 
 def start_timed(server: Server, *, limit: float = 120.0) -> float:
