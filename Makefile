@@ -6,10 +6,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= var
+# Where `make run` listens: `make run PORT=8080`, `make run HOST=0.0.0.0` (every interface).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test check lint bench bench-scale migration translations config-doc clean
+.PHONY: run test check lint bench bench-scale migration translations config-doc deploy-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	QUIETLINE_DEV=1 $(BIN)/quietline --data-dir $(DATA_DIR) serve --demo
+	QUIETLINE_DEV=1 $(BIN)/quietline --data-dir $(DATA_DIR) serve --demo --host $(HOST) --port $(PORT)
 
 # axe-core for the browser tests, pinned by tests/browser/package-lock.json.
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
@@ -43,6 +46,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict crypto
 	$(BIN)/lint-imports --no-cache --no-logo
+
+# deploy/ built and run with podman: the images from Debian packages, the compose stack, the
+# round trips of tests/system/test_deploy_stack.py; each step printed with its time. Needs root,
+# podman, runc and debootstrap (.ci/run installs them); caches under ~/.cache/quietline-deploy.
+deploy-test: $(STAMP)
+	nice -n 10 $(BIN)/python -m pytest -p no:cacheprovider -s -rs \
+	  tests/system/test_deploy_stack.py tests/system/test_deploy_systemd.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

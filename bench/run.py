@@ -62,6 +62,29 @@ def report_request(index: int) -> Request:
     )
 
 
+# Every question the built-in questionnaire asks of a report about public money: the category's
+# six and the four asked for every category (intake/casework/builtin_questions.py).
+TEN_ANSWERS = {
+    "department": "Public works",
+    "contract": "PO-2026-0418",
+    "amount": "48500.00",
+    "vendor": "Northside Paving Ltd.",
+    "approved_by": "director",
+    "misuse": "split",
+    "when": "2026-03",
+    "before": "yes",
+    "evidence": "The three invoices are in the shared finance folder, March 2026.",
+    "others_know": ["coworkers"],
+}
+
+
+def answered_report_request(index: int) -> Request:
+    """The same 2 KB report with answers to a ten-question questionnaire."""
+    request = report_request(index)
+    assert request.json is not None
+    return Request("POST", "/api/v1/reports", json={**request.json, "answers": TEN_ANSWERS})
+
+
 def status_request(tokens: list[str]) -> RequestFactory:
     def make(index: int) -> Request:
         return Request(
@@ -255,6 +278,17 @@ class Runner:
             keep_tokens=True,
         )
 
+    async def answered_submissions(self, concurrency: int) -> list[Row]:
+        """Submissions with a ten-question questionnaire answered (checked, encrypted, the
+        statistical choice counted), against the same baseline."""
+        return await self.interleaved(
+            f"submit+10 answers c={concurrency}",
+            lambda target: answered_report_request,
+            concurrency=concurrency,
+            expect_status=201,
+            keep_tokens=True,
+        )
+
     async def lookups(self) -> list[Row]:
         return await self.interleaved(
             "status c=8",
@@ -301,6 +335,7 @@ class Runner:
     async def quietline_scenarios(self) -> None:
         await self.warm_up()
         submit8 = await self.submissions(8)
+        answered8 = await self.answered_submissions(8)
         lookups = await self.lookups()
         submit64 = await self.submissions(64)
         for target in self.quietlines:
@@ -309,6 +344,7 @@ class Runner:
             self.facts[f"{target.name} lost reports"] = lost
             log(f"{target.name}: {opened} tokens open their case, {lost} lost")
         self.check_intake(submit8, lookups, submit64)
+        self.check_answered(answered8)
         if self.args.skip_staff:
             return
         staff_targets = [t for t in self.quietlines if await staff.has_staff_api(t.server.url)]
@@ -600,6 +636,20 @@ class Runner:
                     )
                 answer.raise_for_status()
         return ref
+
+    def check_answered(self, answered8: list[Row]) -> None:
+        for row in answered8:
+            if row.baseline is None:
+                continue
+            self.checks.append(
+                Check(
+                    f"submission with ten answers c=8 ({row.server}) >= 50% of baseline, "
+                    "zero errors",
+                    f"{row.ratio:.0%} ({row.throughput:.0f}/s vs {row.baseline.throughput:.0f}/s),"
+                    f" {row.errors} errors",
+                    row.ratio >= 0.5 and row.errors == 0,
+                )
+            )
 
     def check_intake(self, submit8: list[Row], lookups: list[Row], submit64: list[Row]) -> None:
         for row in submit8:

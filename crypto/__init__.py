@@ -16,6 +16,7 @@ from crypto.errors import (
     WrongPassword,
 )
 from crypto.fields import decrypt_field, encrypt_field
+from crypto.identity import IDENTITY_HALF_BYTES, SealedIdentity, open_identity, seal_identity
 from crypto.keys import DATA_KEY_BYTES, KeyPair, generate_keypair, new_data_key, public_key_of
 from crypto.passwords import (
     DEFAULT_COST,
@@ -43,11 +44,14 @@ from crypto.stream import (
     StreamEncryptor,
 )
 from crypto.tokens import (
+    ONCE_BYTES,
     TOKEN_BITS,
     TOKEN_LENGTH,
     format_token,
+    new_once,
     new_token,
     normalise_token,
+    once_digest,
     pepper_check,
     reporter_key,
     reporter_keypair,
@@ -62,9 +66,12 @@ __all__ = [
     "DEFAULT_COST",
     "FIRST_EPOCH",
     "HEADER_SIZE",
+    "IDENTITY_HALF_BYTES",
     "KeyEpochs",
     "SEALED_CHUNK_SIZE",
+    "SealedIdentity",
     "SIGNATURE_BYTES",
+    "ONCE_BYTES",
     "TOKEN_BITS",
     "TOKEN_LENGTH",
     "CryptoError",
@@ -92,13 +99,17 @@ __all__ = [
     "generate_signing_keypair",
     "lock_secret",
     "new_data_key",
+    "new_once",
     "new_token",
     "normalise_token",
+    "once_digest",
+    "open_identity",
     "pepper_check",
     "public_key_of",
     "reporter_key",
     "reporter_keypair",
     "seal",
+    "seal_identity",
     "sign",
     "signing_public_key_of",
     "split_secret",

@@ -8,6 +8,8 @@ another's.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 VERSION_1 = 0x01
@@ -27,15 +29,22 @@ def encode_context(label: str, **parts: str) -> bytes:
     Every part must be a non-empty ``str``: an empty case id or field name is a caller bug that
     would otherwise silently bind ciphertexts to nothing in particular.
     """
-    out = bytearray([VERSION_1])
-    out += _length_prefixed(label.encode("utf-8"))
+    out = [_encoded_label(label)]
     for name, value in parts.items():
         if not isinstance(value, str):
             raise TypeError(f"{name} must be a str, not {type(value).__name__}")
         if not value:
             raise ValueError(f"{name} must not be empty")
-        out += _length_prefixed(value.encode("utf-8"))
-    return bytes(out)
+        encoded = value.encode("utf-8")
+        out.append(len(encoded).to_bytes(4, "big"))
+        out.append(encoded)
+    return b"".join(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _encoded_label(label: str) -> bytes:
+    """The version and the label: labels are the package's own constants, encoded once each."""
+    return bytes([VERSION_1]) + _length_prefixed(label.encode("utf-8"))
 
 
 def _length_prefixed(data: bytes) -> bytes:

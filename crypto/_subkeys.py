@@ -20,12 +20,14 @@ from crypto._encoding import KEY_BYTES, encode_context, require_key
 FIELDS = "fields"
 ATTACHMENTS = "attachments"
 _LABEL = "quietline/case-subkey/v2"
+# The HKDF info of each purpose: constants, encoded once.
+_INFO = {purpose: encode_context(_LABEL, purpose=purpose) for purpose in (FIELDS, ATTACHMENTS)}
 
 
 def case_subkey(data_key: bytes, purpose: str) -> bytes:
     """The 32-byte key of ``purpose`` under ``data_key``; the same inputs give the same key."""
     require_key(data_key, "data_key")
-    if purpose not in (FIELDS, ATTACHMENTS):
+    info = _INFO.get(purpose)
+    if info is None:
         raise ValueError("unknown case subkey purpose")
-    info = encode_context(_LABEL, purpose=purpose)
     return HKDF(SHA256(), KEY_BYTES, salt=None, info=info).derive(data_key)

@@ -39,8 +39,11 @@ from crypto.keys import KeyPair, public_key_of
 __all__ = [
     "TOKEN_BITS",
     "TOKEN_LENGTH",
+    "ONCE_BYTES",
     "format_token",
+    "new_once",
     "new_token",
+    "once_digest",
     "normalise_token",
     "reporter_key",
     "reporter_keypair",
@@ -56,6 +59,8 @@ PEPPER_MIN_BYTES = 32
 REPORTER_SALT_MIN_BYTES = 16
 _PEPPER_CHECK_LABEL = "quietline/pepper-check/v1"
 _LOOKUP_LABEL = "quietline/token-lookup/v1"
+_ONCE_LABEL = "quietline/form-once/v1"
+ONCE_BYTES = 16
 _REPORTER_KEY_INFO = b"quietline/reporter-key/v1"
 _REPORTER_KEYPAIR_INFO = b"quietline/reporter-keypair/v1"
 
@@ -67,6 +72,8 @@ _SEPARATORS = frozenset(".-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 # Beyond this, do no per-character work on the input at all: it cannot be a token.
 _MAX_INPUT = 1000
 
+# The canonical form's characters only: upper case, no confusables.
+_CANONICAL_VALUES: dict[str, int] = {char: value for value, char in enumerate(ALPHABET)}
 # Either case of each character, and the Crockford confusables: O reads as 0, I and L as 1.
 _VALUES: dict[str, int] = {
     char: value for value, upper in enumerate(ALPHABET) for char in (upper, upper.lower())
@@ -92,8 +99,15 @@ def normalise_token(text: str) -> str:
             length=TOKEN_LENGTH,
         )
     values: list[int] = []
-    for char in unicodedata.normalize("NFKC", text):
-        if char.isspace() or char in _SEPARATORS or unicodedata.category(char) == "Cf":
+    # ASCII is its own NFKC form and holds no format (Cf) character: the common case, a token
+    # pasted or typed as printed, skips both per-character Unicode look-ups.
+    ascii_only = text.isascii()
+    for char in text if ascii_only else unicodedata.normalize("NFKC", text):
+        if (
+            char.isspace()
+            or char in _SEPARATORS
+            or (not ascii_only and unicodedata.category(char) == "Cf")
+        ):
             continue
         value = _VALUES.get(char)
         if value is None:
@@ -132,6 +146,24 @@ def token_lookup_key(pepper: bytes, canonical: str) -> bytes:
         raise ValueError(f"pepper must be at least {PEPPER_MIN_BYTES} bytes long")
     _require_canonical(canonical)
     message = encode_context(_LOOKUP_LABEL, token=canonical)
+    return hmac.new(pepper, message, hashlib.sha256).digest()
+
+
+def new_once() -> str:
+    """A form's one-time value: 128 random bits, URL-safe base64 without padding (22
+    characters). It tells a form sent twice from one sent once, and nothing else."""
+    return secrets.token_urlsafe(ONCE_BYTES)
+
+
+def once_digest(pepper: bytes, value: str) -> bytes:
+    """HMAC-SHA256 under the server pepper, with its own label: what the database keeps of a
+    form's one-time value, so that a copy of it cannot tell which value a browser sent."""
+    require_bytes(pepper, "pepper")
+    if len(pepper) < PEPPER_MIN_BYTES:
+        raise ValueError(f"pepper must be at least {PEPPER_MIN_BYTES} bytes long")
+    if not isinstance(value, str) or not value:
+        raise ValueError("a one-time value must be a non-empty string")
+    message = encode_context(_ONCE_LABEL, value=value)
     return hmac.new(pepper, message, hashlib.sha256).digest()
 
 
@@ -181,23 +213,21 @@ def _spell(data: Sequence[int]) -> str:
 
 def _check_value(data: Sequence[int]) -> int:
     """Luhn mod 32: double every other code point from the right, starting with the last."""
-    total = 0
-    factor = 2
-    for value in reversed(data):
-        addend = factor * value
-        total += addend // 32 + addend % 32
-        factor = 3 - factor
+    from_right = data[::-1]
+    total = sum(_DOUBLED[value] for value in from_right[0::2]) + sum(from_right[1::2])
     return -total % 32
 
 
+# A doubled code point's two base-32 digits added, as Luhn mod 32 counts it.
+_DOUBLED = tuple((2 * value) // 32 + (2 * value) % 32 for value in range(32))
+
+
 def _require_canonical(canonical: str) -> None:
-    if (
-        not isinstance(canonical, str)
-        or len(canonical) != TOKEN_LENGTH
-        or any(char not in ALPHABET for char in canonical)
-        or _spell([ALPHABET.index(char) for char in canonical[:_DATA_LENGTH]]) != canonical
-    ):
-        raise ValueError("expected a canonical token: pass it through normalise_token first")
+    if isinstance(canonical, str) and len(canonical) == TOKEN_LENGTH:
+        values = [_CANONICAL_VALUES.get(char, -1) for char in canonical]
+        if -1 not in values and _check_value(values[:_DATA_LENGTH]) == values[_DATA_LENGTH]:
+            return
+    raise ValueError("expected a canonical token: pass it through normalise_token first")
 
 
 def _unused_character(char: str) -> TokenTypo:

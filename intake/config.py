@@ -149,9 +149,23 @@ class Settings:
         env="ALTERNATE_GROUP",
         doc="the group for reports that involve the default group",
     )
+    identity_disclosure_told_by_office: bool = setting(
+        False,
+        env="IDENTITY_DISCLOSURE_TOLD_BY_OFFICE",
+        doc="`true`: a confidential reporter's status page does not say when their identity was "
+        "opened to an officer (the office tells them itself); `false`: it says to which role "
+        "and on which day",
+    )
     max_report_chars: int = setting(20_000, env="MAX_REPORT_CHARS", doc="longest report text")
     max_message_chars: int = setting(
         10_000, env="MAX_MESSAGE_CHARS", doc="longest follow-up message"
+    )
+    search_max_cases: int = setting(
+        200,
+        env="SEARCH_MAX_CASES",
+        doc="most cases one search in a staff member's own cases decrypts and reads, newest "
+        "first (the page says when the limit cut a search short)",
+        check=positive,
     )
     max_request_bytes: int = setting(
         256 * 1024,

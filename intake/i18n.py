@@ -220,7 +220,10 @@ class Listing:
     separator: str = "; "
 
     def localized(self, locale: str) -> str:
-        return self.separator.join(item.localized(locale) for item in self.items)
+        separator = self.separator
+        if locale.startswith("fr") and separator.lstrip()[:1] in (";", ":"):
+            separator = "\u00a0" + separator.lstrip()  # French: a non-breaking space before
+        return separator.join(item.localized(locale) for item in self.items)
 
 
 Localized = Size | Phrase | Listing

@@ -27,6 +27,7 @@ LEVELS = ("unit", "integration", "system")
 MARKERS_BY_FILE = {
     "system/test_browser.py": ("browser",),
     "system/test_deploy.py": ("deploy",),
+    "system/test_deploy_stack.py": ("deploy", "containers", "slow"),
     "system/test_cleaners_judged.py": ("judges",),
 }
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intake.accounts import enrolment, keyring, membership, sessions
+from intake.accounts import enrolment, keyring, membership, organisation, sessions
 from intake.accounts.sessions import SignedIn
 from intake.casework import deadline_settings
 from intake.casework.vocabulary import Role
@@ -78,6 +78,7 @@ async def create_account(
     password: str,
     *,
     root_public: bytes | None = None,
+    issuer: str = "Quietline",
     proposer: str = "cli",
 ) -> NewCredentials:
     """Add a staff account (committed with ``session``) and the credentials to hand over.
@@ -105,7 +106,7 @@ async def create_account(
     return NewCredentials(
         staff=staff,
         totp_secret=unlocked.totp_secret,
-        totp_uri=keyring.totp_uri(staff, unlocked),
+        totp_uri=keyring.totp_uri(staff, unlocked, issuer=issuer),
         directory_change=change.id if change is not None else None,
     )
 
@@ -123,6 +124,7 @@ async def add_staff(
 ) -> NewCredentials:
     require_admin(admin)
     account = Account(email, name, role, group, exclusion_label)
+    issuer = await _issuer(runtime)
     async with db.transaction(runtime.sessions) as session:
         made = await create_account(
             session,
@@ -131,6 +133,7 @@ async def add_staff(
             password,
             root_public=runtime.secrets.root_public,
             proposer=admin.staff.id,
+            issuer=issuer,
         )
         staff = made.staff
         await audit.record(
@@ -145,6 +148,11 @@ async def add_staff(
             },
         )
     return made
+
+
+async def _issuer(runtime: Runtime) -> str:
+    """The organisation's name as an authenticator app shows it beside the code."""
+    return (await organisation.current(runtime)).text("name", "en") or "Quietline"
 
 
 async def _person(session: AsyncSession, staff_id: str) -> Staff:
@@ -301,7 +309,7 @@ async def reset_staff(
     return NewCredentials(
         staff=person,
         totp_secret=unlocked.totp_secret,
-        totp_uri=keyring.totp_uri(person, unlocked),
+        totp_uri=keyring.totp_uri(person, unlocked, issuer=await _issuer(runtime)),
         cases_lost=lost,
     )
 

@@ -15,8 +15,9 @@ The rules (SECURITY.md, "Recipient directory"):
 - a member who is or becomes an officer, or any change of a member's group, role, label or keys
   in group G: two active officers of G other than the member (the two-person rule), or the root
   where G has fewer than two such officers (bootstrap);
-- an investigator or administrator: the administrator who proposed it and one active officer of
-  the group (other than the member), or the root where the group has no such officer;
+- an investigator, administrator or identity custodian: the administrator who proposed it and
+  one active officer of the group (other than the member), or the root where the group has no
+  such officer;
 - retiring a member (``active`` false): one active officer of the group or an administrator who
   is not the member, or the root: taking access away never needs two people, and any later
   return needs the full rule again.
@@ -46,7 +47,7 @@ SIGNATURE_PURPOSE = "directory-entry"
 
 EntryKind = Literal["group", "recovery", "member", "audit"]
 RECEIVING_ROLE = "officer"
-ROLES = ("officer", "investigator", "admin")
+ROLES = ("officer", "investigator", "admin", "custodian")
 
 
 class DirectoryInvalid(Exception):

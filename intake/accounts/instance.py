@@ -22,7 +22,7 @@ from intake.accounts.ceremony import (
     run_ceremony,
 )
 from intake.accounts.directory_rules import ROOT
-from intake.casework import holders
+from intake.casework import holders, questionnaires
 from intake.config import ConfigError, Settings
 from intake.operations import audit
 from intake.runtime import Runtime
@@ -50,6 +50,10 @@ async def initialise(runtime: Runtime, *, migrate_in_child: bool = False) -> lis
                 for index, (ident, label) in enumerate(runtime.settings.categories)
             )
             created.append(f"{len(runtime.settings.categories)} report categories")
+        category_ids = (await session.exec(select(Category.id))).all()
+        seeded = await questionnaires.seed_builtin(session, category_ids, today=runtime.today())
+        if seeded:
+            created.append(f"{seeded} built-in questionnaires")
     await audit.note_unkeyed_prefix(runtime)
     return created
 
@@ -87,11 +91,18 @@ async def is_empty(runtime: Runtime) -> bool:
         return (await session.exec(select(Staff))).first() is None
 
 
+# Every role and both groups, and two officers a reporter may exclude by their label, so a first
+# look shows the whole form and every kind of page.
 DEMO_STAFF = (
-    Account("officer@example.org", "Olivia Officer", "officer", "solicitor"),
-    Account("officer2@example.org", "Omar Officer", "officer", "solicitor"),
+    Account("officer@example.org", "Olivia Officer", "officer", "solicitor", "City Solicitor"),
+    Account(
+        "officer2@example.org", "Omar Officer", "officer", "solicitor", "Deputy City Solicitor"
+    ),
+    Account("investigator@example.org", "Ines Investigator", "investigator", "solicitor"),
     Account("alternate@example.org", "Alex Alternate", "officer", "alternate"),
     Account("admin@example.org", "Ada Admin", "admin", "solicitor"),
+    # Decides officers' requests to open a confidential reporter's identity; holds no case.
+    Account("custodian@example.org", "Cai Custodian", "custodian", "solicitor"),
 )
 
 

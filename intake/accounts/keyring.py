@@ -204,9 +204,10 @@ async def create_staff(
     return staff, keys.secrets
 
 
-def totp_uri(staff: Staff, secrets: StaffSecrets) -> str:
+def totp_uri(staff: Staff, secrets: StaffSecrets, *, issuer: str = "Quietline") -> str:
+    """The authenticator's enrolment address; ``issuer`` is the name the app shows beside it."""
     return pyotp.TOTP(secrets.totp_secret).provisioning_uri(
-        name=staff.email, issuer_name="Quietline"
+        name=staff.email, issuer_name=issuer or "Quietline"
     )
 
 

@@ -26,13 +26,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import i18n, mail
+from intake import mail
 from intake.accounts import keyring, trusted
 from intake.accounts.directory_rules import Member
 from intake.accounts.sessions import SignedIn
-from intake.casework import epochs, records, routing
+from intake.casework import eligibility, epochs, records
 from intake.casework.vocabulary import Role
-from intake.config import Settings
 from intake.errors import (
     CaseDeleted,
     CaseNotFound,
@@ -45,7 +44,7 @@ from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, RecoveryKey, Staff, is_id
+from intake.storage.models import Case, CaseKey, IdentityHalf, RecoveryKey, Staff, is_id
 
 NO_SUCH_CASE = N_("No case with this reference is open to you.")
 REF_PATTERN = re.compile(r"QL-[0-9A-Z]{5}-[0-9A-Z]{5}")
@@ -61,6 +60,8 @@ ROLE_ACTIONS: dict[Role, frozenset[str]] = {
     Role.OFFICER: frozenset({"view", "note", "message", "stage", "assign", "grant", "intake"}),
     Role.ADMIN: frozenset({"view", "note", "message", "stage", "assign", "grant"}),
     Role.INVESTIGATOR: frozenset({"view", "note"}),
+    # Identity custodians hold no case: they only decide requests to open an identity.
+    Role.CUSTODIAN: frozenset(),
 }
 _ROLE_REFUSALS = {
     "message": N_("Your role cannot message reporters."),
@@ -107,18 +108,23 @@ async def open_for_staff(
             .where(CaseKey.staff_id == signed_in.staff.id)
         )
     ).first()
-    if sealed is None:
+    keys = unseal_own_copy(signed_in, case.id, sealed) if sealed is not None else None
+    if keys is None:
         raise CaseNotFound(NO_SUCH_CASE)
+    return case, keys
+
+
+def unseal_own_copy(signed_in: SignedIn, case_id: str, sealed: bytes) -> crypto.KeyEpochs | None:
+    """A case's keys from this person's own sealed copy; None for a copy sealed to a key they
+    no longer have (their account was reset)."""
     try:
-        keys = crypto.KeyEpochs.unpack(
+        return crypto.KeyEpochs.unpack(
             crypto.unseal(
-                sealed, signed_in.private_key, case_id=case.id, purpose=keyring.CASE_KEY_PURPOSE
+                sealed, signed_in.private_key, case_id=case_id, purpose=keyring.CASE_KEY_PURPOSE
             )
         )
     except crypto.DecryptionError:
-        # A copy sealed to a key this person no longer has (their account was reset).
-        raise CaseNotFound(NO_SUCH_CASE) from None
-    return case, keys
+        return None
 
 
 class NoKeyToCase(QuietlineError):
@@ -268,6 +274,7 @@ async def grantable_staff(runtime: Runtime) -> list[Staff]:
         if person.id in state.members
         and trusted.disagreement(state.members[person.id], person) is None
         and state.members[person.id].active
+        and state.members[person.id].role != Role.CUSTODIAN
     ]
 
 
@@ -295,27 +302,23 @@ async def _holds(session: AsyncSession, case_id: str, staff_id: str) -> bool:
     return found.first() is not None
 
 
-def fits_routing(case: Case, member: Member, settings: Settings) -> bool:
-    """Whether the office rule lets ``member`` (as the directory has them) hold ``case``."""
-    return not (case.involves_office and member.group == settings.default_group)
-
-
 async def _seal_to(
     session: AsyncSession, runtime: Runtime, case: Case, keys: crypto.KeyEpochs, grantee: Grantee
 ) -> None:
     person, member = grantee.staff, grantee.member
-    if person.id in records.decrypt_exclusions(keys, case):
+    # The two-person seal on a confidential identity: nobody holds the case and a custodian's half.
+    halves = select(IdentityHalf.id).where(IdentityHalf.case_id == case.id)
+    if member.role == Role.CUSTODIAN or (
+        await session.exec(halves.where(IdentityHalf.custodian_id == person.id))
+    ).first():
         raise Forbidden(
-            N_("%(name)s was excluded by the reporter and can never be given this case."),
+            N_("%(name)s is or was an identity custodian for this case: it cannot be given them."),
             name=person.name,
         )
-    if not fits_routing(case, member, runtime.settings):
-        raise Forbidden(
-            N_(
-                "The reporter said this case involves %(group)s: it cannot be given to its members."
-            ),
-            group=i18n.gettext(routing.group_display_name(runtime.settings, member.group)),
-        )
+    excluded = records.decrypt_exclusions(keys, case)
+    refused = eligibility.refusal(case, person, member, excluded, runtime.settings)
+    if refused is not None:
+        raise refused
     session.add(
         CaseKey(
             case_id=case.id,
@@ -368,9 +371,7 @@ async def grant(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) 
     require_role(signed_in, "grant")
     async with db.transaction(runtime.sessions) as session:
         case, keys = await open_for_staff(session, signed_in, ref)
-        return await give(
-            session, runtime, case, keys, staff_id, actor=signed_in.actor, detail={}
-        )
+        return await give(session, runtime, case, keys, staff_id, actor=signed_in.actor, detail={})
 
 
 async def revoke(runtime: Runtime, signed_in: SignedIn, ref: str, staff_id: str) -> None:

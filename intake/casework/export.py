@@ -1,5 +1,9 @@
-"""Export one case as a self-contained HTML file: the report, messages, notes and
-attachments, for someone who holds a key to it. Every export is audited.
+"""Export one case as a file: the report, messages, notes and attachments, for someone who
+holds a key to it. Every export is audited, with the file's format.
+
+The same gathered case (:class:`CaseExport`) becomes a self-contained HTML file
+(:mod:`intake.web.export_file`) or a PDF (:mod:`intake.web.pdf.case`); a new section of the
+case is added here once and rendered by both.
 
 Staff export a case they hold with their own key; the command line exports one with k shares of
 its group's recovery key (:func:`export_recovered`). The file holds decrypted content: whoever
@@ -29,21 +33,26 @@ from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.embedding import base64_pieces
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, records, recovery
-from intake.errors import CaseNotFound
+from intake.casework import access, questionnaires, records, recovery
+from intake.casework.questionnaires import ShownAnswer
+from intake.errors import CaseNotFound, InvalidInput
 from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Case, Category, Entry, Staff
 
+FORMATS = ("html", "pdf")
+
 
 @dataclass(frozen=True)
 class ExportedEntry:
-    """A message, note or reason for the outcome, as the file shows it."""
+    """A message, note or reason for the outcome, as the file shows it: written by the
+    reporter, or by the office (``staff_name`` names who, when that account is known)."""
 
     css: str
-    who: str
+    author: str
+    staff_name: str | None
     on: date
     text: str
 
@@ -60,7 +69,7 @@ class CaseExport:
     case: Case
     exported_by: str
     exported_on: date
-    facts: list[tuple[str, str]]
+    category_label: str
     reports: list[list[tuple[str, str]]]
     messages: list[ExportedEntry]
     notes: list[ExportedEntry]
@@ -68,48 +77,37 @@ class CaseExport:
     files: list[StoredAttachment]
     sessions: async_sessionmaker[AsyncSession]
     keys: crypto.KeyEpochs = field(repr=False)
+    # The reporter's answers, with the questions as they were asked (questionnaires.py).
+    answers: list[ShownAnswer] = field(default_factory=list)
 
-    @property
-    def file_name(self) -> str:
-        return file_name(self.case)
+    def file_name(self, file_format: str = "html") -> str:
+        return file_name(self.case, file_format)
+
+    def plaintext(self, attachment: StoredAttachment) -> AsyncIterator[bytes]:
+        """The attachment's content, decrypted row by row (never written anywhere)."""
+        return attachment_store.plaintext(self.sessions, attachment, self.keys.of(attachment.epoch))
 
     def encoded(self, attachment: StoredAttachment) -> AsyncIterator[str]:
         """The attachment's content in base64, decrypted and encoded row by row."""
-        return base64_pieces(
-            attachment_store.plaintext(self.sessions, attachment, self.keys.of(attachment.epoch))
-        )
+        return base64_pieces(self.plaintext(attachment))
 
 
-def cleaning_note(attachment: StoredAttachment) -> str:
-    return "metadata removed" if attachment.cleaned else "not cleaned"
+REPORT_TEXT = N_("What happened")
+REPORT = N_("Report")
 
 
 def _report_text(raw: str) -> list[tuple[str, str]]:
-    """The report entry holds JSON: the text and any further answers."""
+    """The report entry holds JSON: the text and any further answers. Each label is a catalog
+    message id where one is known (translated when shown), else the answer's name."""
     try:
         fields = json.loads(raw)
     except ValueError:
-        return [("Report", raw)]
+        return [(REPORT, raw)]
     if not isinstance(fields, dict):
-        return [("Report", raw)]
+        return [(REPORT, raw)]
     return [
-        ("What happened" if key == "body" else key.replace("_", " ").capitalize(), str(value))
+        (REPORT_TEXT if key == "body" else key.replace("_", " ").capitalize(), str(value))
         for key, value in fields.items()
-    ]
-
-
-def _facts(case: Case, category: Category | None) -> list[tuple[str, str]]:
-    return [
-        ("Reference", case.ref),
-        ("Kind", "Reprisal complaint" if case.kind == "reprisal" else "Report"),
-        ("Received through", case.channel.replace("_", " ")),
-        ("Category", category.label if category else case.category),
-        ("Received on", case.received_on.isoformat()),
-        ("Stage", case.stage),
-        ("Acknowledged on", case.acknowledged_on.isoformat() if case.acknowledged_on else "—"),
-        ("Concluded on", case.concluded_on.isoformat() if case.concluded_on else "—"),
-        ("Outcome", (case.outcome or "—").replace("_", " ")),
-        ("Legal hold", "yes" if case.legal_hold else "no"),
     ]
 
 
@@ -138,18 +136,14 @@ async def gather(
             continue
         if entry.kind not in others:
             continue
-        who = (
-            "Reporter"
-            if entry.author == "reporter"
-            else staff_names.get(entry.staff_id or "", "Office")
-        )
+        name = None if entry.author == "reporter" else staff_names.get(entry.staff_id or "")
         css = "note" if entry.kind in {"note", "outcome"} else entry.author
-        others[entry.kind].append(ExportedEntry(css, who, entry.on, text))
+        others[entry.kind].append(ExportedEntry(css, entry.author, name, entry.on, text))
     return CaseExport(
         case=case,
         exported_by=exported_by,
         exported_on=exported_on,
-        facts=_facts(case, category),
+        category_label=category.label if category else case.category,
         reports=reports,
         messages=others["message"],
         notes=others["note"],
@@ -160,6 +154,7 @@ async def gather(
         ),
         sessions=runtime.sessions,
         keys=keys,
+        answers=await questionnaires.read_answers(session, keys, case.id),
     )
 
 
@@ -172,9 +167,19 @@ async def _bundle(
         )
 
 
-async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseExport:
+def check_format(file_format: str) -> str:
+    """The export's file format, ``html`` or ``pdf``; anything else is refused (422)."""
+    if file_format not in FORMATS:
+        raise InvalidInput(N_("Choose html or pdf."), field="format")
+    return file_format
+
+
+async def export_for_staff(
+    runtime: Runtime, signed_in: SignedIn, ref: str, file_format: str = "html"
+) -> CaseExport:
     """A staff member exports a case they hold a key to (any role that may read it);
-    anyone else is answered as if the case did not exist. Audited."""
+    anyone else is answered as if the case did not exist. Audited, with the format."""
+    check_format(file_format)
     access.require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
         case, keys = await access.open_for_staff(session, signed_in, ref)
@@ -183,13 +188,13 @@ async def export_for_staff(runtime: Runtime, signed_in: SignedIn, ref: str) -> C
             actor=signed_in.actor,
             action="case.export",
             case_ref=case.ref,
-            detail={"by": "staff key"},
+            detail={"by": "staff key", "format": file_format},
         )
     return await _bundle(runtime, case, keys, actor=signed_in.actor)
 
 
-def file_name(case: Case) -> str:
-    return f"quietline-case-{case.ref}.html"
+def file_name(case: Case, file_format: str = "html") -> str:
+    return f"quietline-case-{case.ref}.{file_format}"
 
 
 async def export_case(
@@ -199,9 +204,11 @@ async def export_case(
     private_key: bytes,
     staff_id: str,
     actor: str,
+    file_format: str = "html",
 ) -> CaseExport:
     """With a staff member's private key given outright: check it opens their own copy, record
     the export in the audit log, and return what the file shows."""
+    check_format(file_format)
     async with db.transaction(runtime.sessions) as session:
         case = (await session.exec(select(Case).where(Case.ref == ref.strip().upper()))).first()
         if case is None or case.purged_on is not None:
@@ -212,17 +219,23 @@ async def export_case(
             actor=actor,
             action="case.export",
             case_ref=case.ref,
-            detail={"by": "staff key"},
+            detail={"by": "staff key", "format": file_format},
         )
     return await _bundle(runtime, case, keys, actor=actor)
 
 
 async def export_recovered(
-    runtime: Runtime, *, ref: str, shares: Iterable[str], force_reason: str | None
+    runtime: Runtime,
+    *,
+    ref: str,
+    shares: Iterable[str],
+    force_reason: str | None,
+    file_format: str = "html",
 ) -> CaseExport:
     """With k shares of the case's group's recovery key (intake/casework/recovery.py): refused
     while an active staff member holds the case unless ``force_reason`` says why; audited with
     the reason, before a byte of the file is written."""
+    check_format(file_format)
     async with db.transaction(runtime.sessions) as session:
         recovered = await recovery.open_case(
             session, runtime, ref=ref, shares=shares, force_reason=force_reason
@@ -232,6 +245,6 @@ async def export_recovered(
             actor=recovery.RECOVERY_ACTOR,
             action="case.export",
             case_ref=recovered.case.ref,
-            detail=recovered.audit_detail(),
+            detail={**recovered.audit_detail(), "format": file_format},
         )
     return await _bundle(runtime, recovered.case, recovered.keys, actor=recovery.RECOVERY_ACTOR)

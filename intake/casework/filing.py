@@ -29,7 +29,8 @@ from intake.accounts import keyring, trusted
 from intake.accounts.sessions import SignedIn
 from intake.attachments.prepare import PreparedAttachment
 from intake.attachments.staging import CaseKey, StagedFile
-from intake.casework import access, records, routing
+from intake.casework import access, once, questionnaires, records, routing
+from intake.casework import identity as confidential
 from intake.casework.case_files import (
     AttachmentOutcome,
     charge_budget,
@@ -59,6 +60,15 @@ class NewReport:
     kind: CaseKind = CaseKind.REPORT
     # The token of the case a reprisal complaint follows from, when the reporter has it.
     original_token: str | None = None
+    # The form's one-time value (or an API client's idempotency key): a second report with the
+    # same value files nothing (intake/casework/once.py).
+    once: str | None = field(default=None, repr=False)
+    # Answers to the category's questions, by question id (intake/casework/questions.py), and
+    # the questionnaire versions the form showed (none: the current ones).
+    answers: dict[str, Any] = field(default_factory=dict, repr=False)
+    questionnaire: tuple[str, ...] = ()
+    # A confidential reporter's name and contact, sealed for two people (casework/identity.py).
+    identity: confidential.GivenIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,7 @@ def _checked_exclusions(read: FilingRead, wanted: tuple[str, ...]) -> tuple[str,
     return tuple(sorted(set(wanted)))
 
 
-async def _original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
+async def original_case_id(session: AsyncSession, runtime: Runtime, token: str) -> str:
     try:
         canonical = crypto.normalise_token(token)
     except crypto.TokenTypo as exc:
@@ -227,10 +237,19 @@ async def _file_report(
     )
     kind = _case_kind(report)
     checked_channel = _channel(channel)
+    once_digest = once.digest(runtime, report.once)
     token = crypto.new_token()
     canonical = crypto.normalise_token(token)
     data_key, case_id = case_key.data_key, case_key.case_id
     today = runtime.today()
+    # A report entered by staff is asked nothing unless answers come with it.
+    answers = (
+        await questionnaires.prepare(
+            runtime, report.category, report.answers, report.questionnaire, case_key=case_key
+        )
+        if recorded_by is None or report.answers
+        else None
+    )
     prepared: list[PreparedAttachment] = []
     if files:
         await _check_category(runtime, report.category)
@@ -269,6 +288,15 @@ async def _file_report(
             staff_id=recorded_by.staff_id if recorded_by else None,
         ),
         prepared=prepared,
+        once=once_digest,
+        answers=answers,
+        identity=(
+            confidential.prepare(
+                report.identity, crypto.KeyEpochs.first(data_key), case_id=case_id, today=today
+            )
+            if report.identity is not None
+            else None
+        ),
     )
     if prepared:
         # Not batched: the reports batched with a large upload would wait for its chunks.
@@ -298,6 +326,9 @@ class _PendingReport:
     reporter_public: bytes
     entry: dict[str, Any]
     prepared: list[PreparedAttachment]
+    once: bytes | None = None
+    answers: questionnaires.PreparedAnswers | None = None
+    identity: confidential.PreparedIdentity | None = None
 
 
 _Outcome = list[AttachmentOutcome]
@@ -329,6 +360,7 @@ class _ReportRows:
     case: dict[str, Any]
     keys: list[dict[str, Any]]
     notify: list[routing.KeyHolder]
+    identity: confidential.IdentityRows | None = None
 
 
 async def _write_reports(
@@ -353,6 +385,14 @@ async def _write_reports(
                 outcomes.append(error)
             else:
                 outcomes.append([])
+        # A form sent twice files once (intake/casework/once.py).
+        allowed = await once.spend_each(
+            connection, [rows.pending.once for rows in accepted], today=runtime.today()
+        )
+        for rows, fresh in zip(accepted, allowed, strict=True):
+            if not fresh:
+                outcomes[_position(batch, rows.pending)] = once.AlreadySent()
+        accepted = [rows for rows, fresh in zip(accepted, allowed, strict=True) if fresh]
         if not accepted:
             return outcomes
         # Core inserts of the columns set here (the table's defaults fill the rest): the ORM's
@@ -362,6 +402,10 @@ async def _write_reports(
         await connection.execute(
             insert(_CASEKEY_TABLE), [key for rows in accepted for key in rows.keys]
         )
+        await questionnaires.write(
+            connection, [rows.pending.answers for rows in accepted if rows.pending.answers]
+        )
+        await confidential.insert_rows(connection, [rows.identity for rows in accepted])
         saved: dict[str, _Outcome] = {}
         for rows in accepted:
             pending = rows.pending
@@ -403,6 +447,10 @@ async def _write_reports(
     ]
 
 
+def _position(batch: Sequence[_PendingReport], pending: _PendingReport) -> int:
+    return next(i for i, item in enumerate(batch) if item is pending)
+
+
 async def _report_rows(
     session: AsyncSession,
     runtime: Runtime,
@@ -415,7 +463,7 @@ async def _report_rows(
         raise InvalidInput(N_("Please choose one of the listed categories."), field="category")
     excluded = _checked_exclusions(read, report.excluded_staff_ids)
     linked = (
-        await _original_case_id(session, runtime, report.original_token)
+        await original_case_id(session, runtime, report.original_token)
         if report.original_token and report.original_token.strip()
         else None
     )
@@ -446,9 +494,21 @@ async def _report_rows(
         "next_seq": 2,
     }
     recorder = pending.recorded_by.staff_id if pending.recorded_by else None
+    sealed_identity = None
+    if pending.identity is not None:
+        sealed_identity = confidential.rows_for(
+            pending.identity,
+            case_id,
+            read.directory,
+            runtime.settings,
+            holders={holder.id for holder in recipients.staff},
+            excluded=excluded,
+            involves_office=report.involves_office,
+        )
     return _ReportRows(
         pending=pending,
         case=case,
         keys=keyring.seal_case_key(case_id, data_key, recipients, received_on=today),
         notify=[holder for holder in read.notified(runtime.settings) if holder.id != recorder],
+        identity=sealed_identity,
     )

@@ -46,6 +46,8 @@ class FilingRead:
     holders: list[routing.KeyHolderRow]  # rows of routing.KEY_HOLDERS
     directory: DirectoryState | None  # None: there is none, or it does not verify
     routes: dict[routing.Route, routing.Recipients] = field(default_factory=dict)
+    # Who is told of a new report: the same for every report of the batch.
+    notified_officers: list[routing.KeyHolder] | None = None
 
     def excludable(self) -> set[str]:
         """The staff ids a reporter may exclude: the directory's labelled active members."""
@@ -56,7 +58,11 @@ class FilingRead:
     def notified(self, settings: Settings) -> list[routing.KeyHolder]:
         if self.directory is None:
             return []
-        return routing.notified_officers(self.holders, self.directory, settings)
+        if self.notified_officers is None:
+            self.notified_officers = routing.notified_officers(
+                self.holders, self.directory, settings
+            )
+        return self.notified_officers
 
     def recipients(
         self, settings: Settings, *, involves_office: bool, excluded: tuple[str, ...]

@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.accounts import directory, installation, membership
 from intake.accounts.directory import ChangeOutcome
 from intake.accounts.directory_rules import ROOT, Member
-from intake.casework import access
+from intake.casework import access, eligibility
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
@@ -85,7 +85,7 @@ async def recheck_holder(session: AsyncSession, runtime: Runtime, member: Member
     ).all()
     removed = 0
     for _copy, case in rows:
-        if member.active and access.fits_routing(case, member, runtime.settings):
+        if member.active and eligibility.fits_routing(case, member, runtime.settings):
             continue
         await access.remove_holder(session, case, member.staff_id)
         await audit.record(

@@ -10,7 +10,9 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from sqlalchemy import case as when
 from sqlalchemy import tuple_
 from sqlmodel import col, select
 
@@ -30,6 +32,7 @@ class QueueFilters:
     mine: bool = False
     after: str | None = None  # an opaque cursor from the previous page
     limit: int = 50
+    sort: str | None = None  # one of SORTS; None is the filter's own order (see queue)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,33 @@ def _decode_cursor(cursor: str) -> tuple[date, str]:
         raise InvalidInput(N_("The page cursor is not valid: start from the first page.")) from None
 
 
+#: The orders a person may ask for: newest or oldest first, the soonest deadline first (cases
+#: with none last), the workflow's order of stages, category, reference, assignee.
+SORTS = ("received", "oldest", "due", "stage", "category", "ref", "assignee")
+#: How far an ordered queue may be paged (an offset); beyond it, narrow the filters.
+MAX_OFFSET = 100_000
+
+
+def _encode_offset(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"@{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_offset(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raw = ""
+    digits = raw[1:]
+    if not raw.startswith("@") or not digits.isdigit() or int(digits[:7]) > MAX_OFFSET:
+        raise InvalidInput(N_("The page cursor is not valid: start from the first page."))
+    return int(digits)
+
+
 def validate_filters(filters: QueueFilters) -> None:
+    if filters.sort is not None and filters.sort not in SORTS:
+        raise InvalidInput(
+            N_("The queue can be sorted by: %(sorts)s."), field="sort", sorts=", ".join(SORTS)
+        )
     if filters.stage is not None and filters.stage not in tuple(Stage):
         raise InvalidInput(
             N_("The stage must be one of: %(stages)s."), field="stage", stages=", ".join(Stage)
@@ -94,6 +123,8 @@ QUEUE_COLUMNS = (
     Case.acknowledged_on,
     Case.ack_due,
     Case.feedback_due,
+    Case.first_reply_on,
+    Case.concluded_on,
     Case.next_due,
     Case.assignee_id,
 )
@@ -112,8 +143,18 @@ async def queue(runtime: Runtime, signed_in: SignedIn, filters: QueueFilters) ->
     me = signed_in.staff.id
     assignee = select(Staff.name).where(Staff.id == Case.assignee_id).scalar_subquery()
     statement = select(*QUEUE_COLUMNS, assignee.label("assignee_name"))
-    cursor = _decode_cursor(filters.after) if filters.after else None
-    if filters.overdue or filters.mine:
+    ordered = filters.sort is not None and filters.sort != _own_order(filters)
+    cursor = _decode_cursor(filters.after) if filters.after and not ordered else None
+    if ordered:
+        assert filters.sort is not None
+        offset = _decode_offset(filters.after) if filters.after else 0
+        statement = _sorted(statement.where(_holds_key(me)), filters.sort, assignee)
+        if filters.mine:
+            statement = statement.where(Case.assignee_id == me)
+        if filters.overdue:
+            statement = statement.where(col(Case.next_due) < today)
+        statement = statement.offset(offset)
+    elif filters.overdue or filters.mine:
         holds_key = (
             select(CaseKey.id)
             .where(CaseKey.case_id == Case.id)
@@ -157,7 +198,8 @@ async def queue(runtime: Runtime, signed_in: SignedIn, filters: QueueFilters) ->
             stage=Stage(row.stage),
             received_on=row.received_on,
             ack_due=row.ack_due if row.acknowledged_on is None else None,
-            feedback_due=row.feedback_due,
+            # Gone once feedback was given: the first message to the reporter, or the conclusion.
+            feedback_due=None if row.first_reply_on or row.concluded_on else row.feedback_due,
             assignee_id=row.assignee_id,
             assignee_name=row.assignee_name,
             overdue=row.next_due is not None and row.next_due < today,
@@ -165,9 +207,43 @@ async def queue(runtime: Runtime, signed_in: SignedIn, filters: QueueFilters) ->
         for row in rows[: filters.limit]
     ]
     next_cursor = None
-    if len(rows) > filters.limit:
+    if len(rows) > filters.limit and ordered:
+        next_cursor = _encode_offset(offset + filters.limit)
+    elif len(rows) > filters.limit:
         last = rows[filters.limit - 1]
         key_day = last.next_due if filters.overdue else last.received_on
         assert key_day is not None
         next_cursor = _encode_cursor(key_day, last.id)
     return QueuePage(rows=page, next_cursor=next_cursor)
+
+
+def _own_order(filters: QueueFilters) -> str:
+    """The order a filter walks its index in: the overdue queue by due date, the others newest
+    first. Asking for it pages by key, as with no order asked."""
+    return "due" if filters.overdue else "received"
+
+
+def _holds_key(staff_id: str) -> Any:
+    return (
+        select(CaseKey.id)
+        .where(CaseKey.case_id == Case.id)
+        .where(CaseKey.staff_id == staff_id)
+        .exists()
+    )
+
+
+_STAGE_ORDER = when({stage.value: number for number, stage in enumerate(Stage)}, value=Case.stage)
+
+
+def _sorted(statement: Any, sort: str, assignee: Any) -> Any:
+    """``statement`` in the order ``sort`` names (one of :data:`SORTS`), ties by case id."""
+    orders: dict[str, tuple[Any, ...]] = {
+        "received": (col(Case.received_on).desc(), col(Case.id).desc()),
+        "oldest": (col(Case.received_on), col(Case.id)),
+        "due": (col(Case.next_due).is_(None), col(Case.next_due), col(Case.id)),
+        "stage": (_STAGE_ORDER, col(Case.received_on).desc(), col(Case.id)),
+        "category": (col(Case.category), col(Case.received_on).desc(), col(Case.id)),
+        "ref": (col(Case.ref),),
+        "assignee": (assignee.is_(None), assignee, col(Case.received_on).desc(), col(Case.id)),
+    }
+    return statement.order_by(*orders[sort])

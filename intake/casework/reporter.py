@@ -45,8 +45,10 @@ class CaseStatus:
     stage: Stage
     received_on: date
     ack_due: date | None
+    # None once feedback was given: the office's first message, or the conclusion.
     feedback_due: date | None
     outcome: Outcome | None
+    concluded_on: date | None = None
     messages: list[Message] = field(default_factory=list)
 
 
@@ -81,6 +83,8 @@ _STATUS = (
         _CASE_TABLE.c.ack_due,
         _CASE_TABLE.c.feedback_due,
         _CASE_TABLE.c.outcome,
+        _CASE_TABLE.c.concluded_on,
+        _CASE_TABLE.c.first_reply_on,
         _CASE_TABLE.c.purged_on,
         _ENTRY_TABLE.c.id.label("message_id"),
         _ENTRY_TABLE.c.author.label("message_author"),
@@ -143,12 +147,18 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
         )
         for row in rows
     ]
+    feedback_given = (
+        case.first_reply_on is not None
+        or case.concluded_on is not None
+        or any(message.sender == Author.OFFICE for message in messages)
+    )
     return CaseStatus(
         stage=Stage(case.stage),
         received_on=case.received_on,
         ack_due=case.ack_due if case.acknowledged_on is None else None,
-        feedback_due=case.feedback_due,
+        feedback_due=None if feedback_given else case.feedback_due,
         outcome=Outcome(case.outcome) if case.outcome else None,
+        concluded_on=case.concluded_on,
         messages=messages,
     )
 

@@ -30,6 +30,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import attachments, mail
+from intake.casework import identity, once
 from intake.casework.vocabulary import Author, EntryKind, Stage
 from intake.config import Settings
 from intake.deadlines import add_months
@@ -38,11 +39,11 @@ from intake.i18n import N_
 from intake.operations import audit, audit_read
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.models import Case, CaseKey, Entry
+from intake.storage.models import Case, CaseAnswers, CaseKey, Entry
 
 logger = logging.getLogger("quietline.retention")
 # Tables a purge deletes from (quoted where the name is a keyword); fixed names, never input.
-SHREDDED_TABLES = ('"case"', "casekey", "entry", "attachment", "attachmentchunk")
+SHREDDED_TABLES = ('"case"', "casekey", "entry", "caseanswers", "attachment", "attachmentchunk")
 # How a purge shares the write lock with reporters filing meanwhile: each transaction destroys
 # at most PURGE_BATCH cases, fewer when the last one held the lock longer than BATCH_SECONDS
 # (the next batch is sized to take about that long), and the purge then waits as long as that
@@ -204,7 +205,10 @@ async def shred_cases(
     keys = await _counts(session, col(CaseKey.case_id), ids)
     files = await attachments.delete_for_cases(session, ids)
     await session.exec(delete(Entry).where(col(Entry.case_id).in_(ids)))  # type: ignore[call-overload]
+    await session.exec(delete(CaseAnswers).where(col(CaseAnswers.case_id).in_(ids)))  # type: ignore[call-overload]
     await audit_read.keep_readers_of(session, ids)
+    for case_id in ids:
+        await identity.shred(session, case_id)
     await session.exec(delete(CaseKey).where(col(CaseKey.case_id).in_(ids)))  # type: ignore[call-overload]
     counted: dict[str, dict[str, int]] = {}
     for case in cases:
@@ -321,6 +325,8 @@ async def run(
         size = max(1, min(PURGE_BATCH, int(BATCH_SECONDS / per_case) if per_case else PURGE_BATCH))
         if start < len(due):
             await asyncio.sleep(max(PAUSE_BETWEEN_BATCHES, took))
+    # The one-time values of forms sent up to the day before yesterday (once.py).
+    await once.forget_spent(runtime, today=today)
     if report.purged:
         report.wal_truncated = await reclaim_space(runtime)
     return report

@@ -16,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.accounts.sessions import SignedIn
 from intake.attachments import store as attachment_store
 from intake.attachments.store import StoredAttachment
-from intake.casework import access, records, retention, workflow
+from intake.casework import access, eligibility, questionnaires, records, retention, workflow
+from intake.casework.questionnaires import ShownAnswer
 from intake.casework.vocabulary import Author, CaseKind, Channel, EntryKind, Outcome, Role, Stage
 from intake.errors import CaseNotFound
 from intake.i18n import N_
@@ -71,6 +72,10 @@ class CaseView:
     legal_hold: bool = False
     retain_until: date | None = None  # the first day retention lets it be deleted
     deletion_notice_on: date | None = None
+    # Whom the reader may assign or give the case to (None for a role that may do neither).
+    choices: eligibility.Choices | None = None
+    # The reporter's answers, with the questions as they were asked (questionnaires.py).
+    answers: list[ShownAnswer] = field(default_factory=list)
 
 
 async def _holders(session: AsyncSession, case_id: str) -> list[Holder]:
@@ -108,7 +113,11 @@ _CASE_ENTRIES = (
 )
 
 
-async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView:
+async def view_case(
+    runtime: Runtime, signed_in: SignedIn, ref: str, *, with_choices: bool = False
+) -> CaseView:
+    """The case, decrypted for this reader; ``with_choices`` also reads whom they may assign or
+    give it to (:mod:`intake.casework.eligibility`), for the case page."""
     access.require_role(signed_in, "view")
     async with db.transaction(runtime.sessions) as session:
         case, keys = await access.open_for_staff(session, signed_in, ref)
@@ -116,9 +125,16 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         entries = (await connection.execute(_CASE_ENTRIES, {"case_id": case.id})).all()
         holders = await _holders(session, case.id)
         attachments = await attachment_store.list_for_case(session, case.id, keys)
+        answers = await questionnaires.read_answers(session, keys, case.id)
         linked_ref = (
             (await session.exec(select(Case.ref).where(Case.id == case.linked_case_id))).first()
             if case.linked_case_id
+            else None
+        )
+        allowed = access.allowed_actions(signed_in.staff.role)
+        choices = (
+            await eligibility.choices(session, runtime, case, keys)
+            if with_choices and allowed & {"assign", "grant"}
             else None
         )
         await audit.record(session, actor=signed_in.actor, action="case.view", case_ref=case.ref)
@@ -149,6 +165,11 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
             body=body,
         )
         (notes if kind == EntryKind.NOTE else messages).append(shown)
+    feedback_given = (
+        case.first_reply_on is not None
+        or case.concluded_on is not None
+        or any(message.author == Author.OFFICE for message in messages)
+    )
     return CaseView(
         ref=case.ref,
         kind=CaseKind(case.kind),
@@ -160,7 +181,8 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         acknowledged_on=case.acknowledged_on,
         concluded_on=case.concluded_on,
         ack_due=case.ack_due,
-        feedback_due=case.feedback_due,
+        # Gone once feedback was given: the office's first message, or the conclusion.
+        feedback_due=None if feedback_given else case.feedback_due,
         overdue=workflow.is_overdue(case, runtime.today()),
         involves_office=case.involves_office,
         assignee_id=case.assignee_id,
@@ -175,6 +197,8 @@ async def view_case(runtime: Runtime, signed_in: SignedIn, ref: str) -> CaseView
         legal_hold=case.legal_hold,
         retain_until=retention.RetentionPolicy.from_settings(runtime.settings).retain_until(case),
         deletion_notice_on=case.deletion_notice_on,
+        choices=choices,
+        answers=answers,
     )
 
 

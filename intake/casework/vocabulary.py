@@ -54,6 +54,8 @@ class Role(StrEnum):
     OFFICER = "officer"
     INVESTIGATOR = "investigator"
     ADMIN = "admin"
+    # Approves an officer's request to open a confidential reporter's identity; opens no case.
+    CUSTODIAN = "custodian"
 
 
 class EntryKind(StrEnum):

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import crypto
 from intake.accounts.sessions import SignedIn
-from intake.casework import access, deadline_settings, epochs, records, retention
+from intake.casework import access, closing, deadline_settings, epochs, records, retention
 from intake.casework.vocabulary import Author, EntryKind, Outcome, Stage
 from intake.errors import InvalidInput
 from intake.i18n import N_
@@ -24,7 +27,7 @@ TRANSITIONS: dict[Stage, tuple[Stage, ...]] = {
     Stage.INVESTIGATING: (Stage.CONCLUDED,),
     Stage.CONCLUDED: (),
 }
-MAX_NOTE_CHARS = 20_000
+MAX_NOTE_CHARS = closing.MAX_REASON_CHARS
 
 
 def next_stages(stage: str) -> tuple[Stage, ...]:
@@ -33,6 +36,14 @@ def next_stages(stage: str) -> tuple[Stage, ...]:
 
 def is_overdue(case: Case, today: date) -> bool:
     return case.next_due is not None and case.next_due < today
+
+
+def feedback_still_due(case: Case) -> date | None:
+    """The feedback due date, until feedback was given: the office's first message to the
+    reporter, or the conclusion, meets it (as intake/operations/stats.py counts it)."""
+    if case.first_reply_on is not None or case.concluded_on is not None:
+        return None
+    return case.feedback_due
 
 
 def _checked_stage(stage: str) -> Stage:
@@ -44,7 +55,7 @@ def _checked_stage(stage: str) -> Stage:
         ) from None
 
 
-def _checked_outcome(outcome: str | None) -> Outcome:
+def checked_outcome(outcome: str | None) -> Outcome:
     try:
         return Outcome(outcome)
     except ValueError:
@@ -55,6 +66,19 @@ def _checked_outcome(outcome: str | None) -> Outcome:
         ) from None
 
 
+async def case_to_conclude(runtime: Runtime, signed_in: SignedIn, ref: str) -> Case:
+    """The case this person would conclude, if they may: the case page's link to the closing
+    form checks this. Nothing is decrypted or written."""
+    access.require_role(signed_in, "stage")
+    async with runtime.sessions() as session:
+        case, _ = await access.open_for_staff(session, signed_in, ref)
+    if Stage.CONCLUDED not in next_stages(case.stage):
+        raise InvalidInput(
+            N_("This case cannot be concluded now: it is %(now)s."), field="stage", now=case.stage
+        )
+    return case
+
+
 async def change_stage(
     runtime: Runtime,
     signed_in: SignedIn,
@@ -63,18 +87,33 @@ async def change_stage(
     stage: str,
     outcome: str | None = None,
     reason: str | None = None,
+    message: str | None = None,
+    no_message_reason: str | None = None,
 ) -> Case:
+    """Move a case to its next stage. Concluding takes an outcome, the internal reason for it,
+    and either a message to the reporter or the reason none can be sent
+    (intake/casework/closing.py); the message is an ordinary office message."""
     access.require_role(signed_in, "stage")
     wanted = _checked_stage(stage)
     concluded_as: Outcome | None = None
+    words = closing.ClosingWords()
     if wanted == Stage.CONCLUDED:
-        concluded_as = _checked_outcome(outcome)
+        concluded_as = checked_outcome(outcome)
         reason = records.check_text(
             reason or "", limit=MAX_NOTE_CHARS, what="reason for the outcome", field_name="reason"
         )
+        words = closing.closing_words(
+            message, no_message_reason, message_limit=runtime.settings.max_message_chars
+        )
+        if words.message is not None:
+            access.require_role(signed_in, "message")
     elif outcome is not None or reason:
         raise InvalidInput(
             N_("An outcome is given only when a case is concluded."), field="outcome"
+        )
+    elif message or no_message_reason:
+        raise InvalidInput(
+            N_("A closing message is given only when a case is concluded."), field="message"
         )
     today = runtime.today()
     async with db.transaction(runtime.sessions) as session:
@@ -100,33 +139,81 @@ async def change_stage(
             case.acknowledged_on = today
             rules = await deadline_settings.current_rules(session, runtime)
             case.feedback_due = rules.feedback_due(today)
-            case.next_due = case.feedback_due
+            # Feedback already given (an office message) meets the deadline, as the
+            # statistics count it (intake/operations/stats.py).
+            case.next_due = None if case.first_reply_on else case.feedback_due
+        detail: dict[str, object] = {"from": before, "to": wanted}
         if wanted == Stage.CONCLUDED:
             case.concluded_on = today
             case.next_due = None
             case.outcome = concluded_as
-            seq = await records.next_seq(session, case.id)
-            keys = await epochs.keys_for_writing(session, runtime, case, keys)
-            session.add(
-                records.encrypted_entry(
-                    keys,
-                    case_id=case.id,
-                    seq=seq,
-                    kind=EntryKind.OUTCOME_REASON,
-                    author=Author.OFFICE,
-                    on=today,
-                    body=reason or "",
-                    staff_id=signed_in.staff.id,
-                )
-            )
-        session.add(case)
-        detail: dict[str, object] = {"from": before, "to": wanted}
-        if concluded_as:
             detail["outcome"] = concluded_as
+            detail["reporter_told"] = words.message is not None
+            keys = await epochs.keys_for_writing(session, runtime, case, keys)
+            await _write_entry(
+                session, runtime, signed_in, case, keys, EntryKind.OUTCOME_REASON, reason or ""
+            )
+            if words.message is not None:
+                await _write_entry(
+                    session, runtime, signed_in, case, keys, EntryKind.MESSAGE, words.message
+                )
+            else:
+                await _write_entry(
+                    session,
+                    runtime,
+                    signed_in,
+                    case,
+                    keys,
+                    EntryKind.NOTE,
+                    words.no_message_reason or "",
+                )
+        session.add(case)
         await audit.record(
             session, actor=signed_in.actor, action="case.stage", case_ref=case.ref, detail=detail
         )
     return case
+
+
+async def _write_entry(
+    session: AsyncSession,
+    runtime: Runtime,
+    signed_in: SignedIn,
+    case: Case,
+    keys: crypto.KeyEpochs,
+    kind: EntryKind,
+    body: str,
+) -> int:
+    """An office entry of the case (locked, opened by ``signed_in``), audited as a message or
+    a note when it is one; returns its number. The first message to the reporter gives the
+    feedback that the deadline asks for."""
+    today = runtime.today()
+    seq = await records.next_seq(session, case.id)
+    if kind == EntryKind.MESSAGE and case.first_reply_on is None:
+        # Plaintext, to the day: the statistics' feedback deadline (intake/operations/stats.py).
+        case.first_reply_on = today
+        if case.acknowledged_on is not None and case.stage != Stage.CONCLUDED:
+            case.next_due = None
+        session.add(case)
+    session.add(
+        records.encrypted_entry(
+            keys,
+            case_id=case.id,
+            seq=seq,
+            kind=kind,
+            author=Author.OFFICE,
+            on=today,
+            body=body,
+            staff_id=signed_in.staff.id,
+        )
+    )
+    action = {EntryKind.MESSAGE: "message", EntryKind.NOTE: "note"}.get(kind)
+    if action:
+        # No entry number in the detail: with the event's exact time it would say how many
+        # entries, the reporter's among them, came before (SECURITY.md, "Audit log").
+        await audit.record(
+            session, actor=signed_in.actor, action=f"case.{action}", case_ref=case.ref
+        )
+    return seq
 
 
 async def add_entry(
@@ -143,30 +230,8 @@ async def add_entry(
     async with db.transaction(runtime.sessions) as session:
         # Locked: a new key epoch may begin here (intake/casework/epochs.py).
         case, keys = await access.open_for_staff(session, signed_in, ref, for_update=True)
-        seq = await records.next_seq(session, case.id)
         keys = await epochs.keys_for_writing(session, runtime, case, keys)
-        if kind == EntryKind.MESSAGE and case.first_reply_on is None:
-            # Plaintext, to the day: the statistics' feedback deadline (intake/operations/stats.py).
-            case.first_reply_on = runtime.today()
-            session.add(case)
-        session.add(
-            records.encrypted_entry(
-                keys,
-                case_id=case.id,
-                seq=seq,
-                kind=kind,
-                author=Author.OFFICE,
-                on=runtime.today(),
-                body=body,
-                staff_id=signed_in.staff.id,
-            )
-        )
-        # No entry number in the detail: with the event's exact time it would say how many
-        # entries, the reporter's among them, came before (SECURITY.md, "Audit log").
-        await audit.record(
-            session, actor=signed_in.actor, action=f"case.{action}", case_ref=case.ref
-        )
-    return seq
+        return await _write_entry(session, runtime, signed_in, case, keys, kind, body)
 
 
 async def set_legal_hold(runtime: Runtime, signed_in: SignedIn, ref: str, *, hold: bool) -> Case:

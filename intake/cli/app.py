@@ -6,17 +6,26 @@ import argparse
 import os
 import sys
 
-from intake.cli import audit, backup, cases, directory, instance, keys, mail, staff, stats
+from intake.cli import (
+    audit,
+    backup,
+    cases,
+    directory,
+    identity,
+    instance,
+    keys,
+    mail,
+    staff,
+    stats,
+)
 from intake.cli.command import CommandError
 from intake.config import ConfigError, load_settings
 from intake.errors import QuietlineError
 from intake.operations.backup import BackupError
 
-DESCRIPTION = (
-    "The ``quietline`` command. Every command takes ``--data-dir`` (or ``QUIETLINE_DATA_DIR``)."
-)
+DESCRIPTION = "The quietline command. Every command takes --data-dir (or QUIETLINE_DATA_DIR)."
 # In the order ``quietline --help`` lists them.
-GROUPS = (instance, keys, directory, staff, mail, audit, cases, stats, backup)
+GROUPS = (instance, identity, keys, directory, staff, mail, audit, cases, stats, backup)
 
 
 def build_parser() -> argparse.ArgumentParser:

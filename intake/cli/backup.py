@@ -81,7 +81,11 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         plain=args.plain,
     )
     summary = backup.create(
-        settings, Path(args.out), protection=protection, include_secrets=not args.without_secrets
+        settings,
+        Path(args.out),
+        protection=protection,
+        include_secrets=not args.without_secrets,
+        replace=args.force,
     )
     say(
         f"backup written to {summary.path} ({summary.engine}, schema {summary.schema_revision}), "
@@ -164,6 +168,9 @@ def register(add_parser: AddParser) -> None:
         "--without-secrets",
         action="store_true",
         help="leave server-secrets.json out (then keep the token pepper with the backup yourself)",
+    )
+    backup_parser.add_argument(
+        "--force", action="store_true", help="replace the archive file if it exists already"
     )
     backup_parser.set_defaults(run=cmd_backup)
 

@@ -12,11 +12,19 @@ from sqlmodel import select
 
 from intake.accounts import custody
 from intake.casework import export, recovery, retention
-from intake.cli.command import AddParser, CommandError, in_runtime, say
+from intake.cli.command import (
+    AddParser,
+    CommandError,
+    add_language_option,
+    in_runtime,
+    say,
+    use_language,
+)
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Case
 from intake.web import export_file
+from intake.web.pdf import case as case_pdf
 
 
 async def cmd_purge(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -53,19 +61,27 @@ def read_recovery_shares(args: argparse.Namespace) -> list[str]:
 
 async def cmd_export(runtime: Runtime, args: argparse.Namespace) -> int:
     """Export a case with k shares of its group's recovery key (for counsel, or when no holder
-    is left)."""
+    is left), as HTML or PDF, in the language asked for."""
     shares = read_recovery_shares(args)
+    use_language(args.lang)
     out = Path(args.out)
     try:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise CommandError(f"{out} exists already; choose a new file name") from None
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+    with os.fdopen(descriptor, "wb") as handle:
         try:
             bundle = await export.export_recovered(
-                runtime, ref=args.ref, shares=shares, force_reason=args.force
+                runtime,
+                ref=args.ref,
+                shares=shares,
+                force_reason=args.force,
+                file_format=args.format,
             )
-            await export_file.write(bundle, handle)
+            if args.format == "pdf":
+                handle.write(await case_pdf.pdf_bytes(bundle))
+            else:
+                await export_file.write_bytes(bundle, handle)
         except BaseException:
             out.unlink()  # noqa: ASYNC240 - a CLI command, nothing else runs
             raise
@@ -108,10 +124,15 @@ def register(add_parser: AddParser) -> None:
 
     export_parser = add_parser(
         "export",
-        help="export one case as a self-contained HTML file, with its group's recovery shares",
+        help="export one case as a self-contained HTML file or a PDF, with its group's "
+        "recovery shares",
     )
     export_parser.add_argument("--ref", required=True, help="the case reference")
-    export_parser.add_argument("--out", required=True, help="the HTML file to write")
+    export_parser.add_argument("--out", required=True, help="the file to write (a new file)")
+    export_parser.add_argument(
+        "--format", choices=export.FORMATS, default="html", help="html (default) or pdf"
+    )
+    add_language_option(export_parser)
     add_recovery_options(export_parser)
     export_parser.set_defaults(run=in_runtime(cmd_export))
 

@@ -13,6 +13,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
+from intake import i18n
 from intake.accounts import instance
 from intake.config import Settings
 from intake.runtime import Runtime, open_runtime
@@ -26,6 +27,30 @@ AddParser = Callable[..., argparse.ArgumentParser]
 
 class CommandError(Exception):
     """A problem the operator can fix; printed without a traceback."""
+
+
+def language(text: str) -> str:
+    """An available language, named by its tag (``en``, ``fr-CA``)."""
+    locale = i18n.from_tag(text)
+    if locale is None:
+        tags = ", ".join(i18n.to_tag(name) for name in i18n.available_locales())
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of the languages: {tags}")
+    return locale
+
+
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang``: the language of a file the command writes for people to read."""
+    parser.add_argument(
+        "--lang",
+        type=language,
+        default=i18n.SOURCE_LOCALE,
+        metavar="TAG",
+        help="the language of the file: en (default) or fr-CA",
+    )
+
+
+def use_language(locale: str) -> None:
+    i18n.use_locale(locale)
 
 
 def say(line: str = "") -> None:

@@ -64,6 +64,15 @@ def digest_body(lines: Sequence[str]) -> str:
     )
 
 
+def footer(names: Sequence[str], address: str = "") -> str:
+    """The signature every email ends with: the organisation's name (in each language it has
+    one) and the service's address. Empty when no name is set."""
+    shown = " · ".join(dict.fromkeys(name for name in names if name))
+    if not shown:
+        return ""
+    return "-- \n" + shown + (f"\n{address}" if address else "") + "\n"
+
+
 def sender_domain(mail_from: str) -> str:
     _, address = parseaddr(mail_from)
     return address.rpartition("@")[2] or "localhost"
@@ -82,9 +91,10 @@ def build_message(
     message_id: str,
     now: datetime | None = None,
     subject: str = SUBJECT,
+    signature: str = "",
 ) -> EmailMessage:
     """The message as it leaves; ``now`` (the delivery time) is the only time in it (a witness's
-    checkpoint carries the time it was signed)."""
+    checkpoint carries the time it was signed). ``signature`` (:func:`footer`) ends the body."""
     sent_at = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     message = EmailMessage()
     message["From"] = mail_from
@@ -94,5 +104,5 @@ def build_message(
     message["Message-ID"] = message_id
     # RFC 3834: keeps out-of-office replies and the like from answering it.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body)
+    message.set_content(f"{body.rstrip()}\n\n{signature}" if signature else body)
     return message

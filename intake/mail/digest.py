@@ -98,6 +98,8 @@ async def deadline_counts(session: AsyncSession, today: date) -> dict[str, Diges
                     col(Case.stage).in_(FEEDBACK_STAGES),
                     col(Case.feedback_due).is_not(None),
                     col(Case.feedback_due) <= horizon,
+                    # The office's first message to the reporter was the feedback.
+                    col(Case.first_reply_on).is_(None),
                 ),
             )
         )

@@ -33,8 +33,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 
+from intake.accounts import organisation
 from intake.mail import digest
-from intake.mail.compose import NOTICE_BODY, SUBJECT, WITNESS_SUBJECT, build_message
+from intake.mail.compose import NOTICE_BODY, SUBJECT, WITNESS_SUBJECT, build_message, footer
 from intake.mail.outbox import NOTICE, SENDABLE, WITNESS, unclaimed
 from intake.mail.transport import Transport, describe_failure, failure_code, transport_for
 from intake.runtime import Runtime
@@ -156,6 +157,10 @@ async def deliver(
         pending.remove(item)
     if not pending:
         return 0
+    identity = await organisation.current(runtime)
+    signature = footer(
+        [identity.name_en, identity.name_fr], identity.web_address or identity.onion_url
+    )
     failure: BaseException | None = None
     try:
         async with factory() as connection:
@@ -168,6 +173,7 @@ async def deliver(
                     body=item.body if item.kind != NOTICE else NOTICE_BODY,
                     message_id=item.message_id,
                     subject=WITNESS_SUBJECT if item.kind == WITNESS else SUBJECT,
+                    signature=signature,
                 )
                 try:
                     await connection.send(message)

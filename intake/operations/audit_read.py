@@ -57,11 +57,13 @@ KINDS: dict[str, tuple[str, ...]] = {
     "case.legal_hold": ("case.legal_hold", "case.legal_hold_released"),
     "case.recorded": ("case.recorded",),
     "case.purged": ("case.purged",),
+    "identity": ("identity.requested", "identity.approved", "identity.refused"),
     "staff.sign_in": ("staff.sign_in",),
     "staff.sign_in_failed": ("staff.sign_in_failed",),
     "staff.sign_out": ("staff.sign_out",),
     "staff.password": ("staff.password_changed", "staff.password_change_failed"),
     "staff.notify": ("staff.notify",),
+    "staff.search": ("staff.search",),
     "admin.staff": (
         "admin.staff_add",
         "admin.staff_update",
@@ -69,7 +71,13 @@ KINDS: dict[str, tuple[str, ...]] = {
         "admin.staff_disable",
         "admin.staff_reset",
     ),
-    "admin.settings": ("admin.category_add", "admin.category_update", "admin.deadlines"),
+    "admin.settings": (
+        "admin.category_add",
+        "admin.category_update",
+        "admin.deadlines",
+        "admin.identity",
+        "admin.questionnaire",
+    ),
     "directory": (
         "directory change approved",
         "directory change proposed",
@@ -133,6 +141,8 @@ class Filters:
     case_ref: str | None = None
     since: date | None = None
     until: date | None = None
+    #: Several kinds at once (a case's timeline); not a filter people set on the page.
+    kinds: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
@@ -249,6 +259,9 @@ def _conditions(reader: Reader, filters: Filters, zone: ZoneInfo) -> list[Column
         conditions.append(_EVENT.c.actor == filters.actor)
     if filters.kind:
         conditions.append(_EVENT.c.action.in_(KINDS.get(filters.kind, (filters.kind,))))
+    if filters.kinds:
+        actions = [action for kind in filters.kinds for action in KINDS.get(kind, (kind,))]
+        conditions.append(_EVENT.c.action.in_(actions))
     if filters.case_ref:
         conditions.append(_EVENT.c.case_ref == filters.case_ref)
     if filters.since:
@@ -260,11 +273,19 @@ def _conditions(reader: Reader, filters: Filters, zone: ZoneInfo) -> list[Column
 
 # What an event shows of its detail, by action: (name shown, key in the stored detail).
 _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "case.stage": (("from", "from"), ("to", "to"), ("outcome", "outcome")),
+    "case.stage": (
+        ("from", "from"),
+        ("to", "to"),
+        ("outcome", "outcome"),
+        ("reporter_told", "reporter_told"),
+    ),
     "case.grant": (("person", "to"),),
     "case.revoke": (("person", "from"),),
     "case.assign": (("person", "to"),),
-    "case.export": (("by", "by"),),
+    "case.export": (("by", "by"), ("format", "format")),
+    "identity.requested": (("role", "role"),),
+    "identity.approved": (("role", "role"),),
+    "identity.refused": (("role", "role"),),
     "case.recorded": (("channel", "channel"), ("case_kind", "kind")),
     "staff.sign_in_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),
     "staff.password_change_failed": (("reason", "reason"), ("locked_minutes", "locked_minutes")),
@@ -281,6 +302,8 @@ _FACTS: dict[str, tuple[tuple[str, str], ...]] = {
     "admin.staff_reset": (("person", "email"),),
     "admin.category_add": (("category", "id"),),
     "admin.category_update": (("category", "id"), ("active", "active")),
+    "admin.identity": (("changed", "changed"),),
+    "admin.questionnaire": (("category", "scope"), ("change", "change"), ("version", "version")),
     "directory change approved": (("change", "change"), ("outcome", "outcome")),
     "directory change proposed": (("change", "change"),),
     "directory.approve": (("change", "change"), ("outcome", "outcome")),
@@ -407,10 +430,16 @@ async def keep_readers_of(session: AsyncSession, case_ids: Sequence[str]) -> Non
 
 
 async def case_history(
-    runtime: Runtime, reader: Reader, ref: str, *, limit: int = PAGE_SIZE
+    runtime: Runtime,
+    reader: Reader,
+    ref: str,
+    *,
+    limit: int = PAGE_SIZE,
+    kinds: tuple[str, ...] = (),
 ) -> Page:
-    """The latest events of one case, for its holders (nothing for anyone else)."""
-    return await page(runtime, reader, Filters(case_ref=ref), limit=limit)
+    """The latest events of one case (of ``kinds`` only, when given), for its holders (nothing
+    for anyone else)."""
+    return await page(runtime, reader, Filters(case_ref=ref, kinds=kinds), limit=limit)
 
 
 async def _in_order(

@@ -188,12 +188,17 @@ def create(
     *,
     protection: Protection,
     include_secrets: bool = True,
+    replace: bool = False,
 ) -> Summary:
     """Write a backup archive of a running (or stopped) instance to ``out``, protected as
-    ``protection`` says (age recipients, a passphrase, or plain)."""
+    ``protection`` says (age recipients, a passphrase, or plain). An existing ``out`` is kept
+    (the backup is refused) unless ``replace``: a second backup never silently overwrites the
+    first."""
     out = out.expanduser().resolve()
     if out.is_relative_to(settings.data_dir.resolve()):
         raise BackupError("write the backup outside the data directory it copies")
+    if out.exists() and not replace:
+        raise BackupError(_EXISTS.format(out=out))
     check_private(settings)
     out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = "sqlite" if settings.is_sqlite else "postgresql"
@@ -238,12 +243,20 @@ def create(
                 backup_protection.write_protected(handle, protection, write_archive)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(partial, out)
+            if replace:
+                os.replace(partial, out)
+            else:
+                os.link(partial, out)  # refuses a file that appeared meanwhile
+        except FileExistsError:
+            raise BackupError(_EXISTS.format(out=out)) from None
         except OSError as exc:
             raise BackupError(f"the backup could not be written to {out}: {exc}") from exc
         finally:
             partial.unlink(missing_ok=True)
     return Summary(out, engine, revision, secrets_state, protection.kind)
+
+
+_EXISTS = "{out} exists already: choose another file, or give --force to replace it"
 
 
 def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:

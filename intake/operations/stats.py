@@ -16,6 +16,10 @@ From these: *investigations started* = under_investigation + substantiated +
 not_substantiated; *acted on* = investigations started + referred; *not acted on*
 = no_action; *concluded* = every concluded cell.
 
+How reports came in: ``reporting.confidential`` counts the cases whose reporter has given an
+identity under seal and not withdrawn it (intake/casework/identity.py); ``reporting.anonymous``
+every other case.
+
 Small cells (see :func:`suppress`): a count from 1 to ``threshold - 1`` is shown
 as "fewer than N"; cells that would let one be worked out by subtraction are
 withheld too. Zero is shown as 0: it describes no one.
@@ -37,13 +41,15 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake.casework import questionnaires
 from intake.casework.vocabulary import Author, CaseKind, EntryKind, Outcome, Stage
 from intake.deadlines import DeadlineRules
-from intake.storage.models import Case, Category, Entry
+from intake.storage.models import Case, CaseIdentity, Category, Entry
 
 OUTCOMES = tuple(Outcome)
 PROGRESS = ("awaiting_decision", "under_investigation", *OUTCOMES, "other")
 KINDS = tuple(CaseKind)
+REPORTING = ("anonymous", "confidential")
 Shown = int | str
 
 
@@ -61,6 +67,7 @@ class CaseFacts:
     ack_due: date
     feedback_due: date | None
     first_reply_on: date | None
+    confidential: bool = False
 
     @property
     def progress(self) -> str:
@@ -108,7 +115,9 @@ async def stream_facts(
                 Case.ack_due,
                 Case.feedback_due,
                 func.coalesce(Case.first_reply_on, first_reply),
+                col(CaseIdentity.case_id).is_not(None) & col(CaseIdentity.withdrawn_on).is_(None),
             )
+            .outerjoin(CaseIdentity, col(CaseIdentity.case_id) == col(Case.id))
             .where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
             .order_by(col(Case.received_on), col(Case.id))
             .limit(batch)
@@ -133,6 +142,7 @@ async def stream_facts(
                 ack_due=row[8],
                 feedback_due=row[9],
                 first_reply_on=row[10],
+                confidential=bool(row[11]),
             )
         if len(rows) < batch:
             return
@@ -167,6 +177,20 @@ class RawFigures:
     days_to_acknowledge: list[int]
     days_to_conclude: list[int]
     categories: dict[str, str]
+    # Statistical questions (intake/casework/questionnaires.py): "scope:question" → choices.
+    answers: dict[str, list[str]] = field(default_factory=dict)
+
+
+def add_answer_counts(raw: RawFigures, counts: dict[str, dict[str, int]]) -> None:
+    """The year's counts of statistical answers, as cells with their total (the reports that
+    answered): suppressed together with every other figure."""
+    for question, choices in sorted(counts.items()):
+        names = [f"answer.{question}.{choice}" for choice in sorted(choices)]
+        for choice, name in zip(sorted(choices), names, strict=True):
+            raw.cells[name] = choices[choice]
+        raw.cells[f"answer.{question}"] = sum(choices.values())
+        raw.partitions.append((f"answer.{question}", names))
+        raw.answers[question] = sorted(choices)
 
 
 @dataclass
@@ -180,6 +204,7 @@ class _Tally:
     feedback_missed: int = 0
     progress: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
+    reporting: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
     by_month: Counter[int] = field(default_factory=Counter)
     days_to_acknowledge: list[int] = field(default_factory=list)
@@ -189,6 +214,7 @@ class _Tally:
         self.received += 1
         self.progress[case.progress] += 1
         self.kinds[case.kind] += 1
+        self.reporting["confidential" if case.confidential else "anonymous"] += 1
         self.by_category[case.category] += 1
         self.by_month[case.received_on.month] += 1
         self.ack_missed += _ack_missed(case, self.as_of)
@@ -214,9 +240,10 @@ def compute(
 
 
 def _figures(tally: _Tally, *, year: int, categories: dict[str, str]) -> RawFigures:
-    progress, kinds, by_category, by_month = (
+    progress, kinds, reporting, by_category, by_month = (
         tally.progress,
         tally.kinds,
+        tally.reporting,
         tally.by_category,
         tally.by_month,
     )
@@ -226,6 +253,7 @@ def _figures(tally: _Tally, *, year: int, categories: dict[str, str]) -> RawFigu
     cells: dict[str, int] = {"received": tally.received}
     cells.update({f"progress.{name}": progress[name] for name in PROGRESS})
     cells.update({f"kind.{name}": kinds[name] for name in KINDS})
+    cells.update({f"reporting.{name}": reporting[name] for name in REPORTING})
     cells.update({f"category.{ident}": by_category[ident] for ident in labels})
     cells.update({f"month.{year}-{month:02d}": by_month[month] for month in range(1, 13)})
     investigated = ["progress.under_investigation", "progress.substantiated"]
@@ -241,6 +269,7 @@ def _figures(tally: _Tally, *, year: int, categories: dict[str, str]) -> RawFigu
     partitions = [
         ("received", [f"progress.{name}" for name in PROGRESS]),
         ("received", [f"kind.{name}" for name in KINDS]),
+        ("received", [f"reporting.{name}" for name in REPORTING]),
         ("received", [f"category.{ident}" for ident in labels]),
         ("received", [f"month.{year}-{month:02d}" for month in range(1, 13)]),
         ("investigations_started", investigated),
@@ -377,6 +406,7 @@ def publish(raw: RawFigures, threshold: int) -> dict[str, Any]:
         "received": shown("received"),
         "by_kind": {name: shown(f"kind.{name}") for name in KINDS},
         "reprisal_complaints": shown("kind.reprisal"),
+        "by_reporting": {name: shown(f"reporting.{name}") for name in REPORTING},
         "acted_on": shown("acted_on"),
         "not_acted_on": shown("progress.no_action"),
         "investigations_started": shown("investigations_started"),
@@ -390,6 +420,13 @@ def publish(raw: RawFigures, threshold: int) -> dict[str, Any]:
             "feedback": shown("deadline.feedback"),
         },
         "by_category": {ident: shown(f"category.{ident}") for ident in raw.categories},
+        "by_answer": {
+            question: {
+                "answered": shown(f"answer.{question}"),
+                "choices": {choice: shown(f"answer.{question}.{choice}") for choice in choices},
+            }
+            for question, choices in raw.answers.items()
+        },
         "category_labels": dict(raw.categories),
         "by_month": {
             f"{raw.year}-{month:02d}": shown(f"month.{raw.year}-{month:02d}")
@@ -417,6 +454,7 @@ async def annual(
     async for facts in stream_facts(session, year):
         tally.add(facts)
     raw = _figures(tally, year=year, categories=categories)
+    add_answer_counts(raw, await questionnaires.year_counts(session, year))
     return publish(raw, threshold)
 
 

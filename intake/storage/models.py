@@ -359,3 +359,111 @@ class SharedLimit(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=64)
     tat: float
+
+
+class SpentFormValue(SQLModel, table=True):
+    """A reporter form's one-time value, once a report was filed with it
+    (intake/casework/once.py): a second submission of the same form files nothing.
+
+    Only a keyed hash of the value (HMAC under the token pepper) and the last day it is kept
+    (the day after it was spent); deleted by the retention run after that. Nothing links it to
+    the case it filed: no case id, no reference, and the day is the office's day only.
+    """
+
+    digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    keep_until: date = Field(index=True)
+
+
+class QuestionnaireVersion(SQLModel, table=True):
+    """One version of the questions asked for a category (``scope`` is its id), or of those
+    asked for every category (``scope`` is ``*``): intake/casework/questionnaires.py. Versions
+    are never changed or deleted, so answers always show with the questions as they were asked.
+    The questions are the administrators' words, not a reporter's: plaintext on purpose."""
+
+    __table_args__ = (UniqueConstraint("scope", "number"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    scope: str = Field(max_length=50)
+    number: int
+    questions: str  # JSON: a list of questions (intake/casework/questions.py)
+    made_on: date
+
+
+class CaseAnswers(SQLModel, table=True):
+    """A report's answers to its questionnaire, encrypted with the case's first key (bound to
+    the case and the field "answers"), and the questionnaire versions they were given on."""
+
+    case_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("case.id"), primary_key=True)
+    )
+    versions: str  # JSON: the ids of the questionnaire versions answered
+    answers: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AnswerCount(SQLModel, table=True):
+    """How many reports of a year gave each choice of a statistical question: a count, kept
+    apart from the cases (nothing links a count to a case), for the annual statistics."""
+
+    year: int = Field(primary_key=True)
+    question: str = Field(primary_key=True, max_length=100)  # "scope:question id"
+    choice: str = Field(primary_key=True, max_length=50)
+    count: int = 0
+class CaseIdentity(SQLModel, table=True):
+    """A confidential reporter's identity, sealed so that two people are needed to open it
+    (intake/casework/identity.py, crypto/identity.py).
+
+    ``sealed`` is the identity under a key made of two halves; ``officers_half`` is one half
+    encrypted with the case data key (epoch ``epoch``), so only the case's holders have it; the
+    other half is sealed to each identity custodian (:class:`IdentityHalf`). That a report is
+    confidential is plaintext on purpose, like its category: the statistics count it. Once the
+    reporter asks that it not be used, both halves and the blob are deleted (``withdrawn_on``).
+    """
+
+    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=32)
+    sealed: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    officers_half: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    epoch: int = 1
+    # Reporter-originated: kept to the day.
+    given_on: date
+    withdrawn_on: date | None = None
+
+
+class IdentityHalf(SQLModel, table=True):
+    """The custodians' half of a case's identity key, sealed to one identity custodian."""
+
+    __table_args__ = (UniqueConstraint("case_id", "custodian_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    custodian_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class IdentityRequest(SQLModel, table=True):
+    """An officer's request to open a confidential reporter's identity, and its decision.
+
+    The reason is encrypted with the case data key for the case's holders, and sealed to each
+    custodian asked (:class:`IdentityReason`). ``released`` is the custodians' half sealed to the
+    requester by the custodian who approved; ``decided_on`` is the day the reporter is shown.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    requester_id: str = Field(foreign_key="staff.id", index=True, max_length=32)
+    requester_role: str = Field(max_length=20)
+    requested_at: datetime = Field(sa_column=Timestamp())
+    reason: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reason_epoch: int = 1
+    status: str = Field(default="pending", index=True, max_length=10)  # pending|approved|refused
+    decided_by: str | None = Field(default=None, foreign_key="staff.id", max_length=32)
+    decided_at: datetime | None = Field(default=None, sa_column=Timestamp(nullable=True))
+    decided_on: date | None = None
+    released: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+
+
+class IdentityReason(SQLModel, table=True):
+    """A request's reason sealed to one identity custodian, who reads nothing else of the case."""
+
+    request_id: str = Field(foreign_key="identityrequest.id", primary_key=True, max_length=32)
+    custodian_id: str = Field(foreign_key="staff.id", primary_key=True, max_length=32)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -26,6 +26,9 @@ from intake.i18n import N_
 from intake.mail.worker import BackgroundWorker
 from intake.operations import checkpoints, maintenance
 from intake.runtime import Runtime, open_runtime
+from intake.web import organisation
+from intake.web.admin import identity as admin_identity
+from intake.web.admin import questionnaire_pages
 from intake.web.admin import routes as admin_pages
 from intake.web.api import routes as api
 from intake.web.errorlog import ReporterErrorLog
@@ -37,11 +40,14 @@ from intake.web.middleware import (
     StaffNetworkMiddleware,
     rate_limits_from,
 )
+from intake.web.organisation import IdentityMiddleware
 from intake.web.reporter import routes as reporter_pages
 from intake.web.staff import audit as staff_audit
-from intake.web.staff import directory_changes
+from intake.web.staff import closure as staff_closure
+from intake.web.staff import directory_changes, identity_custody
 from intake.web.staff import operations as staff_operations
 from intake.web.staff import routes as staff_pages
+from intake.web.staff import search as staff_search
 from intake.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -151,7 +157,9 @@ class InternalErrorMiddleware:
             if scope["path"].startswith("/api/"):
                 response = JSONResponse({"error": message}, status_code=500)
             else:
-                title = html.escape(i18n.gettext(N_("Error")))
+                name = organisation.shown(scope).text("name", i18n.current_locale())
+                error = i18n.gettext(N_("Error"))
+                title = html.escape(f"{error} · {name or i18n.gettext(N_('Quietline'))}")
                 response = HTMLResponse(
                     f"<!doctype html><title>{title}</title><p>{html.escape(message)}</p>", 500
                 )
@@ -202,16 +210,23 @@ def create_app(
             Mount("/api/v1", routes=api.routes),
             *reporter_pages.routes,
             *staff_pages.routes,
+            *staff_closure.routes,
+            *staff_search.routes,
             *staff_operations.routes,
             *directory_changes.routes,
+            *identity_custody.routes,
             *staff_audit.routes,
             *admin_pages.routes,
+            *admin_identity.routes,
+            *questionnaire_pages.routes,
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[
             # Outermost first: every answer, refusals included, gets the headers.
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(i18n.LocaleMiddleware),
+            # Before any page renders, refusals included: the identity every page shows.
+            Middleware(IdentityMiddleware),
             Middleware(InternalErrorMiddleware, reporter_errors=reporter_errors),
             # Before the limits: a stranger's staff request is answered 404 and counts for nothing.
             Middleware(

@@ -14,11 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
 
 from intake import i18n
 from intake.i18n import N_, Phrase
 from intake.operations.audit_read import Event
+from intake.web import dates
 from intake.web.labels import outcome_label, role_phrase, stage_label
 
 KIND_LABELS: dict[str, str] = {
@@ -34,11 +36,13 @@ KIND_LABELS: dict[str, str] = {
     "case.legal_hold": N_("Legal hold"),
     "case.recorded": N_("Report recorded by staff"),
     "case.purged": N_("Deleted under retention"),
+    "identity": N_("Confidential identity"),
     "staff.sign_in": N_("Sign-in"),
     "staff.sign_in_failed": N_("Failed sign-in"),
     "staff.sign_out": N_("Sign-out"),
     "staff.password": N_("Password change"),
     "staff.notify": N_("Email notice choice"),
+    "staff.search": N_("Search in one's own cases"),
     "admin.staff": N_("Staff account change"),
     "admin.settings": N_("Settings change"),
     "directory": N_("Recipient directory change"),
@@ -70,6 +74,7 @@ _PLAIN: dict[str, str] = {
     "staff.sign_in": N_("Signed in"),
     "staff.sign_out": N_("Signed out"),
     "staff.password_changed": N_("Changed their password"),
+    "staff.search": N_("Searched the words of the cases they hold (the words are not kept)"),
     "admin.staff_update": N_("Changed the staff account %(person)s"),
     "admin.staff_enable": N_("Enabled the staff account %(person)s"),
     "admin.staff_disable": N_("Disabled the staff account %(person)s"),
@@ -77,6 +82,8 @@ _PLAIN: dict[str, str] = {
     "admin.category_add": N_("Added the category %(category)s"),
     "admin.category_update": N_("Changed the category %(category)s"),
     "admin.deadlines": N_("Changed the deadline rules"),
+    "admin.identity": N_("Changed the organisation's identity"),
+    "admin.questionnaire": N_("Changed the questions of %(category)s: %(change)s"),
     "directory change approved": N_("Approved the directory change %(change)s"),
     "directory change proposed": N_("Proposed the directory change %(change)s"),
     "directory.approve": N_("Approved the directory change %(change)s"),
@@ -87,6 +94,13 @@ _PLAIN: dict[str, str] = {
     "operations.backup": N_("Made a backup of the instance"),
     "operations.restore": N_("Restored the instance from a backup"),
     "audit.export": N_("Downloaded the audit log (%(format)s)"),
+}
+
+# A confidential reporter's identity: who asked is the actor; the facts name the asker's role.
+_IDENTITY = {
+    "identity.requested": N_("Asked to open the reporter's identity (as %(role)s)"),
+    "identity.approved": N_("Approved opening the reporter's identity to the %(role)s who asked"),
+    "identity.refused": N_("Refused opening the reporter's identity to the %(role)s who asked"),
 }
 
 _FAILURE_REASONS = {
@@ -112,7 +126,14 @@ def _notify_mode(mode: str) -> Phrase | str:
 
 def _sentence(event: Event) -> Phrase | None:
     facts, action = event.facts, event.action
+    if action in _IDENTITY:
+        return Phrase(_IDENTITY[action], {"role": role_phrase(facts.get("role", ""))})
     if action == "case.stage":
+        if facts.get("outcome") and facts.get("reporter_told") == "no":
+            return Phrase(
+                N_("Concluded the case: %(outcome)s, with no message to the reporter"),
+                {"outcome": outcome_label(facts["outcome"])},
+            )
         if facts.get("outcome"):
             return Phrase(
                 N_("Concluded the case: %(outcome)s"),
@@ -127,8 +148,16 @@ def _sentence(event: Event) -> Phrase | None:
             return Phrase(N_("Assigned the case to %(person)s"), facts)
         return Phrase(N_("Left the case assigned to nobody"))
     if action == "case.export":
-        if facts.get("by") == "recovery key":
+        file_format = str(facts.get("format", "")).upper()
+        if facts.get("by") in {"recovery key", "recovery shares"}:
+            if file_format:
+                return Phrase(
+                    N_("Exported the case with the recovery key (%(format)s)"),
+                    {"format": file_format},
+                )
             return Phrase(N_("Exported the case with the recovery key"))
+        if file_format:
+            return Phrase(N_("Exported the case (%(format)s)"), {"format": file_format})
         return Phrase(N_("Exported the case"))
     if action == "staff.sign_in_failed":
         reason = _failure_reason(facts.get("reason", ""))
@@ -196,11 +225,6 @@ def kind_name(kind: str) -> str:
     return i18n.gettext(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
-def shown_time(moment: datetime, zone: str) -> str:
-    """An event's moment in the office's time zone, to the second."""
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def utc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -226,7 +250,7 @@ def as_record(event: Event) -> dict[str, Any]:
 class Row:
     """One line of the audit table or a case's history, in the request's language."""
 
-    when: str
+    when: Markup  # a <time> element (intake/web/dates.py)
     who: str
     kind: str
     what: str
@@ -238,7 +262,7 @@ def table_rows(events: Iterable[Event], zone: str) -> list[Row]:
     for event in events:
         rows.append(
             Row(
-                when=shown_time(event.at, zone),
+                when=dates.moment(event.at, zone),
                 who=actor_name(event.actor),
                 kind=kind_name(event.kind),
                 what=describe(event),

@@ -27,6 +27,10 @@ ROLE_EFFECT = {
         "As an administrator, %(name)s would manage accounts, and open no case unless someone "
         "gives it to them."
     ),
+    "custodian": N_(
+        "As an identity custodian, %(name)s would decide officers' requests to open a "
+        "confidential reporter's identity, and open no case."
+    ),
 }
 
 

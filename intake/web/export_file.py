@@ -10,14 +10,16 @@ for the bound).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import jinja2
 from markupsafe import Markup
 from starlette.responses import StreamingResponse
 
+from intake import i18n
 from intake.attachments.store import StoredAttachment
-from intake.casework.export import CaseExport, cleaning_note
+from intake.casework.export import CaseExport
+from intake.web import export_words
 from intake.web.templating import TEMPLATES
 
 TEMPLATE = "export/case.html"
@@ -44,9 +46,12 @@ async def _base64_of(export: CaseExport, attachment: StoredAttachment) -> AsyncI
 async def html_pieces(export: CaseExport) -> AsyncIterator[str]:
     """The export file's HTML, in the order it is written."""
     template = _environment.get_template(TEMPLATE)
+    titles = {name: i18n.gettext(title) for name, title in export_words.SECTION_TITLES.items()}
     pieces = template.generate_async(
         export=export,
-        cleaning_note=cleaning_note,
+        words=export_words,
+        titles=titles,
+        lang=i18n.to_tag(i18n.current_locale()),
         base64_of=lambda attachment: _base64_of(export, attachment),
     )
     async for piece in pieces:
@@ -59,7 +64,7 @@ def response(export: CaseExport) -> StreamingResponse:
     return StreamingResponse(
         html_pieces(export),
         media_type=MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{export.file_name}"'},
+        headers={"Content-Disposition": f'attachment; filename="{export.file_name()}"'},
     )
 
 
@@ -67,3 +72,9 @@ async def write(export: CaseExport, out: TextIO) -> None:
     """Write the file to an open text file, piece by piece."""
     async for piece in html_pieces(export):
         out.write(piece)
+
+
+async def write_bytes(export: CaseExport, out: BinaryIO) -> None:
+    """Write the file to an open binary file, piece by piece, in UTF-8."""
+    async for piece in html_pieces(export):
+        out.write(piece.encode("utf-8"))

@@ -27,18 +27,16 @@ from intake.config_fields import Network
 from intake.errors import Forbidden, QuietlineError, TooManyAttempts
 from intake.i18n import N_, N_plural, Size
 from intake.runtime import runtime_of
+from intake.web.organisation import policy_for
 
-# Pages need their own stylesheet and nothing else: no script at all, no inline style.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
 PERMISSIONS_POLICY = (
     "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), "
     "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
 )
+# The Content-Security-Policy is added per response: pages need their own stylesheet, the
+# organisation's accent colour (one inline style, by its hash) and its logo (a data: image), and
+# nothing else: no script at all (intake/web/organisation.py).
 SECURITY_HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
     "referrer-policy": "no-referrer",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -91,6 +89,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                headers.setdefault("content-security-policy", policy_for(scope))
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 if not is_static:

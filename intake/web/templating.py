@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from intake import i18n
-from intake.web import labels
+from intake.web import dates, labels, organisation
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -47,6 +47,14 @@ def build_environment() -> jinja2.Environment:
     environment.filters["number"] = i18n.format_number
     environment.filters["stage"] = labels.stage_label
     environment.filters["outcome"] = labels.outcome_label
+    environment.filters["channel"] = labels.channel_label
+    environment.filters["kind"] = labels.kind_label
+    environment.filters["role"] = labels.role_label
+    environment.filters["date"] = dates.day
+    environment.filters["time_of_day"] = dates.time_of_day
+    environment.filters["month"] = dates.month_text
+    environment.filters["figure"] = labels.figure_text
+    environment.filters["outcome_for_reporter"] = labels.reporter_outcome_label
     environment.globals["link"] = i18n.link
     return environment
 
@@ -67,7 +75,8 @@ def _switch_targets(request: Request) -> list[dict[str, str]]:
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """What every page's layout needs: its language, the switch, the quick-exit address."""
+    """What every page's layout needs: its language, the switch, the quick-exit address, the
+    organisation's identity."""
     runtime = getattr(request.app.state, "runtime", None)
     settings = getattr(runtime, "settings", None)
     return {
@@ -76,6 +85,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "language_param": i18n.QUERY_PARAMETER,
         "language_chosen": i18n.chosen_explicitly(),
         "quick_exit_url": getattr(settings, "quick_exit_url", None),
+        **organisation.page_identity(request),
     }
 
 

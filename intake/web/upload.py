@@ -28,7 +28,7 @@ from intake.runtime import runtime_of
 from intake.web.api.parsing import MalformedRequest
 
 FILE_FIELD = "files"
-MAX_FIELDS = 20
+MAX_FIELDS = 60  # a questionnaire's answers, choices and the routing fields
 PART_OVERHEAD = 8192  # boundary and part headers, per part, in the overall envelope
 
 
@@ -181,7 +181,10 @@ class _Reader:
         filename = params.get(b"filename")
         self.filename = filename.decode("utf-8", "replace") if filename is not None else None
         self.declared_type = self.headers.get(b"content-type", b"").decode("latin-1")[:100]
-        if self.part_name == FILE_FIELD and self.filename is not None:
+        if self.part_name == FILE_FIELD:
+            if self.filename is None:
+                # A browser always names a file part (an empty file input sends filename="").
+                raise MalformedRequest(N_("Each “files” part must be a file."))
             if self.filename:
                 self._start_file()
             return

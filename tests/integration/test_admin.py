@@ -63,6 +63,9 @@ async def test_an_admin_adds_a_staff_member_who_can_then_sign_in(
     csrf = await _sign_in(client, sqlite_seeded, ADMIN)
     page = await client.get("/admin/")
     assert page.status_code == 200 and "officer1@example.org" in page.text
+    # The address the add form posts to answers a GET too (a reload after an error lands there).
+    listed = await client.get("/admin/staff")
+    assert listed.status_code == 200 and "officer1@example.org" in listed.text
     short = await client.post(
         "/admin/staff",
         data={

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pikepdf
 import pytest
+import sqlalchemy
 from PIL import Image
 from sqlmodel import select
 
@@ -34,6 +35,7 @@ from intake.storage.models import (
 )
 from intake.web.app import create_app
 from tests.support import attachment_files as files
+from tests.support import reports
 from tests.support.instance import Instance, quietline_environ
 from tests.support.live import LiveServer, bytes_written_under, free_port
 from tests.support.staffing import StaffClient, sign_in
@@ -269,7 +271,7 @@ async def test_a_bad_report_with_files_stores_neither(client: httpx.AsyncClient,
 async def test_no_javascript_form_sends_files_and_shows_what_was_cleaned(
     client: httpx.AsyncClient, seeded: Instance
 ) -> None:
-    page = await client.get("/report")
+    page = await reports.questions_page(client, "safety")
     assert 'enctype="multipart/form-data"' in page.text and 'type="file"' in page.text
     answer = await client.post(
         "/report",
@@ -446,3 +448,21 @@ async def test_base64_in_pieces_is_the_base64_of_the_whole(sizes: tuple[int, ...
     encoded = [text async for text in embedding.base64_pieces(stream())]
     assert "".join(encoded) == base64.b64encode(b"".join(pieces)).decode("ascii")
     assert all(not text.endswith("=") for text in encoded[:-1])
+
+
+async def test_a_files_part_that_is_not_a_file_is_refused(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """The document says `files` are files: a text part of that name is refused, not ignored."""
+    answer = await client.post(
+        "/api/v1/reports",
+        files=[
+            ("report", (None, json.dumps(REPORT), "application/json")),
+            ("files", (None, "false")),
+        ],
+    )
+    assert answer.status_code == 400, answer.text
+    async with seeded.runtime.engine.connect() as connection:
+        assert (
+            await connection.execute(sqlalchemy.text('SELECT count(*) FROM "case"'))
+        ).scalar() == 0

@@ -253,6 +253,28 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path) -> None:
     assert nothing.returncode == 2 and "no database" in nothing.stderr
 
 
+def test_a_second_backup_to_the_same_file_is_refused_unless_forced(tmp_path: Path) -> None:
+    """A second backup to the path of the first never silently overwrites it."""
+    environ = quietline_environ(tmp_path / "data")
+    assert cli(environ, "init").returncode == 0
+    archive = tmp_path / "backups" / "monday.tar"
+    first = cli(environ, "backup", "--out", str(archive), "--plain")
+    assert first.returncode == 0, first.stderr
+    kept = archive.read_bytes()
+
+    again = cli(environ, "backup", "--out", str(archive), "--plain")
+    assert again.returncode == 2
+    assert "exists already" in again.stderr and "--force" in again.stderr
+    assert archive.read_bytes() == kept
+    assert [path.name for path in archive.parent.iterdir()] == ["monday.tar"]  # no partial file
+
+    forced = cli(environ, "backup", "--out", str(archive), "--plain", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert archive.read_bytes() != kept
+    with tarfile.open(archive) as opened:
+        assert "manifest.json" in opened.getnames()
+
+
 @pytest.mark.slow
 def test_a_server_with_another_token_pepper_refuses_to_start_until_the_secrets_are_back(
     tmp_path: Path,

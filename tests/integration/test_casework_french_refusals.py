@@ -76,7 +76,7 @@ async def test_giving_a_case_about_the_office_to_its_members_is_refused_in_frenc
         error = refused.json()["error"]
         assert error == (
             "La personne qui a fait le signalement a indiqué que ce dossier concerne le Service "
-            "juridique : il ne peut pas être confié à ses membres."
+            "juridique\u00a0: il ne peut pas être confié à ses membres."
         ), action
         assert sqlite_seeded.settings.default_group not in error
 

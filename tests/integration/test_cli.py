@@ -191,20 +191,49 @@ def test_demo_runs_the_ceremony_and_signs_its_staff_into_the_directory(tmp_path:
     )
     assert [who for who, _ in shares] == ["root"] * 3 + ["solicitor"] * 3 + ["alternate"] * 3
     assert all(demo.stdout.count(share) == 1 for _, share in shares)  # shown once each
-    assert "signed 4 staff directory entries" in demo.stdout
+    assert "signed 6 staff directory entries" in demo.stdout
     verified = run(tmp_path, "directory", "verify")
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.strip().endswith("intact, 8 entries")
+    assert verified.stdout.strip().endswith("intact, 10 entries")
     assert "no pending directory changes" in run(tmp_path, "directory", "pending").stdout
     shown = json.loads(run(tmp_path, "directory", "show", "--json").stdout.strip().splitlines()[-1])
     assert sorted((m["group"], m["role"]) for m in shown["members"]) == [
         ("alternate", "officer"),
         ("solicitor", "admin"),
+        ("solicitor", "custodian"),
+        ("solicitor", "investigator"),
         ("solicitor", "officer"),
         ("solicitor", "officer"),
     ]
+    # A reporter may exclude the two solicitor officers by the labels the demo gives them.
+    labels = sorted(m["label"] or "" for m in shown["members"])
+    assert labels[-2:] == ["City Solicitor", "Deputy City Solicitor"], shown["members"]
     # Nothing secret is kept: no share is in the data directory.
     for path in tmp_path.iterdir():
         if path.is_file():
             content = path.read_bytes()
             assert not any(share.encode() in content for _, share in shares)
+
+
+def test_identity_is_set_and_shown_from_the_command_line_and_audited(tmp_path: Path) -> None:
+    pale = run(tmp_path, "identity", "set", "--name-en", "City of Riverside", "--accent", "#ffd700")
+    assert pale.returncode == 2 and "too light to read" in pale.stderr
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    svg = run(tmp_path, "identity", "set", "--logo", str(logo))
+    assert svg.returncode == 2 and "SVG" in svg.stderr
+    made = run(
+        tmp_path, "identity", "set", "--name-en", "City of Riverside",
+        "--name-fr", "Ville de Riverside", "--web-address", "https://report.riverside.example/",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    # Options not given stay as they are.
+    assert run(tmp_path, "identity", "set", "--accent", "#5a2d82").returncode == 0
+    printed = run(tmp_path, "identity", "show").stdout
+    shown = json.loads(printed[printed.index("{") :])
+    assert shown["name_en"] == "City of Riverside" and shown["accent"] == "#5a2d82"
+    assert shown["web_address"] == "https://report.riverside.example/"
+    listed = run(tmp_path, "audit", "list", "--format", "json")
+    events = json.loads(listed.stdout[listed.stdout.index("{") :])["events"]
+    changes = [e for e in events if e["action"] == "admin.identity"]
+    assert [e["actor"] for e in changes] == ["cli", "cli"], listed.stdout[-500:]

@@ -204,4 +204,4 @@ async def test_an_export_streams_with_flat_memory_whatever_the_attachments_weigh
             hashlib.sha256(base64.b64decode(found.group(1))).digest()
             == hashlib.sha256(content).digest()
         )
-        assert f"{len(content):,} bytes (not cleaned)" in html
+        assert f"{len(content):,} bytes, application/octet-stream (not cleaned:" in html

@@ -13,7 +13,12 @@ from intake import i18n
 from intake.deadlines import DeadlineRules
 from intake.devtools import catalogs
 from intake.web.app import create_app
-from tests.support.catalog_check import catalog_sentences, untranslated
+from tests.support.catalog_check import (
+    catalog_sentences,
+    typography_faults,
+    typography_report,
+    untranslated,
+)
 from tests.support.instance import SEED_STAFF, Instance
 from tests.support.staffing import fresh_totp
 
@@ -56,6 +61,49 @@ def test_every_sentence_of_the_code_and_templates_is_translated(locale: str) -> 
             if set(PLACEHOLDER.findall(text)) != wanted:
                 broken.append(message.id)
     assert missing == [] and fuzzy == [] and broken == []
+
+
+def test_the_french_catalog_follows_french_typography() -> None:
+    """A non-breaking space before « : », « ; », « ? », « ! » and inside guillemets, so that a
+    line never starts with the mark; French units (« Mo »). The fix is in the .po file."""
+    assert typography_report(catalog_sentences("fr_CA")) == {}
+
+
+@pytest.mark.parametrize(
+    ("french", "fault"),
+    [
+        ("Conclu : Renvoyé ailleurs", "before ':'"),  # an ordinary space: the line may break
+        ("Conclu: Renvoyé ailleurs", "before ':'"),
+        ("Que s'est-il passé?", "before '?'"),
+        ("Rien n'a été enregistré; réessayez.", "before ';'"),
+        ("Attention !", "before '!'"),
+        ("l'étape « reçu »", "after «"),
+        ("l'étape «\u00a0reçu »", "before »"),
+        ("jusqu'à 50 MB par fichier", "English unit"),
+    ],
+)
+def test_the_typography_check_finds_a_bad_entry(french: str, fault: str) -> None:
+    assert any(fault in found for found in typography_faults(french)), french
+
+
+@pytest.mark.parametrize(
+    "french",
+    [
+        "Conclu\u00a0: Renvoyé ailleurs",
+        "Que s'est-il passé\u202f?",
+        "l'étape «\u00a0reçu\u00a0»",
+        "jusqu'à 50\u00a0Mo par fichier",
+        "Ouvrez http://exemple.onion/status?lang=fr à 12:30",
+    ],
+)
+def test_the_typography_check_accepts_good_french(french: str) -> None:
+    assert typography_faults(french) == []
+
+
+def test_a_list_of_problems_is_separated_the_french_way() -> None:
+    problems = i18n.Listing([i18n.Phrase("token"), i18n.Phrase("extra")])
+    assert problems.localized("en") == "token; extra"
+    assert problems.localized("fr_CA") == "token\u00a0; extra"
 
 
 def test_the_catalog_template_is_in_step_with_the_code() -> None:
@@ -111,7 +159,7 @@ async def test_domain_errors_are_shown_in_french(sqlite_client: httpx.AsyncClien
         "/status", data={"token": "ABCDE-FGHJK-MNPQR-STVWX-YZ01"}, headers=FRENCH
     )
     assert typo.status_code == 422
-    assert "Le code doit comporter 25 caractères; vous en avez saisi 24." in typo.text
+    assert "Le code doit comporter 25 caractères\u00a0; vous en avez saisi 24." in typo.text
     too_long = await sqlite_client.post(
         "/report", data={"category": "financial", "body": "x" * 20_001}, headers=FRENCH
     )

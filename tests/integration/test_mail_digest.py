@@ -49,7 +49,13 @@ async def test_daily_digest_lists_counts_only(
             ids[1]: {"ack_due": today},
             ids[2]: {"ack_due": today - timedelta(days=2)},
             ids[3]: {"ack_due": today + timedelta(days=2)},
-            # ids[4] keeps its due date a week away: nothing to say about it yet.
+            # Past its feedback date, but the office's first message was the feedback.
+            ids[4]: {
+                "stage": "acknowledged",
+                "acknowledged_on": today - timedelta(days=100),
+                "feedback_due": today - timedelta(days=1),
+                "first_reply_on": today - timedelta(days=20),
+            },
             ids[5]: {
                 "stage": "acknowledged",
                 "acknowledged_on": today - timedelta(days=100),

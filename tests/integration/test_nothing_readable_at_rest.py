@@ -24,7 +24,12 @@ def _scenario(server: LiveServer) -> tuple[str, str, str]:
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         filed = client.post(
             "/api/v1/reports",
-            json={"category": "social-media", "body": f"The account was misused. {marker}"},
+            json={
+                "category": "social-media",
+                "body": f"The account was misused. {marker}",
+                # Answers are encrypted like the text (intake/casework/questionnaires.py).
+                "answers": {"account": f"@Account{marker}", "still_going": "yes"},
+            },
         )
         assert filed.status_code == 201
         token = filed.json()["token"]
@@ -33,7 +38,10 @@ def _scenario(server: LiveServer) -> tuple[str, str, str]:
         )
         assert sent.status_code == 201
         # The no-JavaScript form path too.
-        page = client.post("/report", data={"category": "conduct", "body": f"Form {marker}"})
+        page = client.post(
+            "/report",
+            data={"category": "conduct", "body": f"Form {marker}", "q-department": f"D{marker}"},
+        )
         assert page.status_code == 201
         status = client.post("/api/v1/reports/status", json={"token": token})
         assert reply_marker in status.text

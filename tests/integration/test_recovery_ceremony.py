@@ -85,6 +85,7 @@ async def test_a_recovery_export_takes_k_shares(seeded: Instance) -> None:
         "by": "recovery shares",
         "group": "solicitor",
         "reason": None,
+        "format": "html",
     }
 
 

@@ -45,6 +45,9 @@ async def test_reporter_files_officer_triages_and_replies_reporter_reads(
     feedback_due = acknowledged.json()["due"]["feedback"]
     assert feedback_due is not None
 
+    before = (await client.post("/api/v1/reports/status", json={"token": token})).json()
+    assert before["due"]["feedback"] == feedback_due
+
     reply = "Thank you. We are looking into the parks contract."
     sent = await officer.post(f"/api/v1/cases/{ref}/messages", {"body": reply})
     assert sent.status_code == 201
@@ -53,7 +56,8 @@ async def test_reporter_files_officer_triages_and_replies_reporter_reads(
 
     status = (await client.post("/api/v1/reports/status", json={"token": token})).json()
     assert status["stage"] == "acknowledged"
-    assert status["due"]["feedback"] == feedback_due
+    # The first message to the reporter is the feedback the deadline asks for.
+    assert status["due"]["feedback"] is None
     assert [m["body"] for m in status["messages"]] == [reply]
     assert note not in str(status)
 
@@ -184,7 +188,12 @@ async def test_stage_rules_are_enforced_with_clear_messages(
     assert no_outcome.status_code == 422 and "outcome" in no_outcome.json()["error"]
     concluded = await officer.post(
         f"/api/v1/cases/{ref}/stage",
-        {"stage": "concluded", "outcome": "referred", "reason": "Sent to the state auditor."},
+        {
+            "stage": "concluded",
+            "outcome": "referred",
+            "reason": "Sent to the state auditor.",
+            "message": "We passed your report on to the right office.",
+        },
     )
     assert concluded.status_code == 200
     reopened = await officer.post(f"/api/v1/cases/{ref}/stage", {"stage": "assessing"})

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import anyio.to_thread
 from sqlmodel import select
 
+from intake.accounts.organisation import Identity
 from intake.casework import retention
 from intake.deadlines import add_months
 from intake.operations import stats
@@ -312,7 +313,12 @@ async def test_stats_page_draws_svg_charts_without_script(sqlite_seeded: Instanc
             session, year=YEAR, as_of=AS_OF, rules=sqlite_seeded.runtime.rules, threshold=5
         )
     page = templates.env.get_template("stats/annual.html").render(
-        figures=figures, charts=charts.charts_for(figures), outcome_names=charts.OUTCOME_NAMES
+        figures=figures,
+        charts=charts.charts_for(figures),
+        outcome_names=charts.OUTCOME_NAMES,
+        org=Identity(),
+        service_name="Quietline",
+        answer_labels={},
     )
     assert page.count("<svg") == 3
     assert "<script" not in page and "http://" not in page.replace(

@@ -44,3 +44,41 @@ def untranslated(page_html: str, sentences: dict[str, str]) -> list[str]:
         if re.search(pattern, text):
             found.append(english)
     return found
+
+
+# French typography (fr-CA, as the Office québécois de la langue française writes it): a
+# non-breaking space (U+00A0, or the narrow U+202F) before « : », « ; », « ? » and « ! », and
+# inside guillemets; units in French (« Mo », not « MB »).
+_NO_BREAK = "\u00a0\u202f"
+_HIGH_MARK = re.compile(r"(?P<before>.?)(?P<mark>[:;?!])(?P<after>.?)", re.DOTALL)
+_ENGLISH_UNIT = re.compile(r"(?<![\w%])(?:[kKMGT]i?B|bytes?)(?!\w)")
+
+
+def typography_faults(french: str) -> list[str]:
+    """What a fr-CA reader would find wrong in one translated sentence (empty: nothing)."""
+    faults = []
+    for found in _HIGH_MARK.finditer(french):
+        before, mark, after = found["before"], found["mark"], found["after"]
+        if after and not (after.isspace() or after in "»)”.,"):
+            continue  # not a sentence's punctuation: an address ("http://", "?lang="), 12:30
+        if not before or before in _NO_BREAK or (before in "?!" and mark in "?!"):
+            continue
+        faults.append(f"no non-breaking space before {mark!r}")
+    for opening in re.finditer("«(.)", french):
+        if opening[1] not in _NO_BREAK:
+            faults.append("no non-breaking space after «")
+    for closing in re.finditer("(.)»", french):
+        if closing[1] not in _NO_BREAK:
+            faults.append("no non-breaking space before »")
+    for unit in _ENGLISH_UNIT.finditer(french):
+        faults.append(f"an English unit: {unit[0]!r}")
+    return faults
+
+
+def typography_report(sentences: dict[str, str]) -> dict[str, list[str]]:
+    """Every translated sentence that breaks a rule of French typography, with what it breaks."""
+    return {
+        english: faults
+        for english, french in sentences.items()
+        if (faults := typography_faults(french))
+    }

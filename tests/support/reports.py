@@ -28,3 +28,13 @@ async def file_report(
 def file_report_to(url: str, report: Mapping[str, object] = REPORT, **changes: object) -> str:
     """The same against a running server at ``url``."""
     return _token_of(httpx.post(f"{url}/api/v1/reports", json={**report, **changes}, timeout=60))
+
+
+async def questions_page(
+    client: httpx.AsyncClient, category: str = "financial", **headers: str
+) -> httpx.Response:
+    """The report form's second page (the category's questions, the text, files and routing),
+    reached as a browser without JavaScript does: the first page posted with a category."""
+    return await client.post(
+        "/report", data={"category": category, "step": "questions"}, headers=headers or None
+    )

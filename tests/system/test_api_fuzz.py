@@ -87,6 +87,8 @@ def test_api_answers_as_documented(
             "/api/v1/reports",
             "/api/v1/reports/status",
             "/api/v1/reports/messages",
+            "/api/v1/reports/identity",
+            "/api/v1/reports/identity/withdraw",
         }
         excluded = [schemathesis.checks.positive_data_acceptance] if takes_token else []
 
@@ -105,13 +107,18 @@ def test_api_answers_as_documented(
 
 
 FORM_FIELDS = st.dictionaries(
-    st.sampled_from(["category", "body", "token", "involves_office", "x"]),
+    st.sampled_from(
+        ["category", "body", "token", "involves_office", "identity_name", "confirm", "x"]
+    ),
     st.binary(max_size=80),
     max_size=5,
 )
 
 
-@pytest.mark.parametrize("path", ["/report", "/status", "/status/message"])
+@pytest.mark.parametrize(
+    "path",
+    ["/report", "/status", "/status/message", "/status/identity", "/status/identity/withdraw"],
+)
 def test_reporter_forms_never_fail_whatever_is_posted(fuzzed_server: LiveServer, path: str) -> None:
     """Arbitrary bytes in arbitrary fields (invalid UTF-8 included): a page, never a 500."""
     with httpx.Client(base_url=fuzzed_server.url, timeout=30) as client:

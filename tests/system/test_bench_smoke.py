@@ -10,7 +10,7 @@ import pytest
 
 from bench.driver import Request, drive
 from bench.report import Phase, Row, table
-from bench.run import REPORT_CHARS, report_request, status_request
+from bench.run import REPORT_CHARS, answered_report_request, report_request, status_request
 from tests.support.live import LiveServer
 
 
@@ -38,6 +38,16 @@ async def test_driver_files_reports_and_every_token_opens_its_case(
         max_seconds=120,
     )
 
+    # The variant with a ten-question questionnaire answered is accepted as it is.
+    answered = await drive(
+        live_server.url,
+        answered_report_request,
+        concurrency=2,
+        max_requests=4,
+        max_seconds=120,
+        expect_status=201,
+    )
+    assert answered.ok == 4 and answered.error_count == 0
     assert submitted.ok == 12 and submitted.error_count == 0
     assert len(set(tokens)) == 12
     assert looked_up.ok == 12 and looked_up.error_count == 0

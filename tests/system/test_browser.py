@@ -23,6 +23,7 @@ import httpx
 import pyotp
 import pytest
 
+from tests.support import reports
 from tests.support.catalog_check import catalog_sentences, untranslated
 from tests.support.instance import quietline_environ
 from tests.support.live import LiveServer, free_port
@@ -188,6 +189,8 @@ def test_report_save_token_come_back_and_reply_without_javascript(
     assert page.get_by_role("heading", level=1).inner_text() == "What happens to your report"
     assert "within 7 days of receipt" in page.content()
     page.get_by_role("link", name="Next: Staying anonymous").click()
+    page.get_by_role("link", name="Next: Anonymous or confidential?").click()
+    assert "takes two people to open" in page.content()
     page.get_by_role("link", name="Next: Other places to report").click()
     assert "never required" in page.content()
     page.get_by_role("main").get_by_role("link", name="Make a report").click()
@@ -196,6 +199,9 @@ def test_report_save_token_come_back_and_reply_without_javascript(
     warning = page.locator("#token-warning").inner_text()
     assert "shown only once" in warning and "Nobody can recover it" in warning
     page.get_by_label("Misuse of public money or contract-signing authority").check()
+    page.get_by_role("button", name="Continue").click()
+    # The second page: the category's questions, then the text.
+    page.get_by_label("About how much money is involved?").fill("1 800")
     page.get_by_label("What happened?").fill(JOURNEY_TEXT)
     page.get_by_role("button", name="Send the report").click()
 
@@ -261,11 +267,22 @@ def test_a_typo_in_the_token_is_named_and_tied_to_the_field(
 # --- languages -----------------------------------------------------------------------------
 
 
+def _continue(page: object) -> None:
+    """From the form's first page (the category) to its second."""
+    page.locator("main form button[name=step][value=questions]").click()  # type: ignore[attr-defined]
+
+
+def _send(page: object) -> None:
+    """The form's second page sent (its first button; the other goes back)."""
+    page.locator("main form button[type=submit]").first.click()  # type: ignore[attr-defined]
+
+
 def _file_report(page: object, site: LiveServer, *, category: str, body: str) -> str:
     page.goto(site.url + "/report")  # type: ignore[attr-defined]
     page.get_by_label(category).check()  # type: ignore[attr-defined]
+    _continue(page)
     page.locator("#body").fill(body)  # type: ignore[attr-defined]
-    page.locator("form button[type=submit]").click()  # type: ignore[attr-defined]
+    _send(page)
     return _token_on(page)
 
 
@@ -334,17 +351,28 @@ def _tour(site: LiveServer, category: str, token_holder: dict[str, str]) -> list
 
         return go
 
-    def form_error(page: object, lang: str | None) -> None:
+    def questions(page: object, lang: str | None) -> None:
         goto("/report")(page, lang)
         page.locator("input[name=category]").first.check()  # type: ignore[attr-defined]
+        _continue(page)
+
+    def form_error(page: object, lang: str | None) -> None:
+        questions(page, lang)
         page.locator("#body").fill("   ")  # type: ignore[attr-defined]
-        _submit(page)
+        page.locator("#q-amount").fill("a lot")  # type: ignore[attr-defined]
+        _send(page)
+
+    def form_back(page: object, lang: str | None) -> None:
+        questions(page, lang)
+        page.locator("#body").fill(REPORT_TEXT)  # type: ignore[attr-defined]
+        page.locator("main form button[name=step][value=back]").click()  # type: ignore[attr-defined]
 
     def token_page(page: object, lang: str | None) -> None:
         goto("/report")(page, lang)
         page.get_by_label(category).check()  # type: ignore[attr-defined]
+        _continue(page)
         page.locator("#body").fill(REPORT_TEXT)  # type: ignore[attr-defined]
-        _submit(page)
+        _send(page)
         token_holder["token"] = _token_on(page)
 
     def token_unconfirmed(page: object, lang: str | None) -> None:
@@ -382,9 +410,12 @@ def _tour(site: LiveServer, category: str, token_holder: dict[str, str]) -> list
         Visit("home", goto("/")),
         Visit("guide-process", goto("/guide/process")),
         Visit("guide-anonymity", goto("/guide/anonymity")),
+        Visit("guide-confidential", goto("/guide/confidential")),
         Visit("guide-other-channels", goto("/guide/other-channels")),
         Visit("report", goto("/report")),
+        Visit("report-questions", questions),
         Visit("report-error", form_error),
+        Visit("report-back", form_back),
         Visit("token", token_page),
         Visit("token-unconfirmed", token_unconfirmed),
         Visit("saved", saved),
@@ -654,3 +685,132 @@ def test_the_audit_page_and_a_case_history_pass_axe_in_both_languages_without_sc
                     problems.append(f"{lang} {width}px {name}: scrolls sideways {overflow}px")
             context.close()
     assert problems == []
+
+
+# --- concluding a case, searching one's cases, and the reporter reading the conclusion -------
+# JavaScript off for what people do; axe-core (JavaScript on, in the checker's context only)
+# finds no serious violation on these pages, in both languages, at desktop and phone width.
+
+
+CLOSURE_REPORT = "The depot's fuel log shows deliveries on days the Lévis depot was closed."
+CLOSURE_MESSAGE = "We confirmed the deliveries were recorded wrongly; the depot corrected them."
+CLOSURE_WIDTHS = ((1280, 900), (390, 800))
+
+
+@pytest.fixture(scope="module")
+def closing_officer(office: httpx.Client) -> dict[str, str]:
+    """The session cookie of the demo officer the office fixture signed in (a code signs in
+    once, so the browser shares that session)."""
+    return {"name": "quietline_staff", "value": str(office.cookies["quietline_staff"])}
+
+
+def _ref_found(site: LiveServer, cookie: str) -> str:
+    http = httpx.Client(base_url=site.url, cookies={"quietline_staff": cookie}, timeout=30)
+    with http:
+        found = http.get("/api/v1/cases/search", params={"q": "levis depot"})
+        assert found.status_code == 200, found.text
+        [case] = found.json()["cases"]
+        return str(case["ref"])
+
+
+@pytest.mark.slow
+def test_concluding_searching_and_the_reporter_reading_the_conclusion(
+    chromium: object, site: LiveServer, axe_source: str, closing_officer: dict[str, str]
+) -> None:
+    token = reports.file_report_to(site.url, {"category": "financial", "body": CLOSURE_REPORT})
+    cookie = closing_officer
+    ref = _ref_found(site, cookie["value"])
+
+    # The officer, JavaScript off: acknowledge, choose the outcome, edit the draft, conclude.
+    context = _context(chromium)
+    context.add_cookies([{**cookie, "url": site.url}])  # type: ignore[attr-defined]
+    page = context.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{site.url}/staff/cases/{ref}")
+    page.get_by_role("button", name="Acknowledge receipt").click()
+    page.get_by_label("Substantiated", exact=True).check()
+    page.get_by_role("button", name="Continue: the message to the reporter").click()
+    message = page.get_by_label("Message to the reporter")
+    assert message.input_value().startswith("Thank you for your report.")
+    message.fill("")
+    page.get_by_label("Reason (kept with the case, not sent to the reporter)").fill("Checked.")
+    page.get_by_role("button", name="Conclude").click()
+    assert "write a message to them, or say why no message can be sent" in page.content()
+    page.get_by_label("Message to the reporter").fill(CLOSURE_MESSAGE)
+    page.get_by_role("button", name="Conclude").click()
+    assert "The case is concluded." in page.content()
+    page.goto(f"{site.url}/staff/")
+    page.get_by_label("Search the words of your cases").fill("LEVIS fuel")
+    page.get_by_role("button", name="Search", exact=True).click()
+    assert page.get_by_role("link", name=ref).count() == 1
+    context.close()  # type: ignore[attr-defined]
+
+    # The reporter, JavaScript off, with the token.
+    context = _context(chromium)
+    page = context.new_page()  # type: ignore[attr-defined]
+    page.goto(f"{site.url}/status")
+    page.get_by_label("Your case token").fill(token)
+    page.get_by_role("button", name="Open").click()
+    content = page.content()
+    assert CLOSURE_MESSAGE in content and "Concluded on" in content
+    assert "What you reported was confirmed." in content and "Feedback due by" not in content
+    context.close()  # type: ignore[attr-defined]
+
+    problems: list[str] = []
+    for lang in ("en", "fr-CA"):
+        for width, height in CLOSURE_WIDTHS:
+            context = _context(
+                chromium, javascript=True, viewport={"width": width, "height": height}
+            )
+            context.add_cookies([{**cookie, "url": site.url}])  # type: ignore[attr-defined]
+            page = context.new_page()  # type: ignore[attr-defined]
+            # The queue page, which holds the search box, is left to the staff layout's checks.
+            page.goto(f"{site.url}/staff/search?q=fuel&lang={lang}")
+            _collect_problems(page, axe_source, f"{lang} {width}px search", problems)
+            page.goto(f"{site.url}/status?lang={lang}")
+            page.locator("#token").fill(token)
+            page.locator("#token").press("Enter")
+            page.wait_for_load_state()
+            _collect_problems(page, axe_source, f"{lang} {width}px status", problems)
+            context.close()  # type: ignore[attr-defined]
+    assert problems == []
+
+
+@pytest.mark.slow
+def test_the_closing_page_passes_axe(
+    chromium: object, site: LiveServer, axe_source: str, closing_officer: dict[str, str]
+) -> None:
+    reports.file_report_to(site.url, {"category": "financial", "body": "Levis depot: second."})
+    cookie = closing_officer
+    http = httpx.Client(base_url=site.url, cookies={"quietline_staff": cookie["value"]})
+    with http:
+        found = http.get("/api/v1/cases/search", params={"q": "second"}).json()["cases"]
+        ref = found[0]["ref"]
+        csrf = http.get("/api/v1/staff/me").json()["csrf"]
+        acknowledged = http.post(
+            f"/api/v1/cases/{ref}/stage",
+            json={"stage": "acknowledged"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert acknowledged.status_code == 200, acknowledged.text
+    problems: list[str] = []
+    for lang in ("en", "fr-CA"):
+        for width, height in CLOSURE_WIDTHS:
+            context = _context(
+                chromium, javascript=True, viewport={"width": width, "height": height}
+            )
+            context.add_cookies([{**cookie, "url": site.url}])  # type: ignore[attr-defined]
+            page = context.new_page()  # type: ignore[attr-defined]
+            page.goto(f"{site.url}/staff/cases/{ref}/conclude?outcome=referred&lang={lang}")
+            _collect_problems(page, axe_source, f"{lang} {width}px conclude", problems)
+            context.close()  # type: ignore[attr-defined]
+    assert problems == []
+
+
+def _collect_problems(page: object, axe_source: str, where: str, problems: list[str]) -> None:
+    for violation in _serious_violations(page, axe_source):
+        problems.append(f"{where}: {json.dumps(violation)}")
+    overflow = page.evaluate(  # type: ignore[attr-defined]
+        "() => document.documentElement.scrollWidth - window.innerWidth"
+    )
+    if overflow > 0:
+        problems.append(f"{where}: scrolls sideways {overflow}px")

@@ -1,8 +1,8 @@
 """deploy/: each configuration checked by the real tool that will read it, where Debian packages it.
 
 nginx, tor and systemd-analyze are installed by .ci/run; where one is missing the test is
-skipped and says which. No container engine runs here, so the Containerfile and
-compose.yaml are checked structurally (parsed, and their promises asserted), not built.
+skipped and says which. Here the Containerfile and compose.yaml are checked structurally
+(parsed, and their promises asserted); test_deploy_stack.py builds and runs them with podman.
 """
 
 from __future__ import annotations
@@ -371,8 +371,9 @@ def test_container_image_runs_unprivileged_with_data_on_a_volume() -> None:
     containerfile = (DEPLOY / "Containerfile").read_text()
     final_stage = containerfile.rsplit("\nFROM ", 1)[1]
     assert "USER 10001:10001" in final_stage
-    assert 'VOLUME ["/data"]' in final_stage and "QUIETLINE_DATA_DIR=/data" in final_stage
-    assert "-m 0700 /data" in final_stage
+    assert 'VOLUME ["/data", "/backups"]' in final_stage
+    assert "QUIETLINE_DATA_DIR=/data/quietline" in final_stage
+    assert "-m 0700 /data /backups" in final_stage
 
 
 def test_compose_file_describes_the_promised_deployment() -> None:
@@ -404,6 +405,13 @@ def test_compose_file_describes_the_promised_deployment() -> None:
     assert tor["network_mode"] == "service:proxy" and tor["read_only"] is True
     assert (DEPLOY / tor["build"]["context"] / tor["build"]["dockerfile"]).is_file()
     assert {"quietline-data", "pg-data", "tor-data"} <= set(compose["volumes"])
+    # Every image is built here from Debian's packages, on the base the operator names.
+    for name in ("db", "app1", "proxy", "tor"):
+        build = services[name]["build"]
+        assert build["args"]["BASE"].endswith(":-docker.io/library/debian:bookworm-slim}"), name
+        containerfile = (DEPLOY / build["context"] / build["dockerfile"]).read_text()
+        assert "ARG BASE=docker.io/library/debian:bookworm-slim" in containerfile, name
+        assert "FROM ${BASE}" in containerfile and "apt-get install" in containerfile, name
     example = (DEPLOY / "quietline.env.example").read_text()
     for setting in ("QUIETLINE_SECRET_KEY=", "QUIETLINE_TOKEN_PEPPER=", "QUIETLINE_DATABASE_URL="):
         assert setting in example

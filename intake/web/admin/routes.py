@@ -19,6 +19,7 @@ from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.runtime import runtime_of
 from intake.storage.models import Staff
+from intake.web.enrolment_qr import qr_svg
 from intake.web.staff.routes import read_form, see_other, signed_in_page, text
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -78,7 +79,10 @@ async def staff_add(request: Request) -> Response:
         context = await _staff_context(request, me, error=error, entered=entered)
         return render(request, "admin/staff.html", context, status_code=error.status)
     return render(
-        request, "admin/credentials.html", {"me": me, "made": made, "reset": False}, status_code=201
+        request,
+        "admin/credentials.html",
+        {"me": me, "made": made, "reset": False, "qr": qr_svg(made.totp_uri)},
+        status_code=201,
     )
 
 
@@ -155,7 +159,11 @@ async def _reset(request: Request, me: SignedIn, staff_id: str, form: Any) -> Re
     made = await administration.reset_staff(
         runtime_of(request), me, staff_id, password=text(form, "password")
     )
-    return render(request, "admin/credentials.html", {"me": me, "made": made, "reset": True})
+    return render(
+        request,
+        "admin/credentials.html",
+        {"me": me, "made": made, "reset": True, "qr": qr_svg(made.totp_uri)},
+    )
 
 
 @signed_in_page
@@ -262,6 +270,7 @@ async def deadlines_change(request: Request) -> Response:
 
 routes = [
     Route("/admin/", overview, methods=["GET"]),
+    Route("/admin/staff", overview, methods=["GET"]),
     Route("/admin/staff", staff_add, methods=["POST"]),
     Route("/admin/staff/{id}", staff_edit_form, methods=["GET"]),
     Route("/admin/staff/{id}", person_action(_update), methods=["POST"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.casework.queue import SORTS
 from intake.casework.vocabulary import STAFF_CHANNELS, CaseKind, Outcome, Stage
 from intake.web.api.openapi import DAY, OPTIONAL_DAY, TOKEN, error_answers, json_answer
 from intake.web.api.staff_openapi import (
@@ -70,6 +71,19 @@ CASE = {
         "assignee": OPTIONAL_STRING,
         "linked_case": OPTIONAL_STRING,
         "report": {"type": "object"},
+        "answers": {
+            "type": "array",
+            "description": "The reporter's answers, with the questions as they were asked",
+            "items": {
+                "type": "object",
+                "required": ["question", "answer", "may_identify"],
+                "properties": {
+                    "question": {"type": "string"},
+                    "answer": {"type": "string"},
+                    "may_identify": {"type": "boolean"},
+                },
+            },
+        },
         "messages": {"type": "array", "items": ENTRY},
         "notes": {"type": "array", "items": ENTRY},
         "holders": {
@@ -110,6 +124,13 @@ CASE_PATHS: dict[str, Any] = {
                 {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
                 {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
                 {"name": "after", "in": "query", "schema": STRING},
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {"enum": list(SORTS)},
+                    "description": "the order: newest (received) or oldest first, the soonest "
+                    "deadline first (due), by stage, category, reference or assignee",
+                },
                 {
                     "name": "limit",
                     "in": "query",
@@ -195,7 +216,9 @@ CASE_PATHS: dict[str, Any] = {
     },
     "/api/v1/cases/{ref}/stage": {
         "post": unsafe_operation(
-            "Move a case to its next stage; concluding needs an outcome and a reason",
+            "Move a case to its next stage; concluding needs an outcome, a reason, and either a "
+            "message to the reporter (sent as an office message; GET /api/v1/closing-messages "
+            "gives a draft per outcome) or the reason none can be sent (no_message_reason)",
             object_schema(
                 ["stage"],
                 {
@@ -205,6 +228,8 @@ CASE_PATHS: dict[str, Any] = {
                         "enum": [*Outcome, None],
                     },
                     "reason": OPTIONAL_STRING,
+                    "message": OPTIONAL_STRING,
+                    "no_message_reason": OPTIONAL_STRING,
                 },
             ),
             {

@@ -48,6 +48,8 @@ def error_answers(*codes: int) -> dict[str, Any]:
         403: "Not allowed (or sent from another site)",
         404: "Not found",
         408: "The request body arrived too slowly",
+        409: "Already filed: a report was filed with this idempotency key; its token was "
+        "in that first answer",
         410: "The case was closed and its records deleted under the retention rules",
         413: "Request too large",
         422: "Invalid input (the message says which field and why)",
@@ -83,6 +85,31 @@ REPORT_IN = {
         "original_token": {
             "type": ["string", "null"],
             "description": "For a reprisal complaint: the earlier case's token",
+        },
+        "idempotency_key": {
+            "type": ["string", "null"],
+            "pattern": "^[A-Za-z0-9_-]{16,64}$",
+            "description": "A random key of the client's own: a report sent again with the "
+            "same key, until the end of the next day, files nothing and answers 409",
+        },
+        "answers": {
+            "type": "object",
+            "description": "Answers to the category's questions (GET /api/v1/form), by question "
+            "id: a string (text, long_text, single, yes_no: a choice id; date: YYYY-MM-DD; "
+            "period: YYYY or YYYY-MM; number; amount), a list of choice ids (multiple), or "
+            "\"unknown\". A wrong answer is a 422 that names the question",
+        },
+        "identity": {
+            "type": ["object", "null"],
+            "description": "Confidential reporting: a name and a way to reach the reporter, "
+            "sealed so that an officer and an identity custodian together are needed to open "
+            "it; leave it out to stay anonymous",
+            "required": ["name"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "maxLength": 200, "pattern": WRITTEN},
+                "contact": {"type": "string", "maxLength": 500, "pattern": "^[^\\x00]*$"},
+            },
         },
     },
 }
@@ -160,6 +187,13 @@ REPORTER_PATHS: dict[str, Any] = {
                                     "properties": {
                                         "id": {"type": "string"},
                                         "label": {"type": "string"},
+                                        "questions": {
+                                            "type": "array",
+                                            "description": "Asked for this category: id, "
+                                            "kind, text, help, required, may_identify, and "
+                                            "choices (choice kinds) or the unknown value",
+                                            "items": {"type": "object"},
+                                        },
                                     },
                                 },
                             },
@@ -187,7 +221,7 @@ REPORTER_PATHS: dict[str, Any] = {
                         "properties": {"token": TOKEN, "attachments": ATTACHMENT_OUTCOMES},
                     },
                 ),
-                **error_answers(400, 403, 408, 413, 422, 429, 503, 507),
+                **error_answers(400, 403, 408, 409, 413, 422, 429, 503, 507),
             },
         }
     },
@@ -219,6 +253,19 @@ REPORTER_PATHS: dict[str, Any] = {
                                 },
                             },
                             "outcome": {"type": ["string", "null"]},
+                            "concluded_on": OPTIONAL_DAY,
+                            "identity": {
+                                "type": "object",
+                                "description": "A confidential reporter's name: the days it "
+                                "was given and withdrawn, and each time it was opened (role "
+                                "and day) unless the office tells the reporter itself",
+                                "properties": {
+                                    "given_on": OPTIONAL_DAY,
+                                    "withdrawn_on": OPTIONAL_DAY,
+                                    "office_tells": {"type": "boolean"},
+                                    "disclosures": {"type": "array"},
+                                },
+                            },
                             "messages": {
                                 "type": "array",
                                 "items": {

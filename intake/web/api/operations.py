@@ -6,13 +6,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from intake.casework import export, workflow
+from intake.casework import workflow
 from intake.operations import stats
 from intake.runtime import runtime_of
-from intake.web import export_file
 from intake.web.api.parsing import StrictBody, read_json
-from intake.web.staff.operations import annual_figures, download, requested_year, require_stats_role
+from intake.web.pdf import council
+from intake.web.staff.operations import (
+    annual_figures,
+    download,
+    export_response,
+    requested_format,
+    requested_year,
+    require_stats_role,
+)
 from intake.web.staff_auth import current_staff
+
+API_STATS_FORMATS = ("json", "csv", "pdf")
 
 
 class HoldIn(StrictBody):
@@ -24,18 +33,18 @@ async def annual_stats(request: Request) -> Response:
     require_stats_role(signed_in)
     runtime = runtime_of(request)
     year = requested_year(request, runtime.today())
+    form = requested_format(request, "json", API_STATS_FORMATS)
     figures = await annual_figures(runtime, year)
-    if request.query_params.get("format") == "csv":
+    if form == "pdf":
+        return council.response(await council.pdf_bytes(figures, runtime), year)
+    if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     return JSONResponse(figures)
 
 
 async def case_export(request: Request) -> Response:
     signed_in = await current_staff(request)
-    bundle = await export.export_for_staff(
-        runtime_of(request), signed_in, request.path_params["ref"]
-    )
-    return export_file.response(bundle)
+    return await export_response(request, signed_in, request.query_params.get("format", "html"))
 
 
 async def case_legal_hold(request: Request) -> Response:

@@ -9,9 +9,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake import i18n
-from intake.casework import filing, reporter
+from intake.casework import filing, identity, questionnaires, reporter
 from intake.casework.case_files import AttachmentOutcome
+from intake.casework.questions import CHOICE_KINDS, UNKNOWN, Question
 from intake.casework.vocabulary import CaseKind
+from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.runtime import runtime_of
 from intake.web.api.parsing import (
@@ -27,6 +29,13 @@ from intake.web.api.parsing import (
 from intake.web.upload import Upload, is_multipart, read_upload
 
 
+class IdentityIn(StrictBody):
+    """A confidential reporter's name and a way to reach them, sealed for two people."""
+
+    name: str
+    contact: str = ""
+
+
 class ReportIn(StrictBody):
     category: str
     body: str
@@ -34,6 +43,17 @@ class ReportIn(StrictBody):
     exclude: list[str] = []
     kind: str = CaseKind.REPORT
     original_token: str | None = None
+    # Sent again with the same key, a report files nothing (409): see intake/casework/once.py.
+    idempotency_key: str | None = None
+    # Answers to the category's questions (GET /api/v1/form), by question id.
+    answers: dict[str, Any] = {}
+    identity: IdentityIn | None = None
+
+
+class IdentityGivenIn(StrictBody):
+    token: str
+    name: str
+    contact: str = ""
 
 
 class TokenIn(StrictBody):
@@ -50,9 +70,20 @@ async def form(request: Request) -> Response:
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
         exclusions = await filing.exclusion_choices(session, runtime)
+        versions = await questionnaires.current(session)
     return JSONResponse(
         {
-            "categories": [{"id": item.id, "label": item.label} for item in categories],
+            "categories": [
+                {
+                    "id": item.id,
+                    "label": item.label,
+                    "questions": [
+                        question_json(question)
+                        for question in questionnaires.asked_for(versions, item.id).questions
+                    ],
+                }
+                for item in categories
+            ],
             "routing": {
                 "involves_office": i18n.gettext(
                     N_(
@@ -60,9 +91,7 @@ async def form(request: Request) -> Response:
                         "report then goes to the alternate recipients instead."
                     )
                 ),
-                "exclude": [
-                    {"id": person.id, "label": person.label} for person in exclusions
-                ],
+                "exclude": [{"id": person.id, "label": person.label} for person in exclusions],
             },
             "kinds": {
                 CaseKind.REPORT: i18n.gettext(N_("A concern about wrongdoing")),
@@ -85,6 +114,25 @@ async def form(request: Request) -> Response:
             },
         }
     )
+
+
+def question_json(question: Question) -> dict[str, Any]:
+    """A question as GET /api/v1/form describes it, in the request's language."""
+    described: dict[str, Any] = {
+        "id": question.id,
+        "kind": str(question.kind),
+        "text": question.label,
+        "help": question.hint or None,
+        "required": question.required,
+        "may_identify": question.may_identify,
+    }
+    if question.kind in CHOICE_KINDS:
+        described["choices"] = [
+            {"id": choice.id, "label": choice.label} for choice in question.all_choices()
+        ]
+    else:
+        described["unknown"] = UNKNOWN
+    return described
 
 
 def _json_part(upload: Upload, name: str, model: type[Model]) -> Model:
@@ -140,6 +188,13 @@ async def submit(request: Request) -> Response:
                 excluded_staff_ids=tuple(report.exclude),
                 kind=report.kind,
                 original_token=report.original_token,
+                once=report.idempotency_key,
+                answers=report.answers,
+                identity=(
+                    identity.checked(report.identity.name, report.identity.contact)
+                    if report.identity is not None
+                    else None
+                ),
             ),
             files=upload.files,
             case_key=case_key,
@@ -153,7 +208,9 @@ async def submit(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     query = await read_json(request, TokenIn)
-    found = await reporter.status_by_token(runtime_of(request), query.token)
+    runtime = runtime_of(request)
+    found = await reporter.status_by_token(runtime, query.token)
+    confidential = await identity.reporter_view(runtime, query.token)
     return JSONResponse(
         {
             "stage": found.stage,
@@ -163,12 +220,42 @@ async def status(request: Request) -> Response:
                 "feedback": found.feedback_due.isoformat() if found.feedback_due else None,
             },
             "outcome": found.outcome,
+            "concluded_on": found.concluded_on.isoformat() if found.concluded_on else None,
             "messages": [
                 {"from": item.sender, "body": item.body, "on": item.on.isoformat()}
                 for item in found.messages
             ],
+            "identity": identity_json(confidential),
         }
     )
+
+
+def identity_json(view: identity.ReporterView) -> dict[str, Any]:
+    """The identity's state for the reporter: given and withdrawn days, and, unless the office
+    tells the reporter itself, each disclosure's role and day."""
+    return {
+        "given_on": view.given_on.isoformat() if view.given_on else None,
+        "withdrawn_on": view.withdrawn_on.isoformat() if view.withdrawn_on else None,
+        "office_tells": view.office_tells,
+        "disclosures": [
+            {"role": item.role, "on": item.on.isoformat()} for item in view.disclosures
+        ],
+    }
+
+
+async def identity_give(request: Request) -> Response:
+    sent = await read_json(request, IdentityGivenIn)
+    given = identity.checked(sent.name, sent.contact)
+    if given is None:
+        raise InvalidInput(N_("Please give your name."), field="name")
+    await identity.give_later(runtime_of(request), sent.token, given)
+    return JSONResponse({"sealed": True}, status_code=201)
+
+
+async def identity_withdraw(request: Request) -> Response:
+    sent = await read_json(request, TokenIn)
+    await identity.withdraw(runtime_of(request), sent.token)
+    return JSONResponse({"destroyed": True})
 
 
 async def message(request: Request) -> Response:
@@ -193,4 +280,6 @@ routes = [
     Route("/reports", submit, methods=["POST"]),
     Route("/reports/status", status, methods=["POST"]),
     Route("/reports/messages", message, methods=["POST"]),
+    Route("/reports/identity", identity_give, methods=["POST"]),
+    Route("/reports/identity/withdraw", identity_withdraw, methods=["POST"]),
 ]

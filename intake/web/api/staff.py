@@ -36,6 +36,8 @@ class StageIn(StrictBody):
     stage: str
     outcome: str | None = None
     reason: str | None = None
+    message: str | None = None
+    no_message_reason: str | None = None
 
 
 class BodyIn(StrictBody):
@@ -156,6 +158,7 @@ def _filters(request: Request) -> queue.QueueFilters:
         mine=_flag(request, "mine"),
         after=params.get("after") or None,
         limit=int(limit_text[:4]),
+        sort=params.get("sort") or None,
     )
 
 
@@ -216,6 +219,10 @@ def case_json(view: view.CaseView) -> dict[str, Any]:
         "assignee": view.assignee_id,
         "linked_case": view.linked_ref,
         "report": view.report,
+        "answers": [
+            {"question": item.question, "answer": item.answer, "may_identify": item.may_identify}
+            for item in view.answers
+        ],
         "messages": [_entry_json(entry) for entry in view.messages],
         "notes": [_entry_json(entry) for entry in view.notes],
         "holders": [
@@ -270,6 +277,8 @@ async def case_stage(request: Request) -> Response:
         stage=sent.stage,
         outcome=sent.outcome,
         reason=sent.reason,
+        message=sent.message,
+        no_message_reason=sent.no_message_reason,
     )
     return JSONResponse(
         {
@@ -278,7 +287,7 @@ async def case_stage(request: Request) -> Response:
             "outcome": case.outcome,
             "due": {
                 "acknowledgement": _day(case.ack_due) if case.acknowledged_on is None else None,
-                "feedback": _day(case.feedback_due),
+                "feedback": _day(workflow.feedback_still_due(case)),
             },
         }
     )

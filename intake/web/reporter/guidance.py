@@ -49,6 +49,11 @@ PAGES = (
         N_("how to report without being identified, and what files reveal."),
     ),
     GuidePage(
+        "confidential",
+        N_("Anonymous or confidential?"),
+        N_("reporting without your name, or with it under seal."),
+    ),
+    GuidePage(
         "other-channels",
         N_("Other places to report"),
         N_("outside bodies you may go to instead, or as well."),

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from intake.accounts import sessions
-from intake.casework import export, workflow
+from intake.casework import export, questionnaires, workflow
 from intake.casework.vocabulary import Role
 from intake.errors import Forbidden, InvalidInput
 from intake.i18n import N_
@@ -18,6 +18,8 @@ from intake.operations import stats
 from intake.runtime import Runtime, runtime_of
 from intake.web import charts, export_file
 from intake.web.labels import role_phrase
+from intake.web.pdf import case as case_pdf
+from intake.web.pdf import council
 from intake.web.staff.routes import case_action, signed_in_page
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -48,6 +50,23 @@ def requested_year(request: Request, today: date) -> int:
     return int(text)
 
 
+STATS_FORMATS = ("html", "json", "csv", "pdf")
+
+
+def requested_format(
+    request: Request, default: str, allowed: tuple[str, ...] = STATS_FORMATS
+) -> str:
+    """The statistics' format asked for in the query; an unknown one is refused (422)."""
+    form = request.query_params.get("format", default)
+    if form not in allowed:
+        raise InvalidInput(
+            N_("Choose one of these formats: %(formats)s."),
+            field="format",
+            formats=", ".join(allowed),
+        )
+    return form
+
+
 async def annual_figures(runtime: Runtime, year: int) -> dict[str, object]:
     async with runtime.sessions() as session:
         return await stats.annual(
@@ -74,8 +93,12 @@ async def stats_page(request: Request) -> Response:
     runtime = runtime_of(request)
     today = runtime.today()
     year = requested_year(request, today)
+    form = requested_format(request, "html")
     figures = await annual_figures(runtime, year)
-    form = request.query_params.get("format", "html")
+    if form == "pdf":
+        return council.response(await council.pdf_bytes(figures, runtime), year)
+    async with runtime.sessions() as session:
+        answer_labels = await questionnaires.statistical_labels(session)
     if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     if form == "json":
@@ -91,6 +114,7 @@ async def stats_page(request: Request) -> Response:
             "figures": figures,
             "charts": charts.charts_for(figures),
             "outcome_names": charts.OUTCOME_NAMES,
+            "answer_labels": answer_labels,
             "years": list(range(today.year, max(FIRST_YEAR, today.year - 9) - 1, -1)),
             "form_action": "/staff/stats",
         },
@@ -101,9 +125,19 @@ async def stats_page(request: Request) -> Response:
 async def export_case(request: Request) -> Response:
     form: FormData = await request.form(max_files=0, max_fields=5)
     signed_in = await current_staff(request, form)
+    return await export_response(request, signed_in, str(form.get("format") or "html"))
+
+
+async def export_response(
+    request: Request, signed_in: sessions.SignedIn, file_format: str
+) -> Response:
+    """The case as an HTML or PDF download (the format is checked before the export is
+    audited); the page's form and the API share it."""
     bundle = await export.export_for_staff(
-        runtime_of(request), signed_in, request.path_params["ref"]
+        runtime_of(request), signed_in, request.path_params["ref"], file_format
     )
+    if file_format == "pdf":
+        return await case_pdf.response(bundle)
     return export_file.response(bundle)
 
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from intake import i18n
 from intake.accounts import sessions
-from intake.casework import access, filing, workflow
+from intake.casework import access, eligibility, filing, identity_requests, routing, workflow
 from intake.casework import queue as case_queue
 from intake.casework import view as case_view
 from intake.casework.vocabulary import CaseKind, EntryKind, Outcome, Stage
@@ -27,7 +27,7 @@ from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
 from intake.operations import audit_read
 from intake.runtime import runtime_of
-from intake.web import audit_labels, download
+from intake.web import audit_labels, download, timeline
 from intake.web.middleware import on_staff_network
 from intake.web.staff_auth import (
     CSRF_FIELD,
@@ -40,6 +40,8 @@ from intake.web.templating import render
 MAX_FORM_FIELDS = 40
 # The case page shows this many of the case's latest events; the audit page shows them all.
 CASE_HISTORY_SIZE = 20
+# The case's timeline shows every message and note, and this many of its latest changes.
+TIMELINE_EVENTS = 200
 Page = Callable[[Request], Awaitable[Response]]
 
 
@@ -188,6 +190,7 @@ async def queue(request: Request) -> Response:
         mine=params.get("mine") == "yes",
         after=params.get("after") or None,
         limit=runtime.settings.queue_page_size,
+        sort=params.get("sort") or None,
     )
     error = None
     try:
@@ -196,6 +199,8 @@ async def queue(request: Request) -> Response:
         error, page = problem, case_queue.QueuePage(rows=[], next_cursor=None)
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
+    asked = filters.sort if filters.sort in case_queue.SORTS else None
+    shown_sort = asked or ("due" if filters.overdue else "received")
     next_query = None
     if page.next_cursor:
         kept = {key: value for key, value in params.items() if key != "after" and value}
@@ -211,11 +216,29 @@ async def queue(request: Request) -> Response:
             "categories": categories,
             "category_labels": {item.id: item.label for item in categories},
             "next_query": next_query,
+            "sort": shown_sort,
+            "sort_queries": _sort_queries(params, shown_sort),
             "done": params.get("done"),
             "error": error,
         },
         status_code=error.status if error else 200,
     )
+
+
+QUEUE_COLUMNS = ("ref", "received", "category", "stage", "due", "assignee")
+
+
+def _sort_queries(params: Any, shown: str) -> dict[str, str]:
+    """For each sortable column of the queue, the query that sorts by it, filters kept; the
+    column sorted by now turns the other way (newest first, oldest first)."""
+    kept = {
+        key: value
+        for key, value in params.items()
+        if key in ("stage", "category", "overdue", "mine") and value
+    }
+    targets = {column: column for column in QUEUE_COLUMNS}
+    targets["received"] = "oldest" if shown == "received" else "received"
+    return {column: urlencode({**kept, "sort": target}) for column, target in targets.items()}
 
 
 # --- one case --------------------------------------------------------------------------------
@@ -230,13 +253,16 @@ async def _case_page(
     entered: dict[str, str] | None = None,
 ) -> Response:
     runtime = runtime_of(request)
-    view = await case_view.view_case(runtime, signed_in, ref)
-    people = await access.grantable_staff(runtime)
-    holder_ids = {holder.staff_id for holder in view.holders}
+    view = await case_view.view_case(runtime, signed_in, ref, with_choices=True)
     async with runtime.sessions() as session:
         categories = await filing.active_categories(session)
     reader = audit_read.Reader.of(signed_in.staff)
     history = await audit_read.case_history(runtime, reader, view.ref, limit=CASE_HISTORY_SIZE)
+    identity = await identity_requests.for_holder(runtime, signed_in, view.ref)
+    changes = await audit_read.case_history(
+        runtime, reader, view.ref, limit=TIMELINE_EVENTS, kinds=timeline.KINDS
+    )
+    zone = runtime.settings.timezone
     return render(
         request,
         "staff/case.html",
@@ -244,17 +270,23 @@ async def _case_page(
             "me": signed_in,
             "case": view,
             "allowed": access.allowed_actions(signed_in.staff.role),
-            "others": [person for person in people if person.id not in holder_ids],
+            "group_names": {
+                person.group: routing.group_display_name(runtime.settings, person.group)
+                for person in (view.choices.grantable if view.choices else ())
+            },
             "holders_by_id": {holder.staff_id: holder for holder in view.holders},
             "outcomes": tuple(Outcome),
             "category_labels": {item.id: item.label for item in categories},
             "done": request.query_params.get("done"),
             "error": error,
             "entered": entered or {},
-            "history_rows": audit_labels.table_rows(history.events, runtime.settings.timezone),
+            "history_rows": audit_labels.table_rows(history.events, zone),
             "history_more": history.next_cursor is not None,
             "history_full": reader.sees_group,
-            "zone": runtime.settings.timezone,
+            "zone": zone,
+            "timeline": timeline.build(view.messages, view.notes, changes.events, zone),
+            "timeline_more": changes.next_cursor is not None,
+            "identity": identity,
         },
         status_code=error.status if error else 200,
     )
@@ -301,6 +333,8 @@ async def _stage(request: Request, who: sessions.SignedIn, ref: str, form: FormD
         stage=stage,
         outcome=(text(form, "outcome") or None) if concluding else None,
         reason=text(form, "reason") if concluding else None,
+        message=text(form, "message") if concluding else None,
+        no_message_reason=text(form, "no_message_reason") if concluding else None,
     )
     return f"stage-{stage}"
 
@@ -335,6 +369,11 @@ async def _revoke(request: Request, who: sessions.SignedIn, ref: str, form: Form
 
 
 # --- staff-entered intake --------------------------------------------------------------------
+
+
+async def _identity(request: Request, who: sessions.SignedIn, ref: str, form: FormData) -> str:
+    await identity_requests.request(runtime_of(request), who, ref, text(form, "reason"))
+    return "identity-requested"
 
 
 async def _intake_context(request: Request, **extra: Any) -> dict[str, Any]:
@@ -383,10 +422,12 @@ async def intake_submit(request: Request) -> Response:
             entered={**entered, "involves_office": involves_office, "exclude": excluded},
         )
         return render(request, "staff/new.html", context, status_code=error.status)
+    async with runtime_of(request).sessions() as session:
+        opens = await eligibility.can_open(session, signed_in.staff.id, filed.case_id)
     return render(
         request,
         "staff/recorded.html",
-        {"me": signed_in, "token": filed.token, "ref": filed.ref},
+        {"me": signed_in, "token": filed.token, "ref": filed.ref, "can_open": opens},
         status_code=201,
     )
 
@@ -410,6 +451,7 @@ routes = [
     Route("/staff/cases/{ref}/assign", case_action(_assign), methods=["POST"]),
     Route("/staff/cases/{ref}/grants", case_action(_grant), methods=["POST"]),
     Route("/staff/cases/{ref}/revoke", case_action(_revoke), methods=["POST"]),
+    Route("/staff/cases/{ref}/identity", case_action(_identity), methods=["POST"]),
 ]
 
 __all__ = ["CSRF_FIELD", "routes"]

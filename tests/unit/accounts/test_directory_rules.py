@@ -166,6 +166,23 @@ def test_two_officers_without_the_administrator_do_not_add_an_investigator(offic
         log.state()
 
 
+def test_an_identity_custodian_takes_the_proposing_administrator_and_an_officer(office) -> None:
+    """Named like other recipients: the administrator alone, or with a second administrator's
+    help, cannot make one; the administrator and an officer of the group can."""
+    log, people = office
+    cora = Person("cora", "solicitor", "custodian")
+    log.member(cora.member, proposer="ada", signers=[people["ada"]])
+    with pytest.raises(DirectoryInvalid):
+        log.state()
+
+
+def test_an_identity_custodian_is_a_role_of_the_directory(office) -> None:
+    log, people = office
+    cora = Person("cora", "solicitor", "custodian")
+    log.member(cora.member, proposer="ada", signers=[people["ada"], people["olivia"]])
+    assert log.state().members["cora"].role == "custodian"
+
+
 def test_retiring_takes_one_other_person(office) -> None:
     log, people = office
     olivia = people["olivia"]

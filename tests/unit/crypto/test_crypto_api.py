@@ -22,6 +22,8 @@ EXPECTED = {
     "combine_shares", "AUDIT_LINK_BYTES", "audit_key_id", "audit_link", "audit_linker",
     "generate_signing_keypair", "sign", "signing_public_key_of", "split_secret", "verify",
     "token_lookup_key", "unlock_secret", "unseal", "unwrap_key", "wrap_key",
+    "ONCE_BYTES", "new_once", "once_digest",
+    "IDENTITY_HALF_BYTES", "SealedIdentity", "open_identity", "seal_identity",
 }  # fmt: skip
 
 
@@ -59,6 +61,8 @@ SIGNATURES = {
     "format_token": "canonical",
     "token_lookup_key": "pepper canonical",
     "pepper_check": "pepper",
+    "new_once": "",
+    "once_digest": "pepper value",
     "reporter_key": "canonical salt",
     "reporter_keypair": "canonical salt",
     "generate_signing_keypair": "",
@@ -71,6 +75,8 @@ SIGNATURES = {
     "audit_key_id": "key",
     "combine_shares": "shares",
     "StreamEncryptor": "data_key * case_id attachment_id",
+    "seal_identity": "identity * case_id",
+    "open_identity": "sealed * officers_half custodians_half case_id",
     "StreamDecryptor": "data_key header * case_id attachment_id",
 }
 

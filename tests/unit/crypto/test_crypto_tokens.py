@@ -286,3 +286,20 @@ def test_reporter_keypair_is_a_recipient_only_the_token_opens() -> None:
     other = reporter_keypair(normalise_token(new_token()), salt)
     assert other.public != pair.public
     assert generate_keypair().public != pair.public
+
+
+def test_once_digest_known_answer_and_separate_from_the_token_lookup() -> None:
+    from crypto import new_once, once_digest
+
+    value = "AAAAAAAAAAAAAAAAAAAAAA"
+    label = b"quietline/form-once/v1"
+    message = b"\x01\x00\x00\x00\x16" + label + b"\x00\x00\x00\x16" + value.encode()
+    assert once_digest(PEPPER, value) == hmac.new(PEPPER, message, hashlib.sha256).digest()
+    # Another pepper, another digest: a copy of the table without the pepper names no value.
+    assert once_digest(bytes(32), value) != once_digest(PEPPER, value)
+    fresh = {new_once() for _ in range(100)}
+    assert len(fresh) == 100 and all(re.fullmatch(r"[A-Za-z0-9_-]{22}", item) for item in fresh)
+    with pytest.raises(ValueError):
+        once_digest(PEPPER, "")
+    with pytest.raises(ValueError):
+        once_digest(bytes(8), value)

@@ -71,3 +71,20 @@ def test_every_action_the_code_records_is_in_a_kind() -> None:
                 if keyword.arg == "action" and isinstance(keyword.value, ast.Constant):
                     recorded.add(keyword.value.value)
     assert recorded and recorded - known == set()
+
+
+def test_an_export_says_its_format_and_a_recovered_one_says_so() -> None:
+    pdf = _event("case.export", {"by": "staff key", "format": "pdf"})
+    assert pdf.facts == {"by": "staff key", "format": "pdf"}
+    assert audit_labels.describe(pdf) == "Exported the case (PDF)"
+    recovered = _event(
+        "case.export",
+        {"by": "recovery shares", "group": "solicitor", "reason": None, "format": "html"},
+    )
+    assert audit_labels.describe(recovered) == "Exported the case with the recovery key (HTML)"
+    assert audit_labels.describe(_event("case.export", {"by": "staff key"})) == "Exported the case"
+    i18n.use_locale("fr_CA")
+    try:
+        assert audit_labels.describe(pdf) == "A exporté le dossier (PDF)"
+    finally:
+        i18n.use_locale(i18n.SOURCE_LOCALE)

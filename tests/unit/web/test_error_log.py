@@ -72,3 +72,20 @@ async def test_a_staff_requests_error_is_logged_at_once_with_its_page(
         assert (await client.get("/staff/cases")).status_code == 500
     messages = [record.getMessage() for record in caplog.records]
     assert messages == ["internal error on /staff/cases: RuntimeError"]
+
+
+async def test_the_error_page_names_the_organisation() -> None:
+    """Even the last-resort 500 page says whose service this is, in its title."""
+    from intake.accounts.organisation import Identity
+    from intake.web.organisation import STATE_KEY
+
+    inner = failing_app(ReporterErrorLog(logging.getLogger(LOGGER)))
+
+    async def with_identity(scope, receive, send):  # type: ignore[no-untyped-def]
+        scope.setdefault("state", {})[STATE_KEY] = Identity(name_en="City of Riverside")
+        await inner(scope, receive, send)
+
+    async with client_for(with_identity) as client:  # type: ignore[arg-type]
+        answer = await client.get("/staff/cases")
+    assert answer.status_code == 500
+    assert "<title>Error · City of Riverside</title>" in answer.text
