@@ -207,8 +207,7 @@ async def shred_cases(
     await session.exec(delete(Entry).where(col(Entry.case_id).in_(ids)))  # type: ignore[call-overload]
     await session.exec(delete(CaseAnswers).where(col(CaseAnswers.case_id).in_(ids)))  # type: ignore[call-overload]
     await audit_read.keep_readers_of(session, ids)
-    for case_id in ids:
-        await identity.shred(session, case_id)
+    await identity.shred_many(session, ids)
     await session.exec(delete(CaseKey).where(col(CaseKey.case_id).in_(ids)))  # type: ignore[call-overload]
     counted: dict[str, dict[str, int]] = {}
     for case in cases:
