@@ -12,7 +12,7 @@ PORT ?= 8000
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: run test check lint bench migration translations config-doc deploy-test clean
+.PHONY: run test check lint bench bench-scale migration translations config-doc deploy-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,15 @@ deploy-test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# How the costs grow with the work: 10,000 to 1,000,000 cases on SQLite and PostgreSQL (long;
+# not part of `make test`). Quick run: make bench-scale SIZES=10000,100000 ENGINES=sqlite
+SIZES ?= 10000,100000,1000000
+ENGINES ?= sqlite,postgresql
+ATTACHMENT_MB ?= 5000
+bench-scale: $(STAMP)
+	nice -n 15 $(BIN)/python -m bench.scale --sizes $(SIZES) --engines $(ENGINES) \
+		--attachment-mb $(ATTACHMENT_MB) --out bench-scale-results
 
 # A new Alembic revision from the models: make migration MESSAGE="add a thing"
 migration: $(STAMP)

@@ -15,7 +15,7 @@ import asyncio
 import random
 import secrets
 import sqlite3
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -110,7 +110,10 @@ def _case_rows(count: int, today: date, group: str, seed: int) -> list[dict[str,
 
 
 def _sqlite_value(value: Any) -> Any:
-    """What SQLAlchemy's SQLite dialect stores: ISO days, 0/1 for booleans."""
+    """What SQLAlchemy's SQLite dialect stores: ISO days, UTC times with a space, 0/1 for
+    booleans."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -136,7 +139,7 @@ def _insert_sqlite(path: str, table: Any, columns: list[str], rows: list[tuple[A
         connection.close()
 
 
-async def _insert(
+async def insert_rows(
     settings: Settings, table: Any, columns: list[str], rows: list[tuple[Any, ...]]
 ) -> None:
     """Bulk insert by the engine's fastest path: executemany in one SQLite transaction, or
@@ -202,13 +205,13 @@ async def add_cases(
             for row in rows
             for staff_id, recovery_key_id in holders
         ]
-        await _insert(
+        await insert_rows(
             settings,
             CASE_TABLE,
             case_columns,
             [tuple(row[c] for c in case_columns) for row in rows],
         )
-        await _insert(settings, CASEKEY_TABLE, key_columns, keys)
+        await insert_rows(settings, CASEKEY_TABLE, key_columns, keys)
         written += len(keys)
     return written
 

@@ -28,8 +28,12 @@ from intake.storage import db
 TARGET = "recipient directory: a report's cached read < 2% of a full verification"
 
 
-async def _seed(data_dir: Path, members: int) -> tuple[Runtime, bytes]:
-    settings = load_settings({"QUIETLINE_DATA_DIR": str(data_dir), "QUIETLINE_DEV": "1"})
+async def seed(
+    data_dir: Path, members: int, database_url: str | None = None
+) -> tuple[Runtime, bytes]:
+    """An instance whose directory holds ``members`` officers, each entry signed by the root;
+    the open runtime and the root's public key."""
+    settings = load_settings(environ_of(data_dir, database_url))
     instance.prepare(settings)
     runtime = open_runtime(settings)
     await instance.initialise(runtime)
@@ -64,10 +68,17 @@ async def _seed(data_dir: Path, members: int) -> tuple[Runtime, bytes]:
     return runtime, ceremony.root.public
 
 
+def environ_of(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    environ = {"QUIETLINE_DATA_DIR": str(data_dir), "QUIETLINE_DEV": "1"}
+    if database_url:
+        environ["QUIETLINE_DATABASE_URL"] = database_url
+    return environ
+
+
 async def measure(members: int, repeat: int) -> tuple[float, float]:
     """Median seconds of a full verification and of a cached read."""
     with tempfile.TemporaryDirectory() as folder:
-        runtime, root_public = await _seed(Path(folder) / "data", members)
+        runtime, root_public = await seed(Path(folder) / "data", members)
         try:
             full, cached = [], []
             async with runtime.sessions() as session:

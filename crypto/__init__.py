@@ -5,7 +5,7 @@ are derived from the case data key; 0x01 elsewhere), so the construction can cha
 flag day; an unknown version fails to open with :class:`DecryptionError`.
 """
 
-from crypto.chain import AUDIT_LINK_BYTES, audit_key_id, audit_link
+from crypto.chain import AUDIT_LINK_BYTES, audit_key_id, audit_link, audit_linker
 from crypto.epochs import FIRST_EPOCH, KeyEpochs
 from crypto.errors import (
     CryptoError,
@@ -89,6 +89,7 @@ __all__ = [
     "WrongPassword",
     "audit_key_id",
     "audit_link",
+    "audit_linker",
     "combine_shares",
     "credential_cost",
     "decrypt_field",

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from crypto._encoding import encode_context, require_bytes, require_key
 
-__all__ = ["AUDIT_LINK_BYTES", "audit_key_id", "audit_link"]
+__all__ = ["AUDIT_LINK_BYTES", "audit_key_id", "audit_link", "audit_linker"]
 
 AUDIT_LINK_BYTES = 32
 _LINK_LABEL = "quietline/audit-link/v1"
@@ -32,6 +33,25 @@ def audit_link(key: bytes, previous: bytes, event: bytes) -> bytes:
     if len(previous) != AUDIT_LINK_BYTES:
         raise ValueError(f"previous must be {AUDIT_LINK_BYTES} bytes long, not {len(previous)}")
     return hmac.new(key, encode_context(_LINK_LABEL) + previous + event, hashlib.sha256).digest()
+
+
+def audit_linker(key: bytes) -> Callable[[bytes, bytes], bytes]:
+    """:func:`audit_link` under one ``key``, for checking many links: the key and the context
+    are absorbed once, and each link costs only its own bytes. Same links, same checks."""
+    require_key(key, "key")
+    keyed = hmac.new(key, encode_context(_LINK_LABEL), hashlib.sha256)
+
+    def link(previous: bytes, event: bytes) -> bytes:
+        require_bytes(previous, "previous")
+        require_bytes(event, "event")
+        if len(previous) != AUDIT_LINK_BYTES:
+            raise ValueError(f"previous must be {AUDIT_LINK_BYTES} bytes long, not {len(previous)}")
+        mac = keyed.copy()
+        mac.update(previous)
+        mac.update(event)
+        return mac.digest()
+
+    return link
 
 
 def audit_key_id(key: bytes) -> str:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sqlmodel.ext.asyncio.session import AsyncSession
 
-__all__ = ["delete_for_case"]
+__all__ = ["delete_for_case", "delete_for_cases"]
 
 
 async def delete_for_case(session: AsyncSession, case_id: str) -> int:
@@ -24,3 +26,10 @@ async def delete_for_case(session: AsyncSession, case_id: str) -> int:
     from intake.attachments.store import delete_for_case as delete
 
     return await delete(session, case_id)
+
+
+async def delete_for_cases(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, int]:
+    """Delete every file of several cases in the caller's transaction; how many each had."""
+    from intake.attachments.store import delete_for_cases as delete
+
+    return await delete(session, case_ids)

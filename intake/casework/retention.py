@@ -17,9 +17,13 @@ who comes back is told the case was closed and deleted.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, text
 from sqlmodel import col, select
@@ -40,6 +44,14 @@ from intake.storage.models import Case, CaseAnswers, CaseKey, Entry
 logger = logging.getLogger("quietline.retention")
 # Tables a purge deletes from (quoted where the name is a keyword); fixed names, never input.
 SHREDDED_TABLES = ('"case"', "casekey", "entry", "caseanswers", "attachment", "attachmentchunk")
+# How a purge shares the write lock with reporters filing meanwhile: each transaction destroys
+# at most PURGE_BATCH cases, fewer when the last one held the lock longer than BATCH_SECONDS
+# (the next batch is sized to take about that long), and the purge then waits as long as that
+# transaction took (at least PAUSE_BETWEEN_BATCHES), so that writers of another process, which
+# retry SQLite's lock at growing intervals, find it free.
+PURGE_BATCH = 50
+BATCH_SECONDS = 0.05
+PAUSE_BETWEEN_BATCHES = 0.01
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,7 @@ class RetentionPolicy:
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
         return cls(dict(settings.retention_months), settings.retention_notice_days)
 
-    def retain_until(self, case: Case) -> date | None:
+    def retain_until(self, case: Case | Candidate) -> date | None:
         """The first day the case may be deleted, or None when it is kept (not concluded,
         or an outcome without a retention period)."""
         if case.stage != Stage.CONCLUDED or case.concluded_on is None or case.outcome is None:
@@ -61,11 +73,11 @@ class RetentionPolicy:
             return None
         return add_months(case.concluded_on, months)
 
-    def notice_from(self, case: Case) -> date | None:
+    def notice_from(self, case: Case | Candidate) -> date | None:
         until = self.retain_until(case)
         return None if until is None else until - timedelta(days=self.notice_days)
 
-    def delete_from(self, case: Case) -> date | None:
+    def delete_from(self, case: Case | Candidate) -> date | None:
         """The day deletion may happen: never before the retention period ends, and never
         less than the notice period after key holders were told."""
         until = self.retain_until(case)
@@ -123,77 +135,127 @@ async def set_legal_hold(session: AsyncSession, case: Case, *, hold: bool, actor
     return True
 
 
-async def _candidates(session: AsyncSession) -> list[Case]:
+@dataclass
+class Candidate:
+    """The columns of a concluded case that decide its retention: read for every concluded
+    case on each run, so they are read as plain rows, not whole cases."""
+
+    id: str
+    ref: str
+    stage: str
+    outcome: str | None
+    concluded_on: date | None
+    deletion_notice_on: date | None
+    legal_hold: bool
+
+
+async def _candidates(session: AsyncSession) -> list[Candidate]:
     result = await session.exec(
-        select(Case)
+        select(
+            Case.id,
+            Case.ref,
+            Case.stage,
+            Case.outcome,
+            Case.concluded_on,
+            Case.deletion_notice_on,
+            Case.legal_hold,
+        )
         .where(Case.stage == Stage.CONCLUDED)
         .where(col(Case.purged_on).is_(None))
         .where(col(Case.concluded_on).is_not(None))
         .order_by(col(Case.concluded_on))
     )
-    return list(result.all())
+    return [Candidate(*row) for row in result.all()]
 
 
-async def _first_reply_on(session: AsyncSession, case_id: str) -> date | None:
+async def _first_replies(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, date]:
+    """The day of the office's first message to the reporter, for each case that has one."""
     result = await session.exec(
-        select(func.min(Entry.on))
-        .where(Entry.case_id == case_id)
+        select(Entry.case_id, func.min(Entry.on))
+        .where(col(Entry.case_id).in_(case_ids))
         .where(Entry.kind == EntryKind.MESSAGE)
         .where(Entry.author == Author.OFFICE)
+        .group_by(col(Entry.case_id))
     )
-    return result.one()
+    return {case_id: day for case_id, day in result.all() if day is not None}
+
+
+async def _counts(session: AsyncSession, column: Any, case_ids: Sequence[str]) -> dict[str, int]:
+    result = await session.exec(
+        select(column, func.count()).where(column.in_(case_ids)).group_by(column)
+    )
+    return {case_id: int(count) for case_id, count in result.all()}
 
 
 async def shred_case(
     session: AsyncSession, runtime: Runtime, case: Case, *, today: date, actor: str
 ) -> dict[str, int]:
     """Destroy a case's content inside the caller's write transaction; keep the stub."""
-    if case.first_reply_on is None:
-        case.first_reply_on = await _first_reply_on(session, case.id)
-    files = await attachments.delete_for_case(session, case.id)
-    entries = await session.exec(  # type: ignore[call-overload]
-        delete(Entry).where(col(Entry.case_id) == case.id)
-    )
-    await session.exec(  # type: ignore[call-overload]
-        delete(CaseAnswers).where(col(CaseAnswers.case_id) == case.id)
-    )
-    await audit_read.keep_readers(session, case.id)
-    await identity.shred(session, case.id)
-    keys = await session.exec(  # type: ignore[call-overload]
-        delete(CaseKey).where(col(CaseKey.case_id) == case.id)
-    )
-    case.reporter_wrap = None
-    case.exclusions = None
-    case.salt = b""
-    case.assignee_id = None
-    case.linked_case_id = None
-    case.next_seq = 1
-    case.purged_on = today
-    session.add(case)
-    counts = {"entries": entries.rowcount, "keys": keys.rowcount, "files": files}
-    await audit.record(
+    return (await shred_cases(session, runtime, [case], today=today, actor=actor))[case.id]
+
+
+async def shred_cases(
+    session: AsyncSession, runtime: Runtime, cases: Sequence[Case], *, today: date, actor: str
+) -> dict[str, dict[str, int]]:
+    """Destroy several cases' content inside the caller's write transaction, one statement per
+    table for all of them; keep each stub, and audit each case. Returns each case's counts."""
+    ids = [case.id for case in cases]
+    replies = await _first_replies(session, [c.id for c in cases if c.first_reply_on is None])
+    entries = await _counts(session, col(Entry.case_id), ids)
+    keys = await _counts(session, col(CaseKey.case_id), ids)
+    files = await attachments.delete_for_cases(session, ids)
+    await session.exec(delete(Entry).where(col(Entry.case_id).in_(ids)))  # type: ignore[call-overload]
+    await session.exec(delete(CaseAnswers).where(col(CaseAnswers.case_id).in_(ids)))  # type: ignore[call-overload]
+    await audit_read.keep_readers_of(session, ids)
+    await identity.shred_many(session, ids)
+    await session.exec(delete(CaseKey).where(col(CaseKey.case_id).in_(ids)))  # type: ignore[call-overload]
+    counted: dict[str, dict[str, int]] = {}
+    for case in cases:
+        if case.first_reply_on is None:
+            case.first_reply_on = replies.get(case.id)
+        case.reporter_wrap = None
+        case.exclusions = None
+        case.salt = b""
+        case.assignee_id = None
+        case.linked_case_id = None
+        case.next_seq = 1
+        case.purged_on = today
+        session.add(case)
+        counted[case.id] = {
+            "entries": entries.get(case.id, 0),
+            "keys": keys.get(case.id, 0),
+            "files": files.get(case.id, 0),
+        }
+    await audit.record_about_cases(
         session,
         actor=actor,
         action="case.purged",
-        case_ref=case.ref,
-        detail={"outcome": case.outcome, **counts},
+        details=[(case.ref, {"outcome": case.outcome, **counted[case.id]}) for case in cases],
     )
-    return counts
+    return counted
 
 
-async def _purge_one(runtime: Runtime, case_id: str, *, today: date, actor: str) -> bool:
+async def _purge_batch(
+    runtime: Runtime, case_ids: Sequence[str], *, today: date, actor: str
+) -> list[str]:
+    """Destroy the cases of one batch that are still due, in one transaction; their refs."""
     policy = RetentionPolicy.from_settings(runtime.settings)
     async with db.transaction(runtime.sessions) as session:
-        case = (
-            await session.exec(select(Case).where(Case.id == case_id).with_for_update())
-        ).first()
-        if case is None or case.purged_on is not None or case.legal_hold:
-            return False
-        due = policy.delete_from(case)
-        if due is None or due > today:
-            return False
-        await shred_case(session, runtime, case, today=today, actor=actor)
-    return True
+        found = (
+            await session.exec(select(Case).where(col(Case.id).in_(case_ids)).with_for_update())
+        ).all()
+        order = {case_id: number for number, case_id in enumerate(case_ids)}
+        due = [
+            case
+            for case in sorted(found, key=lambda case: order[case.id])
+            if case.purged_on is None
+            and not case.legal_hold
+            and (day := policy.delete_from(case)) is not None
+            and day <= today
+        ]
+        if due:
+            await shred_cases(session, runtime, due, today=today, actor=actor)
+    return [case.ref for case in due]
 
 
 async def _notify_one(runtime: Runtime, case_id: str, *, today: date) -> bool:
@@ -213,12 +275,19 @@ async def _notify_one(runtime: Runtime, case_id: str, *, today: date) -> bool:
 async def run(
     runtime: Runtime, *, today: date | None = None, dry_run: bool = False, actor: str = "system"
 ) -> PurgeReport:
-    """Send due deletion notices and destroy the cases whose time has come."""
+    """Send due deletion notices and destroy the cases whose time has come.
+
+    Cases are destroyed in batches of at most ``PURGE_BATCH``, a transaction each, sized to
+    hold the write lock about ``BATCH_SECONDS``, with a pause as long as the batch between
+    them: reporters filing meanwhile wait for one short batch at most (docs/performance.md
+    measures it).
+    """
     today = today or runtime.today()
     policy = RetentionPolicy.from_settings(runtime.settings)
     report = PurgeReport(today=today, dry_run=dry_run)
     async with runtime.sessions() as session:
         candidates = await _candidates(session)
+    due: list[tuple[str, str]] = []
     for case in candidates:
         notice_from = policy.notice_from(case)
         if notice_from is None:
@@ -233,17 +302,31 @@ async def run(
             if dry_run or await _notify_one(runtime, case.id, today=today):
                 report.noticed.append(case.ref)
                 case.deletion_notice_on = today
-        due = policy.delete_from(case)
-        if due is None:
+        deletion = policy.delete_from(case)
+        if deletion is None:
             continue
-        if due > today:
-            report.waiting.append((case.ref, due))
-        elif dry_run or await _purge_one(runtime, case.id, today=today, actor=actor):
-            report.purged.append(case.ref)
-    if not dry_run:
-        # The one-time values of forms sent up to the day before yesterday (once.py).
-        await once.forget_spent(runtime, today=today)
-    if report.purged and not dry_run:
+        if deletion > today:
+            report.waiting.append((case.ref, deletion))
+        else:
+            due.append((case.id, case.ref))
+    del candidates
+    if dry_run:
+        report.purged = [ref for _id, ref in due]
+        return report
+    size, start = min(10, PURGE_BATCH), 0
+    while start < len(due):
+        batch = [case_id for case_id, _ref in due[start : start + size]]
+        started = time.monotonic()
+        report.purged += await _purge_batch(runtime, batch, today=today, actor=actor)
+        took = time.monotonic() - started
+        start += len(batch)
+        per_case = took / len(batch)
+        size = max(1, min(PURGE_BATCH, int(BATCH_SECONDS / per_case) if per_case else PURGE_BATCH))
+        if start < len(due):
+            await asyncio.sleep(max(PAUSE_BETWEEN_BATCHES, took))
+    # The one-time values of forms sent up to the day before yesterday (once.py).
+    await once.forget_spent(runtime, today=today)
+    if report.purged:
         report.wal_truncated = await reclaim_space(runtime)
     return report
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,22 @@ def link_of(event: AuditEvent, key: bytes) -> str:
     return crypto.audit_link(key, bytes.fromhex(event.prev_hash), _canonical(event)).hex()
 
 
+# json.dumps with these options, made once (dumps builds an encoder on every call otherwise).
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+# What a chain walk reads of each event: the columns its link covers, not whole objects.
+_LINKED_COLUMNS = (
+    AuditEvent.seq,
+    AuditEvent.at,
+    AuditEvent.actor,
+    AuditEvent.action,
+    AuditEvent.case_ref,
+    AuditEvent.detail,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+    AuditEvent.key_id,
+)
+
+
 def _canonical(event: AuditEvent, *, keyed: bool = True) -> bytes:
     fields: list[Any] = [
         event.seq,
@@ -70,7 +86,7 @@ def _canonical(event: AuditEvent, *, keyed: bool = True) -> bytes:
         event.detail,
     ]
     fields = [*fields, event.key_id] if keyed else [event.prev_hash, *fields]
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return _ENCODE(fields).encode("ascii")
 
 
 def anchors_of(session: AsyncSession) -> AuditAnchors:
@@ -124,6 +140,41 @@ async def record(
         _add_checkpoint(session, anchors, count=event.seq, head=event.hash, key_id=key_id)
     await session.flush()
     return event
+
+
+async def record_about_cases(
+    session: AsyncSession, *, actor: str, action: str, details: Sequence[tuple[str, dict[str, Any]]]
+) -> list[AuditEvent]:
+    """Append one event per case (``details``: case reference and detail) inside the caller's
+    write transaction, reading the chain's head once, and sign one checkpoint after the last:
+    it anchors every one of them, which commit together. (For a purge batch.)"""
+    if not details:
+        return []
+    anchors = anchors_of(session)
+    await _lock_chain(session)
+    last = await _last_event(session)
+    key_id, key = anchors.secrets.current
+    seq, previous = (last.seq, last.hash) if last else (0, GENESIS)
+    events = []
+    for case_ref, detail in details:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            at=utcnow(),
+            actor=actor,
+            action=action,
+            case_ref=case_ref,
+            detail=json.dumps(detail, sort_keys=True, separators=(",", ":")),
+            prev_hash=previous,
+            hash="",
+            key_id=key_id,
+        )
+        event.hash = previous = link_of(event, key)
+        events.append(event)
+    session.add_all(events)
+    _add_checkpoint(session, anchors, count=seq, head=previous, key_id=key_id)
+    await session.flush()
+    return events
 
 
 def _add_checkpoint(
@@ -310,6 +361,7 @@ class _Walk:
     legacy: int = 0
     heads: dict[int, str] = field(default_factory=dict)
     broken: _Finding | None = None
+    linkers: dict[str, Callable[[bytes, bytes], bytes]] = field(default_factory=dict)
 
 
 async def _walk(
@@ -321,7 +373,7 @@ async def _walk(
     while True:
         rows = (
             await session.exec(
-                select(AuditEvent)
+                select(*_LINKED_COLUMNS)  # type: ignore[call-overload]
                 .where(AuditEvent.seq >= expected_seq)
                 .order_by(col(AuditEvent.seq))
                 .limit(batch)
@@ -358,10 +410,13 @@ def _check_link(
         walk.legacy += 1
         recomputed = chain_hash(event)
     else:
-        key = anchors.secrets.mac_key(event.key_id)
-        if key is None:
-            return event.seq, f"its MAC key {event.key_id} is not among the server's audit keys"
-        recomputed = link_of(event, key)
+        link = walk.linkers.get(event.key_id)
+        if link is None:
+            key = anchors.secrets.mac_key(event.key_id)
+            if key is None:
+                return event.seq, f"its MAC key {event.key_id} is not among the server's audit keys"
+            link = walk.linkers[event.key_id] = crypto.audit_linker(key)
+        recomputed = link(bytes.fromhex(event.prev_hash), _canonical(event)).hex()
     if not hmac.compare_digest(recomputed, event.hash):
         return event.seq, "its content was changed (its MAC does not hold)"
     return None

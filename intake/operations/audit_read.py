@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -416,8 +416,13 @@ async def page(
 async def keep_readers(session: AsyncSession, case_id: str) -> None:
     """Remember who holds a sealed copy of the case's key, inside the purge's transaction and
     before it deletes the copies: they stay the readers of the case's history."""
+    await keep_readers_of(session, [case_id])
+
+
+async def keep_readers_of(session: AsyncSession, case_ids: Sequence[str]) -> None:
+    """:func:`keep_readers` for several cases, in one statement."""
     holders = select(_KEY.c.case_id, _KEY.c.staff_id).where(
-        _KEY.c.case_id == case_id, _KEY.c.staff_id.is_not(None)
+        _KEY.c.case_id.in_(list(case_ids)), _KEY.c.staff_id.is_not(None)
     )
     await session.exec(  # type: ignore[call-overload]
         insert(_PURGED).from_select(["case_id", "staff_id"], holders)

@@ -31,13 +31,13 @@ import csv
 import io
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -78,49 +78,75 @@ class CaseFacts:
         return "awaiting_decision"
 
 
+FACTS_BATCH = 5_000  # cases read at a time: memory stays flat however many a year holds
+
+
 async def facts_for_year(session: AsyncSession, year: int) -> list[CaseFacts]:
     """The facts of every case received in ``year``, stubs of deleted cases included."""
+    return [facts async for facts in stream_facts(session, year)]
+
+
+async def stream_facts(
+    session: AsyncSession, year: int, *, batch: int | None = None
+) -> AsyncIterator[CaseFacts]:
+    """:func:`facts_for_year`, read ``batch`` cases at a time in order of their id, so that a
+    year of a million cases never sits in memory at once."""
     first_reply = (
-        select(Entry.case_id, func.min(Entry.on).label("first_reply"))
+        select(func.min(Entry.on))
+        .where(Entry.case_id == Case.id)
         .where(Entry.kind == EntryKind.MESSAGE, Entry.author == Author.OFFICE)
-        .group_by(col(Entry.case_id))
-        .subquery()
+        .correlate(Case)
+        .scalar_subquery()
     )
-    rows = await session.exec(
-        select(
-            Case.kind,
-            Case.category,
-            Case.stage,
-            Case.outcome,
-            Case.received_on,
-            Case.acknowledged_on,
-            Case.concluded_on,
-            Case.ack_due,
-            Case.feedback_due,
-            Case.first_reply_on,
-            first_reply.c.first_reply,
-            col(CaseIdentity.case_id).is_not(None) & col(CaseIdentity.withdrawn_on).is_(None),
+    batch = batch or FACTS_BATCH
+    after: tuple[date, str] | None = None
+    while True:
+        # Keyset pages along the index on (received_on, id): each page reads its own rows only.
+        statement = (
+            select(
+                Case.id,
+                Case.kind,
+                Case.category,
+                Case.stage,
+                Case.outcome,
+                Case.received_on,
+                Case.acknowledged_on,
+                Case.concluded_on,
+                Case.ack_due,
+                Case.feedback_due,
+                func.coalesce(Case.first_reply_on, first_reply),
+                col(CaseIdentity.case_id).is_not(None) & col(CaseIdentity.withdrawn_on).is_(None),
+            )
+            .outerjoin(CaseIdentity, col(CaseIdentity.case_id) == col(Case.id))
+            .where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
+            .order_by(col(Case.received_on), col(Case.id))
+            .limit(batch)
         )
-        .outerjoin(first_reply, first_reply.c.case_id == Case.id)
-        .outerjoin(CaseIdentity, col(CaseIdentity.case_id) == col(Case.id))
-        .where(Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
-    )
-    return [
-        CaseFacts(
-            kind=row[0],
-            category=row[1],
-            stage=row[2],
-            outcome=row[3],
-            received_on=row[4],
-            acknowledged_on=row[5],
-            concluded_on=row[6],
-            ack_due=row[7],
-            feedback_due=row[8],
-            first_reply_on=row[9] or row[10],
-            confidential=bool(row[11]),
-        )
-        for row in rows.all()
-    ]
+        if after is not None:
+            statement = statement.where(
+                or_(
+                    col(Case.received_on) > after[0],
+                    and_(col(Case.received_on) == after[0], col(Case.id) > after[1]),
+                )
+            )
+        rows = (await session.exec(statement)).all()
+        for row in rows:
+            yield CaseFacts(
+                kind=row[1],
+                category=row[2],
+                stage=row[3],
+                outcome=row[4],
+                received_on=row[5],
+                acknowledged_on=row[6],
+                concluded_on=row[7],
+                ack_due=row[8],
+                feedback_due=row[9],
+                first_reply_on=row[10],
+                confidential=bool(row[11]),
+            )
+        if len(rows) < batch:
+            return
+        after = (rows[-1][5], rows[-1][0])
 
 
 def _ack_missed(case: CaseFacts, as_of: date) -> bool:
@@ -167,6 +193,38 @@ def add_answer_counts(raw: RawFigures, counts: dict[str, dict[str, int]]) -> Non
         raw.answers[question] = sorted(choices)
 
 
+@dataclass
+class _Tally:
+    """The year's counts, gathered one case at a time (from a list or a stream)."""
+
+    as_of: date
+    rules: DeadlineRules
+    received: int = 0
+    ack_missed: int = 0
+    feedback_missed: int = 0
+    progress: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    reporting: Counter[str] = field(default_factory=Counter)
+    by_category: Counter[str] = field(default_factory=Counter)
+    by_month: Counter[int] = field(default_factory=Counter)
+    days_to_acknowledge: list[int] = field(default_factory=list)
+    days_to_conclude: list[int] = field(default_factory=list)
+
+    def add(self, case: CaseFacts) -> None:
+        self.received += 1
+        self.progress[case.progress] += 1
+        self.kinds[case.kind] += 1
+        self.reporting["confidential" if case.confidential else "anonymous"] += 1
+        self.by_category[case.category] += 1
+        self.by_month[case.received_on.month] += 1
+        self.ack_missed += _ack_missed(case, self.as_of)
+        self.feedback_missed += _feedback_missed(case, self.as_of, self.rules)
+        if case.acknowledged_on is not None:
+            self.days_to_acknowledge.append((case.acknowledged_on - case.received_on).days)
+        if case.concluded_on is not None:
+            self.days_to_conclude.append((case.concluded_on - case.received_on).days)
+
+
 def compute(
     facts: Iterable[CaseFacts],
     *,
@@ -175,16 +233,24 @@ def compute(
     rules: DeadlineRules,
     categories: dict[str, str],
 ) -> RawFigures:
-    cases = list(facts)
-    progress = Counter(case.progress for case in cases)
-    kinds = Counter(case.kind for case in cases)
-    reporting = Counter("confidential" if case.confidential else "anonymous" for case in cases)
-    by_category = Counter(case.category for case in cases)
-    by_month = Counter(case.received_on.month for case in cases)
+    tally = _Tally(as_of, rules)
+    for case in facts:
+        tally.add(case)
+    return _figures(tally, year=year, categories=categories)
+
+
+def _figures(tally: _Tally, *, year: int, categories: dict[str, str]) -> RawFigures:
+    progress, kinds, reporting, by_category, by_month = (
+        tally.progress,
+        tally.kinds,
+        tally.reporting,
+        tally.by_category,
+        tally.by_month,
+    )
     labels = dict(categories)
     for ident in by_category:
         labels.setdefault(ident, ident)
-    cells: dict[str, int] = {"received": len(cases)}
+    cells: dict[str, int] = {"received": tally.received}
     cells.update({f"progress.{name}": progress[name] for name in PROGRESS})
     cells.update({f"kind.{name}": kinds[name] for name in KINDS})
     cells.update({f"reporting.{name}": reporting[name] for name in REPORTING})
@@ -197,8 +263,8 @@ def compute(
     cells["investigations_started"] = sum(cells[name] for name in investigated)
     cells["acted_on"] = sum(cells[name] for name in acted)
     cells["concluded"] = sum(cells[name] for name in concluded)
-    cells["deadline.acknowledgement"] = sum(_ack_missed(case, as_of) for case in cases)
-    cells["deadline.feedback"] = sum(_feedback_missed(case, as_of, rules) for case in cases)
+    cells["deadline.acknowledgement"] = tally.ack_missed
+    cells["deadline.feedback"] = tally.feedback_missed
     # Each published sum with the cells that make it up: what a reader can subtract.
     partitions = [
         ("received", [f"progress.{name}" for name in PROGRESS]),
@@ -213,19 +279,11 @@ def compute(
     ]
     return RawFigures(
         year=year,
-        as_of=as_of,
+        as_of=tally.as_of,
         cells=cells,
         partitions=partitions,
-        days_to_acknowledge=[
-            (case.acknowledged_on - case.received_on).days
-            for case in cases
-            if case.acknowledged_on is not None
-        ],
-        days_to_conclude=[
-            (case.concluded_on - case.received_on).days
-            for case in cases
-            if case.concluded_on is not None
-        ],
+        days_to_acknowledge=tally.days_to_acknowledge,
+        days_to_conclude=tally.days_to_conclude,
         categories=labels,
     )
 
@@ -392,8 +450,10 @@ async def annual(
             await session.exec(select(Category).order_by(col(Category.position)))
         ).all()
     }
-    facts = await facts_for_year(session, year)
-    raw = compute(facts, year=year, as_of=as_of, rules=rules, categories=categories)
+    tally = _Tally(as_of, rules)
+    async for facts in stream_facts(session, year):
+        tally.add(facts)
+    raw = _figures(tally, year=year, categories=categories)
     add_answer_counts(raw, await questionnaires.year_counts(session, year))
     return publish(raw, threshold)
 

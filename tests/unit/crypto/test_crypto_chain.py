@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from crypto import AUDIT_LINK_BYTES, audit_key_id, audit_link
+from crypto import AUDIT_LINK_BYTES, audit_key_id, audit_link, audit_linker
 
 KEY = bytes(range(32))
 PREVIOUS = bytes(32)
@@ -51,3 +51,20 @@ def test_bad_inputs_are_refused() -> None:
         audit_link(KEY, PREVIOUS, "event")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         audit_key_id(b"short")
+
+
+def test_the_linker_gives_the_same_links_and_refuses_the_same_inputs() -> None:
+    """audit_verify checks a million links with one linker per key: same bytes as audit_link."""
+    link = audit_linker(KEY)
+    previous = PREVIOUS
+    for number in range(50):
+        event = f"event {number}".encode()
+        assert link(previous, event) == audit_link(KEY, previous, event)
+        previous = link(previous, event)
+    assert audit_linker(bytes(31) + b"\x01")(PREVIOUS, b"event") != link(PREVIOUS, b"event")
+    with pytest.raises(ValueError):
+        link(bytes(31), b"event")
+    with pytest.raises((TypeError, ValueError)):
+        link(PREVIOUS, "event")  # type: ignore[arg-type]
+    with pytest.raises((TypeError, ValueError)):
+        audit_linker(b"short")
