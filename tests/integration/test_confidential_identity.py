@@ -315,6 +315,7 @@ async def test_the_form_offers_it_and_bad_input_is_a_clear_error(
     await add_custodians(seeded)
     form = await questions_page(client)  # the page with the text, after the category
     assert 'name="identity_name"' in form.text and "leave empty to stay anonymous" in form.text
+    assert form.text.count('id="confidential"') == 1  # once, on the page with the text
     base = {"category": "financial", "body": REPORT}
     missing_name = await client.post("/report", data={**base, "identity_contact": CONTACT})
     assert missing_name.status_code == 422

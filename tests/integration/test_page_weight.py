@@ -19,6 +19,7 @@ import httpx
 import lxml.html
 
 import crypto
+from tests.support.custodians import add_custodians
 from tests.support.instance import Instance
 from tests.support.staffing import sign_in
 
@@ -110,12 +111,28 @@ def _steps(token: str) -> dict[str, tuple[Step, int]]:
 
         return go
 
+    def sent_twice() -> Step:
+        async def go(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+            form = {**REPORT, "once": crypto.new_once()}
+            first = await client.post("/report", data=form, headers=headers)
+            assert first.status_code == 201, first.text
+            return await client.post("/report", data=form, headers=headers)
+
+        return go
+
     return {
         "home": (get("/"), 200),
         "guide: process": (get("/guide/process"), 200),
         "guide: anonymity": (get("/guide/anonymity"), 200),
         "guide: other channels": (get("/guide/other-channels"), 200),
         "report form": (get("/report"), 200),
+        "report form, the questions": (
+            post("/report", {"category": REPORT["category"], "step": "questions"}),
+            200,
+        ),
+        "report form, back to the category": (post("/report", {**REPORT, "step": "back"}), 200),
+        "guide: anonymous or confidential": (get("/guide/confidential"), 200),
+        "already sent": (sent_twice(), 409),
         "report form, nothing written": (post("/report", {**REPORT, "body": "   "}), 422),
         "report form, no category": (post("/report", {"body": REPORT["body"]}), 422),
         "token page": (post("/report", REPORT), 201),
@@ -132,6 +149,14 @@ def _steps(token: str) -> dict[str, tuple[Step, int]]:
             404,
         ),
         "status with messages": (post("/status", {"token": token}), 200),
+        "status, a name given under seal": (
+            post("/status/identity", {"token": token, "identity_name": "Jo Reporter"}),
+            200,
+        ),
+        "status, the name withdrawn": (
+            post("/status/identity/withdraw", {"token": token, "confirm": "yes"}),
+            200,
+        ),
         "status, message sent": (
             post("/status/message", {"token": token, "body": "It happened twice."}),
             200,
@@ -143,6 +168,7 @@ def _steps(token: str) -> dict[str, tuple[Step, int]]:
 
 
 async def _every_page(made: Instance, client: httpx.AsyncClient) -> list[Page]:
+    await add_custodians(made)  # the form and the status page then offer to give a name
     token = await _case_with_exchange(made, client)
     pages = []
     for language, headers in LANGUAGES.items():
