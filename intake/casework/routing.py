@@ -25,7 +25,7 @@ from sqlalchemy import select as sa_select
 from intake.accounts.directory_rules import DirectoryState
 from intake.casework.vocabulary import Role
 from intake.config import Settings
-from intake.errors import NoRecipients
+from intake.errors import InvalidInput, NoRecipients
 from intake.i18n import N_
 from intake.storage.models import DirectoryEntry, RecoveryKey, Staff
 
@@ -196,11 +196,18 @@ def recipients_from(
         refuse_not_set_up()
     group = receiving_group(settings, involves_office=involves_office)
     rows = list(rows)
-    staff = [
-        person
-        for person in routable_officers(rows, directory, group)
-        if person.id not in excluded_staff_ids
-    ]
+    officers = routable_officers(rows, directory, group)
+    staff = [person for person in officers if person.id not in excluded_staff_ids]
+    if officers and not staff:
+        # The reporter's own choice leaves nobody: theirs to change, not a fault of the service.
+        raise InvalidInput(
+            N_(
+                "You asked that every person who receives reports of this kind never receive "
+                "this one, so nobody could read it. Nothing was saved. Leave at least one of "
+                "them unticked, or use another channel."
+            ),
+            field="exclude",
+        )
     if not staff:
         raise NoRecipients(
             N_(

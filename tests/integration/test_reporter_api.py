@@ -8,9 +8,9 @@ import httpx
 from sqlmodel import select
 
 import crypto
-from intake.storage.models import Case, CaseKey, Entry
+from intake.storage.models import Case, CaseKey, Entry, Staff
 from tests.support import reports
-from tests.support.instance import Instance
+from tests.support.instance import Instance, set_labels
 
 REPORT = {"category": "financial", "body": "The contract was signed twice, see invoice 4471."}
 
@@ -188,3 +188,29 @@ async def test_reports_sent_at_once_are_each_filed_routed_or_refused_on_their_ow
             data_key, entry.body, case_id=case.id, field=f"report:{entry.id}"
         )
         assert str(report["body"]).encode() in body
+
+
+async def test_excluding_everyone_who_would_receive_it_is_the_reporters_to_fix(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """Every receiving officer excluded: a 422 on the exclusions (the reporter's choice), not a
+    503 saying the service is not set up; nothing is saved."""
+    async with seeded.runtime.sessions() as session:
+        receiving = (
+            await session.exec(
+                select(Staff).where(
+                    Staff.group_name == seeded.runtime.settings.default_group,
+                    Staff.role == "officer",
+                )
+            )
+        ).all()
+    await set_labels(seeded, {person.email: f"Officer {person.name}" for person in receiving})
+    offered = (await client.get("/api/v1/form")).json()["routing"]["exclude"]
+    assert {person.id for person in receiving} <= {person["id"] for person in offered}
+    answer = await client.post(
+        "/api/v1/reports", json={**REPORT, "exclude": [person["id"] for person in offered]}
+    )
+    assert answer.status_code == 422, answer.text
+    assert "nobody could read it" in answer.json()["error"]
+    async with seeded.runtime.sessions() as session:
+        assert (await session.exec(select(Case))).all() == []
