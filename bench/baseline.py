@@ -99,7 +99,6 @@ def main() -> None:
         log_level="warning",
         timeout_keep_alive=5,
         http="h11",
-        loop="uvloop",
         h11_max_incomplete_event_size=16 * 1024,
     )
 

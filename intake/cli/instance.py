@@ -84,8 +84,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
         # The whole request head (request line and headers) must fit in 16 KiB. Only h11 has
         # that limit: uvicorn would otherwise pick httptools wherever it is installed.
         "http": "h11",
-        # uvloop's event loop: the same asyncio API for less CPU a request (docs/performance.md).
-        "loop": "uvloop",
         "h11_max_incomplete_event_size": 16 * 1024,
         "limit_concurrency": settings.max_connections or None,
     }
