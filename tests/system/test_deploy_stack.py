@@ -398,6 +398,11 @@ def test_a_backup_made_in_the_app_container_restores_into_a_fresh_stack(
             with httpx.Client(base_url=https, verify=False, timeout=60) as client:
                 for token in deployment.tokens:
                     found = client.post("/api/v1/reports/status", json={"token": token})
+                    if found.status_code == 429:
+                        # The look-up limit of this stack is small (6) and its window's counts
+                        # live in the database, restored with it: wait as the answer says.
+                        time.sleep(int(found.headers.get("retry-after", "10")) + 1)
+                        found = client.post("/api/v1/reports/status", json={"token": token})
                     assert found.status_code == 200, found.text
                 code = pyotp.TOTP(deployment.totp[OFFICER]).at(int(time.time()) + 30)
                 signed_in = client.post(
