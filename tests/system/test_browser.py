@@ -189,9 +189,11 @@ def test_report_save_token_come_back_and_reply_without_javascript(
     assert page.get_by_role("heading", level=1).inner_text() == "What happens to your report"
     assert "within 7 days of receipt" in page.content()
     page.get_by_role("link", name="Next: Staying anonymous").click()
-    page.get_by_role("link", name="Next: Anonymous or confidential?").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Next: Anonymous or confidential?").click()
     assert "takes two people to open" in page.content()
-    page.get_by_role("link", name="Next: Other places to report").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Next: Other places to report").click()
     assert "never required" in page.content()
     page.get_by_role("main").get_by_role("link", name="Make a report").click()
 
@@ -218,9 +220,11 @@ def test_report_save_token_come_back_and_reply_without_javascript(
 
     # Days later: back with the token typed by hand, in small letters and without dashes.
     page.goto(site.url + "/")
-    page.get_by_role("link", name="I have a token").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="I have a token").click()
     page.get_by_label("Your case token").fill(token.replace("-", "").lower())
-    page.get_by_role("button", name="Open").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Open").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Your report"
     assert "No messages yet." in page.content()
 
@@ -607,9 +611,10 @@ def test_an_officer_reads_and_approves_a_directory_change_without_javascript(
     context.add_cookies([{**cookie, "url": site.url}])
     page = context.new_page()
     page.goto(f"{site.url}/staff/directory")
-    page.locator("section.change", has_text="Nadia New").get_by_role(
-        "button", name="Approve"
-    ).click()
+    with page.expect_navigation():
+        page.locator("section.change", has_text="Nadia New").get_by_role(
+            "button", name="Approve"
+        ).click()
     assert "takes effect once the others its rule names approve it" in page.content()
     assert "You have approved this change." in page.content()
     context.close()
@@ -733,14 +738,17 @@ def test_concluding_searching_and_the_reporter_reading_the_conclusion(
     assert message.input_value().startswith("Thank you for your report.")
     message.fill("")
     page.get_by_label("Reason (kept with the case, not sent to the reporter)").fill("Checked.")
-    page.get_by_role("button", name="Conclude").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Conclude").click()
     assert "write a message to them, or say why no message can be sent" in page.content()
     page.get_by_label("Message to the reporter").fill(CLOSURE_MESSAGE)
-    page.get_by_role("button", name="Conclude").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Conclude").click()
     assert "The case is concluded." in page.content()
     page.goto(f"{site.url}/staff/")
     page.get_by_label("Search the words of your cases").fill("LEVIS fuel")
-    page.get_by_role("button", name="Search", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search", exact=True).click()
     assert page.get_by_role("link", name=ref).count() == 1
     context.close()  # type: ignore[attr-defined]
 
@@ -749,7 +757,8 @@ def test_concluding_searching_and_the_reporter_reading_the_conclusion(
     page = context.new_page()  # type: ignore[attr-defined]
     page.goto(f"{site.url}/status")
     page.get_by_label("Your case token").fill(token)
-    page.get_by_role("button", name="Open").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Open").click()
     content = page.content()
     assert CLOSURE_MESSAGE in content and "Concluded on" in content
     assert "What you reported was confirmed." in content and "Feedback due by" not in content
