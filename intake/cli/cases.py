@@ -23,8 +23,7 @@ from intake.cli.command import (
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Case
-from intake.web import export_file
-from intake.web.pdf import case as case_pdf
+from intake.web import export_file, pdf
 
 
 async def cmd_purge(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -79,7 +78,7 @@ async def cmd_export(runtime: Runtime, args: argparse.Namespace) -> int:
                 file_format=args.format,
             )
             if args.format == "pdf":
-                handle.write(await case_pdf.pdf_bytes(bundle))
+                handle.write(await pdf.case_pdf(bundle))
             else:
                 await export_file.write_bytes(bundle, handle)
         except BaseException:

@@ -18,7 +18,7 @@ from intake.cli.command import (
 )
 from intake.operations import stats
 from intake.runtime import Runtime
-from intake.web.pdf import council
+from intake.web import pdf
 
 
 async def cmd_stats(runtime: Runtime, args: argparse.Namespace) -> int:
@@ -34,7 +34,7 @@ async def cmd_stats(runtime: Runtime, args: argparse.Namespace) -> int:
             threshold=runtime.settings.stats_min_cell,
         )
     if args.format == "pdf":
-        write_new_file(Path(args.out), await council.pdf_bytes(figures, runtime))
+        write_new_file(Path(args.out), await pdf.council_pdf(figures, runtime))
         say(f"the report for council of {args.year} is in {args.out}")
     elif args.format == "csv":
         sys.stdout.write(stats.to_csv(figures))

@@ -9,8 +9,8 @@ from starlette.routing import Route
 from intake.casework import workflow
 from intake.operations import stats
 from intake.runtime import runtime_of
+from intake.web import pdf
 from intake.web.api.parsing import StrictBody, read_json
-from intake.web.pdf import council
 from intake.web.staff.operations import (
     annual_figures,
     download,
@@ -36,7 +36,7 @@ async def annual_stats(request: Request) -> Response:
     form = requested_format(request, "json", API_STATS_FORMATS)
     figures = await annual_figures(runtime, year)
     if form == "pdf":
-        return council.response(await council.pdf_bytes(figures, runtime), year)
+        return await pdf.council_response(figures, runtime, year)
     if form == "csv":
         return download(stats.to_csv(figures), "text/csv", f"quietline-{year}.csv")
     return JSONResponse(figures)

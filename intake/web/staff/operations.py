@@ -16,10 +16,8 @@ from intake.errors import Forbidden, InvalidInput
 from intake.i18n import N_
 from intake.operations import stats
 from intake.runtime import Runtime, runtime_of
-from intake.web import charts, export_file
+from intake.web import charts, export_file, pdf
 from intake.web.labels import role_phrase
-from intake.web.pdf import case as case_pdf
-from intake.web.pdf import council
 from intake.web.staff.routes import case_action, signed_in_page
 from intake.web.staff_auth import current_staff
 from intake.web.templating import render
@@ -96,7 +94,7 @@ async def stats_page(request: Request) -> Response:
     form = requested_format(request, "html")
     figures = await annual_figures(runtime, year)
     if form == "pdf":
-        return council.response(await council.pdf_bytes(figures, runtime), year)
+        return await pdf.council_response(figures, runtime, year)
     async with runtime.sessions() as session:
         answer_labels = await questionnaires.statistical_labels(session)
     if form == "csv":
@@ -137,7 +135,7 @@ async def export_response(
         runtime_of(request), signed_in, request.path_params["ref"], file_format
     )
     if file_format == "pdf":
-        return await case_pdf.response(bundle)
+        return await pdf.case_response(bundle)
     return export_file.response(bundle)
 
 
