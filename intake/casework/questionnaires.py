@@ -286,6 +286,21 @@ def statistical_choices(asked: Asked, answers: dict[str, Any]) -> list[tuple[str
     ]
 
 
+def _count_upsert(dialect_name: str) -> Any:
+    """Add a row's count to the year's stored count, or store it: one statement per dialect,
+    built once, so every batch of reports runs the same compiled statement (a statement with
+    the batch's pairs written into it would be compiled anew for every batch)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(_COUNT_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=["year", "question", "choice"],
+        set_={"count": _COUNT_TABLE.c.count + statement.excluded.count},
+    )
+
+
+_COUNT_UPSERTS = {name: _count_upsert(name) for name in ("postgresql", "sqlite")}
+
+
 async def count_answers(
     connection: AsyncConnection, year: int, pairs: Iterable[tuple[str, str]]
 ) -> None:
@@ -293,18 +308,13 @@ async def count_answers(
     counted = Counter(pairs)
     if not counted:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_COUNT_TABLE).values(
+    await connection.execute(
+        _COUNT_UPSERTS[connection.dialect.name],
         [
             {"year": year, "question": question, "choice": choice, "count": number}
             for (question, choice), number in sorted(counted.items())
-        ]
+        ],
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=["year", "question", "choice"],
-        set_={"count": _COUNT_TABLE.c.count + statement.excluded.count},
-    )
-    await connection.execute(statement)
 
 
 async def year_counts(session: AsyncSession, year: int) -> dict[str, dict[str, int]]:

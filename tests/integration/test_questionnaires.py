@@ -4,6 +4,7 @@ questions as they were asked, and counted in the statistics under the small-cell
 
 from __future__ import annotations
 
+import asyncio
 import html
 import io
 import re
@@ -259,6 +260,26 @@ async def test_a_statistical_question_is_counted_with_small_cells_suppressed(
     )
     assert "What kind of misuse is it?" in page.text and "fewer than 5" in page.text
     assert "Acme" not in page.text
+
+
+async def test_answers_of_reports_filed_together_are_all_counted(
+    client: httpx.AsyncClient, seeded: Instance
+) -> None:
+    """Reports that arrive together are written in one transaction: each choice is counted
+    once per report, the same choice summed across the batch and with what was counted before."""
+
+    async def filed(choice: str) -> int:
+        answer = await client.post(
+            "/api/v1/reports",
+            json={"category": "financial", "body": "x", "answers": {"misuse": choice}},
+        )
+        return answer.status_code
+
+    for round_of_choices in (["split"] * 5 + ["conflict"] * 6, ["split", "conflict", "split"]):
+        assert set(await asyncio.gather(*map(filed, round_of_choices))) == {201}
+    async with seeded.runtime.sessions() as session:
+        counts = await questionnaires.year_counts(session, seeded.runtime.today().year)
+    assert counts == {"financial:misuse": {"split": 7, "conflict": 7}}
 
 
 async def test_administrators_add_move_and_remove_questions_in_both_languages(
