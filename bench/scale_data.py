@@ -77,6 +77,28 @@ async def add_entries(
     return written
 
 
+async def mark_first_replies(settings: Settings) -> None:
+    """Each case's day of the office's first message, as the app writes it with the message
+    (the statistics read it)."""
+    first = (
+        select(func.min(ENTRY_TABLE.c.on))
+        .where(ENTRY_TABLE.c.case_id == CASE_TABLE.c.id)
+        .where(ENTRY_TABLE.c.kind == str(EntryKind.MESSAGE))
+        .where(ENTRY_TABLE.c.author == str(Author.OFFICE))
+        .scalar_subquery()
+    )
+    engine = db.create_engine(settings)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(CASE_TABLE)
+                .where(CASE_TABLE.c.first_reply_on.is_(None))
+                .values(first_reply_on=first)
+            )
+    finally:
+        await engine.dispose()
+
+
 def _entry(
     rng: random.Random, case_id: str, day: date, kind: str, author: str, size: int
 ) -> tuple[Any, ...]:
@@ -278,6 +300,7 @@ async def _build(args: argparse.Namespace) -> str:
         return f"{await expire_cases(settings, args.expire, today=today)} expired"
     keys = await add_cases(settings, args.cases, today=today)
     entries = await add_entries(settings, report_bytes=args.report_bytes)
+    await mark_first_replies(settings)
     events = await add_audit_events(environ, args.cases)
     expired = await expire_cases(settings, args.expire, today=today) if args.expire else 0
     return (

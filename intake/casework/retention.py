@@ -31,7 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake import attachments, mail
 from intake.casework import identity, once
-from intake.casework.vocabulary import Author, EntryKind, Stage
+from intake.casework.vocabulary import Stage
 from intake.config import Settings
 from intake.deadlines import add_months
 from intake.errors import InvalidInput
@@ -168,18 +168,6 @@ async def _candidates(session: AsyncSession) -> list[Candidate]:
     return [Candidate(*row) for row in result.all()]
 
 
-async def _first_replies(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, date]:
-    """The day of the office's first message to the reporter, for each case that has one."""
-    result = await session.exec(
-        select(Entry.case_id, func.min(Entry.on))
-        .where(col(Entry.case_id).in_(case_ids))
-        .where(Entry.kind == EntryKind.MESSAGE)
-        .where(Entry.author == Author.OFFICE)
-        .group_by(col(Entry.case_id))
-    )
-    return {case_id: day for case_id, day in result.all() if day is not None}
-
-
 async def _counts(session: AsyncSession, column: Any, case_ids: Sequence[str]) -> dict[str, int]:
     result = await session.exec(
         select(column, func.count()).where(column.in_(case_ids)).group_by(column)
@@ -200,7 +188,6 @@ async def shred_cases(
     """Destroy several cases' content inside the caller's write transaction, one statement per
     table for all of them; keep each stub, and audit each case. Returns each case's counts."""
     ids = [case.id for case in cases]
-    replies = await _first_replies(session, [c.id for c in cases if c.first_reply_on is None])
     entries = await _counts(session, col(Entry.case_id), ids)
     keys = await _counts(session, col(CaseKey.case_id), ids)
     files = await attachments.delete_for_cases(session, ids)
@@ -211,8 +198,6 @@ async def shred_cases(
     await session.exec(delete(CaseKey).where(col(CaseKey.case_id).in_(ids)))  # type: ignore[call-overload]
     counted: dict[str, dict[str, int]] = {}
     for case in cases:
-        if case.first_reply_on is None:
-            case.first_reply_on = replies.get(case.id)
         case.reporter_wrap = None
         case.exclusions = None
         case.salt = b""

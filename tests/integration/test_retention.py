@@ -68,6 +68,7 @@ async def _concluded_case(
         received_on=concluded_on - timedelta(days=90),
         acknowledged_on=concluded_on - timedelta(days=88),
         concluded_on=concluded_on,
+        first_reply_on=day,  # as the office's message records it (casework/workflow.py)
         **extra,
     )
     ciphertexts = [wrap.sealed for wrap in await keys_of(seeded.runtime, case.id)]
