@@ -46,12 +46,20 @@ logger = logging.getLogger("quietline.retention")
 SHREDDED_TABLES = ('"case"', "casekey", "entry", "caseanswers", "attachment", "attachmentchunk")
 # How a purge shares the write lock with reporters filing meanwhile: each transaction destroys
 # at most PURGE_BATCH cases, fewer when the last one held the lock longer than BATCH_SECONDS
-# (the next batch is sized to take about that long), and the purge then waits as long as that
-# transaction took (at least PAUSE_BETWEEN_BATCHES), so that writers of another process, which
-# retry SQLite's lock at growing intervals, find it free.
+# (the next batch is sized to take about that long), and the purge then pauses for a share of
+# the time that transaction took (at least PAUSE_BETWEEN_BATCHES), so that writers of another
+# process, which retry SQLite's lock at growing intervals, find it free.
 PURGE_BATCH = 50
 BATCH_SECONDS = 0.05
 PAUSE_BETWEEN_BATCHES = 0.01
+# A purge in a process of its own (`quietline purge`) pauses as long as each batch: the server's
+# writers are in another process and wait on SQLite's lock, retrying at intervals.
+PAUSE_SHARE_ALONE = 1.0
+# The server's own retention run pauses a quarter as long: its reporters queue for the lock in
+# order in the same process (storage/db.py) and take it between two batches without a pause;
+# the short pause is for another process's writer (a command), which finds the lock free a
+# fifth of the time instead of half.
+PAUSE_SHARE_IN_SERVER = 0.25
 
 
 @dataclass(frozen=True)
@@ -258,14 +266,19 @@ async def _notify_one(runtime: Runtime, case_id: str, *, today: date) -> bool:
 
 
 async def run(
-    runtime: Runtime, *, today: date | None = None, dry_run: bool = False, actor: str = "system"
+    runtime: Runtime,
+    *,
+    today: date | None = None,
+    dry_run: bool = False,
+    actor: str = "system",
+    pause_share: float = PAUSE_SHARE_ALONE,
 ) -> PurgeReport:
     """Send due deletion notices and destroy the cases whose time has come.
 
     Cases are destroyed in batches of at most ``PURGE_BATCH``, a transaction each, sized to
-    hold the write lock about ``BATCH_SECONDS``, with a pause as long as the batch between
-    them: reporters filing meanwhile wait for one short batch at most (docs/performance.md
-    measures it).
+    hold the write lock about ``BATCH_SECONDS``, with a pause of ``pause_share`` times the
+    batch's time between them: reporters filing meanwhile wait for one short batch at most
+    (docs/performance.md measures it).
     """
     today = today or runtime.today()
     policy = RetentionPolicy.from_settings(runtime.settings)
@@ -308,7 +321,7 @@ async def run(
         per_case = took / len(batch)
         size = max(1, min(PURGE_BATCH, int(BATCH_SECONDS / per_case) if per_case else PURGE_BATCH))
         if start < len(due):
-            await asyncio.sleep(max(PAUSE_BETWEEN_BATCHES, took))
+            await asyncio.sleep(max(PAUSE_BETWEEN_BATCHES, pause_share * took))
     # The one-time values of forms sent up to the day before yesterday (once.py).
     await once.forget_spent(runtime, today=today)
     if report.purged:

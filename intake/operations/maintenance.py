@@ -33,7 +33,7 @@ async def retention_loop(runtime: Runtime, *, first_delay: float = FIRST_RUN_DEL
     await asyncio.sleep(first_delay)
     while True:
         try:
-            report = await retention.run(runtime)
+            report = await retention.run(runtime, pause_share=retention.PAUSE_SHARE_IN_SERVER)
         except Exception as exc:  # keep serving; try again at the next interval
             logger.error("retention run failed: %s", type(exc).__name__)
         else:

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from bench.bulk import add_cases
 from bench.scale_data import add_entries, expire_cases
 from intake.casework import retention
-from intake.operations import audit
+from intake.operations import audit, maintenance
 from intake.storage.models import AuditEvent, Case, CaseKey, Entry
 from intake.web.app import create_app
 from tests.support.instance import Instance
@@ -96,3 +96,23 @@ async def test_the_batch_bound_is_small() -> None:
     """One batch holds the write lock for its cases only: a few dozen, not the whole run."""
     assert 1 <= retention.PURGE_BATCH <= 100
     assert retention.PAUSE_BETWEEN_BATCHES > 0 and 0 < retention.BATCH_SECONDS <= 0.1
+
+
+async def test_the_servers_own_retention_run_pauses_a_quarter_of_each_batch(
+    seeded: Instance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside the server, reporters queue for the write lock in order and need no pause; the
+    short one left is for another process's writer. A purge run alone pauses as long as each
+    batch took."""
+    runs: list[float] = []
+
+    async def recorded(runtime: object, **options: float) -> retention.PurgeReport:
+        runs.append(options.get("pause_share", retention.PAUSE_SHARE_ALONE))
+        raise asyncio.CancelledError  # one run is enough
+
+    monkeypatch.setattr(retention, "run", recorded)
+    with pytest.raises(asyncio.CancelledError):
+        await maintenance.retention_loop(seeded.runtime, first_delay=0)
+    assert runs == [retention.PAUSE_SHARE_IN_SERVER]
+    assert retention.PAUSE_SHARE_IN_SERVER < retention.PAUSE_SHARE_ALONE == 1.0
+
