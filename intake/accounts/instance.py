@@ -40,8 +40,9 @@ async def initialise(runtime: Runtime, *, migrate_in_child: bool = False) -> lis
     of their own (for the server: see ``db.migrate_in_child``).
     """
     created: list[str] = []
-    migrate = db.migrate_in_child if migrate_in_child else db.migrate
-    await anyio.to_thread.run_sync(migrate, runtime.settings)
+    if not await db.schema_is_current(runtime.engine):
+        migrate = db.migrate_in_child if migrate_in_child else db.migrate
+        await anyio.to_thread.run_sync(migrate, runtime.settings)
     async with db.transaction(runtime.sessions) as session:
         await _check_pepper(session, runtime)
         if (await session.exec(select(Category))).first() is None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
+import re
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -14,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -196,6 +198,36 @@ def migrate(settings: Settings) -> None:
     if settings.is_sqlite:
         prepare_sqlite_file(settings)
     command.upgrade(alembic_config(settings), "head")
+
+
+_REVISION_LINE = re.compile(r'^(down_revision|revision) = "([^"]*)"$', re.MULTILINE)
+
+
+@functools.cache
+def newest_revision() -> str | None:
+    """The revision the migration scripts end at, read from their files without importing
+    Alembic; None if the scripts do not end at exactly one."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION_LINE.findall(script.read_text(encoding="utf-8")):
+            (revisions if name == "revision" else parents).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    """Whether the database already stands at the newest revision: then a start need not load
+    Alembic and the migration scripts (a second of a command's start) to find nothing to do."""
+    newest = newest_revision()
+    if newest is None:
+        return False
+    try:
+        async with engine.connect() as connection:
+            stamped = (await connection.execute(text("SELECT version_num FROM alembic_version")))
+            return [row[0] for row in stamped] == [newest]
+    except DBAPIError:  # no database yet, or no version table: migrate
+        return False
 
 
 def migrate_in_child(settings: Settings) -> None:
