@@ -20,9 +20,10 @@ How reports came in: ``reporting.confidential`` counts the cases whose reporter 
 identity under seal and not withdrawn it (intake/casework/identity.py); ``reporting.anonymous``
 every other case.
 
-Small cells (see :func:`suppress`): a count from 1 to ``threshold - 1`` is shown
-as "fewer than N"; cells that would let one be worked out by subtraction are
-withheld too. Zero is shown as 0: it describes no one.
+Small cells (see :func:`intake.operations.small_cells.suppress`): a count from 1 to
+``threshold - 1`` is shown as "fewer than N"; cells that would let one be worked out by
+subtraction are withheld too. Zero is shown as 0: it describes no one. What is read of each
+case, and how a year is counted in the database, is in intake/operations/stats_facts.py.
 """
 
 from __future__ import annotations
@@ -33,194 +34,23 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Date, bindparam, case, extract, false, func, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intake.casework import questionnaires
-from intake.casework.vocabulary import CaseKind, Outcome, Stage
+from intake.casework.vocabulary import CaseKind
 from intake.deadlines import DeadlineRules
-from intake.storage.models import Case, CaseIdentity, Category
-from intake.storage.sql_dates import days_between
+from intake.operations import stats_facts
+from intake.operations.small_cells import suppress
+from intake.operations.stats_facts import OUTCOMES, CaseFacts, progress_of
+from intake.storage.models import Category
 
-OUTCOMES = tuple(Outcome)
 PROGRESS = ("awaiting_decision", "under_investigation", *OUTCOMES, "other")
 KINDS = tuple(CaseKind)
 REPORTING = ("anonymous", "confidential")
 Shown = int | str
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """The plaintext facts of one case that statistics use."""
-
-    kind: str
-    category: str
-    stage: str
-    outcome: str | None
-    received_on: date
-    acknowledged_on: date | None
-    concluded_on: date | None
-    ack_due: date
-    feedback_due: date | None
-    first_reply_on: date | None
-    confidential: bool = False
-
-    @property
-    def progress(self) -> str:
-        return progress_of(self.stage, self.outcome)
-
-
-def progress_of(stage: str, outcome: str | None) -> str:
-    """The one progress cell a case falls in."""
-    if stage == Stage.CONCLUDED:
-        return outcome if outcome in OUTCOMES else "other"
-    if stage == Stage.INVESTIGATING:
-        return "under_investigation"
-    return "awaiting_decision"
-
-
-async def facts_for_year(session: AsyncSession, year: int) -> list[CaseFacts]:
-    """The facts of every case received in ``year``, stubs of deleted cases included, one
-    object a case: the plain definition that :func:`annual`'s grouped read must agree with
-    (the tests hold them together)."""
-    rows = await session.exec(
-        select(
-            Case.kind,
-            Case.category,
-            Case.stage,
-            Case.outcome,
-            Case.received_on,
-            Case.acknowledged_on,
-            Case.concluded_on,
-            Case.ack_due,
-            Case.feedback_due,
-            Case.first_reply_on,
-            _confidential(),
-        )
-        .outerjoin(CaseIdentity, col(CaseIdentity.case_id) == col(Case.id))
-        .where(*_received_in(year))
-    )
-    return [
-        CaseFacts(
-            kind=kind,
-            category=category,
-            stage=stage,
-            outcome=outcome,
-            received_on=received_on,
-            acknowledged_on=acknowledged_on,
-            concluded_on=concluded_on,
-            ack_due=ack_due,
-            feedback_due=feedback_due,
-            first_reply_on=first_reply_on,
-            confidential=bool(confidential),
-        )
-        for (
-            kind,
-            category,
-            stage,
-            outcome,
-            received_on,
-            acknowledged_on,
-            concluded_on,
-            ack_due,
-            feedback_due,
-            first_reply_on,
-            confidential,
-        ) in rows.all()
-    ]
-
-
-def _received_in(year: int) -> tuple[Any, ...]:
-    return (Case.received_on >= date(year, 1, 1), Case.received_on <= date(year, 12, 31))
-
-
-def _confidential() -> Any:
-    """Whether the reporter gave a name under seal and has not withdrawn it."""
-    return col(CaseIdentity.case_id).is_not(None) & col(CaseIdentity.withdrawn_on).is_(None)
-
-
-def _earlier(first: Any, second: Any) -> Any:
-    """The earlier of two dates that may be NULL (NULL only when both are)."""
-    return case(
-        (first.is_(None), second),
-        (second.is_(None), first),
-        (first < second, first),
-        else_=second,
-    )
-
-
-def _grouped_facts(year: int, as_of: date) -> Any:
-    """The year's cases counted in groups that share every fact the figures use, the
-    deadline rules worked out by the database: a few thousand rows for a year of a million
-    cases, where reading each case cost a row, a Python object and its tally.
-
-    The same rules as :func:`_ack_missed` and :func:`_feedback_missed`; a case acknowledged
-    without a feedback date (none is written so since the first release) carries its day
-    and the day feedback was given, for the rules to be applied in Python."""
-    as_of_value = bindparam("as_of", as_of, type_=Date)
-    answered = func.coalesce(Case.acknowledged_on, Case.concluded_on)
-    given = _earlier(col(Case.first_reply_on), col(Case.concluded_on))
-    legacy = col(Case.feedback_due).is_(None) & col(Case.acknowledged_on).is_not(None)
-    keys = (
-        col(Case.kind),
-        col(Case.category),
-        col(Case.stage),
-        col(Case.outcome),
-        extract("month", col(Case.received_on)),
-        _confidential(),
-        case((answered.is_not(None), answered > Case.ack_due), else_=as_of_value > Case.ack_due),
-        case(
-            (col(Case.feedback_due).is_(None), false()),
-            (given.is_not(None), given > Case.feedback_due),
-            else_=as_of_value > Case.feedback_due,
-        ),
-        case((legacy, col(Case.acknowledged_on))),
-        case((legacy, given)),
-    )
-    return (
-        select(*keys, func.count())
-        .outerjoin(CaseIdentity, col(CaseIdentity.case_id) == col(Case.id))
-        .where(*_received_in(year))
-        .group_by(*_places(len(keys)))
-    )
-
-
-def _grouped_days(year: int) -> Any:
-    """How many of the year's cases took each number of days to be acknowledged and to be
-    concluded (for the medians). A query of its own: grouped with the facts above, the days
-    would make nearly every case a group of its own."""
-    keys = (
-        days_between(col(Case.acknowledged_on), col(Case.received_on)),
-        days_between(col(Case.concluded_on), col(Case.received_on)),
-    )
-    return select(*keys, func.count()).where(*_received_in(year)).group_by(*_places(len(keys)))
-
-
-def _places(count: int) -> list[Any]:
-    """GROUP BY the first ``count`` columns, by position: PostgreSQL does not recognise an
-    expression that holds a parameter as the same expression twice."""
-    return [literal_column(str(place)) for place in range(1, count + 1)]
-
-
-def _ack_missed(case: CaseFacts, as_of: date) -> bool:
-    answered = case.acknowledged_on or case.concluded_on
-    return answered > case.ack_due if answered else as_of > case.ack_due
-
-
-def _feedback_missed(case: CaseFacts, as_of: date, rules: DeadlineRules) -> bool:
-    """Feedback is due by ``feedback_due``; the office's first message to the reporter, or
-    the conclusion (whose outcome the reporter sees), counts as feedback."""
-    due = case.feedback_due
-    if due is None and case.acknowledged_on is not None:
-        due = rules.feedback_due(case.acknowledged_on)
-    if due is None:
-        return False
-    given = min((day for day in (case.first_reply_on, case.concluded_on) if day), default=None)
-    return given > due if given else as_of > due
 
 
 @dataclass(frozen=True)
@@ -271,15 +101,15 @@ class _Tally:
         self.add_group(
             case,
             month=case.received_on.month,
-            ack_missed=_ack_missed(case, self.as_of),
-            feedback_missed=_feedback_missed(case, self.as_of, self.rules),
+            ack_missed=stats_facts.ack_missed(case, self.as_of),
+            feedback_missed=stats_facts.feedback_missed(case, self.as_of, self.rules),
             days_to_acknowledge=_days(case.acknowledged_on, case.received_on),
             days_to_conclude=_days(case.concluded_on, case.received_on),
             count=1,
         )
 
     def add_row(self, row: Sequence[Any]) -> None:
-        """A row of :func:`_grouped_facts`."""
+        """A row of :func:`stats_facts.grouped_facts`."""
         kind, category, stage, outcome, month, confidential, ack_missed, feedback_missed = row[:8]
         legacy_acknowledged_on, legacy_given, count = row[8:]
         if legacy_acknowledged_on is not None:
@@ -296,7 +126,7 @@ class _Tally:
         )
 
     def add_days(self, row: Sequence[Any]) -> None:
-        """A row of :func:`_grouped_days`."""
+        """A row of :func:`stats_facts.grouped_days`."""
         to_acknowledge, to_conclude, count = row
         if to_acknowledge is not None:
             self.days_to_acknowledge[to_acknowledge] += count
@@ -426,100 +256,6 @@ def _figures(tally: _Tally, *, year: int, categories: dict[str, str]) -> RawFigu
     )
 
 
-def _determined(hidden: list[int], total: int, threshold: int) -> bool:
-    """Could a reader pin down a hidden cell, knowing their sum and that each hidden cell
-    is either small (1..threshold-1) or withheld (threshold or more)?"""
-    if len(hidden) == 1:
-        return True
-    small = sum(1 for value in hidden if value < threshold)
-    large = len(hidden) - small
-    if total == small + threshold * large:  # every hidden cell at its least
-        return True
-    return large == 0 and total == small * (threshold - 1)  # every one at its most
-
-
-def _reduce(vector: list[Fraction], basis: list[tuple[int, list[Fraction]]]) -> list[Fraction]:
-    for pivot, row in basis:
-        if vector[pivot] != 0:
-            factor = vector[pivot]
-            vector = [value - factor * other for value, other in zip(vector, row, strict=True)]
-    return vector
-
-
-def _row_basis(rows: list[list[Fraction]]) -> list[tuple[int, list[Fraction]]]:
-    """A reduced basis of the rows' span: (pivot column, row with 1 at its pivot)."""
-    basis: list[tuple[int, list[Fraction]]] = []
-    for row in rows:
-        reduced = _reduce(row, basis)
-        pivot = next((index for index, value in enumerate(reduced) if value != 0), None)
-        if pivot is None:
-            continue
-        reduced = [value / reduced[pivot] for value in reduced]
-        basis = [(p, [v - r[pivot] * w for v, w in zip(r, reduced, strict=True)]) for p, r in basis]
-        basis.append((pivot, reduced))
-    return basis
-
-
-def _solvable(hidden: set[str], equations: list[dict[str, int]]) -> list[str]:
-    """Hidden cells whose value follows from the published ones by adding and subtracting
-    (a unit vector in the span of the equations restricted to hidden cells)."""
-    names = sorted(hidden)
-    column = {name: index for index, name in enumerate(names)}
-    rows = []
-    for equation in equations:
-        row = [Fraction(0)] * len(names)
-        for name, coefficient in equation.items():
-            if name in column:
-                row[column[name]] += coefficient
-        if any(row):
-            rows.append(row)
-    basis = _row_basis(rows)
-    solvable = []
-    for name in names:
-        unit = [Fraction(0)] * len(names)
-        unit[column[name]] = Fraction(1)
-        if not any(_reduce(unit, basis)):
-            solvable.append(name)
-    return solvable
-
-
-def suppress(
-    cells: dict[str, int], partitions: list[tuple[str, list[str]]], threshold: int
-) -> set[str]:
-    """The names of the cells to hide.
-
-    1. Primary: a count from 1 to threshold - 1 is hidden ("fewer than N").
-    2. Complementary: every published sum is an equation a reader can use (a total
-       equals its parts). While any hidden cell can be worked out from the shown
-       figures by adding and subtracting across all those equations together, or
-       one sum's hidden parts are pinned by their bounds (each small one is 1 to
-       N-1, each withheld one N or more, and their sum is known), the smallest shown
-       non-zero figure of an equation that involves it is hidden too ("withheld").
-    """
-    hidden = {name for name, value in cells.items() if 0 < value < threshold}
-    equations = [{total: 1, **{part: -1 for part in parts}} for total, parts in partitions]
-    while True:
-        exposed = set(_solvable(hidden, equations))
-        for total, parts in partitions:
-            in_hiding = [cells[name] for name in parts if name in hidden]
-            if total not in hidden and in_hiding:
-                shown_sum = sum(cells[name] for name in parts if name not in hidden)
-                if _determined(in_hiding, cells[total] - shown_sum, threshold):
-                    exposed.update(name for name in parts if name in hidden)
-        if not exposed:
-            return hidden
-        candidates = sorted(
-            (cells[name], name)
-            for equation in equations
-            if exposed & equation.keys()
-            for name in equation
-            if name not in hidden and cells[name] > 0
-        )
-        if not candidates:  # cannot happen: a cell is only exposed through a shown figure
-            raise AssertionError("suppression found no figure to withhold")
-        hidden.add(candidates[0][1])
-
-
 def publish(raw: RawFigures, threshold: int) -> dict[str, Any]:
     """The figures as published: small and derivable cells hidden."""
     hidden = suppress(raw.cells, raw.partitions, threshold)
@@ -591,9 +327,9 @@ async def annual(
     tally = _Tally(as_of, rules)
     # Two grouped reads: their rows are bounded by the combinations of a few facts and of
     # the days, however many cases the year holds.
-    for row in (await session.exec(_grouped_facts(year, as_of))).all():
+    for row in (await session.exec(stats_facts.grouped_facts(year, as_of))).all():
         tally.add_row(row)
-    for row in (await session.exec(_grouped_days(year))).all():
+    for row in (await session.exec(stats_facts.grouped_days(year))).all():
         tally.add_days(row)
     raw = _figures(tally, year=year, categories=categories)
     add_answer_counts(raw, await questionnaires.year_counts(session, year))

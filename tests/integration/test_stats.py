@@ -21,7 +21,7 @@ from sqlmodel import select
 from intake.accounts.organisation import Identity
 from intake.casework import retention
 from intake.deadlines import add_months
-from intake.operations import stats
+from intake.operations import small_cells, stats
 from intake.storage import db
 from intake.storage.models import Case
 from intake.web import charts
@@ -290,7 +290,7 @@ async def test_stats_command_json_and_csv(sqlite_seeded: Instance) -> None:
 def test_suppression_rule_on_small_tables() -> None:
     def hide(cells: dict[str, int], total: int) -> set[str]:
         everything = {"total": total, **cells}
-        return stats.suppress(everything, [("total", list(cells))], 5)
+        return small_cells.suppress(everything, [("total", list(cells))], 5)
 
     # A lone small cell would follow from the total: the smallest other cell goes too.
     assert hide({"a": 10, "b": 2, "c": 0, "d": 7}, 19) == {"b", "d"}

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from bench.bulk import add_cases
-from intake.operations import stats
+from intake.operations import stats, stats_facts
 from tests.support.instance import Instance
 
 CASES = 6_000  # over three years: about 2,000 in the year counted
@@ -23,7 +23,7 @@ async def test_a_years_statistics_are_counted_in_groups_with_flat_memory(
     await add_cases(seeded.settings, CASES, today=today)
     year = today.year - 1
     async with runtime.sessions() as session:
-        every = await stats.facts_for_year(session, year)
+        every = await stats_facts.facts_for_year(session, year)
         assert len(every) > CASES / 5
         whole = stats.compute(every, year=year, as_of=today, rules=runtime.rules, categories={})
         tracemalloc.start()
