@@ -48,6 +48,9 @@ QUEUE_CASES = 100_000
 CASE_MESSAGES = 50
 CASE_VIEW_CATEGORY = "safety"  # the one case filed in this category is the one opened
 SIGN_INS_IN_FLIGHT = 4
+# Submissions, with or without a questionnaire's answers, must reach this share of the
+# baseline's rate (the line the scaling work set, once every other change has landed).
+SUBMISSION_RATIO = 0.55
 EXPORT_MB = 200  # a case at the default upload limit
 EXPORT_TARGET = f"export of a case holding {EXPORT_MB} MB of attachments: memory growth < 50 MB"
 
@@ -643,11 +646,12 @@ class Runner:
                 continue
             self.checks.append(
                 Check(
-                    f"submission with ten answers c=8 ({row.server}) >= 50% of baseline, "
+                    f"submission with ten answers c=8 ({row.server}) >= "
+                    f"{SUBMISSION_RATIO:.0%} of baseline, "
                     "zero errors",
                     f"{row.ratio:.0%} ({row.throughput:.0f}/s vs {row.baseline.throughput:.0f}/s),"
                     f" {row.errors} errors",
-                    row.ratio >= 0.5 and row.errors == 0,
+                    row.ratio >= SUBMISSION_RATIO and row.errors == 0,
                 )
             )
 
@@ -657,10 +661,11 @@ class Runner:
                 continue
             self.checks.append(
                 Check(
-                    f"submission c=8 ({row.server}) >= 50% of baseline, zero errors",
+                    f"submission c=8 ({row.server}) >= {SUBMISSION_RATIO:.0%} of baseline, "
+                    "zero errors",
                     f"{row.ratio:.0%} ({row.throughput:.0f}/s vs {row.baseline.throughput:.0f}/s),"
                     f" {row.errors} errors",
-                    row.ratio >= 0.5 and row.errors == 0,
+                    row.ratio >= SUBMISSION_RATIO and row.errors == 0,
                 )
             )
         for row in submit64:
