@@ -92,8 +92,12 @@ def server_options(settings: Settings) -> dict[str, Any]:
 def listening_socket(host: str, port: int) -> socket.socket:
     """The server's socket, bound and listening before anything else happens, so that a busy
     port stops ``serve`` before it seeds a demo or prints a password."""
-    # As uvicorn binds when given a host: IPv6 for an address with a colon, else IPv4.
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    # As uvicorn binds when given a host: IPv6 for an address with a colon, else IPv4. The
+    # protocol is named: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on connections
+    # whose socket says TCP, and with it on, every answer after a connection's first waited
+    # for the client's delayed acknowledgement (40 ms on Linux).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
