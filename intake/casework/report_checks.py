@@ -5,7 +5,7 @@ in between is still refused there).
 
 from __future__ import annotations
 
-from intake.casework import filing, once, records
+from intake.casework import filing, filing_write, once, records
 from intake.casework.questionnaires import Asked
 from intake.casework.questions import check_answers
 from intake.errors import InvalidInput, QuietlineError
@@ -43,7 +43,7 @@ async def problems(
             )
         if report.original_token and report.original_token.strip():
             try:
-                await filing.original_case_id(session, runtime, report.original_token)
+                await filing_write.original_case_id(session, runtime, report.original_token)
             except QuietlineError as error:
                 found.append(error)
     if asked is not None:
