@@ -242,15 +242,23 @@ def _formatted(params: Params, locale: str) -> dict[str, object]:
     return shown
 
 
-def gettext(message: str, params: Params | None = None) -> str:
-    """``message`` in the current language, with ``%(name)s`` placeholders filled in."""
-    locale = current_locale()
+def gettext(message: str, params: Params | None = None, *, locale: str | None = None) -> str:
+    """``message`` in ``locale`` (by default the current language), with ``%(name)s``
+    placeholders filled in."""
+    locale = locale or current_locale()
     text = translations(locale).gettext(message)
     return text % _formatted(params, locale) if params else text
 
 
-def ngettext(singular: str, plural: str, count: int, params: Params | None = None) -> str:
-    locale = current_locale()
+def ngettext(
+    singular: str,
+    plural: str,
+    count: int,
+    params: Params | None = None,
+    *,
+    locale: str | None = None,
+) -> str:
+    locale = locale or current_locale()
     text = translations(locale).ngettext(singular, plural, count)
     return text % _formatted({"num": count, **(params or {})}, locale)
 

@@ -9,7 +9,7 @@ import signal
 from email.headerregistry import Address
 
 from intake.cli.command import AddParser, CommandError, in_runtime, say
-from intake.mail.compose import TEST_BODY, build_message, new_message_id
+from intake.mail.compose import build_message, new_message_id, settings_check_body
 from intake.mail.digest import queue_daily_digests
 from intake.mail.outbox import mail_status
 from intake.mail.transport import EmlTransport, describe_failure, transport_for
@@ -51,7 +51,7 @@ async def cmd_mail_test(runtime: Runtime, args: argparse.Namespace) -> int:
     message = build_message(
         mail_from=settings.mail_from,
         to=to,
-        body=TEST_BODY,
+        body=settings_check_body(),
         message_id=new_message_id(settings.mail_from),
     )
     transport = transport_for(settings)

@@ -17,7 +17,9 @@ from sqlalchemy import and_, delete, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intake import i18n
 from intake.casework.vocabulary import OPEN_AFTER_ACKNOWLEDGEMENT, Stage
+from intake.i18n import N_, N_plural
 from intake.mail.compose import digest_body, new_message_id
 from intake.mail.outbox import DIGEST, HELD, unclaimed
 from intake.runtime import Runtime
@@ -27,10 +29,6 @@ from intake.storage.models import Case, CaseKey, Outbox, Setting, Staff
 SOON_DAYS = 3
 FEEDBACK_STAGES = OPEN_AFTER_ACKNOWLEDGEMENT
 LAST_DIGEST_KEY = "mail.digest_on"
-
-
-def _cases(count: int, singular: str, plural: str) -> str:
-    return f"{count} case {singular}" if count == 1 else f"{count} cases {plural}"
 
 
 @dataclass
@@ -48,39 +46,83 @@ class DigestCounts:
         name = f"{what}_{when}"
         setattr(self, name, getattr(self, name) + 1)
 
-    def lines(self) -> list[str]:
+    def lines(self, locale: str) -> list[str]:
+        """The digest's lines in ``locale``: a count for each deadline that has one."""
         candidates = [
             (
                 self.ack_overdue,
-                "is past its acknowledgement deadline",
-                "are past their acknowledgement deadline",
+                N_plural(
+                    "%(num)s case is past its acknowledgement deadline",
+                    "%(num)s cases are past their acknowledgement deadline",
+                ),
             ),
-            (self.ack_today, "needs acknowledgement today", "need acknowledgement today"),
+            (
+                self.ack_today,
+                N_plural(
+                    "%(num)s case needs acknowledgement today",
+                    "%(num)s cases need acknowledgement today",
+                ),
+            ),
             (
                 self.ack_soon,
-                f"needs acknowledgement within {SOON_DAYS} days",
-                f"need acknowledgement within {SOON_DAYS} days",
+                N_plural(
+                    "%(num)s case needs acknowledgement within %(days)s days",
+                    "%(num)s cases need acknowledgement within %(days)s days",
+                ),
             ),
             (
                 self.feedback_overdue,
-                "is past its feedback deadline",
-                "are past their feedback deadline",
+                N_plural(
+                    "%(num)s case is past its feedback deadline",
+                    "%(num)s cases are past their feedback deadline",
+                ),
             ),
             (
                 self.feedback_today,
-                "needs feedback to the reporter today",
-                "need feedback to the reporter today",
+                N_plural(
+                    "%(num)s case needs feedback to the reporter today",
+                    "%(num)s cases need feedback to the reporter today",
+                ),
             ),
             (
                 self.feedback_soon,
-                f"needs feedback to the reporter within {SOON_DAYS} days",
-                f"need feedback to the reporter within {SOON_DAYS} days",
+                N_plural(
+                    "%(num)s case needs feedback to the reporter within %(days)s days",
+                    "%(num)s cases need feedback to the reporter within %(days)s days",
+                ),
             ),
         ]
-        lines = [_cases(count, one, many) for count, one, many in candidates if count]
+        lines = [
+            i18n.ngettext(
+                sentence.singular,
+                sentence.plural,
+                count,
+                {"days": SOON_DAYS},
+                locale=locale,
+            )
+            for count, sentence in candidates
+            if count
+        ]
         if self.activity:
-            lines.append("There is new activity on your cases since the last summary.")
+            lines.append(
+                i18n.gettext(
+                    N_("There is new activity on your cases since the last summary."),
+                    locale=locale,
+                )
+            )
         return lines
+
+    def has_news(self) -> bool:
+        return self.activity or any(
+            (
+                self.ack_overdue,
+                self.ack_today,
+                self.ack_soon,
+                self.feedback_overdue,
+                self.feedback_today,
+                self.feedback_soon,
+            )
+        )
 
 
 async def deadline_counts(session: AsyncSession, today: date) -> dict[str, DigestCounts]:
@@ -158,8 +200,8 @@ async def queue_daily_digests(
     active = set((await session.exec(select(Staff.id).where(col(Staff.active)))).all())
     queued = 0
     for staff_id in sorted(counts):
-        lines = counts[staff_id].lines()
-        if staff_id not in active or not lines:
+        found = counts[staff_id]
+        if staff_id not in active or not found.has_news():
             continue
         await session.exec(
             delete(Outbox)  # type: ignore[call-overload]
@@ -171,7 +213,7 @@ async def queue_daily_digests(
             Outbox(
                 staff_id=staff_id,
                 kind=DIGEST,
-                body=digest_body(lines),
+                body=digest_body(found.lines),
                 message_id=new_message_id(runtime.settings.mail_from),
                 due_at=now,
             )

@@ -35,7 +35,7 @@ from sqlmodel import col, select
 
 from intake.accounts import organisation
 from intake.mail import digest
-from intake.mail.compose import NOTICE_BODY, SUBJECT, WITNESS_SUBJECT, build_message, footer
+from intake.mail.compose import SUBJECT, WITNESS_SUBJECT, build_message, footer, notice_body
 from intake.mail.outbox import NOTICE, SENDABLE, WITNESS, unclaimed
 from intake.mail.transport import Transport, describe_failure, failure_code, transport_for
 from intake.runtime import Runtime
@@ -170,7 +170,7 @@ async def deliver(
                 message = build_message(
                     mail_from=settings.mail_from,
                     to=item.to,
-                    body=item.body if item.kind != NOTICE else NOTICE_BODY,
+                    body=item.body if item.kind != NOTICE else notice_body(),
                     message_id=item.message_id,
                     subject=WITNESS_SUBJECT if item.kind == WITNESS else SUBJECT,
                     signature=signature,

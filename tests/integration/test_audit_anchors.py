@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from intake import datadir
 from intake.accounts import instance, keyring
+from intake.mail.compose import WITNESS_SUBJECT
 from intake.mail.worker import MailWorker
 from intake.operations import audit, checkpoints, maintenance, witnesses
 from intake.runtime import Runtime, open_runtime
@@ -226,11 +227,13 @@ async def test_the_witness_email_holds_the_checkpoint_and_nothing_about_a_case_o
         assert len(found) == 1 and not unreadable
         assert found[0].signature_holds(anchors.secrets.signing_public)
         assert found[0].count == len(await _events(seeded))
-        raw = item.data.decode("ascii", errors="replace")
+        raw = item.data.decode("ascii", errors="replace") + item.body
         for secret in (ref, "Zebra", "financial", "Misuse", "example.org", "Officer", "grant"):
             assert secret.lower() not in raw.lower(), secret
         assert item.message["To"] in WITNESSES and "," not in item.message["To"]
-        assert item.message["Subject"] == "Quietline: audit checkpoint"
+        assert item.message["Subject"] == WITNESS_SUBJECT
+        words = " ".join(item.body.split())  # as read, whatever the line breaks
+        assert "Please keep this email" in words and "Veuillez conserver ce courriel" in words
     # Once a day across processes: a second round the same day queues nothing.
     runtime = dataclasses.replace(
         seeded.runtime, settings=dataclasses.replace(seeded.settings, audit_witnesses=WITNESSES)

@@ -111,7 +111,9 @@ async def case_refs(runtime: Runtime) -> list[str]:
 
 
 def assert_content_free(received: Received, forbidden: list[str]) -> None:
-    raw = received.data.decode("utf-8", errors="replace").lower()
+    # As sent and as read: a body in French is encoded for transport, so the raw bytes alone
+    # would not show a leak.
+    raw = received.data.decode("utf-8", errors="replace").lower() + "\n" + received.body.lower()
     for text in forbidden:
         for variant in {text, text.replace("-", ""), *text.split()}:
             if len(variant) >= 5:
@@ -138,6 +140,10 @@ async def test_new_report_notifies_every_receiving_officer_and_no_one_else(
         forbidden = [MARKER, CATEGORY, CATEGORY_LABEL, token, *refs]
         for received in first:
             assert_content_free(received, forbidden)
+            # Staff's language is not stored: the notice says it in English, then in French.
+            body = " ".join(received.body.split())
+            english = body.index("Something in Quietline needs your attention.")
+            assert english < body.index("Un élément de Quietline demande votre attention.")
 
         # A reporter's follow-up message: the same four people again, once each.
         answer = await client.post(

@@ -87,9 +87,23 @@ async def test_daily_digest_lists_counts_only(
         "1 case is past its feedback deadline",
     ]
     activity = "There is new activity on your cases since the last summary."
+    # Then the same in French (staff's language is not stored: every email speaks both).
+    in_french = [
+        "1 dossier a dépassé son délai de confirmation de réception",
+        "2 dossiers attendent une confirmation de réception aujourd'hui",
+        "1 dossier attend une confirmation de réception d'ici 3\u00a0jours",
+        "1 dossier a dépassé son délai de suivi",
+    ]
+    activity_in_french = "Il y a du nouveau dans vos dossiers depuis le dernier sommaire."
     for email, message in digests.items():
         listed = [line[4:] for line in message.body.splitlines() if line.startswith("  - ")]
-        assert listed == counts + ([activity] if email == "officer2@example.org" else [])
+        active = email == "officer2@example.org"
+        assert listed == [
+            *counts,
+            *([activity] if active else []),
+            *in_french,
+            *([activity_in_french] if active else []),
+        ]
         assert_content_free(
             message, [MARKER, CATEGORY, CATEGORY_LABEL, *tokens, *await case_refs(runtime)]
         )
