@@ -17,8 +17,6 @@ import base64
 import hashlib
 import json
 import re
-import time
-import weakref
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +28,7 @@ from intake.config_fields import ONION_HOST
 from intake.errors import Forbidden, InvalidInput
 from intake.i18n import N_, Phrase
 from intake.operations import audit
+from intake.per_runtime import PerRuntime
 from intake.runtime import Runtime
 from intake.storage import db
 from intake.storage.models import Setting
@@ -105,40 +104,29 @@ def from_stored(value: str | None) -> Identity:
 
 # --- reading, with a short per-process memory -----------------------------------------------
 
-_read: dict[int, tuple[weakref.ref[Runtime], float, Identity]] = {}
+_read: PerRuntime[Identity] = PerRuntime(FRESH_FOR)
 
 
 def _default(runtime: Runtime) -> Identity:
     return Identity(onion_address=runtime.settings.onion_address or "")
 
 
-def _remember(runtime: Runtime, identity: Identity) -> None:
-    _read[id(runtime)] = (weakref.ref(runtime), time.monotonic(), identity)
-
-
-def _recalled(runtime: Runtime) -> tuple[float, Identity] | None:
-    found = _read.get(id(runtime))
-    if found is None or found[0]() is not runtime:
-        return None
-    return found[1], found[2]
-
-
 def last_read(runtime: Runtime) -> Identity:
     """The identity as this process last read it (without waiting on the database)."""
-    found = _recalled(runtime)
-    return found[1] if found else _default(runtime)
+    found = _read.last(runtime)
+    return found if found is not None else _default(runtime)
 
 
 async def current(runtime: Runtime) -> Identity:
     """The identity in force: read again once what this process read is :data:`FRESH_FOR`
     seconds old."""
-    found = _recalled(runtime)
-    if found is not None and time.monotonic() - found[0] < FRESH_FOR:
-        return found[1]
+    found = _read.fresh(runtime)
+    if found is not None:
+        return found
     async with runtime.sessions() as session:
         stored = await session.get(Setting, KEY)
         identity = from_stored(stored.value) if stored else _default(runtime)
-    _remember(runtime, identity)
+    _read.remember(runtime, identity)
     return identity
 
 
@@ -321,5 +309,5 @@ async def store(runtime: Runtime, form: IdentityForm, *, actor: str) -> Identity
                 "after": {name: now[name] for name in changed},
             },
         )
-    _remember(runtime, identity)
+    _read.remember(runtime, identity)
     return identity

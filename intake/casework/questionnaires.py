@@ -7,8 +7,6 @@ yearly counts of statistical answers.
 from __future__ import annotations
 
 import json
-import time
-import weakref
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from intake.casework.builtin_questions import BUILTIN, EVERY_CATEGORY
 from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.operations import audit
+from intake.per_runtime import PerRuntime
 from intake.runtime import Runtime
 from intake.storage.models import AnswerCount, CaseAnswers, QuestionnaireVersion
 
@@ -71,7 +70,7 @@ _KNOWN_LIMIT = 512
 # the versions it was checked on, so one filed in the seconds after another process saved a
 # version is still shown with the questions it was asked.
 CURRENT_FRESH_FOR = 5.0
-_current: dict[int, tuple[weakref.ref[Runtime], float, dict[str, Version]]] = {}
+_current: PerRuntime[dict[str, Version]] = PerRuntime(CURRENT_FRESH_FOR)
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ async def seed_builtin(session: AsyncSession, categories: Iterable[str], *, toda
     scopes = [scope for scope in (*categories, EVERY_CATEGORY) if scope in BUILTIN]
     for scope in scopes:
         session.add(_row(scope, 1, BUILTIN[scope], today))
-    _current.clear()
+    _current.forget()
     return len(scopes)
 
 
@@ -128,13 +127,12 @@ async def current(session: AsyncSession) -> dict[str, Version]:
 
 async def current_for(runtime: Runtime) -> dict[str, Version]:
     """:func:`current`, read at most every :data:`CURRENT_FRESH_FOR` seconds by this process."""
-    found = _current.get(id(runtime))
-    now = time.monotonic()
-    if found is not None and found[0]() is runtime and now - found[1] < CURRENT_FRESH_FOR:
-        return found[2]
+    found = _current.fresh(runtime)
+    if found is not None:
+        return found
     async with runtime.sessions() as session:
         versions = await current(session)
-    _current[id(runtime)] = (weakref.ref(runtime), now, versions)
+    _current.remember(runtime, versions)
     return versions
 
 
@@ -368,7 +366,7 @@ async def save_version(
     row = _row(scope, (latest or 0) + 1, asked, today)
     session.add(row)
     await session.flush()
-    _current.clear()  # this process reads the current versions again
+    _current.forget()  # this process reads the current versions again
     await audit.record(
         session,
         actor=actor,
