@@ -102,16 +102,35 @@ def _moment(stored: datetime | str) -> datetime:
 
 
 def _canonical(event: AuditEvent | _Linked, *, keyed: bool = True) -> bytes:
-    fields: list[Any] = [
-        event.seq,
-        event.at.isoformat(timespec="microseconds"),
-        event.actor,
-        event.action,
-        event.case_ref,
-        event.detail,
-    ]
-    fields = [*fields, event.key_id] if keyed else [event.prev_hash, *fields]
-    return _ENCODE(fields).encode("ascii")
+    at = event.at.isoformat(timespec="microseconds")
+    if keyed:
+        return _encoded(
+            event.seq, at, event.actor, event.action, event.case_ref, event.detail, event.key_id
+        )
+    fields = [event.prev_hash, event.seq, at, event.actor, event.action, event.case_ref]
+    return _ENCODE([*fields, event.detail]).encode("ascii")
+
+
+def _encoded(
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    case_ref: str | None,
+    detail: str,
+    key_id: str | None,
+) -> bytes:
+    """What a keyed link covers: the event's fields, its time as ISO 8601 text in UTC."""
+    return _ENCODE([seq, at, actor, action, case_ref, detail, key_id]).encode("ascii")
+
+
+def _iso(stored: datetime | str) -> str:
+    """A stored time as :func:`_canonical` writes it. SQLite's text (``YYYY-MM-DD
+    HH:MM:SS.ffffff``, always UTC, always with microseconds, as the column type writes it) is
+    rearranged without being parsed; anything else goes through :func:`_moment`."""
+    if isinstance(stored, str) and len(stored) == 26 and stored[10] == " ":
+        return f"{stored[:10]}T{stored[11:]}+00:00"
+    return _moment(stored).isoformat(timespec="microseconds")
 
 
 def anchors_of(session: AsyncSession) -> AuditAnchors:
@@ -407,15 +426,29 @@ async def _walk(
         ).all()
         if not rows:
             return walk
+        linkers = walk.linkers
         for row in rows:
-            event = _Linked(row[0], _moment(row[1]), *row[2:])
-            problem = _check_link(event, expected_seq, prev_hash, walk, anchors)
+            seq, stored_at, actor, action, case_ref, detail, previous, stored_hash, key_id = row
+            link = linkers.get(key_id) if key_id is not None else None
+            if link is None or seq != expected_seq or previous != prev_hash:
+                # Anything but the next keyed event under a key already in use: the full check,
+                # which names each problem (and takes up a new key, or an unkeyed event).
+                event = _Linked(seq, _moment(stored_at), *row[2:])
+                problem = _check_link(event, expected_seq, prev_hash, walk, anchors)
+            else:
+                canonical = _encoded(seq, _iso(stored_at), actor, action, case_ref, detail, key_id)
+                recomputed = link(bytes.fromhex(previous), canonical).hex()
+                problem = (
+                    None
+                    if hmac.compare_digest(recomputed, stored_hash)
+                    else (seq, "its content was changed (its MAC does not hold)")
+                )
             if problem is not None:
                 walk.broken = _Finding(problem[0], problem[1], "its link", 0)
                 return walk
-            if event.seq in wanted:
-                walk.heads[event.seq] = event.hash
-            prev_hash, expected_seq, walk.count = event.hash, expected_seq + 1, walk.count + 1
+            if seq in wanted:
+                walk.heads[seq] = stored_hash
+            prev_hash, expected_seq, walk.count = stored_hash, expected_seq + 1, walk.count + 1
 
 
 def _check_link(
