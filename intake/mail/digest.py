@@ -172,14 +172,28 @@ async def _claim_day(session: AsyncSession, today: date) -> bool:
     return True
 
 
+async def queued_on(session: AsyncSession) -> date | None:
+    """The last day whose digests were queued (a plain read: no lock)."""
+    row = await session.get(Setting, LAST_DIGEST_KEY)
+    return date.fromisoformat(json.loads(row.value)) if row is not None and row.value else None
+
+
 async def queue_daily_digests(
-    session: AsyncSession, runtime: Runtime, today: date, *, once: bool = True
+    session: AsyncSession,
+    runtime: Runtime,
+    today: date,
+    *,
+    once: bool = True,
+    counts: dict[str, DigestCounts] | None = None,
 ) -> int | None:
     """Queue today's digests inside ``session`` (a write transaction).
 
     Returns how many were queued, or None when today's were queued already.
     A digest absorbs the person's held notices and any older digest still
     waiting (a mail server down since yesterday: the fresh counts replace it).
+    ``counts`` read beforehand (:func:`deadline_counts`, outside the write transaction)
+    spare the transaction a read over every case key, which on SQLite would hold the write
+    lock, and the event loop, for seconds at a million cases.
     """
     if once and not await _claim_day(session, today):
         return None
@@ -193,7 +207,8 @@ async def queue_daily_digests(
         .order_by(col(Outbox.id))
         .with_for_update()
     )
-    counts = await deadline_counts(session, today)
+    if counts is None:
+        counts = await deadline_counts(session, today)
     held = await session.exec(select(Outbox.staff_id).where(Outbox.kind == HELD))
     for staff_id in set(held.all()):
         counts[staff_id].activity = True

@@ -25,7 +25,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
@@ -216,9 +216,18 @@ class MailWorker:
         today = local_now.date()
         if local_now.hour < settings.mail_digest_hour or self._digest_done_on == today:
             return None
+        # The counts are read first, on their own: inside the write transaction their read over
+        # every case key would hold the lock (and, on SQLite, the event loop) all along.
+        async with self.runtime.sessions() as reading:
+            if (await digest.queued_on(reading) or date.min) >= today:
+                self._digest_done_on = today
+                return None
+            counts = await digest.deadline_counts(reading, today)
         try:
             async with db.transaction(self.runtime.sessions) as session:
-                queued = await digest.queue_daily_digests(session, self.runtime, today)
+                queued = await digest.queue_daily_digests(
+                    session, self.runtime, today, counts=counts
+                )
         except IntegrityError:  # another process queued today's digests at the same moment
             return None
         self._digest_done_on = today
