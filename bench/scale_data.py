@@ -295,15 +295,18 @@ async def purged_cases(settings: Settings) -> int:
 
 
 async def checkpoint(settings: Settings) -> None:
-    """Leave SQLite's write-ahead log empty, as a running instance's checkpoints keep it: a
-    build's gigabytes of log would otherwise be read by the server's first start (and counted
-    in its start-up time)."""
-    if not settings.is_sqlite:
-        return
+    """Leave the database as a running instance's housekeeping keeps it. SQLite: the
+    write-ahead log empty (a build's gigabytes of log would otherwise be read by the server's
+    first start). PostgreSQL: the planner's statistics gathered (autovacuum does it as a table
+    grows; straight after a bulk load the planner takes the tables for empty, and a queue page
+    filtered by stage took 320 ms instead of 13 at 100,000 cases)."""
     engine = db.create_engine(settings)
+    statement = "PRAGMA wal_checkpoint(TRUNCATE)" if settings.is_sqlite else "ANALYZE"
     try:
         async with engine.connect() as connection:
-            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not settings.is_sqlite:
+                connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.exec_driver_sql(statement)
     finally:
         await engine.dispose()
 

@@ -320,8 +320,11 @@ def _forget_restored_sessions(database: Path) -> None:
         connection.close()
 
 
-def _pg_forget_sessions(settings: Settings) -> None:
-    """Delete staff session rows an older archive brought back (newer ones hold none)."""
+def _pg_after_restore(settings: Settings) -> None:
+    """Delete staff session rows an older archive brought back (newer ones hold none), then
+    gather the planner's statistics: pg_restore brings back rows, not statistics, and until
+    autovacuum comes by PostgreSQL plans the queue's filtered pages as if the tables were
+    empty (320 ms instead of 13 ms for a page at 100,000 cases)."""
     import asyncio
 
     import asyncpg
@@ -333,6 +336,7 @@ def _pg_forget_sessions(settings: Settings) -> None:
         try:
             if await connection.fetchval("SELECT to_regclass($1)", SESSIONS_TABLE):
                 await connection.execute(f'DELETE FROM "{SESSIONS_TABLE}"')  # noqa: S608  # nosec B608
+            await connection.execute("ANALYZE")
         finally:
             await connection.close()
 
@@ -429,7 +433,7 @@ def _restore_archive(settings: Settings, source: Path, scratch: Path, *, force: 
             if force:
                 options += ["--clean", "--if-exists"]
             _run_tool("pg_restore", [*options, f"--dbname={url}", str(dump)], environ)
-            _pg_forget_sessions(settings)
+            _pg_after_restore(settings)
         if manifest["server_secrets"] == "included":
             _write_member(archive, SECRETS_FILE, data_dir / SECRETS_FILE)
     return Summary(source, engine, manifest.get("schema_revision"), manifest["server_secrets"])
