@@ -44,7 +44,7 @@ TEMPLATES = frozenset({"render", "TemplateResponse"})
 ALLOWED: dict[tuple[str, str], str] = {
     # A token typo re-raised with the template crypto/tokens.py marked with crypto's own N_.
     ("intake/casework/access.py", "exc.template"): "marked in crypto/tokens.py",
-    ("intake/casework/filing.py", "exc.template"): "marked in crypto/tokens.py",
+    ("intake/casework/filing_write.py", "exc.template"): "marked in crypto/tokens.py",
     # The name of the field, passed in by each caller as N_("...").
     ("intake/casework/deadline_settings.py", "what"): "marked by every caller of _number",
     # A sentence picked from TEXT_PROBLEMS, a table of tables whose every value is N_("...").

@@ -19,13 +19,14 @@ depends_on = None
 
 def upgrade() -> None:
     # Only the cases the office has written to: the others keep their NULL, unwritten.
-    office_message = (
-        "FROM entry WHERE entry.case_id = \"case\".id "
-        "AND entry.kind = 'message' AND entry.author = 'office'"
-    )
     op.execute(
-        f'UPDATE "case" SET first_reply_on = (SELECT min(entry."on") {office_message}) '
-        f"WHERE first_reply_on IS NULL AND EXISTS (SELECT 1 {office_message})"
+        'UPDATE "case" SET first_reply_on = ('
+        '  SELECT min(entry."on") FROM entry WHERE entry.case_id = "case".id'
+        "  AND entry.kind = 'message' AND entry.author = 'office'"
+        ") WHERE first_reply_on IS NULL AND EXISTS ("
+        '  SELECT 1 FROM entry WHERE entry.case_id = "case".id'
+        "  AND entry.kind = 'message' AND entry.author = 'office'"
+        ")"
     )
 
 
