@@ -211,7 +211,13 @@ async def _witness_emails(made: Instance, server: SmtpServer, *, count: int) -> 
     )
     assert await witnesses.mail_witnesses(runtime, once_a_day=False) == count
     await MailWorker(runtime).run_once()
-    return await server.arrived(count)
+    # The witnesses' emails only: past the digest hour the same round may send a digest too.
+    every = await server.arrived(count)
+    witnessed = [item for item in every if item.message["Subject"] == WITNESS_SUBJECT]
+    while len(witnessed) < count:
+        every = await server.arrived(len(every) + 1)
+        witnessed = [item for item in every if item.message["Subject"] == WITNESS_SUBJECT]
+    return witnessed
 
 
 async def test_the_witness_email_holds_the_checkpoint_and_nothing_about_a_case_or_person(
