@@ -16,6 +16,7 @@ import httpx
 from sqlmodel import select
 
 from intake.accounts import keyring
+from intake.storage import db
 from intake.storage.models import AuditEvent
 from intake.web.app import create_app
 from tests.support.instance import Instance
@@ -153,12 +154,11 @@ async def test_a_locked_account_cannot_change_its_password(
     client: httpx.AsyncClient, seeded: Instance
 ) -> None:
     officer = await sign_in(seeded, client, OFFICER)
-    async with seeded.runtime.sessions() as session:
+    async with db.transaction(seeded.runtime.sessions) as session:
         staff = await keyring.staff_by_email(session, OFFICER)
         assert staff is not None
         staff.locked_until = seeded.clock.now() + timedelta(minutes=10)
         session.add(staff)
-        await session.commit()
     refused = await officer.post(
         "/api/v1/staff/password",
         {"current": seeded.staff_passwords[OFFICER], "new": "a brand new one 42"},

@@ -21,6 +21,7 @@ import pytest
 from intake import i18n
 from intake.accounts import keyring
 from intake.devtools import catalogs, sentences
+from intake.storage import db
 from intake.web.app import create_app
 from tests.support import reports
 from tests.support.instance import Instance
@@ -253,12 +254,11 @@ async def test_429_password_change_lock_in_french(sqlite_seeded: Instance) -> No
     )
     async with app_client(sqlite_seeded) as client:
         officer = await sign_in(sqlite_seeded, client, "officer1@example.org")
-        async with sqlite_seeded.runtime.sessions() as session:
+        async with db.transaction(sqlite_seeded.runtime.sessions) as session:
             staff = await keyring.staff_by_email(session, officer.email)
             assert staff is not None
             staff.locked_until = sqlite_seeded.clock.now() + timedelta(minutes=10)
             session.add(staff)
-            await session.commit()
         refused = await client.post(
             "/api/v1/staff/password",
             json={"current": "correct horse battery staple", "new": "a brand new one 42"},
