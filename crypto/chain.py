@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from typing import Any
 
 from crypto._encoding import encode_context, require_bytes, require_key
 
@@ -37,21 +38,40 @@ def audit_link(key: bytes, previous: bytes, event: bytes) -> bytes:
 
 def audit_linker(key: bytes) -> Callable[[bytes, bytes], bytes]:
     """:func:`audit_link` under one ``key``, for checking many links: the key and the context
-    are absorbed once, and each link costs only its own bytes. Same links, same checks."""
+    are absorbed once, and each link costs only its own bytes. Same links, same checks.
+
+    A chain walk computes a million of these, so the HMAC is spelled out as RFC 2104 defines
+    it over SHA-256 states prepared once (an inner hash of the key's inner pad and the
+    context, an outer hash of its outer pad): half what copying an ``hmac`` object costs,
+    where the Python wrapper around OpenSSL's HMAC is most of the time. The test suite holds
+    every link equal to :func:`audit_link`'s.
+    """
     require_key(key, "key")
-    keyed = hmac.new(key, encode_context(_LINK_LABEL), hashlib.sha256)
+    inner, outer = _hmac_sha256_pads(key)
+    inner.update(encode_context(_LINK_LABEL))
 
     def link(previous: bytes, event: bytes) -> bytes:
         require_bytes(previous, "previous")
         require_bytes(event, "event")
         if len(previous) != AUDIT_LINK_BYTES:
             raise ValueError(f"previous must be {AUDIT_LINK_BYTES} bytes long, not {len(previous)}")
-        mac = keyed.copy()
-        mac.update(previous)
-        mac.update(event)
+        keyed_inner = inner.copy()
+        keyed_inner.update(previous)
+        keyed_inner.update(event)
+        mac = outer.copy()
+        mac.update(keyed_inner.digest())
         return mac.digest()
 
     return link
+
+
+def _hmac_sha256_pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's two hash states after the key's pads (RFC 2104, section 2). The key is
+    32 bytes (``require_key``), shorter than SHA-256's 64-byte block: zeros fill the rest."""
+    key = key.ljust(hashlib.sha256().block_size, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+    return inner, outer
 
 
 def audit_key_id(key: bytes) -> str:

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crypto import AUDIT_LINK_BYTES, audit_key_id, audit_link, audit_linker
 
@@ -68,3 +70,20 @@ def test_the_linker_gives_the_same_links_and_refuses_the_same_inputs() -> None:
         link(PREVIOUS, "event")  # type: ignore[arg-type]
     with pytest.raises((TypeError, ValueError)):
         audit_linker(b"short")
+
+
+@given(
+    key=st.binary(min_size=32, max_size=32),
+    previous=st.binary(min_size=32, max_size=32),
+    event=st.binary(max_size=300),
+)
+def test_the_linker_is_hmac_sha256_for_any_key_and_event(
+    key: bytes, previous: bytes, event: bytes
+) -> None:
+    """The linker spells HMAC out over prepared SHA-256 states: the standard library's HMAC
+    over the same bytes is the judge, for keys with every byte value."""
+    context = b"\x01" + b"\x00\x00\x00\x17quietline/audit-link/v1"
+    expected = hmac.new(key, context + previous + event, hashlib.sha256).digest()
+    link = audit_linker(key)
+    assert link(previous, event) == expected
+    assert link(previous, event) == expected  # the prepared states are not used up
