@@ -297,11 +297,15 @@ async def purged_cases(settings: Settings) -> int:
 async def checkpoint(settings: Settings) -> None:
     """Leave the database as a running instance's housekeeping keeps it. SQLite: the
     write-ahead log empty (a build's gigabytes of log would otherwise be read by the server's
-    first start). PostgreSQL: the planner's statistics gathered (autovacuum does it as a table
-    grows; straight after a bulk load the planner takes the tables for empty, and a queue page
-    filtered by stage took 320 ms instead of 13 at 100,000 cases)."""
+    first start). PostgreSQL: vacuumed and analysed, as autovacuum keeps tables that grew over
+    the years. Straight after a bulk load the planner takes the tables for empty (a queue page
+    filtered by stage took 320 ms instead of 13 at 100,000 cases), and every row still awaits
+    its first vacuum: autovacuum then works through millions of rows while the figures are
+    measured, and the first reads of each page write its rows' hint bits (a filtered queue
+    page at a million cases took 0.2 to 6 s, then 11 ms once vacuumed).
+    """
     engine = db.create_engine(settings)
-    statement = "PRAGMA wal_checkpoint(TRUNCATE)" if settings.is_sqlite else "ANALYZE"
+    statement = "PRAGMA wal_checkpoint(TRUNCATE)" if settings.is_sqlite else "VACUUM ANALYZE"
     try:
         async with engine.connect() as connection:
             if not settings.is_sqlite:
