@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,9 +17,9 @@ from bench.bulk import add_cases
 from bench.scale_data import add_entries, expire_cases
 from intake.casework import retention
 from intake.operations import audit, maintenance
-from intake.storage.models import AuditEvent, Case, CaseKey, Entry
+from intake.storage.models import AuditCheckpoint, AuditEvent, Case, CaseKey, Entry
 from intake.web.app import create_app
-from tests.support.instance import Instance
+from tests.support.instance import Instance, make_instance
 
 CASES = 1_000
 # 500 cases a second is the target on the benchmark's machine; a test on a shared machine
@@ -116,3 +117,27 @@ async def test_the_servers_own_retention_run_pauses_a_quarter_of_each_batch(
     assert runs == [retention.PAUSE_SHARE_IN_SERVER]
     assert retention.PAUSE_SHARE_IN_SERVER < retention.PAUSE_SHARE_ALONE == 1.0
 
+
+async def test_on_postgresql_a_run_inside_the_server_keeps_its_batches_whole(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """PostgreSQL locks rows, so a batch makes no reporter wait and is never shrunk. Sized by
+    its time instead, as on SQLite, a batch inside `serve` counted its statements' waits
+    behind the reporters' requests as its own cost, and shrank to one case a transaction."""
+    made = await make_instance(tmp_path / "data", pg_database)
+    try:
+        runtime = made.runtime
+        today = runtime.today()
+        cases = 3 * retention.PURGE_BATCH
+        await add_cases(made.settings, cases, today=today - timedelta(days=1))
+        assert await expire_cases(made.settings, cases, today=today) == cases
+        app = create_app(made.settings, runtime=runtime)
+        async with app.router.lifespan_context(app), runtime.sessions() as session:
+            before = (await session.exec(select(func.count()).select_from(AuditCheckpoint))).one()
+            report = await retention.run(runtime, pause_share=retention.PAUSE_SHARE_IN_SERVER)
+            after = (await session.exec(select(func.count()).select_from(AuditCheckpoint))).one()
+        assert len(report.purged) == cases
+        # One signed checkpoint closes each batch's transaction: three batches, not dozens.
+        assert after - before == 3
+    finally:
+        await made.runtime.close()
