@@ -20,10 +20,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from json.encoder import encode_basestring_ascii as _json_text
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii as _json_text
 from typing import Any, NamedTuple
 
 from sqlalchemy import event as sa_event
@@ -451,8 +451,15 @@ async def _walk(
                 # Anything but the next keyed event under a key already in use: the full check,
                 # which names each problem (and takes up a new key, or an unkeyed event).
                 event = _Linked(
-                    seq, _moment(stored_at), actor, action, case_ref, detail, previous,
-                    stored_hash, key_id,
+                    seq,
+                    _moment(stored_at),
+                    actor,
+                    action,
+                    case_ref,
+                    detail,
+                    previous,
+                    stored_hash,
+                    key_id,
                 )
                 problem = _check_link(event, expected_seq, prev_hash, walk, anchors)
             else:

@@ -1,7 +1,8 @@
-"""Date arithmetic that SQLite and PostgreSQL spell differently, as SQLAlchemy expressions.
+"""Dates and times that SQLite and PostgreSQL spell differently, as SQLAlchemy expressions.
 
 SQLite keeps a date as ISO text (``YYYY-MM-DD``): two dates compare correctly as text, but a
-difference in days needs ``julianday``. PostgreSQL subtracts dates into whole days.
+difference in days needs ``julianday``. PostgreSQL subtracts dates into whole days. A time read
+as text is SQLite's own text, and PostgreSQL's ``to_char`` in UTC.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def _stored_time_text_postgresql(
     (column,) = list(element.clauses)
     return (
         f"to_char({compiler.process(column, **kw)} AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+        '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')'
     )
 
 
