@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
 
 from crypto._encoding import encode_context, require_bytes, require_key
 
@@ -65,7 +64,7 @@ def audit_linker(key: bytes) -> Callable[[bytes, bytes], bytes]:
     return link
 
 
-def _hmac_sha256_pads(key: bytes) -> tuple[Any, Any]:
+def _hmac_sha256_pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     """HMAC-SHA256's two hash states after the key's pads (RFC 2104, section 2). The key is
     32 bytes (``require_key``), shorter than SHA-256's 64-byte block: zeros fill the rest."""
     key = key.ljust(hashlib.sha256().block_size, b"\0")
