@@ -1,6 +1,7 @@
 """Where a Quietline server spends its time under one load: py-spy samples the server process.
 
-    python -m bench.profile submit|status [--seconds 10] [--concurrency 8] [--top 40]
+    python -m bench.profile submit|status [--seconds 10] [--concurrency 8] [--top 40] [--gil]
+        [--postgres]
 
 Needs ``py-spy`` (``pip install py-spy``; it reads the process's memory, so
 it needs ptrace rights: root, or kernel.yama.ptrace_scope=0). Prints the
@@ -19,6 +20,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from bench import pg
 from bench.driver import drive
 from bench.run import report_request, status_request
 from bench.seed import seed_instance
@@ -53,7 +55,8 @@ def find_py_spy() -> str | None:
 
 
 async def profile(args: argparse.Namespace, workdir: Path, py_spy: str) -> Path:
-    seeded = await seed_instance(workdir / "data", None)
+    database_url = await pg.create_database() if args.postgres else None
+    seeded = await seed_instance(workdir / "data", database_url)
     server = quietline_server("quietline", workdir / "data", seeded.environ, workdir)
     server.start()
     tokens: list[str] = []
@@ -105,6 +108,8 @@ async def profile(args: argparse.Namespace, workdir: Path, py_spy: str) -> Path:
         spy.wait(timeout=args.seconds + 30)
     finally:
         server.stop()
+        if database_url is not None:
+            await pg.drop_database(database_url)
     return output
 
 
@@ -116,6 +121,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument(
         "--gil", action="store_true", help="only samples holding the GIL (Python CPU time)"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="serve from a fresh PostgreSQL database"
     )
     parser.add_argument("--out", help="copy the collapsed stacks here")
     args = parser.parse_args()
