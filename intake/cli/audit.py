@@ -17,7 +17,7 @@ from intake.accounts.directory_rules import DirectoryInvalid
 from intake.cli.command import AddParser, CommandError, in_runtime, say
 from intake.config import Settings
 from intake.config_fields import key_as_text, key_from_text
-from intake.operations import audit, audit_read, checkpoints, witnesses
+from intake.operations import audit, audit_read, audit_verify, checkpoints, witnesses
 from intake.operations.checkpoints import Checkpoint
 from intake.runtime import Runtime
 from intake.storage import db
@@ -63,7 +63,7 @@ async def cmd_audit_verify(runtime: Runtime, args: argparse.Namespace) -> int:
     public = _public_key(args.public_key)
     async with runtime.sessions() as session:
         vouched = await vouched_audit_key(session, runtime)
-        result = await audit.verify(session, given=given, signing_public=public or vouched)
+        result = await audit_verify.verify(session, given=given, signing_public=public or vouched)
     own = runtime.secrets.audit.signing_public if runtime.secrets.audit else None
     if vouched is None:
         print(

@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import text
 
-from intake.operations import audit
+from intake.operations import audit, audit_verify
 from intake.storage import db
 from tests.support.instance import Instance
 
@@ -23,9 +23,9 @@ async def _append(made: Instance, count: int, actor: str) -> None:
             )
 
 
-async def _verify(made: Instance) -> audit.Verification:
+async def _verify(made: Instance) -> audit_verify.Verification:
     async with made.runtime.sessions() as session:
-        return await audit.verify(session)
+        return await audit_verify.verify(session)
 
 
 async def test_concurrent_appends_keep_one_chain_and_verify(seeded: Instance) -> None:

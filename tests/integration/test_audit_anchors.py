@@ -19,7 +19,7 @@ from intake import datadir
 from intake.accounts import instance, keyring
 from intake.mail.compose import WITNESS_SUBJECT
 from intake.mail.worker import MailWorker
-from intake.operations import audit, checkpoints, maintenance, witnesses
+from intake.operations import audit, audit_verify, checkpoints, maintenance, witnesses
 from intake.runtime import Runtime, open_runtime
 from intake.storage import db
 from intake.storage.models import AuditCheckpoint, AuditEvent, Outbox
@@ -166,7 +166,7 @@ async def test_a_rewrite_with_every_secret_is_named_by_the_witness_file(
     await _rewrite(seeded, grant, key=anchors.secrets.current[1], drop_last=2)
     await _resign_stored_checkpoints(seeded)
     async with seeded.runtime.sessions() as session:
-        inside_only = await audit.verify(
+        inside_only = await audit_verify.verify(
             session, given=[], signing_public=anchors.secrets.signing_public
         )
     assert inside_only.broken_at == grant  # the witness file is read by default
@@ -350,7 +350,7 @@ async def test_an_upgraded_log_keeps_its_unkeyed_start_and_no_more(seeded: Insta
                 session, actor="officer1@example.org", action="case.view", case_ref="QL-9"
             )
         async with upgraded.sessions() as session:
-            result = await audit.verify(session)
+            result = await audit_verify.verify(session)
         assert result.ok and result.events == 5 and result.legacy == 3
 
         async with db.transaction(upgraded.sessions) as session:
@@ -366,7 +366,7 @@ async def test_an_upgraded_log_keeps_its_unkeyed_start_and_no_more(seeded: Insta
         assert witness_file is not None
         witness_file.unlink()
         async with upgraded.sessions() as session:
-            result = await audit.verify(session)
+            result = await audit_verify.verify(session)
         assert result.broken_at == 4 and "no MAC key" in result.reason
     finally:
         await upgraded.close()
@@ -383,11 +383,11 @@ async def test_the_hourly_round_signs_the_head_and_mails_the_witnesses_once_a_da
         ),
     )
     async with runtime.sessions() as session:
-        before = len(await audit.stored_checkpoints(session))
+        before = len(await audit_verify.stored_checkpoints(session))
     assert await maintenance.checkpoint_round(runtime) == len(WITNESSES)
     assert await maintenance.checkpoint_round(runtime) == 0  # today's emails went already
     async with runtime.sessions() as session:
-        stored = await audit.stored_checkpoints(session)
+        stored = await audit_verify.stored_checkpoints(session)
         queued = (await session.exec(select(Outbox).where(Outbox.kind == "witness"))).all()
     assert len(stored) == before + 3  # one a round, and the one mailed
     assert sorted(row.to_address for row in queued) == sorted(WITNESSES)

@@ -7,7 +7,7 @@ import re
 import httpx
 from sqlmodel import select
 
-from intake.operations import audit
+from intake.operations import audit_verify
 from intake.storage.models import AuditEvent, Outbox, Staff
 from tests.support.instance import Instance
 from tests.support.staffing import fresh_totp, sign_in
@@ -60,7 +60,7 @@ async def test_staff_choose_the_daily_digest_on_the_api(
         events = await session.exec(select(AuditEvent).where(AuditEvent.action == "staff.notify"))
         [event] = events.all()
         assert event.actor == OFFICER and '"digest"' in event.detail
-        assert (await audit.verify(session)).ok
+        assert (await audit_verify.verify(session)).ok
 
 
 async def test_assignment_and_grant_notify_the_person_given_the_case(

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from intake.casework import reporter, retention
 from intake.errors import CaseDeleted
-from intake.operations import audit
+from intake.operations import audit_verify
 from intake.storage import db
 from intake.storage.models import AuditEvent, Case, Outbox
 from intake.web.app import create_app
@@ -127,7 +127,7 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
         events = (
             await session.exec(select(AuditEvent).where(AuditEvent.case_ref == doomed.ref))
         ).all()
-        assert (await audit.verify(session)).ok
+        assert (await audit_verify.verify(session)).ok
     assert stub.reporter_wrap is None and stub.salt == b""
     assert stub.exclusions is None  # the sealed list of excluded people goes with the rest
     assert (stub.category, stub.kind, stub.outcome) == ("financial", "report", "no_action")

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from bench.bulk import add_cases
 from bench.scale_data import add_entries, expire_cases
 from intake.casework import retention
-from intake.operations import audit, maintenance
+from intake.operations import audit_verify, maintenance
 from intake.storage.models import AuditCheckpoint, AuditEvent, Case, CaseKey, Entry
 from intake.web.app import create_app
 from tests.support.instance import Instance, make_instance
@@ -86,7 +86,7 @@ async def test_a_large_purge_runs_in_bounded_batches_while_reporters_file(
         events = (
             await session.exec(select(AuditEvent).where(AuditEvent.action == "case.purged"))
         ).all()
-        assert (await audit.verify(session)).ok
+        assert (await audit_verify.verify(session)).ok
     assert (purged, left, keys) == (CASES, 0, 0)
     # Each case still has its own audit event, with its own counts.
     assert len(events) == CASES
