@@ -1,7 +1,7 @@
 """Audit events as people read them: a sentence for each action, names for the kinds of event
 and for the actors that are not staff members, and the rows of the CSV and JSON downloads.
 
-Sentences are built only from an event's shown facts (``intake/operations/audit_read.py``), so
+Sentences are built only from an event's shown facts (``intake/operations/audit_facts.py``), so
 nothing here can show more than the reading rules allow.
 """
 

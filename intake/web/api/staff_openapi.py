@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from intake.operations.audit_read import KINDS
+from intake.operations.audit_facts import KINDS
 from intake.web.api.openapi import error_answers, json_answer, json_body
 
 STRING = {"type": "string"}

@@ -7,7 +7,8 @@ import json
 from datetime import UTC, datetime
 
 from intake import i18n
-from intake.operations.audit_read import KINDS, Event, facts_of
+from intake.operations.audit_facts import KINDS, facts_of
+from intake.operations.audit_read import Event
 from intake.web import audit_labels
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
