@@ -6,8 +6,7 @@ random session key and stored in a ``StaffSession`` row; the session key and
 the random session id live only in the signed cookie, and the row is found by
 the SHA-256 of the id. So a copy of the database holds no usable private key,
 and any app process can serve any session. Nothing about a session is kept in
-process memory; the count of recent failed sign-ins is in ``runtime.limits``
-(shared by every process on PostgreSQL).
+process memory. How attempts are limited is ``intake.accounts.sign_in_limits``.
 """
 
 from __future__ import annotations
@@ -16,26 +15,24 @@ import base64
 import binascii
 import hashlib
 import hmac
-import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pyotp
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, case, delete, literal, null, or_, select, text, update
+from sqlalchemy import delete, text
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import crypto
-from intake import throttle
 from intake.accounts import keyring
+from intake.accounts import sign_in_limits as limits
 from intake.errors import InvalidInput, NotSignedIn, SignInFailed, TooManyAttempts
 from intake.i18n import N_
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
-from intake.storage.db import UTCDateTime
 from intake.storage.models import Staff, StaffSession
 
 COOKIE_SALT = "quietline/staff-session/v1"
@@ -110,115 +107,6 @@ def totp_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-_dummy_credentials: dict[tuple[int, int], bytes] = {}
-
-
-async def _spend_like_a_sign_in(runtime: Runtime, password: str) -> None:
-    """Derive once for an unknown or disabled account, so timing does not tell them apart."""
-    cost = keyring.password_cost(runtime.settings)
-    cache_key = (cost.iterations, cost.memory_kib)
-    if cache_key not in _dummy_credentials:
-        _dummy_credentials[cache_key] = await keyring.lock_staff_secrets(
-            runtime.settings,
-            secrets.token_urlsafe(16),
-            keyring.StaffSecrets(private_key=bytes(32), totp_secret="A" * 32),
-        )
-    try:
-        await keyring.unlock_staff_secrets(_dummy_credentials[cache_key], password)
-    except crypto.WrongPassword:
-        pass
-
-
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, math.ceil((until - now).total_seconds() / 60))
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """A password attempt reserved on an account: its place among the failures in a row."""
-
-    failures: int
-    locks: bool  # this attempt took the last place: should it fail, the account stays locked
-
-
-async def _reserve_attempt(runtime: Runtime, staff_id: str) -> Attempt | datetime:
-    """Count an attempt on the account before its password is checked; the lock, if locked.
-
-    One statement reserves the attempt and checks the lock together, so concurrent
-    attempts each take their own place: once ``login_max_failures`` are reserved, the
-    account is locked and the next attempt is refused without a derivation, however
-    many arrive at once. An attempt that succeeds clears the count (``_open_session``,
-    ``change_password``); one that fails leaves its place taken. A lock that has
-    expired starts the count again.
-    """
-    settings = runtime.settings
-    now = runtime.now()
-    until = now + timedelta(minutes=settings.login_lock_minutes)
-    locked_until = col(Staff.locked_until)
-    expired = and_(locked_until.is_not(None), locked_until <= now)
-    count = case((expired, 1), else_=col(Staff.failed_logins) + 1)
-    reserve = (
-        update(Staff)
-        .where(col(Staff.id) == staff_id, or_(locked_until.is_(None), locked_until <= now))
-        .values(
-            failed_logins=count,
-            locked_until=case(
-                (count >= settings.login_max_failures, literal(until, UTCDateTime())),
-                (expired, null()),
-                else_=locked_until,
-            ),
-        )
-        .returning(col(Staff.failed_logins))
-    )
-    async with db.transaction(runtime.sessions) as session:
-        connection = await session.connection()
-        failures = (await connection.execute(reserve)).scalar_one_or_none()
-        if failures is not None:
-            return Attempt(failures=failures, locks=failures >= settings.login_max_failures)
-        held = (
-            await connection.execute(select(locked_until).where(col(Staff.id) == staff_id))
-        ).scalar_one_or_none()
-    return held if held is not None else until
-
-
-def _lock_minutes(until: datetime, now: datetime) -> dict[str, int]:
-    """The parameters of a lockout's refusal: its minutes left, and Retry-After in seconds."""
-    minutes = _minutes_left(until, now)
-    return {"minutes": minutes, "retry_after": minutes * 60}
-
-
-async def _record_failure(
-    runtime: Runtime, staff: Staff | None, reason: str, attempt: Attempt | None = None
-) -> None:
-    """Audit a failed sign-in and count it towards the global protection.
-
-    The account's own count was taken when the attempt was reserved."""
-    per_minute = runtime.settings.login_global_failures_per_minute
-    if per_minute > 0:
-        await runtime.limits.take(throttle.SIGN_IN_FAILURES, per_minute)
-    async with db.transaction(runtime.sessions) as session:
-        detail: dict[str, str | int] = {"reason": reason}
-        if attempt is not None and attempt.locks:
-            detail["locked_minutes"] = runtime.settings.login_lock_minutes
-        await audit.record(
-            session,
-            actor=staff.email if staff is not None else "unknown",
-            action="staff.sign_in_failed",
-            detail=detail,
-        )
-
-
-async def _slow_down_strangers(runtime: Runtime, on_staff_network: bool) -> None:
-    """Past the global count of failed sign-ins, a sign-in from outside the staff networks
-    waits before anything is checked: strangers guessing across accounts are slowed down,
-    while nobody is refused and staff on an allowed network never wait."""
-    per_minute = runtime.settings.login_global_failures_per_minute
-    if on_staff_network or per_minute <= 0 or runtime.settings.login_slowdown_seconds <= 0:
-        return
-    if await runtime.limits.exhausted(throttle.SIGN_IN_FAILURES, per_minute):
-        await runtime.clock.sleep(runtime.settings.login_slowdown_seconds)
-
-
 async def sign_in(
     runtime: Runtime,
     *,
@@ -231,39 +119,39 @@ async def sign_in(
 
     ``on_staff_network``: the request came from one of ``QUIETLINE_STAFF_NETWORKS``, so the
     global slowdown does not apply to it."""
-    await _slow_down_strangers(runtime, on_staff_network)
+    await limits.slow_down_strangers(runtime, on_staff_network)
     staff = None
     if len(email) <= 254 and email.isprintable():
         async with runtime.sessions() as session:
             staff = await keyring.staff_by_email(session, email)
     attempt = None
     if staff is not None:
-        reserved = await _reserve_attempt(runtime, staff.id)
+        reserved = await limits.reserve_attempt(runtime, staff.id)
         if isinstance(reserved, datetime):
             raise TooManyAttempts(
                 N_(
                     "Too many failed sign-ins for this account. Try again in %(minutes)s "
                     "minutes, or ask an administrator."
                 ),
-                **_lock_minutes(reserved, runtime.now()),
+                **limits.lock_parameters(reserved, runtime.now()),
             )
         attempt = reserved
     if staff is None or not staff.active:
-        await _spend_like_a_sign_in(runtime, password)
-        await _record_failure(runtime, None, "unknown or disabled account")
+        await limits.spend_like_a_sign_in(runtime, password)
+        await limits.record_failure(runtime, None, "unknown or disabled account")
         raise SignInFailed(SIGN_IN_FAILED)
     try:
         unlocked = await keyring.unlock_staff_secrets(staff.credential, password)
     except crypto.WrongPassword:
-        await _record_failure(runtime, staff, "wrong password", attempt)
+        await limits.record_failure(runtime, staff, "wrong password", attempt)
         raise SignInFailed(SIGN_IN_FAILED) from None
     step = totp_step(unlocked.totp_secret, totp_code, runtime.now())
     if step is None:
-        await _record_failure(runtime, staff, "wrong code", attempt)
+        await limits.record_failure(runtime, staff, "wrong code", attempt)
         raise SignInFailed(SIGN_IN_FAILED)
     opened = await _open_session(runtime, staff, unlocked, step)
     if opened is None:
-        await _record_failure(runtime, staff, "code used already", attempt)
+        await limits.record_failure(runtime, staff, "code used already", attempt)
         raise SignInFailed(SIGN_IN_FAILED)
     return opened
 
@@ -429,14 +317,14 @@ async def change_password(runtime: Runtime, signed_in: SignedIn, *, current: str
     keyring.validate_password(new)
     if new == current:
         raise InvalidInput(N_("The new password must differ from the current one."), field="new")
-    reserved = await _reserve_attempt(runtime, signed_in.staff.id)
+    reserved = await limits.reserve_attempt(runtime, signed_in.staff.id)
     if isinstance(reserved, datetime):
         raise TooManyAttempts(
             N_(
                 "Too many wrong passwords were tried for this account, so it is locked. Try "
                 "again in %(minutes)s minutes, or ask an administrator."
             ),
-            **_lock_minutes(reserved, runtime.now()),
+            **limits.lock_parameters(reserved, runtime.now()),
         )
     try:
         unlocked = await keyring.unlock_staff_secrets(signed_in.staff.credential, current)
@@ -458,7 +346,9 @@ async def change_password(runtime: Runtime, signed_in: SignedIn, *, current: str
         await audit.record(session, actor=signed_in.actor, action="staff.password_changed")
 
 
-async def _password_change_failed(runtime: Runtime, signed_in: SignedIn, attempt: Attempt) -> None:
+async def _password_change_failed(
+    runtime: Runtime, signed_in: SignedIn, attempt: limits.Attempt
+) -> None:
     """Audit a wrong current password; when it locks the account, end all its sessions."""
     async with db.transaction(runtime.sessions) as session:
         detail: dict[str, str | int] = {"reason": "wrong password"}
