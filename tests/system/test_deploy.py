@@ -180,13 +180,9 @@ def test_nginx_passes_no_client_address_and_keeps_no_log(
     _need("nginx")
     upstream_port, seen = recorder
     http_port, https_port, onion_port = free_port(), free_port(), free_port()
-    config = (DEPLOY / "nginx" / "nginx.conf").read_text()
-    config = (
-        config.replace("listen 80 default_server;", f"listen 127.0.0.1:{http_port};")
-        .replace("listen 443 ssl default_server;", f"listen 127.0.0.1:{https_port} ssl;")
-        .replace("listen 127.0.0.1:8081;", f"listen 127.0.0.1:{onion_port};")
+    config = _local_listeners(
+        (DEPLOY / "nginx" / "nginx.conf").read_text(), (http_port, https_port, onion_port)
     )
-    config = "\n".join(line for line in config.splitlines() if "listen [::]" not in line)
     prefix = _nginx_prefix(tmp_path, config, upstream_port)
     process = subprocess.Popen(
         _nginx_command(prefix, foreground=True),
@@ -275,6 +271,57 @@ def test_nginx_passes_no_client_address_and_keeps_no_log(
         if path.is_file():
             assert b"203.0.113.9" not in path.read_bytes(), path
             assert "access" not in path.name, path
+
+
+def _local_listeners(config: str, ports: tuple[int, int, int]) -> str:
+    """The configuration with its listeners on loopback ports instead of 80/443/8081."""
+    http_port, https_port, onion_port = ports
+    config = (
+        config.replace("listen 80 default_server;", f"listen 127.0.0.1:{http_port};")
+        .replace("listen 443 ssl default_server;", f"listen 127.0.0.1:{https_port} ssl;")
+        .replace("listen 127.0.0.1:8081;", f"listen 127.0.0.1:{onion_port};")
+    )
+    return "\n".join(line for line in config.splitlines() if "listen [::]" not in line)
+
+
+def test_nginx_says_in_both_languages_when_no_app_process_answers(tmp_path: Path) -> None:
+    """While every app process is starting or restarting, a reporter gets a 503 that says so in
+    English and French and when to try again, not nginx's bare "502 Bad Gateway"."""
+    _need("nginx")
+    ports = (free_port(), free_port(), free_port())
+    config = _local_listeners((DEPLOY / "nginx" / "nginx.conf").read_text(), ports)
+    prefix = _nginx_prefix(tmp_path, config, free_port())  # nothing listens there
+    process = subprocess.Popen(
+        _nginx_command(prefix, foreground=True),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for_port(ports[1], process)
+        answers = [
+            _https(
+                ports[1], b"GET /report HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            )
+        ]
+        with socket.create_connection(("127.0.0.1", ports[2]), timeout=10) as onion:
+            onion.sendall(b"GET /form HTTP/1.1\r\nHost: x.onion\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while chunk := onion.recv(65536):
+                reply += chunk
+            answers.append(reply)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    for reply in answers:
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503"), head
+        assert b"retry-after: 60" in head.lower()
+        assert b"content-type: text/html; charset=utf-8" in head.lower()
+        text = body.decode()
+        assert "The reporting service is not answering right now" in text
+        assert "Le service de signalement ne r&eacute;pond pas pour le moment" in text
+        assert "Bad Gateway" not in text and "nginx" not in text
+    assert b"strict-transport-security: max-age=63072000" in answers[0].lower()
 
 
 def test_tor_accepts_the_torrc(tmp_path: Path) -> None:
