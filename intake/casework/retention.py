@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -155,19 +155,36 @@ class Candidate:
     concluded_on: date | None
     deletion_notice_on: date | None
     legal_hold: bool
+    assignee_id: str | None
+    linked_case_id: str | None
+
+
+# The columns of a Candidate, in its order.
+_CANDIDATE_COLUMNS = (
+    Case.id,
+    Case.ref,
+    Case.stage,
+    Case.outcome,
+    Case.concluded_on,
+    Case.deletion_notice_on,
+    Case.legal_hold,
+    Case.assignee_id,
+    Case.linked_case_id,
+)
+# What a destroyed case's stub keeps of its content: nothing. The same for every stub; the
+# assignee and the linked case are emptied apart, only where set, because each is in an index
+# that SQLite rewrites for every row an UPDATE names it in, even with the value it had.
+_SHREDDED_STUB: dict[str, Any] = {
+    "reporter_wrap": None,
+    "exclusions": None,
+    "salt": b"",
+    "next_seq": 1,
+}
 
 
 async def _candidates(session: AsyncSession) -> list[Candidate]:
     result = await session.exec(
-        select(
-            Case.id,
-            Case.ref,
-            Case.stage,
-            Case.outcome,
-            Case.concluded_on,
-            Case.deletion_notice_on,
-            Case.legal_hold,
-        )
+        select(*_CANDIDATE_COLUMNS)
         .where(Case.stage == Stage.CONCLUDED)
         .where(col(Case.purged_on).is_(None))
         .where(col(Case.concluded_on).is_not(None))
@@ -191,10 +208,16 @@ async def shred_case(
 
 
 async def shred_cases(
-    session: AsyncSession, runtime: Runtime, cases: Sequence[Case], *, today: date, actor: str
+    session: AsyncSession,
+    runtime: Runtime,
+    cases: Sequence[Case | Candidate],
+    *,
+    today: date,
+    actor: str,
 ) -> dict[str, dict[str, int]]:
     """Destroy several cases' content inside the caller's write transaction, one statement per
-    table for all of them; keep each stub, and audit each case. Returns each case's counts."""
+    table for all of them (the stubs too: every stub is left the same); keep each stub, and
+    audit each case. Returns each case's counts."""
     ids = [case.id for case in cases]
     entries = await _counts(session, col(Entry.case_id), ids)
     keys = await _counts(session, col(CaseKey.case_id), ids)
@@ -204,21 +227,25 @@ async def shred_cases(
     await audit_read.keep_readers_of(session, ids)
     await identity.shred_many(session, ids)
     await session.exec(delete(CaseKey).where(col(CaseKey.case_id).in_(ids)))  # type: ignore[call-overload]
-    counted: dict[str, dict[str, int]] = {}
-    for case in cases:
-        case.reporter_wrap = None
-        case.exclusions = None
-        case.salt = b""
-        case.assignee_id = None
-        case.linked_case_id = None
-        case.next_seq = 1
-        case.purged_on = today
-        session.add(case)
-        counted[case.id] = {
+    # An ORM update: a Case of the caller's session reads its new values afterwards.
+    await session.exec(  # type: ignore[call-overload]
+        update(Case).where(col(Case.id).in_(ids)).values(**_SHREDDED_STUB, purged_on=today)
+    )
+    linked = [case.id for case in cases if case.assignee_id or case.linked_case_id]
+    if linked:
+        await session.exec(  # type: ignore[call-overload]
+            update(Case)
+            .where(col(Case.id).in_(linked))
+            .values(assignee_id=None, linked_case_id=None)
+        )
+    counted = {
+        case.id: {
             "entries": entries.get(case.id, 0),
             "keys": keys.get(case.id, 0),
             "files": files.get(case.id, 0),
         }
+        for case in cases
+    }
     await audit.record_about_cases(
         session,
         actor=actor,
@@ -234,15 +261,20 @@ async def _purge_batch(
     """Destroy the cases of one batch that are still due, in one transaction; their refs."""
     policy = RetentionPolicy.from_settings(runtime.settings)
     async with db.transaction(runtime.sessions) as session:
-        found = (
-            await session.exec(select(Case).where(col(Case.id).in_(case_ids)).with_for_update())
-        ).all()
+        # The deciding columns only: whole cases, as ORM objects, cost a batch more than it
+        # saves. Purged ones are left out here, not in SQL: SQLite would walk the purge day's
+        # index (nearly every case has none) instead of finding the batch by id.
+        rows = await session.exec(
+            select(*_CANDIDATE_COLUMNS, Case.purged_on)
+            .where(col(Case.id).in_(case_ids))
+            .with_for_update()
+        )
+        found = [Candidate(*row[:-1]) for row in rows.all() if row[-1] is None]
         order = {case_id: number for number, case_id in enumerate(case_ids)}
         due = [
             case
             for case in sorted(found, key=lambda case: order[case.id])
-            if case.purged_on is None
-            and not case.legal_hold
+            if not case.legal_hold
             and (day := policy.delete_from(case)) is not None
             and day <= today
         ]

@@ -14,7 +14,7 @@ from intake.casework import reporter, retention
 from intake.errors import CaseDeleted
 from intake.operations import audit_verify
 from intake.storage import db
-from intake.storage.models import AuditEvent, Case, Outbox
+from intake.storage.models import AuditEvent, Case, Outbox, Staff
 from intake.web.app import create_app
 from tests.support.casefactory import (
     add_entry,
@@ -106,6 +106,10 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
     recent_token, recent, _ = await _concluded_case(
         seeded, outcome="substantiated", concluded_on=today - timedelta(days=20), marker=marker
     )
+    # Assigned to an officer and linked to another case: a stub keeps neither.
+    async with runtime.sessions() as session:
+        officer = (await session.exec(select(Staff).where(Staff.email == OFFICER))).one()
+    await set_case(runtime, doomed.id, assignee_id=officer.id, linked_case_id=recent.id)
     # Before: the recovery key opens the case that is about to go.
     assert await data_key_with(runtime, doomed.id, seeded.recovery_private, recovery=True)
 
@@ -130,6 +134,7 @@ async def test_purge_shreds_a_case_past_retention_and_spares_a_held_one(
         assert (await audit_verify.verify(session)).ok
     assert stub.reporter_wrap is None and stub.salt == b""
     assert stub.exclusions is None  # the sealed list of excluded people goes with the rest
+    assert stub.assignee_id is None and stub.linked_case_id is None and stub.next_seq == 1
     assert (stub.category, stub.kind, stub.outcome) == ("financial", "report", "no_action")
     assert stub.received_on == doomed.received_on and stub.concluded_on == long_ago
     assert stub.first_reply_on == long_ago - timedelta(days=30)
