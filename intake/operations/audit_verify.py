@@ -9,11 +9,14 @@ by someone who also held the server's secrets is caught by any copy made before 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
@@ -194,25 +197,56 @@ class _Walk:
     linkers: dict[str, Callable[[bytes, bytes], bytes]] = field(default_factory=dict)
 
 
+async def _linked_rows(session: AsyncSession, batch: int) -> AsyncIterator[list[Any]]:
+    """The events in order, ``batch`` at a time, as the driver's rows (making SQLAlchemy rows
+    of them cost more than reading them).
+
+    The next batch is asked for before this one is handed over, so the database reads and
+    sends it while the walk checks this one's links: on two cores, the two overlap.
+    """
+    connection = await session.connection()
+
+    async def read(first: int) -> list[Any]:
+        result = await connection.execute(
+            sa_select(*_LINKED_COLUMNS)
+            .where(AuditEvent.seq >= first)
+            .order_by(col(AuditEvent.seq))
+            .limit(batch)
+        )
+        rows: list[Any] = result.cursor.fetchall()
+        result.close()
+        return rows
+
+    pending = asyncio.ensure_future(read(1))
+    try:
+        while rows := await pending:
+            if len(rows) < batch:
+                yield rows
+                return
+            pending = asyncio.ensure_future(read(rows[-1][0] + 1))
+            await asyncio.sleep(0)  # the next query goes out before the walk holds the loop
+            yield rows
+    finally:
+        # A walk that stopped early: the connection is free once the read asked for is done.
+        if not pending.done():
+            with contextlib.suppress(Exception):
+                await pending
+
+
 async def _walk(
     session: AsyncSession, anchors: AuditAnchors, wanted: set[int], batch: int
 ) -> _Walk:
     """Walk the chain from the start, checking each link; note the heads checkpoints name."""
+    async with aclosing(_linked_rows(session, batch)) as batches:
+        return await _walk_batches(batches, anchors, wanted)
+
+
+async def _walk_batches(
+    batches: AsyncIterator[list[Any]], anchors: AuditAnchors, wanted: set[int]
+) -> _Walk:
     walk = _Walk(heads={0: GENESIS})
     expected_seq, prev_hash = 1, GENESIS
-    connection = await session.connection()
-    while True:
-        result = await connection.execute(
-            sa_select(*_LINKED_COLUMNS)
-            .where(AuditEvent.seq >= expected_seq)
-            .order_by(col(AuditEvent.seq))
-            .limit(batch)
-        )
-        # The driver's rows as they come: making SQLAlchemy rows of them cost more than reading.
-        rows = result.cursor.fetchall()
-        result.close()
-        if not rows:
-            return walk
+    async for rows in batches:
         linkers = walk.linkers
         for row in rows:
             seq, stored_at, actor, action, case_ref, detail, previous, stored_hash, key_id = row
@@ -248,6 +282,7 @@ async def _walk(
             if seq in wanted:
                 walk.heads[seq] = stored_hash
             prev_hash, expected_seq, walk.count = stored_hash, expected_seq + 1, walk.count + 1
+    return walk
 
 
 def _check_link(

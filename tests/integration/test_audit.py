@@ -59,3 +59,24 @@ async def test_swapped_rows_are_detected(seeded: Instance) -> None:
         await session.exec(text("UPDATE auditevent SET seq = 3 WHERE seq = 100"))
     result = await _verify(seeded)
     assert result.broken_at == 2
+
+
+async def test_a_walk_in_small_batches_finds_the_same_and_frees_its_connection(
+    seeded: Instance,
+) -> None:
+    """The walk asks for the next batch before it checks this one: several batches, a change
+    found while the next read is on its way, and the session still answers afterwards."""
+    before = (await _verify(seeded)).events
+    await _append(seeded, 12, "officer1@example.org")
+    async with seeded.runtime.sessions() as session:
+        whole = await audit_verify.verify(session, batch=4)
+    assert whole.ok and whole.events == before + 12
+    async with db.transaction(seeded.runtime.sessions) as session:
+        await session.exec(text(f"UPDATE auditevent SET detail = '{{}}' WHERE seq = {before + 6}"))
+        await session.exec(text(f"DELETE FROM auditevent WHERE seq = {before + 9}"))
+    async with seeded.runtime.sessions() as session:
+        broken = await audit_verify.verify(session, batch=4)
+        assert (await session.exec(text("SELECT count(*) FROM auditevent"))).one()[0] == (
+            before + 11
+        )
+    assert broken.broken_at == before + 6 and "changed" in broken.reason
