@@ -4,9 +4,9 @@ The archive is a tar file with (every member mode 0600, owned by nobody in parti
 
 - ``manifest.json``: format, engine, schema revision, creation time, what it holds;
 - ``quietline.db`` (SQLite, taken with SQLite's online backup API: a consistent
-  snapshot while the service keeps writing) or ``database.pgdump`` (PostgreSQL,
-  ``pg_dump --format=custom --compress=0``: one repeatable-read snapshot, uncompressed since
-  its rows are ciphertext);
+  snapshot while the service keeps writing) or ``database.pgdump.part-00000`` and the parts
+  after it (PostgreSQL: a dump streamed in parts, :mod:`intake.operations.backup_pg`; format 1
+  held it as one member, ``database.pgdump``, and is still restored);
 - ``server-secrets.json`` when the data directory has one: without its token
   pepper no reporter's token finds its case again.
 
@@ -21,9 +21,10 @@ gone), ``pg_dump`` skips their rows, and ``restore`` deletes any an older archiv
 
 Attachments are ciphertext rows in the database, so the snapshot holds them too;
 nothing else in the data directory is needed to restore (``staging/`` holds only
-uploads in flight, ``mail/`` only content-free notices). The plaintext snapshot exists only in a
-private scratch folder inside the data directory while the archive is written, and a decrypted
-archive only in a private scratch folder beside the target data directory while it is restored.
+uploads in flight, ``mail/`` only content-free notices). A plaintext SQLite snapshot exists only
+in a private scratch folder inside the data directory while the archive is written (a
+PostgreSQL dump is never on disk), and a decrypted archive only in a private scratch folder
+beside the target data directory while it is restored.
 
 Everything a person wrote is still ciphertext in the archive; SECURITY.md says
 what the archive holds and how to keep it.
@@ -37,28 +38,27 @@ import os
 import secrets
 import shutil
 import sqlite3
-import subprocess  # nosec B404
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from pyrage import x25519
-from sqlalchemy.engine import make_url
 
 from intake.config import Settings
 from intake.datadir import SECRETS_FILE, check_private, sqlite_file
-from intake.operations import backup_protection
+from intake.operations import backup_pg, backup_protection
 from intake.operations.backup_protection import BackupError, Protection
 from intake.storage.models import StaffSession
 
-FORMAT = 1
+#: Written; 1 is still read (its PostgreSQL dump is one member, ``database.pgdump``).
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "quietline.db"
-PG_MEMBER = "database.pgdump"
 
 
 __all__ = ["BackupError", "Protection", "Summary", "create", "restore"]
@@ -80,32 +80,6 @@ def sqlite_path(settings: Settings) -> Path:
     if database is None:
         raise BackupError("the SQLite database URL names no file")
     return database
-
-
-def libpq_target(settings: Settings) -> tuple[str, dict[str, str]]:
-    """The database URL for pg_dump/pg_restore, and the environment carrying its password
-    (never on the command line, where other users of the machine could read it)."""
-    url = make_url(settings.database_url)
-    environ = {}
-    if url.password:
-        environ["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), environ
-
-
-def _run_tool(name: str, args: list[str], environ: dict[str, str]) -> None:
-    tool = shutil.which(name)
-    if tool is None:
-        raise BackupError(f"{name} is not installed (on Debian: apt-get install postgresql-client)")
-    result = subprocess.run(  # noqa: S603  # nosec B603 - fixed tool, arguments we built
-        [tool, *args],
-        env={**os.environ, **environ},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise BackupError(f"{name} failed: {result.stderr.strip() or result.returncode}")
 
 
 def _sqlite_snapshot(source: Path, target: Path) -> str | None:
@@ -144,26 +118,6 @@ def _forget_sessions(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA secure_delete=ON")
     connection.execute(f'DELETE FROM "{SESSIONS_TABLE}"')  # noqa: S608  # nosec B608 - a constant
     connection.commit()
-
-
-def _pg_snapshot(settings: Settings, target: Path) -> str | None:
-    url, environ = libpq_target(settings)
-    _run_tool(
-        "pg_dump",
-        [
-            "--format=custom",
-            # Ciphertext does not compress: zlib only undid bytea's hex text, at a fifth of the
-            # speed (docs/operations.md).
-            "--compress=0",
-            "--no-owner",
-            "--no-privileges",
-            f"--exclude-table-data={SESSIONS_TABLE}",
-            f"--file={target}",
-            url,
-        ],
-        environ,
-    )
-    return None  # the revision is read from the restored database
 
 
 def _member_info(name: str, size: int) -> tarfile.TarInfo:
@@ -210,12 +164,10 @@ def create(
     scratch_parent = settings.data_dir if settings.data_dir.is_dir() else out.parent
     with tempfile.TemporaryDirectory(dir=scratch_parent, prefix=".quietline-backup-") as scratch:
         os.chmod(scratch, 0o700)
-        member = SQLITE_MEMBER if settings.is_sqlite else PG_MEMBER
-        snapshot = Path(scratch) / member
-        if settings.is_sqlite:
-            revision = _sqlite_snapshot(sqlite_path(settings), snapshot)
-        else:
-            revision = _pg_snapshot(settings, snapshot)
+        snapshot = Path(scratch) / SQLITE_MEMBER
+        # PostgreSQL's dump goes straight into the archive (operations/backup_pg.py); its
+        # revision is read from the restored database.
+        revision = _sqlite_snapshot(sqlite_path(settings), snapshot) if settings.is_sqlite else None
         secrets_file = settings.data_dir / SECRETS_FILE
         if include_secrets and secrets_file.exists():
             secrets_state = "included"
@@ -226,7 +178,7 @@ def create(
         manifest: dict[str, Any] = {
             "format": FORMAT,
             "engine": engine,
-            "database": member,
+            "database": SQLITE_MEMBER if settings.is_sqlite else backup_pg.PART_PREFIX,
             "schema_revision": revision,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "server_secrets": secrets_state,
@@ -236,7 +188,11 @@ def create(
         def write_archive(handle: IO[bytes]) -> None:
             with tarfile.open(fileobj=handle, mode="w|") as archive:
                 _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=2).encode())
-                _add_file(archive, member, snapshot)
+                if settings.is_sqlite:
+                    _add_file(archive, SQLITE_MEMBER, snapshot)
+                else:
+                    for number, part in enumerate(backup_pg.dump_parts(settings)):
+                        _add_bytes(archive, backup_pg.part_name(number), part)
                 if secrets_state == "included":
                     _add_file(archive, SECRETS_FILE, secrets_file)
 
@@ -271,7 +227,7 @@ def read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
     if member is None:
         raise BackupError("this file is not a Quietline backup (it has no manifest)")
     manifest: dict[str, Any] = json.loads(member.read())
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in READABLE_FORMATS:
         raise BackupError(f"unknown backup format {manifest.get('format')!r}")
     return manifest
 
@@ -292,28 +248,6 @@ def _write_member(archive: tarfile.TarFile, name: str, target: Path, mode: int =
     os.replace(partial, target)
 
 
-def _pg_is_empty(settings: Settings) -> bool:
-    import asyncio
-
-    import asyncpg
-
-    url, environ = libpq_target(settings)
-
-    async def count_tables() -> int:
-        connection = await asyncpg.connect(url, password=environ.get("PGPASSWORD"))
-        try:
-            return int(
-                await connection.fetchval(
-                    "SELECT count(*) FROM information_schema.tables "
-                    "WHERE table_schema = current_schema()"
-                )
-            )
-        finally:
-            await connection.close()
-
-    return asyncio.run(count_tables()) == 0
-
-
 def _forget_restored_sessions(database: Path) -> None:
     connection = sqlite3.connect(database)
     try:
@@ -322,29 +256,6 @@ def _forget_restored_sessions(database: Path) -> None:
         raise BackupError(f"the restored database cannot be opened: {exc}") from exc
     finally:
         connection.close()
-
-
-def _pg_after_restore(settings: Settings) -> None:
-    """Delete staff session rows an older archive brought back (newer ones hold none), then
-    gather the planner's statistics: pg_restore brings back rows, not statistics, and until
-    autovacuum comes by PostgreSQL plans the queue's filtered pages as if the tables were
-    empty (320 ms instead of 13 ms for a page at 100,000 cases)."""
-    import asyncio
-
-    import asyncpg
-
-    url, environ = libpq_target(settings)
-
-    async def forget() -> None:
-        connection = await asyncpg.connect(url, password=environ.get("PGPASSWORD"))
-        try:
-            if await connection.fetchval("SELECT to_regclass($1)", SESSIONS_TABLE):
-                await connection.execute(f'DELETE FROM "{SESSIONS_TABLE}"')  # noqa: S608  # nosec B608
-            await connection.execute("ANALYZE")
-        finally:
-            await connection.close()
-
-    asyncio.run(forget())
 
 
 def restore(
@@ -407,7 +318,7 @@ def _restore_archive(settings: Settings, source: Path, scratch: Path, *, force: 
                 f"this is a {manifest['engine']} backup but the target uses {engine} "
                 "(QUIETLINE_DATABASE_URL); restore it into the same kind of database"
             )
-        if engine == "postgresql" and not force and not _pg_is_empty(settings):
+        if engine == "postgresql" and not force and not backup_pg.is_empty(settings):
             raise BackupError(
                 "the target PostgreSQL database is not empty; restore will not overwrite it. "
                 "Use a new database, or add --force to replace its tables"
@@ -425,22 +336,30 @@ def _restore_archive(settings: Settings, source: Path, scratch: Path, *, force: 
                 stale.unlink(missing_ok=True)
             _move_into_place(staged, database)
         else:
-            dump = scratch / PG_MEMBER
-            _write_member(archive, manifest["database"], dump)
-            url, environ = libpq_target(settings)
-            options = [
-                "--no-owner",
-                "--no-privileges",
-                "--single-transaction",
-                "--exit-on-error",
-            ]
-            if force:
-                options += ["--clean", "--if-exists"]
-            _run_tool("pg_restore", [*options, f"--dbname={url}", str(dump)], environ)
-            _pg_after_restore(settings)
+            backup_pg.restore_parts(settings, _dump_parts(archive, manifest), force=force)
         if manifest["server_secrets"] == "included":
             _write_member(archive, SECRETS_FILE, data_dir / SECRETS_FILE)
     return Summary(source, engine, manifest.get("schema_revision"), manifest["server_secrets"])
+
+
+def _dump_parts(archive: tarfile.TarFile, manifest: dict[str, Any]) -> Iterator[IO[bytes]]:
+    """A PostgreSQL dump's members in the archive's order: the numbered parts (format 2), or
+    the one member of format 1."""
+    if manifest["format"] == 1:
+        names = [manifest["database"]]
+    else:
+        names = [
+            member.name
+            for member in archive.getmembers()
+            if member.name.startswith(backup_pg.PART_PREFIX)
+        ]
+        if names != [backup_pg.part_name(number) for number in range(len(names))]:
+            raise BackupError("the backup is damaged: parts of its database are missing")
+    for name in names:
+        source = archive.extractfile(name)
+        if source is None:
+            raise BackupError(f"the backup is damaged: {name} is missing")
+        yield source
 
 
 def _move_into_place(staged: Path, target: Path) -> None:

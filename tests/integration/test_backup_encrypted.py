@@ -7,22 +7,18 @@ from __future__ import annotations
 import json
 import subprocess
 import tarfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from pyrage import x25519
-from sqlmodel import func, select
+from sqlmodel import select
 
-from intake.casework import reporter
-from intake.config import load_settings
-from intake.runtime import open_runtime
 from intake.storage.models import StaffSession
 from tests.support.casefactory import file_report
 from tests.support.instance import Instance, quietline_environ
 from tests.support.live import run_cli
-from tests.support.postgres import fresh_database, run_sync
+from tests.support.postgres import run_sync
+from tests.support.restoring import restore_target, restored_state
 from tests.support.staffing import sign_in
 
 PASSPHRASE = "seven long words kept in the safe"
@@ -37,33 +33,11 @@ def _key_files(folder: Path, name: str) -> tuple[Path, str]:
     return path, str(identity.to_public())
 
 
-@contextmanager
-def restore_target(tmp_path: Path, database_url: str | None) -> Iterator[dict[str, str]]:
-    """The environment of a new instance to restore into (on PostgreSQL, a new database)."""
-    if database_url is None:
-        yield quietline_environ(tmp_path / "restored")
-        return
-    with fresh_database() as url:
-        yield quietline_environ(tmp_path / "restored", url)
-
-
 async def _live_session(made: Instance, client: httpx.AsyncClient) -> str:
     """Sign a staff member in; the id of the session row it made."""
     await sign_in(made, client, "officer1@example.org")
     async with made.runtime.sessions() as session:
         return (await session.exec(select(StaffSession.id))).one()
-
-
-async def _restored_state(environ: dict[str, str], token: str) -> tuple[str, int]:
-    """The stage the token finds in a restored instance, and its staff session rows."""
-    runtime = open_runtime(load_settings(environ))
-    try:
-        stage = (await reporter.status_by_token(runtime, token)).stage
-        async with runtime.sessions() as session:
-            sessions = (await session.exec(select(func.count()).select_from(StaffSession))).one()
-        return stage, int(sessions)
-    finally:
-        await runtime.close()
 
 
 def _tar_reads(path: Path) -> bool:
@@ -114,7 +88,7 @@ def _recipient_round_trip(
         restored = run_cli(target, "restore", "--in", str(archive), "--identity", str(identity))
         assert restored.returncode == 0, restored.stderr
         assert "staff sessions are never restored" in restored.stdout
-        assert run_sync(_restored_state(target, token)) == ("received", 0)
+        assert run_sync(restored_state(target, token)) == ("received", 0)
 
 
 async def test_a_backup_under_a_passphrase_restores_only_with_it(
@@ -156,7 +130,7 @@ def _passphrase_round_trip(
             target, "restore", "--in", str(archive), "--passphrase-stdin", stdin=PASSPHRASE + "\n"
         )
         assert restored.returncode == 0, restored.stderr
-        assert run_sync(_restored_state(target, token)) == ("received", 0)
+        assert run_sync(restored_state(target, token)) == ("received", 0)
 
 
 def test_a_backup_is_encrypted_to_the_configured_recipients_and_never_plain_unasked(
@@ -215,7 +189,10 @@ def _plain_round_trip(
         members = {member.name: member for member in opened.getmembers()}
         assert {oct(member.mode) for member in members.values()} == {"0o600"}
         manifest = json.loads(opened.extractfile("manifest.json").read())
-        database = opened.extractfile(manifest["database"]).read()
+        # SQLite's copy is one member; PostgreSQL's dump the numbered parts it names.
+        parts = sorted(name for name in members if name.startswith(manifest["database"]))
+        database = b"".join(opened.extractfile(name).read() for name in parts)
+    assert database and (database_url is None or database.startswith(b"PGDMP"))
     assert manifest["staff_sessions"] == "left out"
     if database_url is None:  # the SQLite copy: the session's row is gone, bytes and all
         assert session_id.encode() not in database
@@ -224,7 +201,7 @@ def _plain_round_trip(
         restored = run_cli(target, "restore", "--in", str(archive))
         assert restored.returncode == 0, restored.stderr
         assert "was not encrypted" in restored.stdout
-        assert run_sync(_restored_state(target, token)) == ("received", 0)
+        assert run_sync(restored_state(target, token)) == ("received", 0)
 
 
 def test_restore_of_a_damaged_encrypted_backup_changes_nothing(tmp_path: Path) -> None:
