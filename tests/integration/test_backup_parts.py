@@ -16,7 +16,7 @@ from intake.config import load_settings
 from intake.operations import backup, backup_pg
 from intake.operations.backup_protection import Protection
 from tests.support.casefactory import file_report
-from tests.support.instance import Instance
+from tests.support.instance import Instance, quietline_environ
 from tests.support.live import run_cli
 from tests.support.restoring import restore_target, restored_state
 
@@ -104,3 +104,17 @@ async def test_an_archive_of_format_1_still_restores(
         restored = run_cli(target, "restore", "--in", str(earlier))
         assert restored.returncode == 0, restored.stderr
         assert await restored_state(target, token) == ("received", 0)
+
+
+def test_a_dump_that_fails_leaves_no_archive(tmp_path: Path, database_url: str | None) -> None:
+    """pg_dump failing half-way (here, at once: the database is gone) is said plainly, and
+    nothing is left where the archive was to be, not even a partial file."""
+    if database_url is None:
+        pytest.skip("a PostgreSQL dump")
+    gone = database_url.rsplit("/", 1)[0] + "/quietline_no_such_database"
+    environ = quietline_environ(tmp_path / "data", gone)
+    out = tmp_path / "backups"
+    made = run_cli(environ, "backup", "--out", str(out / "quietline.tar"), "--plain")
+    assert made.returncode != 0
+    assert "pg_dump failed" in made.stderr and "quietline_no_such_database" in made.stderr
+    assert not out.exists() or list(out.iterdir()) == []
