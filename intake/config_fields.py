@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from intake.numbers import is_digits
 from intake.secret import Secret
 
 PREFIX = "QUIETLINE_"
@@ -185,6 +186,8 @@ def parse_bool(name: str, value: str) -> bool:
 
 def parse_int(name: str, value: str) -> int:
     try:
+        if not value.isascii():  # int() reads other scripts' digits, "٣" as 3
+            raise ValueError(value)
         return int(value)
     except ValueError:
         raise ConfigError(f"{name}: expected a whole number, got {value!r}") from None
@@ -243,7 +246,7 @@ def parse_retention(name: str, value: str) -> tuple[tuple[str, int], ...]:
     expected = "outcome=months (whole months)"
     pairs = _split_pairs(name, value, expected)
     for outcome, months in pairs:
-        if not months.isdigit():
+        if not is_digits(months):
             raise ConfigError(f"{name}: expected {expected}, got {outcome}={months!r}")
     return tuple((outcome, int(months)) for outcome, months in pairs)
 

@@ -30,6 +30,7 @@ from intake.accounts import keyring
 from intake.accounts import sign_in_limits as limits
 from intake.errors import InvalidInput, NotSignedIn, SignInFailed, TooManyAttempts
 from intake.i18n import N_
+from intake.numbers import is_digits
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
@@ -97,7 +98,7 @@ def _wrap_context(row_id: str) -> str:
 def totp_step(secret: str, code: str, now: datetime) -> int | None:
     """The time step whose code matches (one step of clock drift either way), else None."""
     code = "".join(code.split())
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not is_digits(code):
         return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // TOTP_STEP_SECONDS

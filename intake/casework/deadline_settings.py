@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from intake.deadlines import DeadlineRules
 from intake.errors import InvalidInput
 from intake.i18n import N_, Phrase
+from intake.numbers import is_digits
 from intake.runtime import Runtime
 from intake.storage.models import Setting
 
@@ -55,7 +56,7 @@ class DeadlineForm:
 
 def _number(text: str, *, field: str, what: str, low: int, high: int) -> int:
     text = text.strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not is_digits(text) or not low <= int(text) <= high:
         raise InvalidInput(
             N_("%(what)s must be a whole number from %(low)s to %(high)s."),
             field=field,

@@ -20,6 +20,7 @@ from intake.accounts.sessions import SignedIn
 from intake.casework.vocabulary import CaseKind, Channel, Stage
 from intake.errors import InvalidInput
 from intake.i18n import N_
+from intake.numbers import is_digits
 from intake.runtime import Runtime
 from intake.storage.models import Case, CaseKey, Staff, is_id
 
@@ -89,7 +90,7 @@ def _decode_offset(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError):
         raw = ""
     digits = raw[1:]
-    if not raw.startswith("@") or not digits.isdigit() or int(digits[:7]) > MAX_OFFSET:
+    if not raw.startswith("@") or not is_digits(digits) or int(digits[:7]) > MAX_OFFSET:
         raise InvalidInput(N_("The page cursor is not valid: start from the first page."))
     return int(digits)
 

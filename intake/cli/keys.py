@@ -29,6 +29,7 @@ from intake.cli import ceremony
 from intake.cli.cases import read_recovery_shares
 from intake.cli.command import AddParser, CommandError, in_runtime, say, with_runtime
 from intake.config import Settings
+from intake.numbers import is_digits
 from intake.operations import audit
 from intake.runtime import Runtime
 from intake.storage import db
@@ -45,7 +46,7 @@ def custodian_plan(args: argparse.Namespace, state: DirectoryState | None = None
             threshold = args.threshold or current.threshold
             return CustodianPlan(current.custodians, threshold)
         threshold = args.threshold or DEFAULT_THRESHOLD
-        if not listed or listed.isdigit():
+        if not listed or is_digits(listed):
             count = int(listed) if listed else DEFAULT_CUSTODIANS
             return CustodianPlan.numbered(count, threshold, f"{args.group}-custodian")
         roles = tuple(role.strip() for role in listed.split(","))

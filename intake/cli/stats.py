@@ -16,6 +16,7 @@ from intake.cli.command import (
     say,
     use_language,
 )
+from intake.numbers import is_digits
 from intake.operations import stats
 from intake.runtime import Runtime
 from intake.web import pdf
@@ -54,7 +55,7 @@ def write_new_file(path: Path, content: bytes) -> None:
 
 
 def year(text: str) -> int:
-    if not text.isdigit() or not 2000 <= int(text) <= 2999:
+    if not is_digits(text) or not 2000 <= int(text) <= 2999:
         raise argparse.ArgumentTypeError(f"{text!r} is not a year such as 2025")
     return int(text)
 

@@ -26,6 +26,7 @@ from intake.config import Settings
 from intake.config_fields import Network
 from intake.errors import Forbidden, QuietlineError, TooManyAttempts
 from intake.i18n import N_, N_plural, Size
+from intake.numbers import is_digits
 from intake.runtime import runtime_of
 from intake.web.organisation import policy_for
 
@@ -223,7 +224,7 @@ class BodyLimitMiddleware:
             if (
                 not exempt
                 and declared is not None
-                and declared.isdigit()
+                and is_digits(declared)
                 and int(declared) > self.max_bytes
             ):
                 raise self._too_large()

@@ -24,6 +24,7 @@ from intake.attachments.staging import CaseKey, StagedFile, staging_directory
 from intake.config import Settings
 from intake.errors import InvalidInput, QuietlineError
 from intake.i18n import N_, Size, format_size
+from intake.numbers import is_digits
 from intake.runtime import runtime_of
 from intake.web.api.parsing import MalformedRequest
 
@@ -266,7 +267,7 @@ async def read_upload(
     if not boundary:
         raise MalformedRequest(N_("The upload has no multipart boundary."))
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limits.envelope:
+    if is_digits(declared) and int(declared) > limits.envelope:
         raise limits.total_too_large()
     upload = Upload()
     reader = _Reader(staging_directory(settings.data_dir), limits, upload, case_key, room)

@@ -14,6 +14,7 @@ from intake.casework.vocabulary import CaseKind, EntryKind
 from intake.errors import InvalidInput
 from intake.i18n import N_
 from intake.mail.preferences import choose_notify_mode
+from intake.numbers import is_digits
 from intake.runtime import runtime_of
 from intake.web.api.parsing import StrictBody, read_json
 from intake.web.download import case_attachment
@@ -149,7 +150,7 @@ def _flag(request: Request, name: str) -> bool:
 def _filters(request: Request) -> queue.QueueFilters:
     params = request.query_params
     limit_text = params.get("limit", "50")
-    if not limit_text.isdigit():
+    if not is_digits(limit_text):
         raise InvalidInput(N_("limit must be a whole number between 1 and 200."), field="limit")
     return queue.QueueFilters(
         stage=params.get("stage") or None,

@@ -14,6 +14,7 @@ from intake.casework import export, questionnaires, workflow
 from intake.casework.vocabulary import Role
 from intake.errors import Forbidden, InvalidInput
 from intake.i18n import N_
+from intake.numbers import is_digits
 from intake.operations import stats
 from intake.runtime import Runtime, runtime_of
 from intake.web import charts, export_file, pdf
@@ -38,7 +39,7 @@ def requested_year(request: Request, today: date) -> int:
     text = request.query_params.get("year", "")
     if not text:
         return today.year
-    if not text.isdigit() or not FIRST_YEAR <= int(text) <= today.year:
+    if not is_digits(text) or not FIRST_YEAR <= int(text) <= today.year:
         raise InvalidInput(
             N_("Choose a year from %(first)s to %(last)s."),
             field="year",
