@@ -26,7 +26,7 @@ TEXT_CHARS = 300
 LONG_TEXT_CHARS = 4000
 MAX_NUMBER = 10**12
 _ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
-_PERIOD = re.compile(r"(\d{4})(?:-(\d{2}))?")
+_PERIOD = re.compile(r"([0-9]{4})(?:-([0-9]{2}))?")
 
 
 class Kind(StrEnum):
@@ -246,14 +246,21 @@ def _checked_value(question: Question, text: str, *, today: date) -> str:
             return _fail(question, Phrase(N_("this year is not one that can be meant."), {}))
         return text
     if kind == Kind.NUMBER:
-        if not re.fullmatch(r"\d{1,13}", text.replace(" ", "")) or int(text) > MAX_NUMBER:
+        digits = _without_spaces(text)
+        if not re.fullmatch(r"[0-9]{1,13}", digits) or int(digits) > MAX_NUMBER:
             return _fail(question, Phrase(N_("a whole number is expected."), {}))
-        return str(int(text.replace(" ", "")))
+        return str(int(digits))
     return _amount(question, text)
 
 
+def _without_spaces(text: str) -> str:
+    """A number as typed, without the spaces that set its thousands apart: a space, a no-break
+    space or a narrow no-break space, as French writes "12 500"."""
+    return text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+
+
 def _amount(question: Question, text: str) -> str:
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace("$", "")
+    cleaned = _without_spaces(text).replace("$", "")
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d{1,2})?", cleaned):
         cleaned = cleaned.replace(",", "")
     elif re.fullmatch(r"\d+,\d{1,2}", cleaned):  # a French decimal comma

@@ -39,7 +39,12 @@ def _q(kind: Kind, **options: object) -> Question:
         (Kind.PERIOD, "2025-03", "2025-03"),
         (Kind.NUMBER, "3", "3"),
         (Kind.NUMBER, 12, "12"),
+        # Thousands apart, as French writes them (a space, a no-break space or a narrow one).
+        (Kind.NUMBER, "1 000", "1000"),
+        (Kind.NUMBER, "12\u00a0500", "12500"),
+        (Kind.NUMBER, "12\u202f500", "12500"),
         (Kind.AMOUNT, "12 500,50", "12500.50"),
+        (Kind.AMOUNT, "12\u202f500,50", "12500.50"),
         (Kind.AMOUNT, "$12,500.5", "12500.50"),
         (Kind.AMOUNT, "48500", "48500.00"),
     ],
@@ -65,6 +70,9 @@ def test_each_kind_keeps_its_answer(kind: Kind, given: object, kept: object) -> 
         (Kind.NUMBER, "three"),
         (Kind.NUMBER, "-3"),
         (Kind.NUMBER, True),
+        (Kind.NUMBER, "٣٣"),  # other scripts' digits are refused, as in a date
+        (Kind.NUMBER, "²"),
+        (Kind.PERIOD, "٢٠٢٠"),
         (Kind.AMOUNT, "lots"),
         (Kind.AMOUNT, "1.234"),
     ],
