@@ -48,7 +48,9 @@ DOWNLOAD_LIMIT = 100_000
 FORMATS = ("csv", "json")
 
 _REF = re.compile(r"^[A-Z0-9-]{1,20}$")
-_CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00)~(\d{1,6})$")
+_CURSOR = re.compile(
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\+00:00)~([0-9]{1,6})$"
+)
 _FIRST_YEAR, _LAST_YEAR = 2000, 9000
 
 
@@ -239,9 +241,13 @@ def _columns() -> Any:
 
 def _parse_cursor(cursor: str) -> tuple[datetime, int]:
     found = _CURSOR.match(cursor)
-    if not found:
+    try:
+        at = datetime.fromisoformat(found.group(1)) if found else None
+    except ValueError:  # the shape of a link, not a moment (month 13, say)
+        at = None
+    if found is None or at is None:
         raise InvalidInput(N_("This link to a further page is not valid."), field="after")
-    return datetime.fromisoformat(found.group(1)), int(found.group(2))
+    return at, int(found.group(2))
 
 
 def _cursor_after(events: list[Event], start: tuple[datetime, int] | None) -> str:

@@ -250,6 +250,9 @@ async def test_bad_filters_are_refused_clearly_and_record_nothing(
         ({"kind": "no-such-kind"}, "no such kind"),
         ({"case": "QL-<script>"}, "not a case reference"),
         ({"after": "1999"}, "not valid"),
+        # The shape of a page link, with a day that does not exist or other scripts' digits.
+        ({"after": "2026-13-45T00:00:00.000000+00:00~1"}, "not valid"),
+        ({"after": "٢٠٢٦-٠٣-٠١T00:00:00.000000+00:00~1"}, "not valid"),
         ({"actor": "a\x00b"}, "email address"),
     ):
         page = await officer.get("/staff/audit", params)
