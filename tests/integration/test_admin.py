@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from intake.storage import db
 from tests.support.instance import Instance
-from tests.support.staffing import fresh_totp
+from tests.support.staffing import fresh_totp, sign_in_on_the_page
 
 ADMIN = "admin@example.org"
 
@@ -24,15 +24,7 @@ def _csrf(page: str) -> str:
 
 async def _sign_in(client: httpx.AsyncClient, made: Instance, email: str) -> str:
     client.cookies.clear()
-    answer = await client.post(
-        "/staff/login",
-        data={
-            "email": email,
-            "password": made.staff_passwords[email],
-            "totp": await fresh_totp(made, email),
-        },
-    )
-    assert answer.status_code == 303, answer.text
+    await sign_in_on_the_page(made, client, email)
     return _csrf((await client.get("/staff/")).text)
 
 

@@ -15,22 +15,14 @@ import pytest
 from intake.accounts import organisation
 from tests.support import qr
 from tests.support.instance import Instance
-from tests.support.staffing import fresh_totp
+from tests.support.staffing import sign_in_on_the_page
 
 ADMIN = "admin@example.org"
 
 
 async def _sign_in(client: httpx.AsyncClient, made: Instance, email: str) -> str:
     client.cookies.clear()
-    answer = await client.post(
-        "/staff/login",
-        data={
-            "email": email,
-            "password": made.staff_passwords[email],
-            "totp": await fresh_totp(made, email),
-        },
-    )
-    assert answer.status_code == 303, answer.text
+    await sign_in_on_the_page(made, client, email)
     page = (await client.get("/staff/")).text
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
 

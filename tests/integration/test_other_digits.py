@@ -18,7 +18,7 @@ import pytest
 from intake import config_fields
 from intake.cli import stats as stats_command
 from tests.support.instance import Instance
-from tests.support.staffing import fresh_totp, login, sign_in
+from tests.support.staffing import login, sign_in, sign_in_on_the_page
 
 OFFICER = "officer1@example.org"
 ADMIN = "admin@example.org"
@@ -52,15 +52,7 @@ async def test_a_deadline_of_other_digits_is_refused_and_nothing_changes(
     sqlite_client: httpx.AsyncClient, sqlite_seeded: Instance
 ) -> None:
     client = sqlite_client
-    signed_in = await client.post(
-        "/staff/login",
-        data={
-            "email": ADMIN,
-            "password": sqlite_seeded.staff_passwords[ADMIN],
-            "totp": await fresh_totp(sqlite_seeded, ADMIN),
-        },
-    )
-    assert signed_in.status_code == 303, signed_in.text
+    await sign_in_on_the_page(sqlite_seeded, client, ADMIN)
     found = re.search(r'name="csrf" value="([^"]+)"', (await client.get("/admin/deadlines")).text)
     assert found is not None
     before = (await client.get("/admin/deadlines")).text

@@ -8,7 +8,7 @@ import httpx
 
 from tests.support import reports
 from tests.support.instance import Instance, set_labels
-from tests.support.staffing import fresh_totp
+from tests.support.staffing import sign_in_on_the_page
 
 OFFICER = "officer1@example.org"
 REPORT_TEXT = "Overtime sheets in the roads department are signed by the same person."
@@ -21,15 +21,7 @@ def _csrf(page: str) -> str:
 
 
 async def _sign_in_on_the_page(client: httpx.AsyncClient, made: Instance, email: str) -> str:
-    answer = await client.post(
-        "/staff/login",
-        data={
-            "email": email,
-            "password": made.staff_passwords[email],
-            "totp": await fresh_totp(made, email),
-        },
-    )
-    assert answer.status_code == 303, answer.text
+    await sign_in_on_the_page(made, client, email)
     queue = await client.get("/staff/")
     assert queue.status_code == 200
     return queue.text

@@ -85,3 +85,17 @@ async def sign_in(made: Instance, http: httpx.AsyncClient, email: str) -> StaffC
     return StaffClient(
         http=http, cookie=answer.cookies[COOKIE], csrf=answer.json()["csrf"], email=email
     )
+
+
+async def sign_in_on_the_page(made: Instance, http: httpx.AsyncClient, email: str) -> None:
+    """Sign in through the staff sign-in form, as a browser does: the session cookie stays in
+    the jar."""
+    answer = await http.post(
+        "/staff/login",
+        data={
+            "email": email,
+            "password": made.staff_passwords[email],
+            "totp": await fresh_totp(made, email),
+        },
+    )
+    assert answer.status_code == 303, answer.text
