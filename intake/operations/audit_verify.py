@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -237,7 +236,7 @@ async def _walk(
     session: AsyncSession, anchors: AuditAnchors, wanted: set[int], batch: int
 ) -> _Walk:
     """Walk the chain from the start, checking each link; note the heads checkpoints name."""
-    async with aclosing(_linked_rows(session, batch)) as batches:
+    async with contextlib.aclosing(_linked_rows(session, batch)) as batches:
         return await _walk_batches(batches, anchors, wanted)
 
 
