@@ -4,9 +4,12 @@ The archive is a tar file with (every member mode 0600, owned by nobody in parti
 
 - ``manifest.json``: format, engine, schema revision, creation time, what it holds;
 - ``quietline.db`` (SQLite, taken with SQLite's online backup API: a consistent
-  snapshot while the service keeps writing) or ``database.pgdump.part-00000`` and the parts
-  after it (PostgreSQL: a dump streamed in parts, :mod:`intake.operations.backup_pg`; format 1
-  held it as one member, ``database.pgdump``, and is still restored);
+  snapshot while the service keeps writing) or, for PostgreSQL, ``database.pgdump.part-00000``
+  and the parts after it (a dump of everything but the attachments' chunks, streamed in parts)
+  and ``attachments.pgcopy.part-00000`` and the parts after it (those chunks in PostgreSQL's
+  binary COPY format, from the same snapshot; :mod:`intake.operations.backup_pg`). Formats 1
+  and 2 held the chunks in the dump, format 1 as one member, ``database.pgdump``; both are
+  still restored;
 - ``server-secrets.json`` when the data directory has one: without its token
   pepper no reporter's token finds its case again.
 
@@ -54,9 +57,10 @@ from intake.operations import backup_pg, backup_protection
 from intake.operations.backup_protection import BackupError, Protection
 from intake.storage.models import StaffSession
 
-#: Written; 1 is still read (its PostgreSQL dump is one member, ``database.pgdump``).
-FORMAT = 2
-READABLE_FORMATS = (1, 2)
+#: Written; 1 and 2 are still read (their PostgreSQL dump holds the attachments' chunks too; in
+#: 1 it is one member, ``database.pgdump``).
+FORMAT = 3
+READABLE_FORMATS = (1, 2, 3)
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "quietline.db"
 
@@ -179,6 +183,7 @@ def create(
             "format": FORMAT,
             "engine": engine,
             "database": SQLITE_MEMBER if settings.is_sqlite else backup_pg.PART_PREFIX,
+            **({} if settings.is_sqlite else {"attachments": backup_pg.CHUNKS_PREFIX}),
             "schema_revision": revision,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "server_secrets": secrets_state,
@@ -191,8 +196,8 @@ def create(
                 if settings.is_sqlite:
                     _add_file(archive, SQLITE_MEMBER, snapshot)
                 else:
-                    for number, part in enumerate(backup_pg.dump_parts(settings)):
-                        _add_bytes(archive, backup_pg.part_name(number), part)
+                    for name, part in backup_pg.archive_parts(settings):
+                        _add_bytes(archive, name, part)
                 if secrets_state == "included":
                     _add_file(archive, SECRETS_FILE, secrets_file)
 
@@ -336,25 +341,41 @@ def _restore_archive(settings: Settings, source: Path, scratch: Path, *, force: 
                 stale.unlink(missing_ok=True)
             _move_into_place(staged, database)
         else:
-            backup_pg.restore_parts(settings, _dump_parts(archive, manifest), force=force)
+            backup_pg.restore_parts(
+                settings,
+                _dump_parts(archive, manifest),
+                _chunk_parts(archive, manifest),
+                force=force,
+            )
         if manifest["server_secrets"] == "included":
             _write_member(archive, SECRETS_FILE, data_dir / SECRETS_FILE)
     return Summary(source, engine, manifest.get("schema_revision"), manifest["server_secrets"])
 
 
 def _dump_parts(archive: tarfile.TarFile, manifest: dict[str, Any]) -> Iterator[IO[bytes]]:
-    """A PostgreSQL dump's members in the archive's order: the numbered parts (format 2), or
+    """A PostgreSQL dump's members in the archive's order: the numbered parts (format 2 on), or
     the one member of format 1."""
     if manifest["format"] == 1:
-        names = [manifest["database"]]
-    else:
-        names = [
-            member.name
-            for member in archive.getmembers()
-            if member.name.startswith(backup_pg.PART_PREFIX)
-        ]
-        if names != [backup_pg.part_name(number) for number in range(len(names))]:
-            raise BackupError("the backup is damaged: parts of its database are missing")
+        return _members([manifest["database"]], archive)
+    return _members(_numbered(archive, backup_pg.PART_PREFIX), archive)
+
+
+def _chunk_parts(archive: tarfile.TarFile, manifest: dict[str, Any]) -> Iterator[IO[bytes]] | None:
+    """The attachments' chunks (format 3 on: there is always a part, if only COPY's header);
+    None for the formats whose dump holds them."""
+    if manifest["format"] < 3:
+        return None
+    return _members(_numbered(archive, backup_pg.CHUNKS_PREFIX), archive)
+
+
+def _numbered(archive: tarfile.TarFile, prefix: str) -> list[str]:
+    names = [member.name for member in archive.getmembers() if member.name.startswith(prefix)]
+    if not names or names != [backup_pg.part_name(n, prefix) for n in range(len(names))]:
+        raise BackupError("the backup is damaged: parts of its database are missing")
+    return names
+
+
+def _members(names: list[str], archive: tarfile.TarFile) -> Iterator[IO[bytes]]:
     for name in names:
         source = archive.extractfile(name)
         if source is None:
