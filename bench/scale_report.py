@@ -105,9 +105,11 @@ def _meets(figure: Figure, value: float) -> bool:
 
 def _table(results: Results, engine: str, sizes: list[int]) -> str:
     values = results.by_size.get(engine, {})
-    header = ["figure", "unit", *[f"{size:,} cases" for size in sizes], "target"]
+    # With no sizes (--sizes ""), only the figures measured once: one column for them.
+    columns = [f"{size:,} cases" for size in sizes] or ["measured"]
+    header = ["figure", "unit", *columns, "target"]
     lines = [header]
-    for figure in FIGURES:
+    for figure in FIGURES if sizes else ():
         target = "" if figure.target is None else ("≥ " if figure.at_least else "< ")
         target += "" if figure.target is None else _fmt(figure.target)
         row = [figure.name, figure.unit]
@@ -119,7 +121,7 @@ def _table(results: Results, engine: str, sizes: list[int]) -> str:
             continue
         target = "" if figure.target is None else ("≥ " if figure.at_least else "< ")
         target += "" if figure.target is None else _fmt(figure.target)
-        lines.append([figure.name, figure.unit, *[""] * (len(sizes) - 1), _fmt(value), target])
+        lines.append([figure.name, figure.unit, *[""] * (len(columns) - 1), _fmt(value), target])
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = []
     for number, line in enumerate(lines):
@@ -135,12 +137,12 @@ def _table(results: Results, engine: str, sizes: list[int]) -> str:
 
 
 def checks(results: Results, sizes: list[int], engines: list[str]) -> list[Check]:
-    largest, smallest = max(sizes), min(sizes)
+    largest, smallest = (max(sizes), min(sizes)) if sizes else (0, 0)
     found: list[Check] = []
     note = "" if largest >= 1_000_000 else f" (measured at {largest:,} cases, not 1,000,000)"
     for engine in engines:
         at_largest = results.by_size.get(engine, {}).get(largest, {})
-        for figure in FIGURES:
+        for figure in FIGURES if sizes else ():
             value = at_largest.get(figure.name)
             if figure.target is None:
                 continue
