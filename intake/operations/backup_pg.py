@@ -43,11 +43,13 @@ PART_PREFIX = "database.pgdump.part-"
 CHUNKS_PREFIX = "attachments.pgcopy.part-"
 SESSIONS_TABLE = StaffSession.__tablename__
 CHUNKS_TABLE = AttachmentChunk.__tablename__
-_CHUNK_COLUMNS = ", ".join(f'"{name}"' for name in AttachmentChunk.__table__.columns.keys())  # type: ignore[attr-defined]
-_COPY_CHUNKS = f'"{CHUNKS_TABLE}" ({_CHUNK_COLUMNS})'
+# No column list: the restored table is the dumped one, so its columns come in the order the
+# binary COPY wrote them, whatever the schema revision of the archive.
+_COPY_CHUNKS = f'"{CHUNKS_TABLE}"'
 _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")
-#: psql without the user's settings file, quiet, stopping at the first error.
-_PSQL_OPTIONS = ("--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1")
+#: psql without the user's settings file, never asking for a password (it comes in PGPASSWORD,
+#: or not at all), quiet, stopping at the first error.
+_PSQL_OPTIONS = ("--no-psqlrc", "--no-password", "--quiet", "--set=ON_ERROR_STOP=1")
 
 
 def part_name(number: int, prefix: str = PART_PREFIX) -> str:
@@ -72,6 +74,21 @@ def _tool(name: str) -> str:
     return tool
 
 
+def _start(
+    command: list[str],
+    environ: dict[str, str],
+    errors: IO[bytes],
+    *,
+    stdin: int | None = None,
+    stdout: int = subprocess.PIPE,
+) -> subprocess.Popen[bytes]:
+    """Start one of PostgreSQL's tools, its errors kept in ``errors`` for :func:`_failure`."""
+    # A fixed program found on PATH, arguments built here from the operator's settings; no shell.
+    return subprocess.Popen(  # noqa: S603  # nosec B603
+        command, stdin=stdin, stdout=stdout, stderr=errors, env=environ
+    )
+
+
 def _failure(name: str, errors: IO[bytes], returncode: int) -> BackupError:
     errors.seek(0)
     said = errors.read().decode("utf-8", errors="replace").strip()
@@ -91,6 +108,7 @@ def archive_parts(settings: Settings) -> Iterator[tuple[str, bytes]]:
             "--compress=0",
             "--no-owner",
             "--no-privileges",
+            "--no-password",
             f"--snapshot={snapshot}",
             f"--exclude-table-data={SESSIONS_TABLE}",
             f"--exclude-table-data={CHUNKS_TABLE}",
@@ -117,13 +135,7 @@ def _exported_snapshot(url: str, environ: dict[str, str]) -> Iterator[str]:
     exported snapshot, which other sessions can read from while it lasts."""
     command = [_tool("psql"), *_PSQL_OPTIONS, "--tuples-only", "--no-align", f"--dbname={url}"]
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed tool, arguments we built
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=environ,
-        )
+        process = _start(command, environ, errors, stdin=subprocess.PIPE)
         assert process.stdin is not None and process.stdout is not None
         try:
             with contextlib.suppress(BrokenPipeError):
@@ -150,12 +162,7 @@ def _exported_snapshot(url: str, environ: dict[str, str]) -> Iterator[str]:
 def _stream_parts(name: str, command: list[str], environ: dict[str, str]) -> Iterator[bytes]:
     """What ``command`` writes, :data:`PART_BYTES` at a time; BackupError if it fails."""
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed tool, arguments we built
-            command,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=environ,
-        )
+        process = _start(command, environ, errors)
         assert process.stdout is not None
         try:
             while part := process.stdout.read(PART_BYTES):
@@ -191,19 +198,9 @@ def restore_parts(
     ]
     load = [_tool("psql"), *_PSQL_OPTIONS, "--single-transaction", f"--dbname={url}"]
     with tempfile.TemporaryFile() as restore_errors, tempfile.TemporaryFile() as psql_errors:
-        converter = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed tool, arguments we built
-            to_sql,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=restore_errors,
-            env=environ,
-        )
-        loader = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed tool, arguments we built
-            load,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=psql_errors,
-            env=environ,
+        converter = _start(to_sql, environ, restore_errors, stdin=subprocess.PIPE)
+        loader = _start(
+            load, environ, psql_errors, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
         )
         assert converter.stdin is not None and converter.stdout is not None
         assert loader.stdin is not None

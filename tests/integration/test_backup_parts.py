@@ -27,7 +27,7 @@ from tests.support.instance import Instance, quietline_environ
 from tests.support.live import run_cli
 from tests.support.restoring import restore_target, restored_state
 
-# Random, so that no byte of the ciphertext repeats by chance in the dump.
+# Several chunks of ciphertext: at parts of 4 KB, dozens of the chunks' parts.
 ATTACHMENT = os.urandom(150_000)
 
 
