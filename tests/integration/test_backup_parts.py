@@ -216,3 +216,20 @@ def test_a_dump_that_fails_leaves_no_archive(tmp_path: Path, database_url: str |
     assert made.returncode != 0
     assert "psql failed" in made.stderr and "quietline_no_such_database" in made.stderr
     assert not out.exists() or list(out.iterdir()) == []
+
+
+async def test_a_forced_restore_replaces_a_database_that_holds_one_already(
+    archive: tuple[Path, str], seeded: Instance, tmp_path: Path, database_url: str | None
+) -> None:
+    """``restore --force`` into a database that is not empty: its tables are dropped and made
+    again in the same transaction, and the chunks' COPY fills the new one."""
+    path, token = archive
+    with restore_target(tmp_path, database_url) as target:
+        first = run_cli(target, "restore", "--in", str(path))
+        assert first.returncode == 0, first.stderr
+        refused = run_cli(target, "restore", "--in", str(path))
+        assert refused.returncode != 0 and "--force" in refused.stderr
+        forced = run_cli(target, "restore", "--in", str(path), "--force")
+        assert forced.returncode == 0, forced.stderr
+        assert await restored_state(target, token) == ("received", 0)
+        assert await _chunks(load_settings(target)) == await _chunks(seeded.settings)
