@@ -146,6 +146,8 @@ def _exported_snapshot(url: str, environ: dict[str, str]) -> Iterator[str]:
                 process.stdin.flush()
             snapshot = process.stdout.readline().decode("ascii", errors="replace").strip()
             if not _SNAPSHOT_ID.fullmatch(snapshot):
+                if process.poll() is None:  # connected, yet no snapshot: never wait on it
+                    process.kill()
                 raise _failure("psql", errors, process.wait())
             yield snapshot
             process.stdin.write(b"COMMIT;\n")
