@@ -40,3 +40,12 @@ async def drop_database(url: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+async def checkpoint() -> None:
+    """Write every dirty buffer and the log now (``CHECKPOINT``, the bench's superuser may)."""
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute("CHECKPOINT")
+    finally:
+        await admin.close()
