@@ -24,28 +24,24 @@ async def reachable() -> bool:
 async def create_database() -> str:
     """Create a fresh database; return its SQLAlchemy (asyncpg) URL."""
     name = f"quietline_bench_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await _as_admin(f'CREATE DATABASE "{name}"')
     base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     return f"{base}/{name}"
 
 
 async def drop_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await _as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def checkpoint() -> None:
     """Write every dirty buffer and the log now (``CHECKPOINT``, the bench's superuser may)."""
+    await _as_admin("CHECKPOINT")
+
+
+async def _as_admin(statement: str) -> None:
     admin = await asyncpg.connect(ADMIN_DSN)
     try:
-        await admin.execute("CHECKPOINT")
+        await admin.execute(statement)
     finally:
         await admin.close()
