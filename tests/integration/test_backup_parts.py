@@ -27,7 +27,8 @@ from tests.support.instance import Instance, quietline_environ
 from tests.support.live import run_cli
 from tests.support.restoring import restore_target, restored_state
 
-# Several chunks of ciphertext: at parts of 4 KB, dozens of the chunks' parts.
+# Several chunks of ciphertext (dozens of the chunks' parts at 4 KB each), random so that no run
+# of its bytes is found in the dump by chance.
 ATTACHMENT = os.urandom(150_000)
 
 
