@@ -1,4 +1,5 @@
-"""What a server process used, read from /proc (Linux): CPU time and peak resident memory."""
+"""What a server process, and the machine, used, read from /proc (Linux): CPU time and peak
+resident memory."""
 
 from __future__ import annotations
 
@@ -31,3 +32,15 @@ def peak_rss_mib(pid: int) -> float:
 
 def rss_mib(pid: int) -> float:
     return _status_kib(pid, "VmRSS") / 1024
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores together spent working since boot, whoever did it: user, nice,
+    system, interrupts (not idle, not waiting for the disk, not stolen by a hypervisor)."""
+    first = Path("/proc/stat").read_text().split("\n", 1)[0]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in first.split()[1:8])
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS
+
+
+def cores() -> int:
+    return os.cpu_count() or 1

@@ -17,14 +17,36 @@ class Phase:
     load: LoadResult
     server_cpu: float  # seconds of CPU the server process used during the run
     peak_rss_mib: float  # the server's VmHWM after the run
+    # The rest of the machine meanwhile: the load driver's own CPU (this process), and the CPU
+    # that all cores spent working, whoever did it (the server, the driver, PostgreSQL, ...).
+    driver_cpu: float = math.nan
+    machine_cpu: float = math.nan
+    cores: int = 1
 
     @property
     def requests(self) -> int:
         return self.load.ok + self.load.error_count
 
+    def per_request_ms(self, seconds: float) -> float:
+        return 1000 * seconds / self.requests if self.requests else math.nan
+
     @property
     def cpu_ms_per_request(self) -> float:
-        return 1000 * self.server_cpu / self.requests if self.requests else math.nan
+        return self.per_request_ms(self.server_cpu)
+
+    @property
+    def driver_ms_per_request(self) -> float:
+        return self.per_request_ms(self.driver_cpu)
+
+    @property
+    def machine_ms_per_request(self) -> float:
+        return self.per_request_ms(self.machine_cpu)
+
+    @property
+    def machine_busy(self) -> float:
+        """The share of all cores' time spent working during the run."""
+        capacity = self.load.elapsed * self.cores
+        return self.machine_cpu / capacity if capacity > 0 else math.nan
 
 
 def _median(values: list[float]) -> float:
@@ -55,6 +77,18 @@ class Row:
     @property
     def cpu_ms(self) -> float:
         return _median([phase.cpu_ms_per_request for phase in self.phases])
+
+    @property
+    def driver_ms(self) -> float:
+        return _median([phase.driver_ms_per_request for phase in self.phases])
+
+    @property
+    def machine_ms(self) -> float:
+        return _median([phase.machine_ms_per_request for phase in self.phases])
+
+    @property
+    def machine_busy(self) -> float:
+        return _median([phase.machine_busy for phase in self.phases])
 
     @property
     def peak_rss_mib(self) -> float:
@@ -88,6 +122,9 @@ class Row:
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
             "server_cpu_ms_per_request": round(self.cpu_ms, 2),
+            "driver_cpu_ms_per_request": _rounded(self.driver_ms, 2),
+            "machine_cpu_ms_per_request": _rounded(self.machine_ms, 2),
+            "machine_busy": _rounded(self.machine_busy, 3),
             "peak_rss_mib": round(self.peak_rss_mib, 1),
             "errors": self.errors,
             "error_kinds": error_kinds,
@@ -96,6 +133,10 @@ class Row:
             "per_repetition_p50_ms": [round(1000 * p.load.median, 2) for p in self.phases],
             "note": self.note,
         }
+
+
+def _rounded(value: float, digits: int) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -117,9 +158,9 @@ HEADER = (
 
 
 def table(rows: list[Row]) -> str:
-    lines = [HEADER]
-    for row in rows:
-        lines.append(
+    return _aligned(
+        HEADER,
+        [
             (
                 row.scenario,
                 row.server,
@@ -132,8 +173,48 @@ def table(rows: list[Row]) -> str:
                 str(row.requests),
                 "-" if math.isnan(row.ratio) else f"{row.ratio:.2f}",
             )
-        )
-    widths = [max(len(line[index]) for line in lines) for index in range(len(HEADER))]
+            for row in rows
+        ],
+    )
+
+
+BUDGET_HEADER = (
+    "scenario",
+    "server",
+    "server ms",
+    "driver ms",
+    "rest ms",
+    "machine ms",
+    "machine busy",
+)
+
+
+def budget_table(rows: list[Row]) -> str:
+    """Where each request's CPU went on the whole machine: the server process, the load driver,
+    and the rest (PostgreSQL's processes, the kernel's work for them, anything else running),
+    in milliseconds a request; and how busy all cores were. On a machine the driver shares, a
+    server's rate follows the machine's CPU a request, not its own alone."""
+    return _aligned(
+        BUDGET_HEADER,
+        [
+            (
+                row.scenario,
+                row.server,
+                _fmt(row.cpu_ms, 2),
+                _fmt(row.driver_ms, 2),
+                _fmt(row.machine_ms - row.cpu_ms - row.driver_ms, 2),
+                _fmt(row.machine_ms, 2),
+                "-" if math.isnan(row.machine_busy) else f"{row.machine_busy:.0%}",
+            )
+            for row in rows
+        ],
+    )
+
+
+def _aligned(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell; the first two left-aligned, the figures right."""
+    lines = [header, *rows]
+    widths = [max(len(line[index]) for line in lines) for index in range(len(header))]
     out = []
     for number, line in enumerate(lines):
         cells = [

@@ -28,11 +28,11 @@ from pathlib import Path
 import httpx
 
 from bench import directory as bench_directory
-from bench import pg, staff
+from bench import pg, procstat, staff
 from bench.audit import checkpoint_cost
 from bench.bulk import add_cases, clone_staff
 from bench.driver import AnswerHook, Request, RequestFactory, drive
-from bench.report import Check, Phase, Row, table
+from bench.report import Check, Phase, Row, budget_table, table
 from bench.seed import OFFICERS, SeededInstance, seed_instance
 from bench.servers import Server, baseline_server, quietline_server
 
@@ -127,6 +127,7 @@ async def measure(
     cookies: httpx.Cookies | None = None,
 ) -> Phase:
     cpu_before = target.server.cpu_seconds()
+    driver_before, machine_before = time.process_time(), procstat.machine_busy_seconds()
     load = await drive(
         target.server.url,
         make_request,
@@ -138,7 +139,14 @@ async def measure(
         cookies=cookies,
     )
     cpu = target.server.cpu_seconds() - cpu_before
-    return Phase(load=load, server_cpu=cpu, peak_rss_mib=target.server.peak_rss_mib())
+    return Phase(
+        load=load,
+        server_cpu=cpu,
+        peak_rss_mib=target.server.peak_rss_mib(),
+        driver_cpu=time.process_time() - driver_before,
+        machine_cpu=procstat.machine_busy_seconds() - machine_before,
+        cores=procstat.cores(),
+    )
 
 
 STAFF_TARGETS = (
@@ -713,6 +721,9 @@ class Runner:
     def print_results(self) -> None:
         print()
         print(table(self.rows))
+        print()
+        print("CPU a request on the whole machine (medians; the driver shares its cores):")
+        print(budget_table(self.rows))
         print()
         for name, value in self.facts.items():
             print(f"{name}: {value}")

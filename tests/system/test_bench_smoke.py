@@ -8,8 +8,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bench.driver import Request, drive
-from bench.report import Phase, Row, table
+from bench.driver import LoadResult, Request, drive
+from bench.report import Phase, Row, budget_table, table
 from bench.run import REPORT_CHARS, answered_report_request, report_request, status_request
 from tests.support.live import LiveServer
 
@@ -70,6 +70,33 @@ async def test_driver_counts_refusals_as_errors(live_server: LiveServer) -> None
     assert result.ok == 0
     assert sum(result.errors.values()) == 4
     assert set(result.errors) == {"HTTP 503"}
+
+
+def test_cpu_budget_splits_the_machine_between_server_driver_and_the_rest() -> None:
+    # Ten requests in one second on two cores: the server used 20 ms of CPU, the driver 10 ms,
+    # the machine 40 ms in all (the other 10 ms were, say, PostgreSQL's).
+    load = LoadResult(concurrency=1, latencies=[0.01] * 10, elapsed=1.0)
+    phase = Phase(load, 0.02, 50.0, driver_cpu=0.01, machine_cpu=0.04, cores=2)
+    row = Row("submit c=1", "quietline", phases=[phase])
+
+    budget = budget_table([row]).splitlines()
+
+    assert budget[0].split() == [
+        "scenario",
+        "server",
+        "server",
+        "ms",
+        "driver",
+        "ms",
+        "rest",
+        "ms",
+        "machine",
+        "ms",
+        "machine",
+        "busy",
+    ]
+    assert budget[2].split() == ["submit", "c=1", "quietline", "2.00", "1.00", "1.00", "4.00", "2%"]
+    assert row.as_dict()["machine_busy"] == 0.02
 
 
 def test_report_body_is_two_kilobytes() -> None:
