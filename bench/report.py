@@ -43,6 +43,11 @@ class Phase:
         return self.per_request_ms(self.machine_cpu)
 
     @property
+    def rest_ms_per_request(self) -> float:
+        """The machine's CPU a request that neither the server nor the driver used."""
+        return self.machine_ms_per_request - self.cpu_ms_per_request - self.driver_ms_per_request
+
+    @property
     def machine_busy(self) -> float:
         """The share of all cores' time spent working during the run."""
         capacity = self.load.elapsed * self.cores
@@ -81,6 +86,10 @@ class Row:
     @property
     def driver_ms(self) -> float:
         return _median([phase.driver_ms_per_request for phase in self.phases])
+
+    @property
+    def rest_ms(self) -> float:
+        return _median([phase.rest_ms_per_request for phase in self.phases])
 
     @property
     def machine_ms(self) -> float:
@@ -202,7 +211,7 @@ def budget_table(rows: list[Row]) -> str:
                 row.server,
                 _fmt(row.cpu_ms, 2),
                 _fmt(row.driver_ms, 2),
-                _fmt(row.machine_ms - row.cpu_ms - row.driver_ms, 2),
+                _fmt(row.rest_ms, 2),
                 _fmt(row.machine_ms, 2),
                 "-" if math.isnan(row.machine_busy) else f"{row.machine_busy:.0%}",
             )
