@@ -15,7 +15,7 @@ from crypto.errors import (
     TokenTypo,
     WrongPassword,
 )
-from crypto.fields import decrypt_field, encrypt_field
+from crypto.fields import FieldCipher, decrypt_field, encrypt_field
 from crypto.identity import IDENTITY_HALF_BYTES, SealedIdentity, open_identity, seal_identity
 from crypto.keys import DATA_KEY_BYTES, KeyPair, generate_keypair, new_data_key, public_key_of
 from crypto.passwords import (
@@ -65,6 +65,7 @@ __all__ = [
     "DATA_KEY_BYTES",
     "DEFAULT_COST",
     "FIRST_EPOCH",
+    "FieldCipher",
     "HEADER_SIZE",
     "IDENTITY_HALF_BYTES",
     "KeyEpochs",

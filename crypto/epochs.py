@@ -10,11 +10,12 @@ the epochs before their removal.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from crypto._encoding import require_bytes
 from crypto.errors import DecryptionError
+from crypto.fields import FieldCipher
 from crypto.keys import DATA_KEY_BYTES
 
 _PACKED = b"\x02"  # a first byte a single 32-byte key (epoch 1 alone) is never told apart by
@@ -28,6 +29,11 @@ class KeyEpochs:
     """Every epoch's data key of one case, by epoch number (1, 2, ...)."""
 
     keys: Mapping[int, bytes]
+    # Each epoch's field cipher, made when first asked for (:meth:`fields`): these keys live as
+    # long as the work on one case, and so do the field keys derived from them.
+    _fields: dict[int, FieldCipher] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -58,6 +64,14 @@ class KeyEpochs:
             return self.keys[epoch]
         except KeyError:
             raise DecryptionError("no key for this epoch") from None
+
+    def fields(self, epoch: int) -> FieldCipher:
+        """The field cipher of ``epoch``, its field key derived once for these keys;
+        DecryptionError where these keys do not reach it."""
+        cipher = self._fields.get(epoch)
+        if cipher is None:
+            cipher = self._fields[epoch] = FieldCipher(self.of(epoch))
+        return cipher
 
     def advanced(self, key: bytes) -> KeyEpochs:
         """These keys and ``key`` as the next epoch's."""

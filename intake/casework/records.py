@@ -204,8 +204,8 @@ def entry_position(keys: crypto.KeyEpochs, entry: Placed) -> int:
     positions were encrypted (migration 0010)."""
     if entry.position is None:
         return entry.seq
-    plain = crypto.decrypt_field(
-        keys.of(entry.epoch), entry.position, case_id=entry.case_id, field=position_field(entry.id)
+    plain = keys.fields(entry.epoch).decrypt(
+        entry.position, case_id=entry.case_id, field=position_field(entry.id)
     )
     return int.from_bytes(plain, "big")
 
@@ -227,12 +227,13 @@ def in_order(keys: crypto.KeyEpochs, entries: Iterable[_Row]) -> list[_Row]:
 
 def decrypt_entry(keys: crypto.KeyEpochs, entry: Entry) -> str:
     """An entry's text (``entry`` is an Entry, or a row with its columns)."""
-    return crypto.decrypt_field(
-        keys.of(entry.epoch),
-        entry.body,
-        case_id=entry.case_id,
-        field=entry_field(EntryKind(entry.kind), entry.id),
-    ).decode("utf-8")
+    return (
+        keys.fields(entry.epoch)
+        .decrypt(
+            entry.body, case_id=entry.case_id, field=entry_field(EntryKind(entry.kind), entry.id)
+        )
+        .decode("utf-8")
+    )
 
 
 # The exclusion list is padded to this many bytes before it is encrypted, so its ciphertext has

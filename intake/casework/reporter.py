@@ -92,9 +92,7 @@ _STATUS = (
         _CASE_TABLE.c.purged_on,
         # Whether the reporter gave a name under seal: the status page then says what became
         # of it (intake/casework/identity.py); read here so an anonymous case costs nothing more.
-        exists()
-        .where(_IDENTITY_TABLE.c.case_id == _CASE_TABLE.c.id)
-        .label("confidential"),
+        exists().where(_IDENTITY_TABLE.c.case_id == _CASE_TABLE.c.id).label("confidential"),
         _ENTRY_TABLE.c.id.label("message_id"),
         _ENTRY_TABLE.c.author.label("message_author"),
         _ENTRY_TABLE.c.on.label("message_on"),
@@ -147,12 +145,13 @@ async def status_by_token(runtime: Runtime, token_text: str) -> CaseStatus:
     messages = [
         Message(
             sender=Author.REPORTER if row.message_author == Author.REPORTER else Author.OFFICE,
-            body=crypto.decrypt_field(
-                keys.of(row.message_epoch),
+            body=keys.fields(row.message_epoch)
+            .decrypt(
                 row.message_body,
                 case_id=case.id,
                 field=records.entry_field(EntryKind.MESSAGE, row.message_id),
-            ).decode("utf-8"),
+            )
+            .decode("utf-8"),
             on=row.message_on,
         )
         for row in rows

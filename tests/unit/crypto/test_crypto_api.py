@@ -10,7 +10,8 @@ import crypto
 from crypto import CryptoError, DecryptionError, TokenTypo, WrongPassword
 
 EXPECTED = {
-    "CHUNK_SIZE", "DATA_KEY_BYTES", "DEFAULT_COST", "FIRST_EPOCH", "HEADER_SIZE", "KeyEpochs",
+    "CHUNK_SIZE", "DATA_KEY_BYTES", "DEFAULT_COST", "FIRST_EPOCH", "FieldCipher", "HEADER_SIZE",
+    "KeyEpochs",
     "SEALED_CHUNK_SIZE",
     "TOKEN_BITS", "TOKEN_LENGTH", "CryptoError", "DecryptionError", "KeyPair", "PasswordCost",
     "StreamChunkOpener", "StreamDecryptor", "StreamEncryptor", "TokenTypo", "WrongPassword",

@@ -44,3 +44,17 @@ def test_the_keys_never_print() -> None:
     key = crypto.new_data_key()
     assert key.hex() not in repr(crypto.KeyEpochs.first(key))
     assert repr(key) not in repr(crypto.KeyEpochs.first(key))
+
+
+def test_each_epoch_has_one_field_cipher_that_opens_what_its_key_wrote() -> None:
+    first, second = crypto.new_data_key(), crypto.new_data_key()
+    keys = crypto.KeyEpochs.first(first).advanced(second)
+    blob = crypto.encrypt_field(first, b"an early message", case_id="c", field="message:1")
+
+    assert keys.fields(1).decrypt(blob, case_id="c", field="message:1") == b"an early message"
+    assert keys.fields(1) is keys.fields(1)  # the field key is derived once for these keys
+    with pytest.raises(crypto.DecryptionError):
+        keys.fields(2).decrypt(blob, case_id="c", field="message:1")
+    with pytest.raises(crypto.DecryptionError):
+        keys.fields(3)
+    assert keys == crypto.KeyEpochs.unpack(keys.pack())  # the ciphers are not part of equality

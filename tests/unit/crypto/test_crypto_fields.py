@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crypto import DecryptionError, decrypt_field, encrypt_field, new_data_key
+from crypto import DecryptionError, FieldCipher, decrypt_field, encrypt_field, new_data_key
 
 KAT_KEY = bytes(range(32))
 KAT_BLOB = bytes.fromhex(
@@ -46,6 +46,25 @@ def test_round_trip(plaintext: bytes, case_id: str, field: str) -> None:
     assert blob[0] == 0x02
     assert len(blob) == 1 + 12 + len(plaintext) + 16
     assert decrypt_field(key, blob, case_id=case_id, field=field) == plaintext
+
+
+def test_a_field_cipher_reads_and_writes_the_same_blobs_as_the_one_off_calls(
+    fixed_nonce: bytes,
+) -> None:
+    cipher = FieldCipher(KAT_KEY)
+    assert cipher.encrypt(b"The report text.", case_id="case-1", field="report") == KAT_BLOB
+    for blob in (KAT_BLOB, KAT_BLOB_V1):
+        assert cipher.decrypt(blob, case_id="case-1", field="report") == b"The report text."
+        with pytest.raises(DecryptionError):
+            cipher.decrypt(blob, case_id="case-1", field="message:1")
+    with pytest.raises(DecryptionError):
+        FieldCipher(new_data_key()).decrypt(KAT_BLOB, case_id="case-1", field="report")
+
+
+def test_a_field_cipher_never_prints_its_keys() -> None:
+    key = new_data_key()
+    assert repr(FieldCipher(key)) == "FieldCipher(...)"
+    assert not hasattr(FieldCipher(key), "__dict__")
 
 
 def test_nonces_are_fresh() -> None:
